@@ -1,0 +1,53 @@
+# Makefile for migsafe (PGXS)
+#
+# make            build
+# make install    install into the PostgreSQL found by PG_CONFIG
+# make test       install what is missing, build, install, run every suite
+#                 (pg_regress, isolation, TAP) as user postgres in
+#                 throwaway instances
+# make demo       the same preparation, then a walk-through on a throwaway
+#                 cluster
+# make indent     pgindent-style formatting with pg_bsd_indent
+
+MODULE_big = migsafe
+OBJS = \
+	$(WIN32RES) \
+	migsafe.o \
+	src/classify.o \
+	src/guard.o
+
+EXTENSION = migsafe
+MIGSAFE_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" migsafe.control)
+DATA = migsafe--1.0.sql
+PGFILEDESC = "migsafe - approvals for destructive schema changes"
+
+PG_CPPFLAGS = -I$(srcdir)/include -DMIGSAFE_VERSION='"$(MIGSAFE_VERSION)"'
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+
+REGRESS = $(basename $(notdir $(wildcard $(srcdir)/sql/*.sql)))
+REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
+ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
+ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso
+TAP_TESTS = 1
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: test demo deps indent
+
+deps:
+	bash scripts/install-deps.sh
+
+test:
+	bash scripts/run-tests.sh
+
+demo:
+	bash scripts/demo.sh
+
+indent:
+	pg_bsd_indent -bad -bap -bbb -bc -bl -cli1 -cp33 -cdb -nce -d0 -di12 \
+		-nfc1 -i4 -l79 -lp -lpl -nip -npro -sac -tpg -ts4 \
+		-U$(srcdir)/typedefs.list $(wildcard $(srcdir)/*.c $(srcdir)/src/*.c \
+		$(srcdir)/include/*.h)

@@ -1,0 +1,50 @@
+/*-------------------------------------------------------------------------
+ *
+ * migsafe.h
+ *	  Shared types, settings and error codes of migsafe.
+ *
+ * The settings are defined in migsafe.c and read everywhere else through
+ * the externs below.  The SQLSTATEs are defined here once and listed in
+ * README.md.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * include/migsafe.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGSAFE_H
+#define MIGSAFE_H
+
+#include "utils/elog.h"
+
+#include "compat.h"
+
+/*
+ * migsafe's own SQLSTATEs, class "MS" (implementation-defined; used neither
+ * by the SQL standard nor by PostgreSQL).
+ */
+#define ERRCODE_MIGSAFE_NOT_APPROVED	MAKE_SQLSTATE('M','S','0','0','1')
+
+/* Values of migsafe.mode */
+typedef enum MigsafeMode
+{
+	MIGSAFE_MODE_OFF,
+	MIGSAFE_MODE_WARN,
+	MIGSAFE_MODE_ENFORCE
+} MigsafeMode;
+
+/* Settings (GUCs), defined in migsafe.c */
+extern bool migsafe_allow_empty;
+extern char *migsafe_approve;
+extern char *migsafe_exempt;
+extern char *migsafe_exempt_roles;
+extern int	migsafe_mode;
+extern char *migsafe_reason;
+extern bool migsafe_trace;
+
+/* Name of the label provider that marks databases guarded by migsafe */
+#define MIGSAFE_LABEL_PROVIDER	"migsafe"
+#define MIGSAFE_LABEL_GUARDED	"guarded"
+
+#endif							/* MIGSAFE_H */

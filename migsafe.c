@@ -1,0 +1,291 @@
+/*-------------------------------------------------------------------------
+ *
+ * migsafe.c
+ *	  Module entry: settings, hook installation and the thin hook
+ *	  functions of migsafe.
+ *
+ * migsafe must be loaded through shared_preload_libraries.  It installs a
+ * ProcessUtility hook (the gate, before any catalog change) and an
+ * object-access hook (the safety net, on every object really dropped or
+ * truncated), and registers the security-label provider that marks the
+ * databases it guards.  The hooks exit at once for anything that cannot
+ * destroy data, then call into src/guard.c, and always chain to the
+ * previous hook exactly once.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * migsafe.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "commands/seclabel.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+
+#include "migsafe.h"
+#include "guard.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Settings */
+bool		migsafe_allow_empty = true;
+char	   *migsafe_approve = NULL;
+char	   *migsafe_exempt = NULL;
+char	   *migsafe_exempt_roles = NULL;
+int			migsafe_mode = MIGSAFE_MODE_ENFORCE;
+char	   *migsafe_reason = NULL;
+bool		migsafe_trace = false;
+
+static const struct config_enum_entry mode_options[] = {
+	{"enforce", MIGSAFE_MODE_ENFORCE, false},
+	{"warn", MIGSAFE_MODE_WARN, false},
+	{"off", MIGSAFE_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
+/* Saved hook values */
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static object_access_hook_type prev_object_access_hook = NULL;
+
+static void migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+								   bool readOnlyTree,
+								   ProcessUtilityContext context,
+								   ParamListInfo params,
+								   QueryEnvironment *queryEnv,
+								   DestReceiver *dest, QueryCompletion *qc);
+static void migsafe_object_access(ObjectAccessType access, Oid classId,
+								  Oid objectId, int subId, void *arg);
+
+/*
+ * _PG_init
+ *
+ * Module load callback.  Refuses to load outside shared_preload_libraries:
+ * a guard that only some backends have is no guard.
+ */
+void
+_PG_init(void)
+{
+	/*
+	 * pg_upgrade restores the "migsafe" security label of guarded
+	 * databases, so the provider must exist; the guard itself stands aside
+	 * in binary-upgrade mode.
+	 */
+	if (IsBinaryUpgrade)
+	{
+		register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
+		return;
+	}
+
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migsafe must be loaded via shared_preload_libraries"),
+				 errhint("Add migsafe to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	/*
+	 * migsafe.allow_empty: let a table or column that holds no data (created
+	 * in this transaction, or verifiably empty under lock) be destroyed
+	 * without approval.  Superuser only: it widens what passes unapproved.
+	 */
+	DefineCustomBoolVariable("migsafe.allow_empty",
+							 gettext_noop("Allows destroying tables and columns that hold no data without approval."),
+							 NULL,
+							 &migsafe_allow_empty,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * migsafe.approve: the approvals in force, set by whoever runs the
+	 * migration, preferably with SET LOCAL.  Checked for syntax at SET time.
+	 */
+	DefineCustomStringVariable("migsafe.approve",
+							   gettext_noop("Approves destructive schema changes of the listed objects."),
+							   gettext_noop("A comma-separated list of *, schema.*, schema.relation, schema.relation.column or DATABASE name."),
+							   &migsafe_approve,
+							   "",
+							   PGC_USERSET,
+							   GUC_LIST_INPUT,
+							   migsafe_guard_check_approve, NULL, NULL);
+
+	/*
+	 * migsafe.exempt: objects never blocked (a staging schema an ETL job
+	 * truncates nightly).  Superuser only, same syntax as migsafe.approve.
+	 */
+	DefineCustomStringVariable("migsafe.exempt",
+							   gettext_noop("Exempts the listed objects from blocking."),
+							   gettext_noop("Same syntax as migsafe.approve."),
+							   &migsafe_exempt,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   migsafe_guard_check_approve, NULL, NULL);
+
+	/*
+	 * migsafe.exempt_roles: roles (and their members) never blocked.
+	 * Superuser only.
+	 */
+	DefineCustomStringVariable("migsafe.exempt_roles",
+							   gettext_noop("Exempts the listed roles and their members from blocking."),
+							   NULL,
+							   &migsafe_exempt_roles,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   migsafe_guard_check_roles, NULL, NULL);
+
+	/*
+	 * migsafe.mode: enforce, warn or off.  Superuser only: a migration must
+	 * not be able to switch its own guard off.
+	 */
+	DefineCustomEnumVariable("migsafe.mode",
+							 gettext_noop("Sets whether unapproved destructive schema changes are blocked, warned about, or not checked."),
+							 NULL,
+							 &migsafe_mode,
+							 MIGSAFE_MODE_ENFORCE,
+							 mode_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * migsafe.reason: free text (a ticket, a deploy id) recorded with
+	 * approved changes.  Any role.
+	 */
+	DefineCustomStringVariable("migsafe.reason",
+							   gettext_noop("Records why destructive changes are approved."),
+							   NULL,
+							   &migsafe_reason,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	/*
+	 * migsafe.trace: one NOTICE per decision, naming the hook that made it.
+	 * Hidden; for migsafe's own tests.
+	 */
+	DefineCustomBoolVariable("migsafe.trace",
+							 gettext_noop("Reports every migsafe decision as a NOTICE."),
+							 NULL,
+							 &migsafe_trace,
+							 false,
+							 PGC_USERSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("migsafe");
+
+	register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
+	RegisterXactCallback(migsafe_guard_xact_callback, NULL);
+
+	/* Install hooks: the gate */
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = migsafe_ProcessUtility;
+	/* and the safety net */
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = migsafe_object_access;
+}
+
+/* Run the rest of the ProcessUtility chain: the previous hook or core */
+static void
+chain_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					 bool readOnlyTree, ProcessUtilityContext context,
+					 ParamListInfo params, QueryEnvironment *queryEnv,
+					 DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/*
+ * migsafe_ProcessUtility
+ *
+ * Every utility statement passes here, at every nesting level (DO blocks,
+ * functions, procedures and extension scripts arrive with context QUERY).
+ */
+static void
+migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	MigsafeCommand *cmd;
+
+	/*
+	 * Fast path: a statement that can neither destroy data nor change a name
+	 * approvals are matched against (BEGIN, COMMIT, SET, CREATE, COPY...)
+	 * chains at once, without catalog access or allocation.  Whatever it
+	 * might still drop indirectly is caught by the object-access hook.
+	 */
+	switch (nodeTag(pstmt->utilityStmt))
+	{
+		case T_AlterObjectSchemaStmt:
+		case T_AlterTableStmt:
+		case T_CreatedbStmt:
+		case T_DropdbStmt:
+		case T_DropOwnedStmt:
+		case T_DropStmt:
+		case T_RenameStmt:
+		case T_TruncateStmt:
+			break;
+		default:
+			chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								 params, queryEnv, dest, qc);
+			return;
+	}
+
+	/* Decide before anything runs; this raises the blocking error */
+	cmd = migsafe_guard_begin(pstmt, queryString, context, params, queryEnv);
+
+	PG_TRY();
+	{
+		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		migsafe_guard_end(cmd);
+	}
+	PG_END_TRY();
+
+	migsafe_guard_after(pstmt);
+}
+
+/*
+ * migsafe_object_access
+ *
+ * Sees every object created, altered, dropped or truncated.  Only drops
+ * and truncations (and the extension's own creation) concern migsafe.
+ */
+static void
+migsafe_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+					  int subId, void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+
+	switch (access)
+	{
+		case OAT_DROP:
+		case OAT_TRUNCATE:
+		case OAT_POST_CREATE:
+			migsafe_guard_object_access(access, classId, objectId, subId, arg);
+			break;
+		default:
+			break;
+	}
+}

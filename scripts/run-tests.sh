@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# run-tests.sh - what `make test` runs (as root, from the checkout).
+#
+# Installs missing packages, builds and installs migsafe into the system
+# PostgreSQL 15, then runs `make installcheck` (pg_regress, isolation, TAP;
+# each suite starts its own throwaway instance) as user postgres on a copy
+# of the checkout in /tmp, because the checkout may not be readable by
+# postgres (e.g. under /root).
+#
+# Subsets: REGRESS=..., ISOLATION=..., PROVE_TESTS=... from the environment
+# (`make test REGRESS=x` exports them).  Set but empty means: skip that suite.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+src=$PWD
+export PATH=/usr/lib/postgresql/15/bin:$PATH
+# Keep an outer `make test` from leaking its flags and jobserver into ours.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "run-tests: must run as root (installs packages and migsafe, uses runuser)" >&2
+	exit 1
+fi
+
+bash scripts/install-deps.sh
+echo "run-tests: building and installing into $(pg_config --pkglibdir)"
+make -s
+make -s install
+
+# Suite selection passed on to make.
+args=()
+[[ -v REGRESS ]] && args+=("REGRESS=$REGRESS")
+[[ -v ISOLATION ]] && args+=("ISOLATION=$ISOLATION")
+if [[ -v PROVE_TESTS ]]; then
+	if [[ -z $PROVE_TESTS ]]; then
+		args+=("TAP_TESTS=")	# PGXS runs t/*.pl for an empty PROVE_TESTS
+	else
+		args+=("PROVE_TESTS=$PROVE_TESTS")
+	fi
+fi
+
+copy=$(mktemp -d /tmp/migsafe-test.XXXXXX)
+echo "run-tests: copying checkout to $copy"
+tar -C "$src" -cf - \
+	--exclude=./.git --exclude='./tmp_check*' --exclude=./results \
+	--exclude=./output_iso --exclude=./log \
+	--exclude=./regression.diffs --exclude=./regression.out \
+	. | tar -C "$copy" -xf -
+chown -R postgres:postgres "$copy"
+chmod 755 "$copy"
+
+out=$copy/installcheck.out
+echo "run-tests: make installcheck ${args[*]} (as postgres)"
+cd "$copy"
+status=0
+runuser -u postgres -- env PATH="$PATH" HOME="$copy" \
+	make -C "$copy" installcheck "${args[@]}" 2>&1 | tee "$out" || status=$?
+
+if [[ $status -ne 0 ]]; then
+	while IFS= read -r -d '' f; do
+		echo "======== $f"
+		cat "$f"
+	done < <(find "$copy" -name regression.diffs -print0)
+	for f in "$copy"/tmp_check*/log/* "$copy"/log/* "$copy"/output_iso/log/*; do
+		[[ -f $f ]] || continue
+		echo "======== last 80 lines of $f"
+		tail -n 80 "$f"
+	done
+	echo "run-tests: FAILED (make installcheck exit $status); test copy kept in $copy" >&2
+	exit 1
+fi
+
+# pg_regress/isolation: "All N tests passed."; prove: "Files=N, Tests=M, ...".
+passed=$(awk '
+	/All [0-9]+ tests passed/ { for (i = 1; i < NF; i++) if ($i == "All") n += $(i + 1) }
+	/^Files=[0-9]+,/ { split($1, a, /[=,]/); n += a[2] }
+	END { print n + 0 }' "$out")
+cd /
+rm -rf "$copy"
+echo "migsafe: $passed passed, 0 failed"

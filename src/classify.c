@@ -1,0 +1,177 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify.c
+ *	  Decide which utility statements and which objects migsafe must look
+ *	  at.
+ *
+ * Everything here is pure: it reads the parse tree and its arguments,
+ * never the catalogs, never writes, and reports nothing above DEBUG.  It is
+ * called from the ProcessUtility hook after the node-tag fast path, and from
+ * the object-access hook.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/classify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "nodes/parsenodes.h"
+
+#include "classify.h"
+
+/*
+ * drop_can_destroy_data
+ *
+ * Whether a DROP of this object type can remove a table, a column, a
+ * sequence or a materialized view.  With CASCADE nearly anything can
+ * (a type, domain, collation, function, operator, text search
+ * configuration, access method or extension reaches columns and tables
+ * through pg_depend); without it only the relations themselves, and
+ * extensions, whose member tables go with them.  Indexes hold no data
+ * and are rebuilt from their table.  DROP SCHEMA without CASCADE only
+ * succeeds on an empty schema.
+ */
+static bool
+drop_can_destroy_data(DropStmt *stmt)
+{
+	if (stmt->removeType == OBJECT_INDEX)
+		return false;
+	if (stmt->behavior == DROP_CASCADE)
+		return true;
+
+	switch (stmt->removeType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_EXTENSION:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Whether an ALTER TABLE / ALTER TYPE drops or retypes a column */
+static bool
+alter_can_destroy_data(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_DropColumn ||
+			cmd->subtype == AT_AlterColumnType)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a rename changes a name that approvals are matched against */
+static bool
+rename_matters(RenameStmt *stmt)
+{
+	switch (stmt->renameType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_SEQUENCE:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_COLUMN:
+		case OBJECT_SCHEMA:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * migsafe_classify_statement
+ *
+ * Map a utility statement to what the guard must do with it.  The caller
+ * has already filtered on the node tag; this looks at the statement's
+ * fields.  Never errors, allocates nothing.
+ */
+MigsafeStmtKind
+migsafe_classify_statement(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			return drop_can_destroy_data((DropStmt *) parsetree) ?
+				MIGSAFE_STMT_DROP : MIGSAFE_STMT_OTHER;
+		case T_DropOwnedStmt:
+			return MIGSAFE_STMT_DROP;
+		case T_TruncateStmt:
+			return MIGSAFE_STMT_TRUNCATE;
+		case T_AlterTableStmt:
+			return alter_can_destroy_data((AlterTableStmt *) parsetree) ?
+				MIGSAFE_STMT_ALTER : MIGSAFE_STMT_OTHER;
+		case T_DropdbStmt:
+			return MIGSAFE_STMT_DROPDB;
+		case T_CreatedbStmt:
+			return MIGSAFE_STMT_CREATEDB;
+		case T_RenameStmt:
+			return rename_matters((RenameStmt *) parsetree) ?
+				MIGSAFE_STMT_RENAME : MIGSAFE_STMT_OTHER;
+		case T_AlterObjectSchemaStmt:
+			switch (((AlterObjectSchemaStmt *) parsetree)->objectType)
+			{
+				case OBJECT_TABLE:
+				case OBJECT_SEQUENCE:
+				case OBJECT_MATVIEW:
+				case OBJECT_FOREIGN_TABLE:
+				case OBJECT_VIEW:
+					return MIGSAFE_STMT_RENAME;
+				default:
+					return MIGSAFE_STMT_OTHER;
+			}
+		default:
+			return MIGSAFE_STMT_OTHER;
+	}
+}
+
+/*
+ * migsafe_classify_relkind
+ *
+ * Whether a relation of this kind holds data of its own that a DROP or
+ * TRUNCATE destroys.  Partitioned tables hold none (their partitions are
+ * judged one by one), views, foreign tables (their data lives elsewhere),
+ * indexes, TOAST tables (part of their table) and composite types hold
+ * none either.
+ */
+bool
+migsafe_classify_relkind(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+		case RELKIND_MATVIEW:
+		case RELKIND_SEQUENCE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* The noun used in messages for a relation of this kind */
+const char *
+migsafe_classify_relkind_noun(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_MATVIEW:
+			return "materialized view";
+		case RELKIND_SEQUENCE:
+			return "sequence";
+		case RELKIND_PARTITIONED_TABLE:
+			return "partitioned table";
+		default:
+			return "table";
+	}
+}

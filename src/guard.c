@@ -1,0 +1,1849 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *	  The gate: approvals, the objects a command destroys, the decision and
+ *	  the blocking error.
+ *
+ * Two hooks feed this file.  The ProcessUtility hook calls
+ * migsafe_guard_begin() before the statement runs: it works out every
+ * table, column, sequence and materialized view the statement will destroy
+ * (for DROP and DROP OWNED by running the statement once in a
+ * subtransaction that is rolled back, the "dry run", which gives the exact
+ * cascade set), locks them, decides each one and raises the error before
+ * anything has changed.  The object-access hook sees each object really
+ * being dropped or truncated, whatever the path (cascades, extension
+ * scripts, internal calls); it accepts objects decided up front and decides
+ * any other one on the spot.  The invariant both keep: no data-holding
+ * object is destroyed unless approved, exempt, new in this transaction,
+ * verifiably empty under lock, or migsafe.mode is not enforce.
+ *
+ * Backend-local state: a stack of MigsafeCommand frames (one per guarded
+ * statement, in a memory context under the statement's own), and the list
+ * of objects renamed in this transaction (TopTransactionContext, cleared at
+ * transaction end).
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/guard.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/heap.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "commands/extension.h"
+#include "commands/seclabel.h"
+#include "commands/sequence.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/plancat.h"
+#include "parser/parse_type.h"
+#include "parser/scansup.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+
+#include "migsafe.h"
+#include "classify.h"
+#include "guard.h"
+
+/* Tables up to this many blocks (8 MB) get exact row counts in messages */
+#define MIGSAFE_EXACT_COUNT_BLOCKS	1024
+
+/* At most this many objects are described in one DETAIL */
+#define MIGSAFE_DETAIL_MAX	10
+
+/* One parsed item of migsafe.approve or migsafe.exempt */
+typedef struct MigsafeApproval
+{
+	char	   *text;			/* the item as written, for messages */
+	bool		all;			/* "*" */
+	char	   *dbname;			/* "DATABASE name" */
+	char	   *nspname;
+	char	   *relname;		/* NULL: "schema.*" */
+	char	   *attname;
+} MigsafeApproval;
+
+/* An object renamed or moved in this transaction, with its earlier name */
+typedef struct MigsafeRename
+{
+	Oid			classid;
+	Oid			objid;
+	int32		subid;
+	Oid			old_nspoid;		/* relations: schema before any move */
+	char	   *old_name;
+} MigsafeRename;
+
+static MigsafeCommand *current_command = NULL;
+static int	dry_run_depth = 0;
+static List *renames = NIL;
+
+/* cache of "is migsafe installed in this database", per transaction */
+static LocalTransactionId installed_lxid = InvalidLocalTransactionId;
+static bool installed_here = false;
+
+/* ----------------------------------------------------------------
+ * Approvals
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * parse_ident
+ *
+ * Read one SQL identifier at *pp: "quoted" (with "" for a quote) or
+ * unquoted (downcased), or a bare "*" when star_ok.  Returns NULL and sets
+ * *err on a syntax error.
+ */
+static char *
+read_ident(const char **pp, bool star_ok, bool *is_star, const char **err)
+{
+	const char *p = *pp;
+	StringInfoData buf;
+
+	*is_star = false;
+	initStringInfo(&buf);
+	if (*p == '"')
+	{
+		p++;
+		for (;;)
+		{
+			if (*p == '\0')
+			{
+				*err = "unterminated quoted identifier";
+				return NULL;
+			}
+			if (*p == '"')
+			{
+				if (p[1] != '"')
+					break;
+				p++;
+			}
+			appendStringInfoChar(&buf, *p);
+			p++;
+		}
+		p++;
+		if (buf.len == 0)
+		{
+			*err = "zero-length quoted identifier";
+			return NULL;
+		}
+	}
+	else if (*p == '*')
+	{
+		if (!star_ok)
+		{
+			*err = "\"*\" may only stand alone or as the last part of a name";
+			return NULL;
+		}
+		p++;
+		*is_star = true;
+	}
+	else
+	{
+		const char *start = p;
+
+		while (*p != '\0' && (isalnum((unsigned char) *p) || *p == '_' ||
+							  *p == '$' || IS_HIGHBIT_SET(*p)))
+			p++;
+		if (p == start || isdigit((unsigned char) *start) || *start == '$')
+		{
+			*err = "expected an identifier";
+			return NULL;
+		}
+		appendStringInfoString(&buf,
+							   downcase_identifier(start, p - start,
+												   false, false));
+	}
+	*pp = p;
+	return buf.data;
+}
+
+/*
+ * parse_approvals
+ *
+ * Parse a migsafe.approve / migsafe.exempt value into a List of
+ * MigsafeApproval, allocated in the current memory context.  Items are
+ * separated by commas: "*", "DATABASE name", "schema.*", "schema.relation"
+ * or "schema.relation.column".  Returns false and sets *err (a static
+ * string) and *bad (the offending item) on a syntax error.
+ */
+static bool
+parse_approvals(const char *value, List **result, const char **err,
+				char **bad)
+{
+	const char *p = value;
+
+	*result = NIL;
+	for (;;)
+	{
+		MigsafeApproval *a = palloc0(sizeof(MigsafeApproval));
+		const char *start;
+		char	   *parts[3];
+		int			nparts = 0;
+		bool		star = false;
+
+		while (scanner_isspace(*p))
+			p++;
+		if (*p == '\0' && *result == NIL)
+			return true;		/* empty setting */
+		start = p;
+
+		if (pg_strncasecmp(p, "database", 8) == 0 && scanner_isspace(p[8]))
+		{
+			p += 8;
+			while (scanner_isspace(*p))
+				p++;
+			a->dbname = read_ident(&p, false, &star, err);
+			if (a->dbname == NULL)
+				goto bad_item;
+		}
+		else
+		{
+			for (;;)
+			{
+				parts[nparts] = read_ident(&p, true, &star, err);
+				if (parts[nparts] == NULL)
+					goto bad_item;
+				nparts++;
+				if (star || *p != '.')
+					break;
+				if (nparts == 3)
+				{
+					*err = "a name has at most three parts (schema.relation.column)";
+					goto bad_item;
+				}
+				p++;
+			}
+			if (star && nparts == 1)
+				a->all = true;
+			else if (star && nparts == 2)
+				a->nspname = parts[0];
+			else if (star)
+			{
+				*err = "\"*\" may only follow a schema name";
+				goto bad_item;
+			}
+			else if (nparts == 1)
+			{
+				*err = "a name must be schema-qualified";
+				goto bad_item;
+			}
+			else
+			{
+				a->nspname = parts[0];
+				a->relname = parts[1];
+				a->attname = nparts == 3 ? parts[2] : NULL;
+			}
+		}
+
+		while (scanner_isspace(*p))
+			p++;
+		if (*p != ',' && *p != '\0')
+		{
+			*err = "expected a comma between approvals";
+			goto bad_item;
+		}
+		a->text = pnstrdup(start, p - start);
+		*result = lappend(*result, a);
+		if (*p == '\0')
+			return true;
+		p++;
+		continue;
+
+bad_item:
+		{
+			const char *end = strchr(start, ',');
+
+			*bad = end ? pnstrdup(start, end - start) : pstrdup(start);
+			return false;
+		}
+	}
+}
+
+/*
+ * migsafe_guard_check_approve
+ *
+ * GUC check hook of migsafe.approve and migsafe.exempt: refuse a malformed
+ * value at SET time, with the item and the reason.
+ */
+bool
+migsafe_guard_check_approve(char **newval, void **extra, GucSource source)
+{
+	List	   *items;
+	const char *err = NULL;
+	char	   *bad = NULL;
+
+	if (*newval == NULL || parse_approvals(*newval, &items, &err, &bad))
+		return true;
+	GUC_check_errdetail("Item \"%s\": %s.", bad, err);
+	GUC_check_errhint("Write approvals as a comma-separated list of *, schema.*, schema.relation, schema.relation.column or DATABASE name, with SQL identifier quoting.");
+	return false;
+}
+
+/*
+ * migsafe_guard_check_roles
+ *
+ * GUC check hook of migsafe.exempt_roles: a comma-separated list of role
+ * names.  Roles need not exist yet.
+ */
+bool
+migsafe_guard_check_roles(char **newval, void **extra, GucSource source)
+{
+	char	   *copy;
+	List	   *names;
+
+	if (*newval == NULL)
+		return true;
+	copy = pstrdup(*newval);
+	if (!SplitIdentifierString(copy, ',', &names))
+	{
+		GUC_check_errdetail("List syntax is invalid.");
+		return false;
+	}
+	return true;
+}
+
+/* Whether the current role has the privileges of a role in exempt_roles */
+static char *
+exempt_role_match(void)
+{
+	char	   *copy;
+	List	   *names;
+	ListCell   *lc;
+
+	if (migsafe_exempt_roles == NULL || migsafe_exempt_roles[0] == '\0')
+		return NULL;
+	copy = pstrdup(migsafe_exempt_roles);
+	if (!SplitIdentifierString(copy, ',', &names))
+		return NULL;
+	foreach(lc, names)
+	{
+		Oid			roleid = get_role_oid((char *) lfirst(lc), true);
+
+		if (OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid))
+			return psprintf("role %s", quote_identifier(lfirst(lc)));
+	}
+	return NULL;
+}
+
+/* ----------------------------------------------------------------
+ * Identities: the names approvals are matched against
+ * ----------------------------------------------------------------
+ */
+
+static MigsafeRename *
+find_rename(Oid classid, Oid objid, int32 subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, renames)
+	{
+		MigsafeRename *r = lfirst(lc);
+
+		if (r->classid == classid && r->objid == objid && r->subid == subid)
+			return r;
+	}
+	return NULL;
+}
+
+/* Record the name an object has now, unless this transaction did already */
+static void
+remember_name(Oid classid, Oid objid, int32 subid)
+{
+	MemoryContext old;
+	MigsafeRename *r;
+
+	if (!OidIsValid(objid) || find_rename(classid, objid, subid) != NULL)
+		return;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	r = palloc0(sizeof(MigsafeRename));
+	r->classid = classid;
+	r->objid = objid;
+	r->subid = subid;
+	if (classid == NamespaceRelationId)
+		r->old_name = get_namespace_name(objid);
+	else if (subid > 0)
+		r->old_name = get_attname(objid, (AttrNumber) subid, true);
+	else
+	{
+		r->old_name = get_rel_name(objid);
+		r->old_nspoid = get_rel_namespace(objid);
+	}
+	if (r->old_name != NULL)
+		renames = lappend(renames, r);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * track_rename
+ *
+ * Before a rename or SET SCHEMA runs, remember the names the object had, so
+ * that approvals keep naming the object by the name it had when this
+ * transaction began (renaming a table does not make an approval for its new
+ * name apply to it).
+ */
+static void
+track_rename(Node *parsetree)
+{
+	if (IsA(parsetree, RenameStmt))
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+
+		if (stmt->renameType == OBJECT_SCHEMA)
+			remember_name(NamespaceRelationId,
+						  get_namespace_oid(stmt->subname, true), 0);
+		else if (stmt->relation != NULL)
+		{
+			Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+			if (stmt->renameType == OBJECT_COLUMN)
+			{
+				if (OidIsValid(relid))
+					remember_name(RelationRelationId, relid,
+								  get_attnum(relid, stmt->subname));
+			}
+			else
+				remember_name(RelationRelationId, relid, 0);
+		}
+	}
+	else if (IsA(parsetree, AlterObjectSchemaStmt))
+	{
+		AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+		if (stmt->relation != NULL)
+			remember_name(RelationRelationId,
+						  RangeVarGetRelid(stmt->relation, NoLock, true), 0);
+	}
+}
+
+/* The schema and relation names a relation had when this transaction began */
+static void
+rel_identity(Oid relid, char **nspname, char **relname)
+{
+	MigsafeRename *r = find_rename(RelationRelationId, relid, 0);
+	Oid			nspoid = r ? r->old_nspoid : get_rel_namespace(relid);
+	MigsafeRename *s = find_rename(NamespaceRelationId, nspoid, 0);
+
+	*relname = r ? pstrdup(r->old_name) : get_rel_name(relid);
+	*nspname = s ? pstrdup(s->old_name) : get_namespace_name(nspoid);
+}
+
+/* Same for a column */
+static char *
+att_identity(Oid relid, AttrNumber attnum)
+{
+	MigsafeRename *r = find_rename(RelationRelationId, relid, attnum);
+
+	return r ? pstrdup(r->old_name) : get_attname(relid, attnum, true);
+}
+
+/* Whether one approval item names relation relid (column attnum, or 0) */
+static bool
+item_names_rel(MigsafeApproval *a, Oid relid, AttrNumber attnum)
+{
+	char	   *nspname;
+	char	   *relname;
+
+	if (a->all)
+		return true;
+	if (a->dbname != NULL)
+		return false;
+	rel_identity(relid, &nspname, &relname);
+	if (nspname == NULL || relname == NULL || strcmp(a->nspname, nspname) != 0)
+		return false;
+	if (a->relname == NULL)
+		return true;
+	if (strcmp(a->relname, relname) != 0)
+		return false;
+	if (a->attname == NULL)
+		return true;
+	if (attnum <= 0)
+		return false;
+	relname = att_identity(relid, attnum);
+	return relname != NULL && strcmp(a->attname, relname) == 0;
+}
+
+/*
+ * item_matches
+ *
+ * Whether an approval item covers a target.  A relation's approval covers
+ * its columns; a partitioned table's covers its partitions; a table's (or
+ * column's) covers the sequences it owns.
+ */
+static bool
+item_matches(MigsafeApproval *a, MigsafeTarget *t)
+{
+	Oid			owner;
+	int32		ownercol;
+
+	if (t->classid == DatabaseRelationId)
+		return a->all || (a->dbname != NULL && strcmp(a->dbname, t->relname) == 0);
+	if (t->classid == ExtensionRelationId)
+		return a->all || (a->nspname != NULL && a->relname == NULL &&
+						  strcmp(a->nspname, "migsafe") == 0);
+
+	if (item_names_rel(a, t->objid, (AttrNumber) t->subid))
+		return true;
+
+	if (t->subid == 0 && get_rel_relispartition(t->objid))
+	{
+		List	   *ancestors = get_partition_ancestors(t->objid);
+		ListCell   *lc;
+
+		foreach(lc, ancestors)
+		{
+			if (item_names_rel(a, lfirst_oid(lc), 0))
+				return true;
+		}
+	}
+	if (t->relkind == RELKIND_SEQUENCE &&
+		(sequenceIsOwned(t->objid, DEPENDENCY_AUTO, &owner, &ownercol) ||
+		 sequenceIsOwned(t->objid, DEPENDENCY_INTERNAL, &owner, &ownercol)))
+		return item_names_rel(a, owner, (AttrNumber) ownercol);
+	return false;
+}
+
+/* The first item of a setting that covers the target, as written, or NULL */
+static char *
+setting_match(const char *value, MigsafeTarget *t)
+{
+	List	   *items;
+	const char *err;
+	char	   *bad;
+	ListCell   *lc;
+
+	if (value == NULL || value[0] == '\0' ||
+		!parse_approvals(value, &items, &err, &bad))
+		return NULL;
+	foreach(lc, items)
+	{
+		MigsafeApproval *a = lfirst(lc);
+
+		if (item_matches(a, t))
+			return a->text;
+	}
+	return NULL;
+}
+
+/* ----------------------------------------------------------------
+ * Targets
+ * ----------------------------------------------------------------
+ */
+
+/* Is migsafe installed in the current database?  Cached per transaction. */
+static bool
+installed(void)
+{
+	if (installed_lxid != MyProc->lxid)
+	{
+		installed_here = OidIsValid(get_extension_oid("migsafe", true));
+		installed_lxid = MyProc->lxid;
+	}
+	return installed_here;
+}
+
+static MigsafeTarget *
+find_target(MigsafeCommand *cmd, Oid classid, Oid objid, int32 subid)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->classid == classid && t->objid == objid && t->subid == subid)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * fill_names
+ *
+ * (Re)read the current names and the approval identity of a relation or
+ * column target.  Returns false when the object no longer exists.
+ */
+static bool
+fill_names(MigsafeTarget *t)
+{
+	char	   *id_nsp;
+	char	   *id_rel;
+	char	   *id_att = NULL;
+
+	t->relkind = get_rel_relkind(t->objid);
+	t->relname = get_rel_name(t->objid);
+	if (t->relkind == '\0' || t->relname == NULL)
+		return false;
+	t->nspname = get_namespace_name(get_rel_namespace(t->objid));
+	t->attname = NULL;
+	if (t->subid > 0)
+	{
+		t->attname = get_attname(t->objid, (AttrNumber) t->subid, true);
+		if (t->attname == NULL)
+			return false;
+		id_att = att_identity(t->objid, (AttrNumber) t->subid);
+	}
+	rel_identity(t->objid, &id_nsp, &id_rel);
+	t->renamed = strcmp(id_nsp, t->nspname) != 0 ||
+		strcmp(id_rel, t->relname) != 0 ||
+		(id_att != NULL && strcmp(id_att, t->attname) != 0);
+	if (id_att != NULL)
+		t->ident = psprintf("%s.%s.%s", quote_identifier(id_nsp),
+							quote_identifier(id_rel), quote_identifier(id_att));
+	else
+		t->ident = psprintf("%s.%s", quote_identifier(id_nsp),
+							quote_identifier(id_rel));
+	return true;
+}
+
+/*
+ * add_rel_target
+ *
+ * Add a relation (subid 0) or column target to cmd, once.  Returns the
+ * target, or NULL when the relation holds no data of its own (temporary,
+ * view, index...) or no longer exists.  Allocates in cmd->cxt.
+ */
+static MigsafeTarget *
+add_rel_target(MigsafeCommand *cmd, MigsafeOp op, Oid relid, int32 subid)
+{
+	MigsafeTarget *t = find_target(cmd, RelationRelationId, relid, subid);
+	MemoryContext old;
+	char		relkind = get_rel_relkind(relid);
+
+	if (t != NULL)
+		return t;
+	/* partitioned tables are kept to name the tree in hints, columns not */
+	if (!migsafe_classify_relkind(relkind) &&
+		!(relkind == RELKIND_PARTITIONED_TABLE && subid == 0))
+		return NULL;
+	if (isAnyTempNamespace(get_rel_namespace(relid)))
+		return NULL;
+	old = MemoryContextSwitchTo(cmd->cxt);
+	t = palloc0(sizeof(MigsafeTarget));
+	t->op = op;
+	t->classid = RelationRelationId;
+	t->objid = relid;
+	t->subid = subid;
+	t->bytes = -1;
+	if (!fill_names(t))
+		t = NULL;
+	else
+		cmd->targets = lappend(cmd->targets, t);
+	MemoryContextSwitchTo(old);
+	return t;
+}
+
+/* ----------------------------------------------------------------
+ * Measuring: is it empty, how much is at stake
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * measure_target
+ *
+ * Scan a relation target with the latest snapshot (the caller holds a lock
+ * that excludes writers) and set rows, values (non-null values of a column
+ * target) and bytes.  With full false the scan stops at the first row (or
+ * first non-null value) and only emptiness is known.  Small relations are
+ * counted exactly; larger ones get the catalog's estimate.
+ */
+static void
+measure_target(MigsafeTarget *t, bool full)
+{
+	Relation	rel;
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	BlockNumber nblocks;
+	bool		exact;
+
+	t->rows = t->values = 0;
+	t->rows_exact = true;
+	if (t->relkind == RELKIND_SEQUENCE ||
+		t->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		t->bytes = 0;
+		return;
+	}
+
+	rel = relation_open(t->objid, NoLock);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	t->bytes = (int64) nblocks * BLCKSZ;
+	if (OidIsValid(rel->rd_rel->reltoastrelid))
+	{
+		/* the TOAST table is gone already at the table's own OAT_DROP */
+		Relation	toast = try_relation_open(rel->rd_rel->reltoastrelid,
+											  AccessShareLock);
+
+		if (toast != NULL)
+		{
+			t->bytes += (int64) RelationGetNumberOfBlocks(toast) * BLCKSZ;
+			relation_close(toast, AccessShareLock);
+		}
+	}
+
+	exact = full && nblocks <= MIGSAFE_EXACT_COUNT_BLOCKS;
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		t->rows++;
+		if (t->subid > 0 && !slot_attisnull(slot, t->subid))
+			t->values++;
+		if (!exact && (t->subid > 0 ? t->values > 0 : t->rows > 0))
+			break;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+
+	if (full && !exact)
+	{
+		BlockNumber pages;
+		double		tuples;
+		double		allvisfrac;
+
+		estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
+		t->rows = Max(tuples, t->rows);
+		t->rows_exact = false;
+	}
+	relation_close(rel, NoLock);
+}
+
+/* Whether the target was measured empty (no rows, or no non-null value) */
+static bool
+target_is_empty(MigsafeTarget *t)
+{
+	if (t->relkind == RELKIND_SEQUENCE)
+		return false;			/* its state is data; see README */
+	return t->subid > 0 ? t->values == 0 : t->rows == 0;
+}
+
+/* Whether the relation was created in this transaction */
+static bool
+created_here(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	bool		result = rel->rd_createSubid != InvalidSubTransactionId;
+
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/* ----------------------------------------------------------------
+ * Decisions and the error
+ * ----------------------------------------------------------------
+ */
+
+/* Name of a decision, for traces and (later) the audit log */
+const char *
+migsafe_guard_decision_name(MigsafeDecision decision)
+{
+	switch (decision)
+	{
+		case MIGSAFE_DECISION_NONE:
+			return "undecided";
+		case MIGSAFE_DECISION_NO_DATA:
+			return "no data";
+		case MIGSAFE_DECISION_OFF:
+			return "off";
+		case MIGSAFE_DECISION_NEW:
+			return "new";
+		case MIGSAFE_DECISION_EMPTY:
+			return "empty";
+		case MIGSAFE_DECISION_APPROVED:
+			return "approved";
+		case MIGSAFE_DECISION_EXEMPT:
+			return "exempt";
+		case MIGSAFE_DECISION_WARNED:
+			return "warned";
+		case MIGSAFE_DECISION_BLOCKED:
+			return "blocked";
+	}
+	return "?";
+}
+
+/* The target another target's data belongs to (sequence owner), or NULL */
+static MigsafeTarget *
+owning_target(MigsafeCommand *cmd, MigsafeTarget *t)
+{
+	Oid			owner;
+	int32		ownercol;
+	MigsafeTarget *o;
+
+	if (cmd == NULL || t->relkind != RELKIND_SEQUENCE)
+		return NULL;
+	if (!sequenceIsOwned(t->objid, DEPENDENCY_AUTO, &owner, &ownercol) &&
+		!sequenceIsOwned(t->objid, DEPENDENCY_INTERNAL, &owner, &ownercol))
+		return NULL;
+	o = find_target(cmd, RelationRelationId, owner, 0);
+	if (o == NULL)
+		o = find_target(cmd, RelationRelationId, owner, ownercol);
+	return o;
+}
+
+/*
+ * decide_target
+ *
+ * Decide one target of cmd (which may be NULL outside any guarded
+ * statement).  may_scan says whether a lock excluding writers is held, so
+ * that emptiness can be verified.  Sets t->decision; raises nothing.
+ */
+static void
+decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
+			  const char *hook)
+{
+	MigsafeTarget *owner;
+
+	if (t->classid == RelationRelationId &&
+		t->relkind == RELKIND_PARTITIONED_TABLE && t->subid == 0)
+		t->decision = MIGSAFE_DECISION_NO_DATA;
+	else if (migsafe_mode == MIGSAFE_MODE_OFF)
+		t->decision = MIGSAFE_DECISION_OFF;
+	else if ((owner = owning_target(cmd, t)) != NULL)
+	{
+		/*
+		 * An owned sequence's state belongs to its table or column: it
+		 * follows that target's decision and is reported with it.
+		 */
+		if (owner->decision == MIGSAFE_DECISION_NONE)
+			decide_target(cmd, owner, may_scan, hook);
+		t->decision = owner->decision;
+		t->matched = owner->matched;
+		t->follows = true;
+	}
+	else if (migsafe_allow_empty && t->classid == RelationRelationId &&
+			 created_here(t->objid))
+		t->decision = MIGSAFE_DECISION_NEW;
+	else if ((t->matched = setting_match(migsafe_approve, t)) != NULL)
+		t->decision = MIGSAFE_DECISION_APPROVED;
+	else if ((t->matched = setting_match(migsafe_exempt, t)) != NULL ||
+			 (t->matched = exempt_role_match()) != NULL)
+		t->decision = MIGSAFE_DECISION_EXEMPT;
+	else
+	{
+		if (t->classid == RelationRelationId && may_scan)
+		{
+			measure_target(t, false);
+			if (migsafe_allow_empty && target_is_empty(t))
+				t->decision = MIGSAFE_DECISION_EMPTY;
+		}
+		if (t->decision != MIGSAFE_DECISION_EMPTY)
+		{
+			t->decision = migsafe_mode == MIGSAFE_MODE_WARN ?
+				MIGSAFE_DECISION_WARNED : MIGSAFE_DECISION_BLOCKED;
+			if (t->classid == RelationRelationId && may_scan)
+				measure_target(t, true);
+		}
+	}
+
+	if (migsafe_trace)
+		ereport(NOTICE,
+				(errmsg_internal("migsafe: %s: %s %s on %s: %s%s%s",
+								 hook,
+								 cmd ? cmd->tag : "(no statement)",
+								 t->op == MIGSAFE_OP_TRUNCATE ? "truncate" :
+								 t->op == MIGSAFE_OP_RETYPE ? "retype" :
+								 t->op == MIGSAFE_OP_BLANK ? "blank" : "drop",
+								 t->ident,
+								 migsafe_guard_decision_name(t->decision),
+								 t->matched ? " by " : "",
+								 t->matched ? t->matched : "")));
+}
+
+/* The display name of a target: "public.orders" or "public.orders.note" */
+static char *
+display_name(MigsafeTarget *t)
+{
+	if (t->classid != RelationRelationId)
+		return t->relname;
+	if (t->subid > 0)
+		return psprintf("%s.%s.%s", t->nspname, t->relname, t->attname);
+	return psprintf("%s.%s", t->nspname, t->relname);
+}
+
+static const char *
+target_noun(MigsafeTarget *t)
+{
+	if (t->classid == DatabaseRelationId)
+		return "database";
+	if (t->classid == ExtensionRelationId)
+		return "extension";
+	if (t->subid > 0)
+		return "column";
+	return migsafe_classify_relkind_noun(t->relkind);
+}
+
+/* One sentence of DETAIL saying what a target holds */
+static void
+describe_target(StringInfo buf, MigsafeTarget *t)
+{
+	char	   *name = display_name(t);
+	char	   *size = t->bytes >= 0 ?
+		text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+														   Int64GetDatum(t->bytes)))) :
+		NULL;
+
+	if (buf->len > 0)
+		appendStringInfoChar(buf, ' ');
+
+	if (t->classid == DatabaseRelationId)
+	{
+		if (size)
+			appendStringInfo(buf, _("Database \"%s\" is guarded by migsafe and holds %s."),
+							 name, size);
+		else
+			appendStringInfo(buf, _("Database \"%s\" is guarded by migsafe."), name);
+	}
+	else if (t->classid == ExtensionRelationId)
+		appendStringInfoString(buf, _("Dropping extension \"migsafe\" removes the guard from this database."));
+	else if (t->relkind == RELKIND_SEQUENCE)
+		appendStringInfo(buf, _("Sequence \"%s\" would lose its current value."), name);
+	else if (t->subid > 0 && t->rows_exact)
+		appendStringInfo(buf,
+						 ngettext("Column \"%s\" holds %.0f non-null value in a table of %.0f rows (%s).",
+								  "Column \"%s\" holds %.0f non-null values in a table of %.0f rows (%s).",
+								  (unsigned long) t->values),
+						 name, t->values, t->rows, size ? size : "?");
+	else if (t->subid > 0)
+		appendStringInfo(buf, _("Column \"%s\" holds data in a table of about %.0f rows (%s)."),
+						 name, t->rows, size ? size : "?");
+	else if (t->rows_exact)
+		appendStringInfo(buf,
+						 ngettext("%s \"%s\" holds %.0f row (%s).",
+								  "%s \"%s\" holds %.0f rows (%s).",
+								  (unsigned long) t->rows),
+						 t->relkind == RELKIND_MATVIEW ? _("Materialized view") : _("Table"),
+						 name, t->rows, size ? size : "?");
+	else
+		appendStringInfo(buf, _("%s \"%s\" holds about %.0f rows (%s)."),
+						 t->relkind == RELKIND_MATVIEW ? _("Materialized view") : _("Table"),
+						 name, t->rows, size ? size : "?");
+
+	if (t->renamed)
+		appendStringInfo(buf, _(" It was named %s when this transaction began."),
+						 t->ident);
+}
+
+/* The name a hint should use: a partition's topmost ancestor in the set */
+static char *
+hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
+{
+	if (cmd != NULL && t->classid == RelationRelationId && t->subid == 0 &&
+		get_rel_relispartition(t->objid))
+	{
+		List	   *ancestors = get_partition_ancestors(t->objid);
+		MigsafeTarget *best = NULL;
+		ListCell   *lc;
+
+		foreach(lc, ancestors)
+		{
+			MigsafeTarget *a = find_target(cmd, RelationRelationId,
+										   lfirst_oid(lc), 0);
+
+			if (a != NULL)
+				best = a;
+		}
+		if (best != NULL)
+			return best->ident;
+	}
+	return t->ident;
+}
+
+/*
+ * report_targets
+ *
+ * Raise the blocking ERROR (or, in warn mode, the same text as a WARNING)
+ * for the targets in list, all refused.  The primary message names the
+ * operation and the first object; DETAIL what each holds and the statement;
+ * HINT the exact approval.
+ */
+static void
+report_targets(MigsafeCommand *cmd, List *list, int elevel)
+{
+	MigsafeTarget *first = linitial(list);
+	StringInfoData detail;
+	StringInfoData approval;
+	StringInfoData literal;
+	List	   *idents = NIL;
+	ListCell   *lc;
+	int			n = 0;
+	int			nobjs = list_length(list);
+	const char *tag = cmd ? cmd->tag : "DROP";
+	bool		database = first->classid == DatabaseRelationId;
+	char	   *stmt = cmd ? cmd->stmt_text :
+		(debug_query_string ? pstrdup(debug_query_string) : NULL);
+
+	initStringInfo(&detail);
+	initStringInfo(&approval);
+	foreach(lc, list)
+	{
+		MigsafeTarget *t = lfirst(lc);
+		char	   *ident = hint_ident(cmd, t);
+
+		if (n++ < MIGSAFE_DETAIL_MAX)
+			describe_target(&detail, t);
+		if (!list_member(idents, makeString(ident)))
+		{
+			idents = lappend(idents, makeString(ident));
+			appendStringInfo(&approval, "%s%s", approval.len ? ", " : "", ident);
+		}
+	}
+	if (n > MIGSAFE_DETAIL_MAX)
+		appendStringInfo(&detail, " ");
+	if (n > MIGSAFE_DETAIL_MAX)
+		appendStringInfo(&detail,
+						 ngettext("%d more object is affected.",
+								  "%d more objects are affected.",
+								  n - MIGSAFE_DETAIL_MAX),
+						 n - MIGSAFE_DETAIL_MAX);
+	if (stmt != NULL)
+		appendStringInfo(&detail, _(" Statement: %s"), stmt);
+
+	/* the approval as a SQL string literal */
+	initStringInfo(&literal);
+	for (const char *p = approval.data; *p; p++)
+	{
+		if (*p == '\'')
+			appendStringInfoChar(&literal, '\'');
+		appendStringInfoChar(&literal, *p);
+	}
+
+	ereport(elevel,
+			(errcode(ERRCODE_MIGSAFE_NOT_APPROVED),
+			 nobjs == 1 ?
+			 errmsg("%s on %s \"%s\" requires migsafe approval",
+					tag, target_noun(first), display_name(first)) :
+			 errmsg_plural("%s on %s \"%s\" and %d other object requires migsafe approval",
+						   "%s on %s \"%s\" and %d other objects require migsafe approval",
+						   nobjs - 1,
+						   tag, target_noun(first), display_name(first),
+						   nobjs - 1),
+			 errdetail_internal("%s", detail.data),
+			 database ?
+			 errhint("To approve it, run SET migsafe.approve = '%s' in the same session; DROP DATABASE cannot run inside a transaction block.",
+					 literal.data) :
+			 nobjs == 1 ?
+			 errhint("To approve it, run SET LOCAL migsafe.approve = '%s' in the same transaction.",
+					 literal.data) :
+			 errhint("To approve them, run SET LOCAL migsafe.approve = '%s' in the same transaction.",
+					 literal.data)));
+}
+
+/* Order targets by identity, so that messages are stable */
+static int
+target_cmp(const ListCell *a, const ListCell *b)
+{
+	MigsafeTarget *ta = lfirst(a);
+	MigsafeTarget *tb = lfirst(b);
+
+	return strcmp(ta->ident, tb->ident);
+}
+
+/* Report every refused target of cmd: ERROR if any is blocked */
+static void
+report_decisions(MigsafeCommand *cmd, List *targets)
+{
+	List	   *blocked = NIL;
+	List	   *warned = NIL;
+	ListCell   *lc;
+
+	foreach(lc, targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->follows)
+			continue;
+		if (t->decision == MIGSAFE_DECISION_BLOCKED)
+			blocked = lappend(blocked, t);
+		else if (t->decision == MIGSAFE_DECISION_WARNED)
+			warned = lappend(warned, t);
+	}
+	list_sort(blocked, target_cmp);
+	list_sort(warned, target_cmp);
+	if (blocked != NIL)
+		report_targets(cmd, blocked, ERROR);
+	if (warned != NIL)
+		report_targets(cmd, warned, WARNING);
+}
+
+/* ----------------------------------------------------------------
+ * Working out the targets of a statement
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * dry_run
+ *
+ * Run a DROP or DROP OWNED in a subtransaction that is always rolled back,
+ * with cmd collecting: the object-access hook adds every table, column,
+ * sequence and materialized view the statement drops, cascades and
+ * partitions included.  Event triggers are switched off and notices
+ * silenced for the dry run (both settings revert with the subtransaction).
+ * An error the statement raises is raised as it would have been.
+ */
+static void
+dry_run(MigsafeCommand *cmd, PlannedStmt *pstmt, const char *queryString,
+		ProcessUtilityContext context, ParamListInfo params,
+		QueryEnvironment *queryEnv)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	cmd->collecting = true;
+	dry_run_depth++;
+	PG_TRY();
+	{
+		(void) set_config_option("client_min_messages", "error",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
+		(void) set_config_option("session_replication_role", "replica",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
+		standard_ProcessUtility(pstmt, queryString, true, context, params,
+								queryEnv, None_Receiver, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		dry_run_depth--;
+		cmd->collecting = false;
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+	dry_run_depth--;
+	cmd->collecting = false;
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+}
+
+/*
+ * collect_truncate
+ *
+ * The relations a TRUNCATE empties: those named, their inheritance
+ * children unless ONLY, and with CASCADE every table referencing them by a
+ * foreign key, as ExecuteTruncate() expands them.  Relations the user may
+ * not truncate are left to TRUNCATE's own permission error.
+ */
+static void
+collect_truncate(MigsafeCommand *cmd, TruncateStmt *stmt)
+{
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (!OidIsValid(relid) ||
+			pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+			continue;
+		LockRelationOid(relid, AccessExclusiveLock);
+		relids = list_append_unique_oid(relids, relid);
+		if (rv->inh)
+		{
+			List	   *children = find_all_inheritors(relid,
+													   AccessExclusiveLock,
+													   NULL);
+
+			relids = list_concat_unique_oid(relids, children);
+		}
+	}
+
+	if (stmt->behavior == DROP_CASCADE)
+	{
+		for (;;)
+		{
+			List	   *more = heap_truncate_find_FKs(relids);
+			int			before = list_length(relids);
+
+			foreach(lc, more)
+			{
+				Oid			relid = lfirst_oid(lc);
+
+				if (list_member_oid(relids, relid) ||
+					pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+					continue;
+				LockRelationOid(relid, AccessExclusiveLock);
+				relids = lappend_oid(relids, relid);
+			}
+			if (list_length(relids) == before)
+				break;
+		}
+	}
+
+	foreach(lc, relids)
+		(void) add_rel_target(cmd, MIGSAFE_OP_TRUNCATE, lfirst_oid(lc), 0);
+}
+
+/*
+ * collect_type_users
+ *
+ * Columns that store values of composite type typid, directly, in arrays,
+ * domains, or nested in other row types: dropping one of its attributes
+ * blanks that attribute in every stored value.  Walks pg_depend.
+ */
+static void
+collect_type_users(MigsafeCommand *cmd, Oid typid)
+{
+	List	   *types = list_make1_oid(typid);
+	ListCell   *lc;
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+
+	foreach(lc, types)
+	{
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+		scan = systable_beginscan(depRel, DependReferenceIndexId, true,
+								  NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+			if (dep->classid == TypeRelationId)
+				types = list_append_unique_oid(types, dep->objid);
+			else if (dep->classid == RelationRelationId && dep->objsubid > 0)
+			{
+				char		relkind = get_rel_relkind(dep->objid);
+
+				if (relkind == RELKIND_RELATION)
+					(void) add_rel_target(cmd, MIGSAFE_OP_BLANK, dep->objid,
+										  dep->objsubid);
+				if (relkind == RELKIND_RELATION ||
+					relkind == RELKIND_COMPOSITE_TYPE)
+					types = list_append_unique_oid(types,
+												   get_rel_type_id(dep->objid));
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(depRel, AccessShareLock);
+}
+
+/* Typed tables (CREATE TABLE ... OF typid) and their column attname */
+static void
+collect_typed_tables(MigsafeCommand *cmd, MigsafeOp op, Oid typid,
+					 const char *attname)
+{
+	Relation	classRel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_class_reloftype, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typid));
+	scan = systable_beginscan(classRel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Oid			relid = ((Form_pg_class) GETSTRUCT(tup))->oid;
+		AttrNumber	attnum = get_attnum(relid, attname);
+
+		if (attnum > 0)
+			(void) add_rel_target(cmd, op, relid, attnum);
+	}
+	systable_endscan(scan);
+	table_close(classRel, AccessShareLock);
+}
+
+/*
+ * collect_alter
+ *
+ * The columns an ALTER TABLE drops or retypes (with the same column of
+ * inheritance children and partitions, unless ONLY), or, for ALTER TYPE on
+ * a composite type, the columns whose stored values lose or change an
+ * attribute.  Statements on objects the user does not own are left to
+ * ALTER's own permission error.
+ */
+static void
+collect_alter(MigsafeCommand *cmd, AlterTableStmt *stmt)
+{
+	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	List	   *rels;
+	ListCell   *lc;
+
+	if (!OidIsValid(relid) || !migsafe_rel_ownercheck(relid, GetUserId()))
+		return;
+	LockRelationOid(relid, AccessExclusiveLock);
+
+	if (stmt->objtype == OBJECT_TYPE)
+	{
+		Oid			typid = get_rel_type_id(relid);
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+			if (c->subtype == AT_DropColumn)
+				collect_type_users(cmd, typid);
+			if (c->behavior == DROP_CASCADE &&
+				(c->subtype == AT_DropColumn || c->subtype == AT_AlterColumnType))
+				collect_typed_tables(cmd,
+									 c->subtype == AT_DropColumn ?
+									 MIGSAFE_OP_DROP : MIGSAFE_OP_RETYPE,
+									 typid, c->name);
+		}
+		return;
+	}
+
+	rels = stmt->relation->inh ?
+		find_all_inheritors(relid, AccessExclusiveLock, NULL) :
+		list_make1_oid(relid);
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+		ListCell   *rc;
+
+		if (c->subtype != AT_DropColumn && c->subtype != AT_AlterColumnType)
+			continue;
+		foreach(rc, rels)
+		{
+			Oid			r = lfirst_oid(rc);
+			HeapTuple	atttup = SearchSysCacheAttName(r, c->name);
+			Form_pg_attribute att;
+
+			if (!HeapTupleIsValid(atttup))
+				continue;
+			att = (Form_pg_attribute) GETSTRUCT(atttup);
+
+			/*
+			 * A child's column goes with the parent's only when it was
+			 * inherited from that parent alone; partitions always follow.
+			 */
+			if (r == relid || c->subtype == AT_AlterColumnType ||
+				get_rel_relispartition(r) ||
+				(!att->attislocal && att->attinhcount == 1))
+				(void) add_rel_target(cmd,
+									  c->subtype == AT_DropColumn ?
+									  MIGSAFE_OP_DROP : MIGSAFE_OP_RETYPE,
+									  r, att->attnum);
+			ReleaseSysCache(atttup);
+		}
+	}
+}
+
+/* Cut one statement out of a possibly multi-statement string */
+static char *
+statement_text(PlannedStmt *pstmt, const char *queryString)
+{
+	int			loc = pstmt->stmt_location;
+	int			len = pstmt->stmt_len;
+	char	   *s;
+
+	if (queryString == NULL)
+		return NULL;
+	if (loc < 0 || loc > (int) strlen(queryString))
+		loc = 0;
+	if (len <= 0)
+		len = strlen(queryString) - loc;
+	while (len > 0 && scanner_isspace(queryString[loc]))
+		loc++, len--;
+	while (len > 0 && (scanner_isspace(queryString[loc + len - 1]) ||
+					   queryString[loc + len - 1] == ';'))
+		len--;
+	if (len > 1000)
+		s = psprintf("%.*s...", 1000, queryString + loc);
+	else
+		s = pnstrdup(queryString + loc, len);
+	return s;
+}
+
+/*
+ * guard_dropdb
+ *
+ * DROP DATABASE of a database that carries migsafe's security label (set
+ * by CREATE EXTENSION migsafe there, and inherited by CREATE DATABASE from
+ * a marked template) needs an approval naming it, from any database.
+ * Databases the user may not drop are left to DROP DATABASE's own error.
+ */
+static void
+guard_dropdb(DropdbStmt *stmt, const char *tag)
+{
+	Oid			dboid = get_database_oid(stmt->dbname, true);
+	ObjectAddress addr;
+	MigsafeTarget *t;
+	char	   *label;
+
+	if (!OidIsValid(dboid) || migsafe_mode == MIGSAFE_MODE_OFF ||
+		!pg_database_ownercheck(dboid, GetUserId()))
+		return;
+	ObjectAddressSet(addr, DatabaseRelationId, dboid);
+	label = GetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER);
+	if (label == NULL)
+		return;
+
+	t = palloc0(sizeof(MigsafeTarget));
+	t->op = MIGSAFE_OP_DROP;
+	t->classid = DatabaseRelationId;
+	t->objid = dboid;
+	t->relname = pstrdup(stmt->dbname);
+	t->ident = psprintf("DATABASE %s", quote_identifier(stmt->dbname));
+	t->bytes = -1;
+	if (pg_database_aclcheck(dboid, GetUserId(), ACL_CONNECT) == ACLCHECK_OK)
+		t->bytes = DatumGetInt64(DirectFunctionCall1(pg_database_size_oid,
+													 ObjectIdGetDatum(dboid)));
+	decide_target(NULL, t, false, "ProcessUtility");
+	if (t->decision == MIGSAFE_DECISION_BLOCKED ||
+		t->decision == MIGSAFE_DECISION_WARNED)
+	{
+		MigsafeCommand fake = {0};
+
+		fake.tag = tag;
+		fake.stmt_text = pstrdup(stmt->dbname);
+		fake.stmt_text = psprintf("DROP DATABASE %s",
+								  quote_identifier(stmt->dbname));
+		report_decisions(&fake, list_make1(t));
+	}
+}
+
+/*
+ * migsafe_guard_begin
+ *
+ * Called by the ProcessUtility hook before a statement that passed the
+ * node-tag fast path runs.  Returns the frame of a guarded statement, which
+ * the caller must hand to migsafe_guard_end() whether the statement
+ * succeeds or fails, or NULL when there is nothing to guard.  Raises the
+ * blocking error (with nothing changed) when a target is refused.
+ * The frame lives in a child of the caller's memory context.
+ */
+MigsafeCommand *
+migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
+					ProcessUtilityContext context, ParamListInfo params,
+					QueryEnvironment *queryEnv)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	MigsafeStmtKind kind = migsafe_classify_statement(parsetree);
+	MigsafeCommand *cmd;
+	ListCell   *lc;
+
+	/*
+	 * Statements run by a dry run's event triggers: the collecting frame's
+	 * object-access hook sees whatever they drop.
+	 */
+	if (kind == MIGSAFE_STMT_OTHER || kind == MIGSAFE_STMT_CREATEDB ||
+		dry_run_depth > 0)
+		return NULL;
+	if (kind == MIGSAFE_STMT_DROPDB)
+	{
+		guard_dropdb((DropdbStmt *) parsetree,
+					 GetCommandTagName(CreateCommandTag(parsetree)));
+		return NULL;
+	}
+	if (!installed())
+		return NULL;
+	if (kind == MIGSAFE_STMT_RENAME)
+	{
+		track_rename(parsetree);
+		return NULL;
+	}
+
+	cmd = MemoryContextAllocZero(CurrentMemoryContext, sizeof(MigsafeCommand));
+	cmd->cxt = AllocSetContextCreate(CurrentMemoryContext, "migsafe command",
+									 ALLOCSET_SMALL_SIZES);
+	cmd->tag = GetCommandTagName(CreateCommandTag(parsetree));
+	cmd->stmt_text = MemoryContextStrdup(cmd->cxt,
+										 statement_text(pstmt, queryString) ?: "");
+	cmd->outer = current_command;
+	current_command = cmd;
+
+	PG_TRY();
+	{
+		List	   *live = NIL;
+
+		switch (kind)
+		{
+			case MIGSAFE_STMT_DROP:
+				dry_run(cmd, pstmt, queryString, context, params, queryEnv);
+				break;
+			case MIGSAFE_STMT_TRUNCATE:
+				collect_truncate(cmd, (TruncateStmt *) parsetree);
+				break;
+			case MIGSAFE_STMT_ALTER:
+				collect_alter(cmd, (AlterTableStmt *) parsetree);
+				break;
+			default:
+				break;
+		}
+
+		/*
+		 * The dry run's locks went with its subtransaction: lock again,
+		 * before measuring, and re-read names that may have changed since.
+		 */
+		foreach(lc, cmd->targets)
+		{
+			MigsafeTarget *t = lfirst(lc);
+
+			if (t->classid == RelationRelationId)
+			{
+				LockRelationOid(t->objid, AccessExclusiveLock);
+				if (!fill_names(t))
+					continue;
+			}
+			live = lappend(live, t);
+		}
+		cmd->targets = live;
+		foreach(lc, cmd->targets)
+		{
+			MigsafeTarget *t = lfirst(lc);
+
+			if (t->decision == MIGSAFE_DECISION_NONE)
+				decide_target(cmd, t, true, "ProcessUtility");
+		}
+		report_decisions(cmd, cmd->targets);
+	}
+	PG_CATCH();
+	{
+		migsafe_guard_end(cmd);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return cmd;
+}
+
+/*
+ * migsafe_guard_end
+ *
+ * Pop a frame returned by migsafe_guard_begin (NULL is accepted) and free
+ * its memory.
+ */
+void
+migsafe_guard_end(MigsafeCommand *cmd)
+{
+	if (cmd == NULL)
+		return;
+	current_command = cmd->outer;
+	MemoryContextDelete(cmd->cxt);
+	pfree(cmd);
+}
+
+/*
+ * migsafe_guard_after
+ *
+ * Called by the ProcessUtility hook after a statement succeeded.  A
+ * database created from a template that migsafe guards is guarded too: it
+ * holds the extension already.
+ */
+void
+migsafe_guard_after(PlannedStmt *pstmt)
+{
+	CreatedbStmt *stmt;
+	const char *template = "template1";
+	ObjectAddress addr;
+	ListCell   *lc;
+
+	if (!IsA(pstmt->utilityStmt, CreatedbStmt))
+		return;
+	stmt = (CreatedbStmt *) pstmt->utilityStmt;
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+			template = defGetString(opt);
+	}
+	ObjectAddressSet(addr, DatabaseRelationId,
+					 get_database_oid(template, true));
+	if (!OidIsValid(addr.objectId) ||
+		GetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER) == NULL)
+		return;
+	ObjectAddressSet(addr, DatabaseRelationId,
+					 get_database_oid(stmt->dbname, false));
+	SetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER, MIGSAFE_LABEL_GUARDED);
+}
+
+/* ----------------------------------------------------------------
+ * The object-access hook: every object really dropped or truncated
+ * ----------------------------------------------------------------
+ */
+
+/* The frame that decided a target, searching outwards, or NULL */
+static MigsafeTarget *
+decided_target(Oid classid, Oid objid, int32 subid)
+{
+	MigsafeCommand *cmd;
+
+	for (cmd = current_command; cmd != NULL; cmd = cmd->outer)
+	{
+		MigsafeTarget *t = find_target(cmd, classid, objid, subid);
+
+		if (t != NULL && t->decision != MIGSAFE_DECISION_NONE)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * check_object
+ *
+ * One data-holding object is being dropped or truncated.  In a dry run,
+ * collect it.  Otherwise accept it if a frame decided it, or decide it now
+ * and raise the blocking error if refused.
+ */
+static void
+check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
+			 bool locked, const char *hook)
+{
+	MigsafeCommand *cmd = current_command;
+	MigsafeTarget *t;
+	MigsafeCommand scratch = {0};
+
+	if (cmd != NULL && cmd->collecting)
+	{
+		if (classid == RelationRelationId)
+			(void) add_rel_target(cmd, op, objid, subid);
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(cmd->cxt);
+
+			t = palloc0(sizeof(MigsafeTarget));
+			t->op = op;
+			t->classid = classid;
+			t->objid = objid;
+			t->relname = pstrdup("migsafe");
+			t->ident = pstrdup("migsafe.*");
+			t->bytes = -1;
+			cmd->targets = lappend(cmd->targets, t);
+			MemoryContextSwitchTo(old);
+		}
+		return;
+	}
+
+	if (decided_target(classid, objid, subid) != NULL)
+		return;
+
+	/*
+	 * Not decided up front: a path the ProcessUtility hook did not foresee
+	 * (a cascade that grew after the dry run, an extension's C code, a
+	 * command without a frame).  Decide here, in a scratch frame when there
+	 * is no statement frame.
+	 */
+	if (cmd == NULL)
+	{
+		scratch.cxt = CurrentMemoryContext;
+		scratch.tag = "DROP";
+		cmd = &scratch;
+	}
+	if (classid == RelationRelationId)
+		t = add_rel_target(cmd, op, objid, subid);
+	else
+	{
+		MemoryContext old = MemoryContextSwitchTo(cmd->cxt);
+
+		t = palloc0(sizeof(MigsafeTarget));
+		t->op = op;
+		t->classid = classid;
+		t->objid = objid;
+		t->relname = pstrdup("migsafe");
+		t->ident = pstrdup("migsafe.*");
+		t->bytes = -1;
+		cmd->targets = lappend(cmd->targets, t);
+		MemoryContextSwitchTo(old);
+	}
+	if (t == NULL)
+		return;
+	decide_target(cmd == &scratch ? NULL : cmd, t, locked, hook);
+	report_decisions(cmd == &scratch ? NULL : cmd, list_make1(t));
+}
+
+/*
+ * migsafe_guard_object_access
+ *
+ * The object-access hook's work.  Only drops and truncations of relations
+ * and columns that hold data, in a database where migsafe is installed,
+ * get past the first tests.
+ */
+void
+migsafe_guard_object_access(ObjectAccessType access, Oid classId,
+							Oid objectId, int subId, void *arg)
+{
+	char		relkind;
+
+	if (classId == ExtensionRelationId &&
+		(access == OAT_POST_CREATE || access == OAT_DROP))
+		installed_lxid = InvalidLocalTransactionId;
+
+	if (access == OAT_DROP)
+	{
+		ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
+
+		/*
+		 * Internal deletions are the old storage of a rewritten table
+		 * (ALTER TYPE, VACUUM FULL, CLUSTER: the rewrite itself is guarded
+		 * in ProcessUtility), temporary objects at commit, DISCARD or exit,
+		 * and an identity's sequence after DROP IDENTITY.  Blocking those
+		 * would make COMMIT or backend exit fail; none is a user's data.
+		 */
+		if (drop != NULL && (drop->dropflags & PERFORM_DELETION_INTERNAL))
+			return;
+
+		if (classId == ExtensionRelationId)
+		{
+			if (!installed() ||
+				objectId != get_extension_oid("migsafe", true))
+				return;
+			check_object(MIGSAFE_OP_DROP, classId, objectId, 0, true,
+						 "object_access");
+			if (current_command == NULL || !current_command->collecting)
+			{
+				ObjectAddress addr;
+
+				/* the database is no longer guarded once this commits */
+				ObjectAddressSet(addr, DatabaseRelationId, MyDatabaseId);
+				SetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER, NULL);
+			}
+			return;
+		}
+		if (classId != RelationRelationId)
+			return;
+		relkind = get_rel_relkind(objectId);
+		if (subId > 0 ? relkind != RELKIND_RELATION :
+			!(migsafe_classify_relkind(relkind) ||
+			  relkind == RELKIND_PARTITIONED_TABLE))
+			return;
+		if (isAnyTempNamespace(get_rel_namespace(objectId)) || !installed())
+			return;
+		check_object(MIGSAFE_OP_DROP, classId, objectId, subId, true,
+					 "object_access");
+	}
+	else if (access == OAT_TRUNCATE)
+	{
+		relkind = get_rel_relkind(objectId);
+		if (!migsafe_classify_relkind(relkind) ||
+			isAnyTempNamespace(get_rel_namespace(objectId)) || !installed())
+			return;
+
+		/*
+		 * For relations named in TRUNCATE this fires before TRUNCATE takes
+		 * its lock, so an undecided relation cannot be proven empty here.
+		 */
+		check_object(MIGSAFE_OP_TRUNCATE, classId, objectId, 0, false,
+					 "object_access");
+	}
+}
+
+/* ----------------------------------------------------------------
+ * The guard mark on databases, and transaction end
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * migsafe_guard_relabel
+ *
+ * The security-label provider "migsafe" marks databases where migsafe is
+ * installed, so that DROP DATABASE can be guarded from any database.  Only
+ * the extension sets and clears the mark; by hand, only a superuser may,
+ * and only with the value "guarded" (pg_dump and pg_upgrade restore it).
+ */
+void
+migsafe_guard_relabel(const ObjectAddress *object, const char *seclabel)
+{
+	if (object->classId != DatabaseRelationId)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("migsafe security labels apply only to databases")));
+	if (seclabel != NULL && strcmp(seclabel, MIGSAFE_LABEL_GUARDED) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid migsafe security label \"%s\"", seclabel),
+				 errhint("The only valid label is \"%s\".",
+						 MIGSAFE_LABEL_GUARDED)));
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to change migsafe security labels"),
+				 errdetail("Only superusers can mark a database as guarded by migsafe or remove the mark.")));
+}
+
+/*
+ * migsafe_guard_xact_callback
+ *
+ * At transaction end forget renames (their memory goes with
+ * TopTransactionContext) and any frame an error left behind.
+ */
+void
+migsafe_guard_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			renames = NIL;
+			current_command = NULL;
+			dry_run_depth = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+PG_FUNCTION_INFO_V1(migsafe_register_database);
+
+/*
+ * migsafe_register_database
+ *
+ * SQL function migsafe.register_database(), run by the extension's install
+ * script: mark the current database as guarded.
+ */
+Datum
+migsafe_register_database(PG_FUNCTION_ARGS)
+{
+	ObjectAddress addr;
+
+	ObjectAddressSet(addr, DatabaseRelationId, MyDatabaseId);
+	SetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER, MIGSAFE_LABEL_GUARDED);
+	PG_RETURN_VOID();
+}
