@@ -18,7 +18,7 @@
 typedef enum MigsafeStmtKind
 {
 	MIGSAFE_STMT_OTHER,			/* cannot destroy data: nothing to do */
-	MIGSAFE_STMT_DROP,			/* DROP ... / DROP OWNED: dry run collects */
+	MIGSAFE_STMT_DROP,			/* DROP, DROP OWNED, DROP COLUMN: dry run */
 	MIGSAFE_STMT_TRUNCATE,		/* TRUNCATE: expand and decide up front */
 	MIGSAFE_STMT_ALTER,			/* ALTER TABLE/TYPE dropping or retyping */
 	MIGSAFE_STMT_DROPDB,		/* DROP DATABASE: cluster-wide */

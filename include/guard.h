@@ -53,6 +53,7 @@ typedef struct MigsafeTarget
 	char	   *relname;
 	char	   *attname;
 	char	   *ident;			/* identity for approvals, already quoted */
+	char	   *orig_name;		/* the same, unquoted, for messages */
 	bool		renamed;		/* identity differs from the current name */
 	bool		follows;		/* owned sequence: decided with its owner */
 	bool		rows_exact;

@@ -54,11 +54,21 @@ drop_can_destroy_data(DropStmt *stmt)
 	}
 }
 
-/* Whether an ALTER TABLE / ALTER TYPE drops or retypes a column */
-static bool
-alter_can_destroy_data(AlterTableStmt *stmt)
+/*
+ * classify_alter
+ *
+ * An ALTER TABLE / ALTER TYPE that drops or retypes a column can destroy
+ * data.  When it only drops columns of a table, a dry run is cheap (no
+ * rewrite) and gives the exact set, cascades to generated columns and
+ * partitions included; otherwise (a retype would rewrite the table twice)
+ * the columns are worked out from the statement.
+ */
+static MigsafeStmtKind
+classify_alter(AlterTableStmt *stmt)
 {
 	ListCell   *lc;
+	bool		destroys = false;
+	bool		only_drops = stmt->objtype == OBJECT_TABLE;
 
 	foreach(lc, stmt->cmds)
 	{
@@ -66,9 +76,13 @@ alter_can_destroy_data(AlterTableStmt *stmt)
 
 		if (cmd->subtype == AT_DropColumn ||
 			cmd->subtype == AT_AlterColumnType)
-			return true;
+			destroys = true;
+		if (cmd->subtype != AT_DropColumn)
+			only_drops = false;
 	}
-	return false;
+	if (!destroys)
+		return MIGSAFE_STMT_OTHER;
+	return only_drops ? MIGSAFE_STMT_DROP : MIGSAFE_STMT_ALTER;
 }
 
 /* Whether a rename changes a name that approvals are matched against */
@@ -110,8 +124,7 @@ migsafe_classify_statement(Node *parsetree)
 		case T_TruncateStmt:
 			return MIGSAFE_STMT_TRUNCATE;
 		case T_AlterTableStmt:
-			return alter_can_destroy_data((AlterTableStmt *) parsetree) ?
-				MIGSAFE_STMT_ALTER : MIGSAFE_STMT_OTHER;
+			return classify_alter((AlterTableStmt *) parsetree);
 		case T_DropdbStmt:
 			return MIGSAFE_STMT_DROPDB;
 		case T_CreatedbStmt:

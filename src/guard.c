@@ -518,14 +518,21 @@ item_matches(MigsafeApproval *a, MigsafeTarget *t)
 	if (item_names_rel(a, t->objid, (AttrNumber) t->subid))
 		return true;
 
-	if (t->subid == 0 && get_rel_relispartition(t->objid))
+	if (get_rel_relispartition(t->objid))
 	{
 		List	   *ancestors = get_partition_ancestors(t->objid);
 		ListCell   *lc;
 
+		/* partitions have their parent's columns, under the same names */
 		foreach(lc, ancestors)
 		{
-			if (item_names_rel(a, lfirst_oid(lc), 0))
+			Oid			anc = lfirst_oid(lc);
+			AttrNumber	attnum = t->subid > 0 ?
+				get_attnum(anc, t->attname) : 0;
+
+			if (t->subid > 0 && attnum == InvalidAttrNumber)
+				continue;
+			if (item_names_rel(a, anc, attnum))
 				return true;
 		}
 	}
@@ -620,6 +627,8 @@ fill_names(MigsafeTarget *t)
 	t->renamed = strcmp(id_nsp, t->nspname) != 0 ||
 		strcmp(id_rel, t->relname) != 0 ||
 		(id_att != NULL && strcmp(id_att, t->attname) != 0);
+	t->orig_name = id_att ? psprintf("%s.%s.%s", id_nsp, id_rel, id_att) :
+		psprintf("%s.%s", id_nsp, id_rel);
 	if (id_att != NULL)
 		t->ident = psprintf("%s.%s.%s", quote_identifier(id_nsp),
 							quote_identifier(id_rel), quote_identifier(id_att));
@@ -936,10 +945,10 @@ describe_target(StringInfo buf, MigsafeTarget *t)
 		appendStringInfo(buf, _("Sequence \"%s\" would lose its current value."), name);
 	else if (t->subid > 0 && t->rows_exact)
 		appendStringInfo(buf,
-						 ngettext("Column \"%s\" holds %.0f non-null value in a table of %.0f rows (%s).",
-								  "Column \"%s\" holds %.0f non-null values in a table of %.0f rows (%s).",
+						 ngettext("Column \"%s\" holds %.0f non-null value (table size %s).",
+								  "Column \"%s\" holds %.0f non-null values (table size %s).",
 								  (unsigned long) t->values),
-						 name, t->values, t->rows, size ? size : "?");
+						 name, t->values, size ? size : "?");
 	else if (t->subid > 0)
 		appendStringInfo(buf, _("Column \"%s\" holds data in a table of about %.0f rows (%s)."),
 						 name, t->rows, size ? size : "?");
@@ -956,14 +965,29 @@ describe_target(StringInfo buf, MigsafeTarget *t)
 						 name, t->rows, size ? size : "?");
 
 	if (t->renamed)
-		appendStringInfo(buf, _(" It was named %s when this transaction began."),
-						 t->ident);
+		appendStringInfo(buf, _(" It was named \"%s\" when this transaction began."),
+						 t->orig_name);
 }
 
-/* The name a hint should use: a partition's topmost ancestor in the set */
+/*
+ * The name a hint should use: for a partition, its topmost ancestor in the
+ * set; for a partition's column, the root's column (only the root's can be
+ * dropped or retyped).
+ */
 static char *
 hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
 {
+	if (t->classid == RelationRelationId && t->subid > 0 &&
+		get_rel_relispartition(t->objid))
+	{
+		Oid			root = llast_oid(get_partition_ancestors(t->objid));
+		char	   *nspname;
+		char	   *relname;
+
+		rel_identity(root, &nspname, &relname);
+		return psprintf("%s.%s.%s", quote_identifier(nspname),
+						quote_identifier(relname), quote_identifier(t->attname));
+	}
 	if (cmd != NULL && t->classid == RelationRelationId && t->subid == 0 &&
 		get_rel_relispartition(t->objid))
 	{
