@@ -26,6 +26,9 @@ bash scripts/install-deps.sh
 echo "run-tests: building and installing into $(pg_config --pkglibdir)"
 make -s
 make -s install
+# test-only extension whose script drops a table (sql/guard_nested.sql)
+install -m 644 test/extension/migsafe_test_dropper.control \
+	test/extension/migsafe_test_dropper--1.0.sql "$(pg_config --sharedir)/extension/"
 
 # Suite selection passed on to make.
 args=()

@@ -221,6 +221,24 @@ parse_approvals(const char *value, List **result, const char **err,
 			return true;		/* empty setting */
 		start = p;
 
+		if (*p == ',' || (*p == '\0' && *result != NIL))
+		{
+			*err = "an approval is empty";
+			goto bad_item;
+		}
+		if (pg_strncasecmp(p, "database", 8) == 0 &&
+			(p[8] == '\0' || p[8] == ',' || scanner_isspace(p[8])))
+		{
+			const char *after = p + 8;
+
+			while (scanner_isspace(*after))
+				after++;
+			if (*after == '\0' || *after == ',')
+			{
+				*err = "DATABASE must be followed by a database name";
+				goto bad_item;
+			}
+		}
 		if (pg_strncasecmp(p, "database", 8) == 0 && scanner_isspace(p[8]))
 		{
 			p += 8;
@@ -238,6 +256,11 @@ parse_approvals(const char *value, List **result, const char **err,
 				if (parts[nparts] == NULL)
 					goto bad_item;
 				nparts++;
+				if (star && *p == '.')
+				{
+					*err = "\"*\" must be the last part of a name";
+					goto bad_item;
+				}
 				if (star || *p != '.')
 					break;
 				if (nparts == 3)

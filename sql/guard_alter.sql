@@ -1,0 +1,108 @@
+-- ALTER TABLE ... DROP COLUMN, ALTER COLUMN ... TYPE, and ALTER TYPE on
+-- composite types.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+RESET client_min_messages;
+
+CREATE TABLE accounts (id int PRIMARY KEY, email text, balance numeric(10,2),
+					   legacy text);
+INSERT INTO accounts VALUES (1, 'a@example.com', 1.57, NULL),
+	(2, 'b@example.com', 2.49, NULL);
+
+-- 1. DROP COLUMN
+ALTER TABLE accounts DROP COLUMN email;
+SELECT email FROM accounts ORDER BY id;
+-- approving another column does not help; the column or its table does
+BEGIN;
+SET LOCAL migsafe.approve = 'public.accounts.balance';
+ALTER TABLE accounts DROP COLUMN email;
+ROLLBACK;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.accounts.email';
+ALTER TABLE accounts DROP COLUMN email;
+COMMIT;
+-- a column holding only NULLs holds no data
+ALTER TABLE accounts DROP COLUMN legacy;
+
+-- 2. ALTER COLUMN TYPE: every type change counts, lossy or not
+ALTER TABLE accounts ALTER COLUMN balance TYPE int USING balance::int;
+ALTER TABLE accounts ALTER COLUMN balance TYPE numeric(12,2);
+SELECT balance FROM accounts ORDER BY id;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.accounts';
+ALTER TABLE accounts ALTER COLUMN balance TYPE int USING balance::int;
+COMMIT;
+SELECT balance FROM accounts ORDER BY id;
+
+-- 3. DROP COLUMN ... CASCADE takes a generated column along
+CREATE TABLE prices (net int, gross int GENERATED ALWAYS AS (net * 2) STORED,
+					 label text);
+INSERT INTO prices (net, label) VALUES (10, 'x');
+ALTER TABLE prices DROP COLUMN net CASCADE;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.prices.net';
+ALTER TABLE prices DROP COLUMN net CASCADE;
+ROLLBACK;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.prices.net, public.prices.gross';
+ALTER TABLE prices DROP COLUMN net CASCADE;
+COMMIT;
+SELECT * FROM prices;
+
+-- 4. DROP COLUMN and ALTER TYPE on a partitioned table reach every
+-- partition; the hint names the root's column
+CREATE TABLE readings (id int, v numeric) PARTITION BY RANGE (id);
+CREATE TABLE readings_1 PARTITION OF readings FOR VALUES FROM (0) TO (10);
+CREATE TABLE readings_2 PARTITION OF readings FOR VALUES FROM (10) TO (20);
+INSERT INTO readings VALUES (1, 1.5), (11, 2.5);
+ALTER TABLE readings DROP COLUMN v;
+ALTER TABLE readings ALTER COLUMN v TYPE int;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.readings.v';
+ALTER TABLE readings ALTER COLUMN v TYPE int;
+COMMIT;
+SELECT * FROM readings ORDER BY id;
+
+-- 5. ALTER COLUMN TYPE on an inheritance parent recurses into children,
+-- whose approval is their own (here the parent itself holds no rows)
+CREATE TABLE base (id int, code text);
+CREATE TABLE derived () INHERITS (base);
+INSERT INTO derived VALUES (1, 'abc');
+ALTER TABLE base ALTER COLUMN code TYPE varchar(10);
+
+-- 6. ALTER TYPE ... DROP ATTRIBUTE blanks the attribute in every stored
+-- value of the type, and drops it from typed tables (CASCADE)
+CREATE TYPE address AS (street text, zip text);
+CREATE TABLE shops (id int, addr address);
+CREATE TABLE addr_typed OF address;
+INSERT INTO shops VALUES (1, ROW('Main St', '12345'));
+INSERT INTO addr_typed VALUES ('Side St', '54321');
+ALTER TYPE address DROP ATTRIBUTE zip CASCADE;
+SELECT * FROM shops;
+SELECT * FROM addr_typed;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.shops.addr, public.addr_typed.zip';
+ALTER TYPE address DROP ATTRIBUTE zip CASCADE;
+COMMIT;
+SELECT * FROM shops;
+-- values nested in an array of the type count too
+CREATE TYPE pair AS (a int, b int);
+CREATE TABLE pairs (id int, ps pair[]);
+INSERT INTO pairs VALUES (1, ARRAY[ROW(1, 2)::pair]);
+ALTER TYPE pair DROP ATTRIBUTE b;
+
+-- 7. ALTER TYPE ... ALTER ATTRIBUTE ... TYPE CASCADE retypes typed tables
+CREATE TYPE money_t AS (amount int);
+CREATE TABLE ledger OF money_t;
+INSERT INTO ledger VALUES (5);
+ALTER TYPE money_t ALTER ATTRIBUTE amount TYPE bigint CASCADE;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.ledger';
+ALTER TYPE money_t ALTER ATTRIBUTE amount TYPE bigint CASCADE;
+COMMIT;
+
+-- 8. several subcommands: one error for all columns at stake
+CREATE TABLE multi (a int, b int, c int);
+INSERT INTO multi VALUES (1, 2, 3);
+ALTER TABLE multi DROP COLUMN a, ALTER COLUMN b TYPE bigint, ADD COLUMN d int;
+SELECT * FROM multi;

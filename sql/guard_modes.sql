@@ -1,0 +1,104 @@
+-- migsafe.mode, exemptions, the decision trace, and migsafe protecting its
+-- own extension.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+RESET client_min_messages;
+
+CREATE TABLE w (id int);
+INSERT INTO w VALUES (1), (2);
+
+-- 1. warn: the same text as a WARNING, and the change proceeds
+SET migsafe.mode = warn;
+BEGIN;
+DROP TABLE w;
+SELECT to_regclass('w') IS NULL AS gone;
+ROLLBACK;
+
+-- 2. off: no checks at all
+SET migsafe.mode = off;
+BEGIN;
+TRUNCATE w;
+SELECT count(*) FROM w;
+ROLLBACK;
+RESET migsafe.mode;
+SHOW migsafe.mode;
+
+-- 3. migsafe.exempt: objects never blocked
+CREATE SCHEMA staging;
+CREATE TABLE staging.load (id int);
+INSERT INTO staging.load VALUES (1);
+SET migsafe.exempt = 'staging.*';
+TRUNCATE staging.load;
+SELECT count(*) FROM staging.load;
+INSERT INTO staging.load VALUES (1);
+TRUNCATE w;
+RESET migsafe.exempt;
+TRUNCATE staging.load;
+
+-- 4. migsafe.exempt_roles: a role and its members are never blocked
+CREATE ROLE regress_etl;
+CREATE ROLE regress_etl_worker IN ROLE regress_etl;
+CREATE ROLE regress_other;
+GRANT USAGE ON SCHEMA staging TO regress_etl, regress_other;
+GRANT ALL ON staging.load TO regress_etl, regress_other;
+SET migsafe.exempt_roles = 'regress_etl';
+SET ROLE regress_etl_worker;
+TRUNCATE staging.load;
+RESET ROLE;
+INSERT INTO staging.load VALUES (1);
+SET ROLE regress_other;
+TRUNCATE staging.load;
+RESET ROLE;
+RESET migsafe.exempt_roles;
+
+-- 5. only superusers change the mode, the exemptions and allow_empty
+SET ROLE regress_other;
+SET migsafe.mode = off;
+BEGIN;
+SET LOCAL migsafe.mode = warn;
+ROLLBACK;
+SELECT set_config('migsafe.mode', 'off', false);
+SET migsafe.exempt = '*';
+SET migsafe.exempt_roles = 'regress_other';
+SET migsafe.allow_empty = off;
+SET migsafe.approve = 'staging.load';
+SHOW migsafe.approve;
+RESET ROLE;
+RESET migsafe.approve;
+
+-- 6. the decision trace: one NOTICE per decision, naming the hook
+SET migsafe.trace = on;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.w';
+DROP TABLE w;
+ROLLBACK;
+CREATE TABLE new_one (id int);
+DROP TABLE new_one;
+RESET migsafe.trace;
+
+-- 7. DROP EXTENSION migsafe removes the guard: it needs approval itself,
+-- by every path
+DROP EXTENSION migsafe;
+DROP SCHEMA migsafe CASCADE;
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+DROP EXTENSION migsafe;
+-- the database is no longer guarded once this commits
+SELECT count(*) FROM pg_shseclabel l
+  WHERE l.provider = 'migsafe' AND l.objoid = (SELECT oid FROM pg_database WHERE datname = current_database());
+ROLLBACK;
+SELECT label FROM pg_shseclabel l
+  WHERE l.provider = 'migsafe' AND l.objoid = (SELECT oid FROM pg_database WHERE datname = current_database());
+
+-- 8. the guard mark only accepts "guarded", on databases
+SECURITY LABEL FOR migsafe ON TABLE w IS 'guarded';
+SECURITY LABEL FOR migsafe ON DATABASE contrib_regression IS 'yes';
+SET ROLE regress_other;
+SECURITY LABEL FOR migsafe ON DATABASE contrib_regression IS NULL;
+RESET ROLE;
+
+BEGIN;
+SET LOCAL migsafe.approve = 'staging.*';
+DROP SCHEMA staging CASCADE;
+COMMIT;
+DROP ROLE regress_etl_worker, regress_etl, regress_other;

@@ -1,0 +1,99 @@
+-- Statements that do not come from the client directly: DO blocks, SQL and
+-- PL/pgSQL functions, procedures, extension scripts, multi-statement
+-- strings, event triggers, and errors caught by EXCEPTION blocks.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+RESET client_min_messages;
+
+CREATE TABLE payments (id int PRIMARY KEY, amount int, memo text);
+INSERT INTO payments VALUES (1, 10, 'a'), (2, 20, 'b');
+
+-- 1. DO block with EXECUTE
+DO $$ BEGIN EXECUTE 'DROP TABLE payments'; END $$;
+SELECT count(*) FROM payments;
+
+-- 2. PL/pgSQL function
+CREATE FUNCTION purge_payments() RETURNS void LANGUAGE plpgsql AS
+$$ BEGIN TRUNCATE payments; END $$;
+SELECT purge_payments();
+SELECT count(*) FROM payments;
+
+-- 3. SQL function
+CREATE FUNCTION drop_memo() RETURNS void LANGUAGE sql AS
+$$ ALTER TABLE payments DROP COLUMN memo $$;
+SELECT drop_memo();
+SELECT memo FROM payments ORDER BY id;
+
+-- 4. procedure with a transaction of its own
+CREATE PROCEDURE retype_amount() LANGUAGE plpgsql AS
+$$ BEGIN ALTER TABLE payments ALTER COLUMN amount TYPE bigint; COMMIT; END $$;
+CALL retype_amount();
+
+-- 5. a multi-statement query string (one implicit transaction)
+SELECT 1 AS before \; DROP TABLE payments \; SELECT 2 AS after;
+SELECT count(*) FROM payments;
+
+-- 6. an extension script
+CREATE TABLE victim_ext (id int);
+INSERT INTO victim_ext VALUES (1), (2), (3);
+CREATE EXTENSION migsafe_test_dropper;
+SELECT count(*) FROM victim_ext;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.victim_ext';
+CREATE EXTENSION migsafe_test_dropper;
+COMMIT;
+SELECT to_regclass('victim_ext') IS NULL AS gone;
+DROP EXTENSION migsafe_test_dropper;
+
+-- 7. an EXCEPTION block that swallows the error keeps the data
+DO $$
+BEGIN
+	DROP TABLE payments;
+EXCEPTION WHEN others THEN
+	RAISE NOTICE 'caught: % (%)', SQLERRM, SQLSTATE;
+END $$;
+SELECT count(*) FROM payments;
+
+-- 8. an approval set inside the function itself
+CREATE FUNCTION approved_purge() RETURNS void LANGUAGE plpgsql AS
+$$ BEGIN
+	SET LOCAL migsafe.approve = 'public.payments';
+	TRUNCATE payments;
+END $$;
+BEGIN;
+SELECT approved_purge();
+SELECT count(*) FROM payments;
+ROLLBACK;
+
+-- 9. event triggers fire once per statement, also for guarded ones
+CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE NOTICE 'event trigger: %', tg_tag; END $$;
+CREATE EVENT TRIGGER note_ddl ON ddl_command_start EXECUTE FUNCTION note_ddl();
+CREATE FUNCTION note_drop() RETURNS event_trigger LANGUAGE plpgsql AS
+$$ DECLARE r record;
+BEGIN
+	FOR r IN SELECT object_type, object_identity FROM pg_event_trigger_dropped_objects()
+		WHERE original ORDER BY 2 LOOP
+		RAISE NOTICE 'dropped: % %', r.object_type, r.object_identity;
+	END LOOP;
+END $$;
+CREATE EVENT TRIGGER note_drop ON sql_drop EXECUTE FUNCTION note_drop();
+DROP TABLE payments;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.payments';
+DROP TABLE payments;
+COMMIT;
+DROP EVENT TRIGGER note_ddl;
+DROP EVENT TRIGGER note_drop;
+
+-- 10. an event trigger that drops a table itself is guarded too
+CREATE TABLE audit_copy (x int);
+INSERT INTO audit_copy VALUES (1);
+CREATE FUNCTION sneaky_drop() RETURNS event_trigger LANGUAGE plpgsql AS
+$$ BEGIN EXECUTE 'DROP TABLE IF EXISTS public.audit_copy'; END $$;
+CREATE EVENT TRIGGER sneaky ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+	EXECUTE FUNCTION sneaky_drop();
+CREATE TABLE idx_t (x int);
+CREATE INDEX ON idx_t (x);
+DROP EVENT TRIGGER sneaky;
+SELECT count(*) FROM audit_copy;
