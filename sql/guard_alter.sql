@@ -106,3 +106,20 @@ CREATE TABLE multi (a int, b int, c int);
 INSERT INTO multi VALUES (1, 2, 3);
 ALTER TABLE multi DROP COLUMN a, ALTER COLUMN b TYPE bigint, ADD COLUMN d int;
 SELECT * FROM multi;
+
+-- 9. a cascade the statement does not name is still caught, by the
+-- object-access hook, as each object is really dropped (the trace shows
+-- which hook decided)
+CREATE TABLE totals (net int, gross int GENERATED ALWAYS AS (net * 2) STORED);
+INSERT INTO totals (net) VALUES (10);
+SET migsafe.trace = on;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.totals.net';
+ALTER TABLE totals DROP COLUMN net CASCADE, ADD COLUMN note text;
+ROLLBACK;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.totals.net, public.totals.gross';
+ALTER TABLE totals DROP COLUMN net CASCADE, ADD COLUMN note text;
+COMMIT;
+RESET migsafe.trace;
+SELECT * FROM totals;
