@@ -48,7 +48,4 @@ demo:
 	bash scripts/demo.sh
 
 indent:
-	pg_bsd_indent -bad -bap -bbb -bc -bl -cli1 -cp33 -cdb -nce -d0 -di12 \
-		-nfc1 -i4 -l79 -lp -lpl -nip -npro -sac -tpg -ts4 \
-		-U$(srcdir)/typedefs.list $(wildcard $(srcdir)/*.c $(srcdir)/src/*.c \
-		$(srcdir)/include/*.h)
+	bash scripts/indent.sh

@@ -74,9 +74,9 @@ void
 _PG_init(void)
 {
 	/*
-	 * pg_upgrade restores the "migsafe" security label of guarded
-	 * databases, so the provider must exist; the guard itself stands aside
-	 * in binary-upgrade mode.
+	 * pg_upgrade restores the "migsafe" security label of guarded databases,
+	 * so the provider must exist; the guard itself stands aside in
+	 * binary-upgrade mode.
 	 */
 	if (IsBinaryUpgrade)
 	{

@@ -19,12 +19,9 @@ bash scripts/install-deps.sh
 make -s
 make -s install
 
-# First port from 54329 up that nothing listens on over TCP.  The demo
-# server itself only listens on a socket in its private directory.
+# The server listens only on a socket in its own private directory, so a
+# fixed port cannot clash with another cluster.
 port=54329
-while ss -Hltn "sport = :$port" | grep -q .; do
-	port=$((port + 1))
-done
 
 dir=$(mktemp -d /tmp/migsafe-demo.XXXXXX)
 chown postgres:postgres "$dir"

@@ -550,11 +550,14 @@ item_matches(MigsafeApproval *a, MigsafeTarget *t)
 		foreach(lc, ancestors)
 		{
 			Oid			anc = lfirst_oid(lc);
-			AttrNumber	attnum = t->subid > 0 ?
-				get_attnum(anc, t->attname) : 0;
+			AttrNumber	attnum = 0;
 
-			if (t->subid > 0 && attnum == InvalidAttrNumber)
-				continue;
+			if (t->subid > 0)
+			{
+				attnum = get_attnum(anc, t->attname);
+				if (attnum == InvalidAttrNumber)
+					continue;
+			}
 			if (item_names_rel(a, anc, attnum))
 				return true;
 		}
@@ -694,6 +697,25 @@ add_rel_target(MigsafeCommand *cmd, MigsafeOp op, Oid relid, int32 subid)
 		t = NULL;
 	else
 		cmd->targets = lappend(cmd->targets, t);
+	MemoryContextSwitchTo(old);
+	return t;
+}
+
+/* Add the migsafe extension itself as a target of cmd (its guard is data) */
+static MigsafeTarget *
+add_extension_target(MigsafeCommand *cmd, Oid extoid)
+{
+	MemoryContext old = MemoryContextSwitchTo(cmd->cxt);
+	MigsafeTarget *t = palloc0(sizeof(MigsafeTarget));
+
+	t->op = MIGSAFE_OP_DROP;
+	t->classid = ExtensionRelationId;
+	t->objid = extoid;
+	t->relname = pstrdup("migsafe");
+	t->ident = pstrdup("migsafe.*");
+	t->orig_name = t->ident;
+	t->bytes = -1;
+	cmd->targets = lappend(cmd->targets, t);
 	MemoryContextSwitchTo(old);
 	return t;
 }
@@ -946,11 +968,11 @@ static void
 describe_target(StringInfo buf, MigsafeTarget *t)
 {
 	char	   *name = display_name(t);
-	char	   *size = t->bytes >= 0 ?
-		text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
-														   Int64GetDatum(t->bytes)))) :
-		NULL;
+	char	   *size = NULL;
 
+	if (t->bytes >= 0)
+		size = text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
+																  Int64GetDatum(t->bytes))));
 	if (buf->len > 0)
 		appendStringInfoChar(buf, ' ');
 
@@ -1053,9 +1075,10 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 	int			nobjs = list_length(list);
 	const char *tag = cmd ? cmd->tag : "DROP";
 	bool		database = first->classid == DatabaseRelationId;
-	char	   *stmt = cmd ? cmd->stmt_text :
-		(debug_query_string ? pstrdup(debug_query_string) : NULL);
+	const char *stmt = debug_query_string;
 
+	if (cmd != NULL)
+		stmt = cmd->stmt_text;
 	initStringInfo(&detail);
 	initStringInfo(&approval);
 	foreach(lc, list)
@@ -1487,7 +1510,6 @@ guard_dropdb(DropdbStmt *stmt, const char *tag)
 		MigsafeCommand fake = {0};
 
 		fake.tag = tag;
-		fake.stmt_text = pstrdup(stmt->dbname);
 		fake.stmt_text = psprintf("DROP DATABASE %s",
 								  quote_identifier(stmt->dbname));
 		report_decisions(&fake, list_make1(t));
@@ -1539,8 +1561,9 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	cmd->cxt = AllocSetContextCreate(CurrentMemoryContext, "migsafe command",
 									 ALLOCSET_SMALL_SIZES);
 	cmd->tag = GetCommandTagName(CreateCommandTag(parsetree));
-	cmd->stmt_text = MemoryContextStrdup(cmd->cxt,
-										 statement_text(pstmt, queryString) ?: "");
+	cmd->stmt_text = statement_text(pstmt, queryString);
+	if (cmd->stmt_text == NULL)
+		cmd->stmt_text = "";
 	cmd->outer = current_command;
 	current_command = cmd;
 
@@ -1690,19 +1713,7 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 		if (classid == RelationRelationId)
 			(void) add_rel_target(cmd, op, objid, subid);
 		else
-		{
-			MemoryContext old = MemoryContextSwitchTo(cmd->cxt);
-
-			t = palloc0(sizeof(MigsafeTarget));
-			t->op = op;
-			t->classid = classid;
-			t->objid = objid;
-			t->relname = pstrdup("migsafe");
-			t->ident = pstrdup("migsafe.*");
-			t->bytes = -1;
-			cmd->targets = lappend(cmd->targets, t);
-			MemoryContextSwitchTo(old);
-		}
+			(void) add_extension_target(cmd, objid);
 		return;
 	}
 
@@ -1710,10 +1721,10 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 		return;
 
 	/*
-	 * Not decided up front: a path the ProcessUtility hook did not foresee
-	 * (a cascade that grew after the dry run, an extension's C code, a
-	 * command without a frame).  Decide here, in a scratch frame when there
-	 * is no statement frame.
+	 * Not decided up front: a path the ProcessUtility hook did not foresee (a
+	 * cascade that grew after the dry run, an extension's C code, a command
+	 * without a frame).  Decide here, in a scratch frame when there is no
+	 * statement frame.
 	 */
 	if (cmd == NULL)
 	{
@@ -1724,19 +1735,7 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 	if (classid == RelationRelationId)
 		t = add_rel_target(cmd, op, objid, subid);
 	else
-	{
-		MemoryContext old = MemoryContextSwitchTo(cmd->cxt);
-
-		t = palloc0(sizeof(MigsafeTarget));
-		t->op = op;
-		t->classid = classid;
-		t->objid = objid;
-		t->relname = pstrdup("migsafe");
-		t->ident = pstrdup("migsafe.*");
-		t->bytes = -1;
-		cmd->targets = lappend(cmd->targets, t);
-		MemoryContextSwitchTo(old);
-	}
+		t = add_extension_target(cmd, objid);
 	if (t == NULL)
 		return;
 	decide_target(cmd == &scratch ? NULL : cmd, t, locked, hook);
@@ -1765,11 +1764,11 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 		ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
 
 		/*
-		 * Internal deletions are the old storage of a rewritten table
-		 * (ALTER TYPE, VACUUM FULL, CLUSTER: the rewrite itself is guarded
-		 * in ProcessUtility), temporary objects at commit, DISCARD or exit,
-		 * and an identity's sequence after DROP IDENTITY.  Blocking those
-		 * would make COMMIT or backend exit fail; none is a user's data.
+		 * Internal deletions are the old storage of a rewritten table (ALTER
+		 * TYPE, VACUUM FULL, CLUSTER: the rewrite itself is guarded in
+		 * ProcessUtility), temporary objects at commit, DISCARD or exit, and
+		 * an identity's sequence after DROP IDENTITY.  Blocking those would
+		 * make COMMIT or backend exit fail; none is a user's data.
 		 */
 		if (drop != NULL && (drop->dropflags & PERFORM_DELETION_INTERNAL))
 			return;
