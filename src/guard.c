@@ -1677,20 +1677,26 @@ migsafe_guard_after(PlannedStmt *pstmt)
  * ----------------------------------------------------------------
  */
 
-/* The frame that decided a target, searching outwards, or NULL */
+/*
+ * decided_target
+ *
+ * The target the innermost statement decided for this object and
+ * operation, or NULL.  Decisions of outer statements are not reused: the
+ * object may have changed since (rows inserted by a trigger, say), so an
+ * inner statement's undecided objects are decided afresh.
+ */
 static MigsafeTarget *
-decided_target(Oid classid, Oid objid, int32 subid)
+decided_target(MigsafeOp op, Oid classid, Oid objid, int32 subid)
 {
-	MigsafeCommand *cmd;
+	MigsafeTarget *t;
 
-	for (cmd = current_command; cmd != NULL; cmd = cmd->outer)
-	{
-		MigsafeTarget *t = find_target(cmd, classid, objid, subid);
-
-		if (t != NULL && t->decision != MIGSAFE_DECISION_NONE)
-			return t;
-	}
-	return NULL;
+	if (current_command == NULL)
+		return NULL;
+	t = find_target(current_command, classid, objid, subid);
+	if (t == NULL || t->decision == MIGSAFE_DECISION_NONE ||
+		(t->op == MIGSAFE_OP_TRUNCATE) != (op == MIGSAFE_OP_TRUNCATE))
+		return NULL;
+	return t;
 }
 
 /*
@@ -1717,7 +1723,7 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 		return;
 	}
 
-	if (decided_target(classid, objid, subid) != NULL)
+	if (decided_target(op, classid, objid, subid) != NULL)
 		return;
 
 	/*
