@@ -128,7 +128,7 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
-							   migsafe_guard_check_approve, NULL, NULL);
+							   migsafe_guard_check_exempt, NULL, NULL);
 
 	/*
 	 * migsafe.exempt_roles: roles (and their members) never blocked.
@@ -233,7 +233,9 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 */
 	switch (nodeTag(pstmt->utilityStmt))
 	{
+		case T_AlterDatabaseSetStmt:
 		case T_AlterObjectSchemaStmt:
+		case T_AlterRoleSetStmt:
 		case T_AlterTableStmt:
 		case T_CreatedbStmt:
 		case T_DropdbStmt:

@@ -23,7 +23,8 @@ typedef enum MigsafeStmtKind
 	MIGSAFE_STMT_ALTER,			/* ALTER TABLE/TYPE dropping or retyping */
 	MIGSAFE_STMT_DROPDB,		/* DROP DATABASE: cluster-wide */
 	MIGSAFE_STMT_CREATEDB,		/* CREATE DATABASE: inherit the guard mark */
-	MIGSAFE_STMT_RENAME			/* renames and moves that approvals see */
+	MIGSAFE_STMT_RENAME,		/* renames and moves that approvals see */
+	MIGSAFE_STMT_STORED_APPROVAL	/* ALTER ROLE/DATABASE SET migsafe.approve */
 } MigsafeStmtKind;
 
 /* How an object loses its data */

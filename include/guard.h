@@ -92,6 +92,8 @@ extern void migsafe_guard_relabel(const ObjectAddress *object,
 extern void migsafe_guard_xact_callback(XactEvent event, void *arg);
 extern bool migsafe_guard_check_approve(char **newval, void **extra,
 										GucSource source);
+extern bool migsafe_guard_check_exempt(char **newval, void **extra,
+									   GucSource source);
 extern bool migsafe_guard_check_roles(char **newval, void **extra,
 									  GucSource source);
 extern const char *migsafe_guard_decision_name(MigsafeDecision decision);

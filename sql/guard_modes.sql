@@ -66,6 +66,15 @@ SHOW migsafe.approve;
 RESET ROLE;
 RESET migsafe.approve;
 
+-- approvals cannot be stored for later sessions, by anyone
+ALTER ROLE regress_other SET migsafe.approve = '*';
+ALTER DATABASE contrib_regression SET migsafe.approve = 'public.w';
+ALTER ROLE regress_other IN DATABASE contrib_regression SET migsafe.approve = '*';
+ALTER ROLE regress_other RESET migsafe.approve;
+-- exemptions are for superusers to store
+ALTER ROLE regress_etl SET migsafe.exempt = 'staging.*';
+ALTER ROLE regress_etl RESET migsafe.exempt;
+
 -- 6. the decision trace: one NOTICE per decision, naming the hook
 SET migsafe.trace = on;
 BEGIN;

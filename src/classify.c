@@ -105,6 +105,18 @@ rename_matters(RenameStmt *stmt)
 }
 
 /*
+ * Whether ALTER ROLE/DATABASE ... SET stores a value of migsafe.approve: a
+ * standing approval for every later session, which defeats the point of
+ * approving one migration at a time.
+ */
+static bool
+stores_approval(VariableSetStmt *setstmt)
+{
+	return setstmt != NULL && setstmt->kind == VAR_SET_VALUE &&
+		setstmt->name != NULL && strcmp(setstmt->name, "migsafe.approve") == 0;
+}
+
+/*
  * migsafe_classify_statement
  *
  * Map a utility statement to what the guard must do with it.  The caller
@@ -132,6 +144,12 @@ migsafe_classify_statement(Node *parsetree)
 		case T_RenameStmt:
 			return rename_matters((RenameStmt *) parsetree) ?
 				MIGSAFE_STMT_RENAME : MIGSAFE_STMT_OTHER;
+		case T_AlterRoleSetStmt:
+			return stores_approval(((AlterRoleSetStmt *) parsetree)->setstmt) ?
+				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
+		case T_AlterDatabaseSetStmt:
+			return stores_approval(((AlterDatabaseSetStmt *) parsetree)->setstmt) ?
+				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
 		case T_AlterObjectSchemaStmt:
 			switch (((AlterObjectSchemaStmt *) parsetree)->objectType)
 			{

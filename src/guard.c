@@ -316,24 +316,52 @@ bad_item:
 	}
 }
 
-/*
- * migsafe_guard_check_approve
- *
- * GUC check hook of migsafe.approve and migsafe.exempt: refuse a malformed
- * value at SET time, with the item and the reason.
- */
-bool
-migsafe_guard_check_approve(char **newval, void **extra, GucSource source)
+/* Syntax check shared by migsafe.approve and migsafe.exempt */
+static bool
+check_approval_list(const char *value)
 {
 	List	   *items;
 	const char *err = NULL;
 	char	   *bad = NULL;
 
-	if (*newval == NULL || parse_approvals(*newval, &items, &err, &bad))
+	if (value == NULL || parse_approvals(value, &items, &err, &bad))
 		return true;
 	GUC_check_errdetail("Item \"%s\": %s.", bad, err);
 	GUC_check_errhint("Write approvals as a comma-separated list of *, schema.*, schema.relation, schema.relation.column or DATABASE name, with SQL identifier quoting.");
 	return false;
+}
+
+/*
+ * migsafe_guard_check_approve
+ *
+ * GUC check hook of migsafe.approve: refuse a malformed value at SET time,
+ * with the item and the reason.  A value stored with ALTER ROLE or ALTER
+ * DATABASE (refused since migsafe is loaded, but possibly older) is not
+ * applied at login: it would approve every session.
+ */
+bool
+migsafe_guard_check_approve(char **newval, void **extra, GucSource source)
+{
+	if (*newval != NULL && (*newval)[0] != '\0' &&
+		(source == PGC_S_DATABASE || source == PGC_S_USER ||
+		 source == PGC_S_DATABASE_USER))
+	{
+		GUC_check_errdetail("Approvals cannot be stored with ALTER ROLE or ALTER DATABASE.");
+		return false;
+	}
+	return check_approval_list(*newval);
+}
+
+/*
+ * migsafe_guard_check_exempt
+ *
+ * GUC check hook of migsafe.exempt (superuser only, so it may be stored
+ * per database or role): syntax only.
+ */
+bool
+migsafe_guard_check_exempt(char **newval, void **extra, GucSource source)
+{
+	return check_approval_list(*newval);
 }
 
 /*
@@ -376,7 +404,12 @@ exempt_role_match(void)
 	{
 		Oid			roleid = get_role_oid((char *) lfirst(lc), true);
 
-		if (OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid))
+		/*
+		 * Membership, not privileges: has_privs_of_role() is true for every
+		 * superuser, which would exempt them all (and every SECURITY DEFINER
+		 * function they own).
+		 */
+		if (OidIsValid(roleid) && is_member_of_role_nosuper(GetUserId(), roleid))
 			return psprintf("role %s", quote_identifier(lfirst(lc)));
 	}
 	return NULL;
@@ -1543,6 +1576,12 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	if (kind == MIGSAFE_STMT_OTHER || kind == MIGSAFE_STMT_CREATEDB ||
 		dry_run_depth > 0)
 		return NULL;
+	if (kind == MIGSAFE_STMT_STORED_APPROVAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("migsafe.approve cannot be stored with ALTER ROLE or ALTER DATABASE"),
+				 errdetail("A stored approval would approve every later session's destructive changes."),
+				 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
 	if (kind == MIGSAFE_STMT_DROPDB)
 	{
 		guard_dropdb((DropdbStmt *) parsetree,
@@ -1816,10 +1855,18 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 			return;
 
 		/*
-		 * For relations named in TRUNCATE this fires before TRUNCATE takes
-		 * its lock, so an undecided relation cannot be proven empty here.
+		 * For relations named in TRUNCATE this fires before TRUNCATE checks
+		 * privileges and takes its lock.  A role that may not truncate gets
+		 * TRUNCATE's own error right after (migsafe's would tell it the
+		 * table's size).  An undecided relation is locked here, with the lock
+		 * TRUNCATE takes next anyway, so that it can be measured.
 		 */
-		check_object(MIGSAFE_OP_TRUNCATE, classId, objectId, 0, false,
+		if (pg_class_aclcheck(objectId, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+			return;
+		if (current_command == NULL || current_command->collecting ||
+			decided_target(MIGSAFE_OP_TRUNCATE, classId, objectId, 0) == NULL)
+			LockRelationOid(objectId, AccessExclusiveLock);
+		check_object(MIGSAFE_OP_TRUNCATE, classId, objectId, 0, true,
 					 "object_access");
 	}
 }
