@@ -13,8 +13,10 @@ MODULE_big = migsafe
 OBJS = \
 	$(WIN32RES) \
 	migsafe.o \
+	src/audit.o \
 	src/classify.o \
-	src/guard.o
+	src/guard.o \
+	src/worker.o
 
 EXTENSION = migsafe
 MIGSAFE_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" migsafe.control)

@@ -25,11 +25,15 @@
 #include "commands/seclabel.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 
 #include "migsafe.h"
+#include "audit.h"
+#include "classify.h"
 #include "guard.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -39,7 +43,9 @@ void		_PG_init(void);
 bool		migsafe_allow_empty = true;
 char	   *migsafe_approve = NULL;
 char	   *migsafe_exempt = NULL;
+int			migsafe_audit_queue_size = 1024;
 char	   *migsafe_exempt_roles = NULL;
+bool		migsafe_log_audit = false;
 int			migsafe_mode = MIGSAFE_MODE_ENFORCE;
 char	   *migsafe_reason = NULL;
 bool		migsafe_trace = false;
@@ -54,6 +60,8 @@ static const struct config_enum_entry mode_options[] = {
 /* Saved hook values */
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static object_access_hook_type prev_object_access_hook = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static void migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   bool readOnlyTree,
@@ -63,6 +71,8 @@ static void migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   DestReceiver *dest, QueryCompletion *qc);
 static void migsafe_object_access(ObjectAccessType access, Oid classId,
 								  Oid objectId, int subId, void *arg);
+static void migsafe_shmem_request(void);
+static void migsafe_shmem_startup(void);
 
 /*
  * _PG_init
@@ -118,6 +128,20 @@ _PG_init(void)
 							   migsafe_guard_check_approve, NULL, NULL);
 
 	/*
+	 * migsafe.audit_queue_size: slots (4 kB each) of the shared-memory queue
+	 * that carries audit rows of blocked changes out of their aborting
+	 * transaction.  Postmaster: sized at startup.
+	 */
+	DefineCustomIntVariable("migsafe.audit_queue_size",
+							gettext_noop("Sets how many audit rows of blocked changes can wait to be written."),
+							NULL,
+							&migsafe_audit_queue_size,
+							1024, 16, 65536,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	/*
 	 * migsafe.exempt: objects never blocked (a staging schema an ETL job
 	 * truncates nightly).  Superuser only, same syntax as migsafe.approve.
 	 */
@@ -142,6 +166,19 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   migsafe_guard_check_roles, NULL, NULL);
+
+	/*
+	 * migsafe.log_audit: also write every audit row, as one JSON line, to the
+	 * server log (for log shipping).  Superuser only.
+	 */
+	DefineCustomBoolVariable("migsafe.log_audit",
+							 gettext_noop("Writes every migsafe audit row to the server log as JSON."),
+							 NULL,
+							 &migsafe_log_audit,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	/*
 	 * migsafe.mode: enforce, warn or off.  Superuser only: a migration must
@@ -187,8 +224,14 @@ _PG_init(void)
 
 	register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
 	RegisterXactCallback(migsafe_guard_xact_callback, NULL);
+	RegisterXactCallback(migsafe_audit_xact_callback, NULL);
 
-	/* Install hooks: the gate */
+	/* Install hooks: the audit queue in shared memory */
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = migsafe_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = migsafe_shmem_startup;
+	/* the gate */
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = migsafe_ProcessUtility;
 	/* and the safety net */
@@ -226,28 +269,16 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	MigsafeCommand *cmd;
 
 	/*
-	 * Fast path: a statement that can neither destroy data nor change a name
-	 * approvals are matched against (BEGIN, COMMIT, SET, CREATE, COPY...)
-	 * chains at once, without catalog access or allocation.  Whatever it
-	 * might still drop indirectly is caught by the object-access hook.
+	 * Fast path: a statement that is not a schema change (BEGIN, COMMIT, SET,
+	 * SHOW, COPY, VACUUM, EXPLAIN...) chains at once, without catalog access
+	 * or allocation.  Whatever it might still drop indirectly is caught by
+	 * the object-access hook.
 	 */
-	switch (nodeTag(pstmt->utilityStmt))
+	if (!migsafe_classify_is_schema_change(pstmt->utilityStmt))
 	{
-		case T_AlterDatabaseSetStmt:
-		case T_AlterObjectSchemaStmt:
-		case T_AlterRoleSetStmt:
-		case T_AlterTableStmt:
-		case T_CreatedbStmt:
-		case T_DropdbStmt:
-		case T_DropOwnedStmt:
-		case T_DropStmt:
-		case T_RenameStmt:
-		case T_TruncateStmt:
-			break;
-		default:
-			chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								 params, queryEnv, dest, qc);
-			return;
+		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							 params, queryEnv, dest, qc);
+		return;
 	}
 
 	/* Decide before anything runs; this raises the blocking error */
@@ -257,6 +288,8 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	{
 		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);
+		/* it ran: its audit rows go in its own transaction */
+		migsafe_guard_record(cmd);
 	}
 	PG_FINALLY();
 	{
@@ -285,9 +318,28 @@ migsafe_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		case OAT_DROP:
 		case OAT_TRUNCATE:
 		case OAT_POST_CREATE:
+		case OAT_POST_ALTER:
 			migsafe_guard_object_access(access, classId, objectId, subId, arg);
 			break;
 		default:
 			break;
 	}
+}
+
+/* shmem_request_hook: reserve the audit queue */
+static void
+migsafe_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	migsafe_worker_shmem_request();
+}
+
+/* shmem_startup_hook: attach to the audit queue */
+static void
+migsafe_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	migsafe_worker_shmem_startup();
 }

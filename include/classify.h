@@ -33,9 +33,11 @@ typedef enum MigsafeOp
 	MIGSAFE_OP_DROP,			/* relation, column or database removed */
 	MIGSAFE_OP_TRUNCATE,		/* every row removed */
 	MIGSAFE_OP_RETYPE,			/* column values converted to a new type */
-	MIGSAFE_OP_BLANK			/* attribute of a composite value removed */
+	MIGSAFE_OP_BLANK,			/* attribute of a composite value removed */
+	MIGSAFE_OP_ALTER			/* one of migsafe's own objects changed */
 } MigsafeOp;
 
+extern bool migsafe_classify_is_schema_change(Node *parsetree);
 extern MigsafeStmtKind migsafe_classify_statement(Node *parsetree);
 extern bool migsafe_classify_relkind(char relkind);
 extern const char *migsafe_classify_relkind_noun(char relkind);

@@ -13,6 +13,7 @@
 #define MIGSAFE_GUARD_H
 
 #include "access/xact.h"
+#include "access/xlogdefs.h"
 #include "catalog/objectaccess.h"
 #include "catalog/objectaddress.h"
 #include "nodes/params.h"
@@ -56,6 +57,9 @@ typedef struct MigsafeTarget
 	char	   *orig_name;		/* the same, unquoted, for messages */
 	bool		renamed;		/* identity differs from the current name */
 	bool		follows;		/* owned sequence: decided with its owner */
+	bool		protected;		/* one of migsafe's own objects */
+	char	   *obj_type;		/* protected objects: type and identity */
+	char	   *obj_identity;
 	bool		rows_exact;
 	double		rows;
 	double		values;			/* non-null values (columns) */
@@ -72,10 +76,16 @@ typedef struct MigsafeCommand
 {
 	struct MigsafeCommand *outer;
 	MemoryContext cxt;
+	Node	   *parsetree;
 	const char *tag;			/* command tag, "DROP TABLE" */
 	char	   *stmt_text;		/* the statement, cut out of its string */
+	bool		nested;			/* run by a function, DO block, script... */
+	bool		destructive;	/* a statement that can destroy data */
+	XLogRecPtr	wal_lsn;		/* WAL insert position before it ran */
+	ObjectAddress object;		/* first object it created or altered */
 	List	   *targets;		/* of MigsafeTarget */
 	bool		collecting;		/* inside this command's dry run */
+	bool		no_audit;		/* migsafe not installed here */
 } MigsafeCommand;
 
 extern MigsafeCommand *migsafe_guard_begin(PlannedStmt *pstmt,
@@ -83,6 +93,7 @@ extern MigsafeCommand *migsafe_guard_begin(PlannedStmt *pstmt,
 										   ProcessUtilityContext context,
 										   ParamListInfo params,
 										   QueryEnvironment *queryEnv);
+extern void migsafe_guard_record(MigsafeCommand *cmd);
 extern void migsafe_guard_end(MigsafeCommand *cmd);
 extern void migsafe_guard_after(PlannedStmt *pstmt);
 extern void migsafe_guard_object_access(ObjectAccessType access, Oid classId,

@@ -25,6 +25,7 @@
  * by the SQL standard nor by PostgreSQL).
  */
 #define ERRCODE_MIGSAFE_NOT_APPROVED	MAKE_SQLSTATE('M','S','0','0','1')
+#define ERRCODE_MIGSAFE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('M','S','0','0','2')
 
 /* Values of migsafe.mode */
 typedef enum MigsafeMode
@@ -37,8 +38,10 @@ typedef enum MigsafeMode
 /* Settings (GUCs), defined in migsafe.c */
 extern bool migsafe_allow_empty;
 extern char *migsafe_approve;
+extern int	migsafe_audit_queue_size;
 extern char *migsafe_exempt;
 extern char *migsafe_exempt_roles;
+extern bool migsafe_log_audit;
 extern int	migsafe_mode;
 extern char *migsafe_reason;
 extern bool migsafe_trace;

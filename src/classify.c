@@ -19,6 +19,7 @@
 
 #include "catalog/pg_class.h"
 #include "nodes/parsenodes.h"
+#include "tcop/utility.h"
 
 #include "classify.h"
 
@@ -164,6 +165,48 @@ migsafe_classify_statement(Node *parsetree)
 			}
 		default:
 			return MIGSAFE_STMT_OTHER;
+	}
+}
+
+/*
+ * migsafe_classify_is_schema_change
+ *
+ * Whether a utility statement is a schema change that the audit log
+ * records: what log_statement = 'ddl' logs, plus TRUNCATE.  The cheap
+ * cases come first: this runs for every utility statement.
+ */
+bool
+migsafe_classify_is_schema_change(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_TransactionStmt:
+		case T_VariableSetStmt:
+		case T_VariableShowStmt:
+		case T_DiscardStmt:
+		case T_CopyStmt:
+		case T_ExplainStmt:
+		case T_PrepareStmt:
+		case T_ExecuteStmt:
+		case T_DeallocateStmt:
+		case T_DeclareCursorStmt:
+		case T_ClosePortalStmt:
+		case T_FetchStmt:
+		case T_CallStmt:
+		case T_DoStmt:
+		case T_VacuumStmt:
+		case T_LockStmt:
+		case T_NotifyStmt:
+		case T_ListenStmt:
+		case T_UnlistenStmt:
+		case T_CheckPointStmt:
+		case T_LoadStmt:
+		case T_ConstraintsSetStmt:
+			return false;
+		case T_TruncateStmt:
+			return true;
+		default:
+			return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
 	}
 }
 

@@ -36,18 +36,47 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/partition.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_cast.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_conversion.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_event_trigger.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_publication.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_subscription.h"
+#include "catalog/pg_tablespace.h"
+#include "catalog/pg_transform.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_ts_config.h"
+#include "catalog/pg_ts_dict.h"
+#include "catalog/pg_ts_parser.h"
+#include "catalog/pg_ts_template.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/defrem.h"
@@ -77,8 +106,10 @@
 #include "utils/varlena.h"
 
 #include "migsafe.h"
+#include "audit.h"
 #include "classify.h"
 #include "guard.h"
+#include "worker.h"
 
 /* Tables up to this many blocks (8 MB) get exact row counts in messages */
 #define MIGSAFE_EXACT_COUNT_BLOCKS	1024
@@ -107,8 +138,11 @@ typedef struct MigsafeRename
 	char	   *old_name;
 } MigsafeRename;
 
+static bool in_own_script(void);
+
 static MigsafeCommand *current_command = NULL;
 static int	dry_run_depth = 0;
+static Oid	dropping_dboid = InvalidOid;	/* of the DROP DATABASE running */
 static List *renames = NIL;
 
 /* cache of "is migsafe installed in this database", per transaction */
@@ -567,9 +601,15 @@ item_matches(MigsafeApproval *a, MigsafeTarget *t)
 
 	if (t->classid == DatabaseRelationId)
 		return a->all || (a->dbname != NULL && strcmp(a->dbname, t->relname) == 0);
-	if (t->classid == ExtensionRelationId)
-		return a->all || (a->nspname != NULL && a->relname == NULL &&
-						  strcmp(a->nspname, "migsafe") == 0);
+	if (t->classid == ExtensionRelationId || t->protected)
+	{
+		if (a->all || (a->nspname != NULL && a->relname == NULL &&
+					   strcmp(a->nspname, "migsafe") == 0))
+			return true;
+		/* a relation of migsafe's may also be named itself */
+		return t->classid == RelationRelationId &&
+			item_names_rel(a, t->objid, (AttrNumber) t->subid);
+	}
 
 	if (item_names_rel(a, t->objid, (AttrNumber) t->subid))
 		return true;
@@ -917,7 +957,7 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 {
 	MigsafeTarget *owner;
 
-	if (t->classid == RelationRelationId &&
+	if (t->classid == RelationRelationId && !t->protected &&
 		t->relkind == RELKIND_PARTITIONED_TABLE && t->subid == 0)
 		t->decision = MIGSAFE_DECISION_NO_DATA;
 	else if (migsafe_mode == MIGSAFE_MODE_OFF)
@@ -935,7 +975,7 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 		t->follows = true;
 	}
 	else if (migsafe_allow_empty && t->classid == RelationRelationId &&
-			 created_here(t->objid))
+			 !t->protected && created_here(t->objid))
 		t->decision = MIGSAFE_DECISION_NEW;
 	else if ((t->matched = setting_match(migsafe_approve, t)) != NULL)
 		t->decision = MIGSAFE_DECISION_APPROVED;
@@ -944,7 +984,7 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 		t->decision = MIGSAFE_DECISION_EXEMPT;
 	else
 	{
-		if (t->classid == RelationRelationId && may_scan)
+		if (t->classid == RelationRelationId && may_scan && !t->protected)
 		{
 			measure_target(t, false);
 			if (migsafe_allow_empty && target_is_empty(t))
@@ -954,7 +994,7 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 		{
 			t->decision = migsafe_mode == MIGSAFE_MODE_WARN ?
 				MIGSAFE_DECISION_WARNED : MIGSAFE_DECISION_BLOCKED;
-			if (t->classid == RelationRelationId && may_scan)
+			if (t->classid == RelationRelationId && may_scan && !t->protected)
 				measure_target(t, true);
 		}
 	}
@@ -966,7 +1006,8 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 								 cmd ? cmd->tag : "(no statement)",
 								 t->op == MIGSAFE_OP_TRUNCATE ? "truncate" :
 								 t->op == MIGSAFE_OP_RETYPE ? "retype" :
-								 t->op == MIGSAFE_OP_BLANK ? "blank" : "drop",
+								 t->op == MIGSAFE_OP_BLANK ? "blank" :
+								 t->op == MIGSAFE_OP_ALTER ? "alter" : "drop",
 								 t->ident,
 								 migsafe_guard_decision_name(t->decision),
 								 t->matched ? " by " : "",
@@ -977,6 +1018,8 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 static char *
 display_name(MigsafeTarget *t)
 {
+	if (t->protected)
+		return t->obj_identity;
 	if (t->classid != RelationRelationId)
 		return t->relname;
 	if (t->subid > 0)
@@ -987,6 +1030,8 @@ display_name(MigsafeTarget *t)
 static const char *
 target_noun(MigsafeTarget *t)
 {
+	if (t->protected)
+		return t->obj_type;
 	if (t->classid == DatabaseRelationId)
 		return "database";
 	if (t->classid == ExtensionRelationId)
@@ -1019,6 +1064,9 @@ describe_target(StringInfo buf, MigsafeTarget *t)
 	}
 	else if (t->classid == ExtensionRelationId)
 		appendStringInfoString(buf, _("Dropping extension \"migsafe\" removes the guard from this database."));
+	else if (t->protected)
+		appendStringInfo(buf, _("%s \"%s\" belongs to migsafe, which keeps the audit log append-only."),
+						 t->obj_type, name);
 	else if (t->relkind == RELKIND_SEQUENCE)
 		appendStringInfo(buf, _("Sequence \"%s\" would lose its current value."), name);
 	else if (t->subid > 0 && t->rows_exact)
@@ -1127,6 +1175,27 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 			appendStringInfo(&approval, "%s%s", approval.len ? ", " : "", ident);
 		}
 	}
+	/* "migsafe.*" covers "migsafe.audit_log": keep the shorter list */
+	initStringInfo(&approval);
+	foreach(lc, idents)
+	{
+		char	   *ident = strVal(lfirst(lc));
+		const char *dot = strrchr(ident, '.');
+		bool		covered = false;
+		ListCell   *lc2;
+
+		foreach(lc2, idents)
+		{
+			char	   *other = strVal(lfirst(lc2));
+			size_t		len = strlen(other);
+
+			if (other != ident && len > 2 && strcmp(other + len - 2, ".*") == 0 &&
+				dot != NULL && strncmp(ident, other, len - 1) == 0)
+				covered = true;
+		}
+		if (!covered)
+			appendStringInfo(&approval, "%s%s", approval.len ? ", " : "", ident);
+	}
 	if (n > MIGSAFE_DETAIL_MAX)
 		appendStringInfo(&detail, " ");
 	if (n > MIGSAFE_DETAIL_MAX)
@@ -1168,6 +1237,192 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 					 literal.data)));
 }
 
+/* The identity of a target, as PostgreSQL names objects (quoted) */
+static char *
+target_identity(MigsafeTarget *t)
+{
+	if (t->protected)
+		return t->obj_identity;
+	if (t->classid == DatabaseRelationId)
+		return pstrdup(quote_identifier(t->relname));
+	if (t->classid == ExtensionRelationId)
+		return pstrdup("migsafe");
+	if (t->subid > 0)
+		return psprintf("%s.%s", quote_qualified_identifier(t->nspname, t->relname),
+						quote_identifier(t->attname));
+	return quote_qualified_identifier(t->nspname, t->relname);
+}
+
+/* The names a DROP or TRUNCATE names, as written */
+static char *
+named_objects(Node *parsetree)
+{
+	StringInfoData buf;
+	List	   *objects = NIL;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	if (IsA(parsetree, DropStmt))
+		objects = ((DropStmt *) parsetree)->objects;
+	else if (IsA(parsetree, TruncateStmt))
+		objects = ((TruncateStmt *) parsetree)->relations;
+	foreach(lc, objects)
+	{
+		Node	   *obj = lfirst(lc);
+		char	   *name = NULL;
+
+		if (IsA(obj, List))
+			name = NameListToString((List *) obj);
+		else if (IsA(obj, String))
+			name = strVal(obj);
+		else if (IsA(obj, TypeName))
+			name = TypeNameToString((TypeName *) obj);
+		else if (IsA(obj, ObjectWithArgs))
+			name = NameListToString(((ObjectWithArgs *) obj)->objname);
+		else if (IsA(obj, RangeVar))
+			name = ((RangeVar *) obj)->schemaname ?
+				psprintf("%s.%s", ((RangeVar *) obj)->schemaname,
+						 ((RangeVar *) obj)->relname) :
+				((RangeVar *) obj)->relname;
+		if (name != NULL)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", name);
+	}
+	return buf.len ? buf.data : NULL;
+}
+
+/*
+ * command_object
+ *
+ * Type and identity of the object a command is about: for DROP and
+ * TRUNCATE the names as written (the objects are gone, their rows say
+ * exactly what went), otherwise the first object the command created or
+ * altered, named after it ran.
+ */
+static void
+command_object(MigsafeCommand *cmd, const char **type, const char **identity)
+{
+	Node	   *parsetree = cmd->parsetree;
+
+	*type = NULL;
+	*identity = NULL;
+	if (parsetree != NULL && IsA(parsetree, DropStmt))
+	{
+		char	   *t = pstrdup(cmd->tag + strlen("DROP "));
+		char	   *p;
+
+		for (p = t; *p; p++)
+			*p = pg_ascii_tolower((unsigned char) *p);
+		*type = t;
+		*identity = named_objects(parsetree);
+	}
+	else if (parsetree != NULL && IsA(parsetree, TruncateStmt))
+	{
+		*type = "table";
+		*identity = named_objects(parsetree);
+	}
+	else if (parsetree != NULL && IsA(parsetree, DropdbStmt))
+	{
+		*type = "database";
+		*identity = quote_identifier(((DropdbStmt *) parsetree)->dbname);
+	}
+	else if (parsetree != NULL && IsA(parsetree, CreateStmt) &&
+			 OidIsValid(RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+										 NoLock, true)))
+	{
+		/* not the sequence of a serial column, made first */
+		ObjectAddress addr;
+
+		ObjectAddressSet(addr, RelationRelationId,
+						 RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+										  NoLock, true));
+		*type = getObjectTypeDescription(&addr, true);
+		*identity = getObjectIdentity(&addr, true);
+	}
+	else if (OidIsValid(cmd->object.classId))
+	{
+		*type = getObjectTypeDescription(&cmd->object, true);
+		*identity = getObjectIdentity(&cmd->object, true);
+	}
+	else if (parsetree != NULL && IsA(parsetree, AlterTableStmt))
+	{
+		RangeVar   *rv = ((AlterTableStmt *) parsetree)->relation;
+
+		*type = ((AlterTableStmt *) parsetree)->objtype == OBJECT_TYPE ?
+			"type" : "table";
+		*identity = rv->schemaname ?
+			psprintf("%s.%s", rv->schemaname, rv->relname) : rv->relname;
+	}
+}
+
+/*
+ * audit_rows
+ *
+ * The audit rows of cmd: one for the command, with the given decision, and
+ * one per target in list.  Allocated in the current memory context.
+ */
+static List *
+audit_rows(MigsafeCommand *cmd, List *list, const char *decision)
+{
+	MigsafeAuditRow *row = palloc0(sizeof(MigsafeAuditRow));
+	List	   *rows;
+	ListCell   *lc;
+
+	row->command_tag = cmd->tag;
+	command_object(cmd, &row->object_type, &row->object_identity);
+	row->statement = cmd->stmt_text;
+	row->nested = cmd->nested;
+	row->destructive = cmd->destructive || list != NIL;
+	row->decision = decision;
+	row->wal_lsn = cmd->wal_lsn;
+	rows = list_make1(row);
+
+	foreach(lc, list)
+	{
+		MigsafeTarget *t = lfirst(lc);
+		MigsafeAuditRow *r = palloc0(sizeof(MigsafeAuditRow));
+
+		r->command_tag = cmd->tag;
+		r->object_type = target_noun(t);
+		r->object_identity = target_identity(t);
+		r->statement = cmd->stmt_text;
+		r->nested = cmd->nested;
+		r->object_scope = true;
+		r->destructive = true;
+		r->decision = migsafe_guard_decision_name(t->decision);
+		r->approved_by = t->matched;
+		if (t->decision == MIGSAFE_DECISION_BLOCKED ||
+			t->decision == MIGSAFE_DECISION_WARNED)
+		{
+			StringInfoData detail;
+
+			initStringInfo(&detail);
+			describe_target(&detail, t);
+			r->detail = detail.data;
+		}
+		r->wal_lsn = cmd->wal_lsn;
+		rows = lappend(rows, r);
+	}
+	return rows;
+}
+
+/* Lock order: tables (by OID) before sequences, other objects last */
+static int
+lock_order_cmp(const ListCell *a, const ListCell *b)
+{
+	MigsafeTarget *ta = lfirst(a);
+	MigsafeTarget *tb = lfirst(b);
+	int			ra = ta->classid != RelationRelationId ? 2 :
+	ta->relkind == RELKIND_SEQUENCE ? 1 : 0;
+	int			rb = tb->classid != RelationRelationId ? 2 :
+	tb->relkind == RELKIND_SEQUENCE ? 1 : 0;
+
+	if (ra != rb)
+		return ra - rb;
+	if (ta->objid != tb->objid)
+		return ta->objid < tb->objid ? -1 : 1;
+	return ta->subid - tb->subid;
+}
+
 /* Order targets by identity, so that messages are stable */
 static int
 target_cmp(const ListCell *a, const ListCell *b)
@@ -1200,7 +1455,12 @@ report_decisions(MigsafeCommand *cmd, List *targets)
 	list_sort(blocked, target_cmp);
 	list_sort(warned, target_cmp);
 	if (blocked != NIL)
+	{
+		/* the ERROR aborts the transaction: the rows go through the queue */
+		if (!cmd->no_audit)
+			migsafe_audit_queue(audit_rows(cmd, blocked, "blocked"));
 		report_targets(cmd, blocked, ERROR);
+	}
 	if (warned != NIL)
 		report_targets(cmd, warned, WARNING);
 }
@@ -1545,8 +1805,52 @@ guard_dropdb(DropdbStmt *stmt, const char *tag)
 		fake.tag = tag;
 		fake.stmt_text = psprintf("DROP DATABASE %s",
 								  quote_identifier(stmt->dbname));
+		fake.destructive = true;
+		fake.wal_lsn = GetXLogInsertRecPtr();
+		fake.no_audit = !installed();
 		report_decisions(&fake, list_make1(t));
 	}
+}
+
+/*
+ * release_databases
+ *
+ * Commands that refuse to run while another process is connected to a
+ * database (DROP DATABASE, CREATE DATABASE from a template, renaming it or
+ * moving it to another tablespace): let migsafe's audit writer for that
+ * database finish and disconnect first, so that it is never the one in the
+ * way.
+ */
+static void
+release_databases(Node *parsetree)
+{
+	const char *dbname = NULL;
+
+	if (IsA(parsetree, DropdbStmt))
+	{
+		dbname = ((DropdbStmt *) parsetree)->dbname;
+		dropping_dboid = get_database_oid(dbname, true);
+	}
+	else if (IsA(parsetree, CreatedbStmt))
+	{
+		ListCell   *lc;
+
+		dbname = "template1";
+		foreach(lc, ((CreatedbStmt *) parsetree)->options)
+		{
+			DefElem    *opt = lfirst_node(DefElem, lc);
+
+			if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+				dbname = defGetString(opt);
+		}
+	}
+	else if (IsA(parsetree, AlterDatabaseStmt))
+		dbname = ((AlterDatabaseStmt *) parsetree)->dbname;
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+		dbname = ((RenameStmt *) parsetree)->subname;
+	if (dbname != NULL)
+		migsafe_worker_release(get_database_oid(dbname, true));
 }
 
 /*
@@ -1573,8 +1877,7 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	 * Statements run by a dry run's event triggers: the collecting frame's
 	 * object-access hook sees whatever they drop.
 	 */
-	if (kind == MIGSAFE_STMT_OTHER || kind == MIGSAFE_STMT_CREATEDB ||
-		dry_run_depth > 0)
+	if (dry_run_depth > 0)
 		return NULL;
 	if (kind == MIGSAFE_STMT_STORED_APPROVAL)
 		ereport(ERROR,
@@ -1582,29 +1885,53 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 				 errmsg("migsafe.approve cannot be stored with ALTER ROLE or ALTER DATABASE"),
 				 errdetail("A stored approval would approve every later session's destructive changes."),
 				 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
+
+	/* DROP DATABASE is guarded from every database, migsafe or not */
 	if (kind == MIGSAFE_STMT_DROPDB)
-	{
 		guard_dropdb((DropdbStmt *) parsetree,
 					 GetCommandTagName(CreateCommandTag(parsetree)));
-		return NULL;
-	}
-	if (!installed())
+	release_databases(parsetree);
+
+	/* Everything else only where migsafe is installed, but not its script */
+	if (!installed() || in_own_script())
 		return NULL;
 	if (kind == MIGSAFE_STMT_RENAME)
-	{
 		track_rename(parsetree);
-		return NULL;
+
+	/*
+	 * Statements expanded from another one (the index of a PRIMARY KEY, a
+	 * serial's sequence) are part of that command and its audit row, and so
+	 * are the plain schema changes of an extension script (the CREATE
+	 * EXTENSION row stands for them).  None of them can destroy data;
+	 * destructive statements in scripts are guarded like any other.
+	 */
+	if (kind == MIGSAFE_STMT_OTHER || kind == MIGSAFE_STMT_RENAME ||
+		kind == MIGSAFE_STMT_CREATEDB)
+	{
+		if (context == PROCESS_UTILITY_SUBCOMMAND || creating_extension)
+			return NULL;
 	}
 
 	cmd = MemoryContextAllocZero(CurrentMemoryContext, sizeof(MigsafeCommand));
 	cmd->cxt = AllocSetContextCreate(CurrentMemoryContext, "migsafe command",
 									 ALLOCSET_SMALL_SIZES);
+	cmd->parsetree = parsetree;
 	cmd->tag = GetCommandTagName(CreateCommandTag(parsetree));
 	cmd->stmt_text = statement_text(pstmt, queryString);
 	if (cmd->stmt_text == NULL)
 		cmd->stmt_text = "";
+	cmd->nested = context != PROCESS_UTILITY_TOPLEVEL;
+	cmd->destructive = kind == MIGSAFE_STMT_DROP ||
+		kind == MIGSAFE_STMT_TRUNCATE || kind == MIGSAFE_STMT_ALTER ||
+		kind == MIGSAFE_STMT_DROPDB;
+	cmd->wal_lsn = GetXLogInsertRecPtr();
 	cmd->outer = current_command;
 	current_command = cmd;
+
+	/* with migsafe.mode = off the command is only audited */
+	if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||
+		migsafe_mode == MIGSAFE_MODE_OFF)
+		return cmd;
 
 	PG_TRY();
 	{
@@ -1628,7 +1955,11 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 		/*
 		 * The dry run's locks went with its subtransaction: lock again,
 		 * before measuring, and re-read names that may have changed since.
+		 * Tables are locked before sequences, as an INSERT does (table, then
+		 * its identity or serial sequence): locking in the dry run's order
+		 * (dependents first) could deadlock with a concurrent writer.
 		 */
+		list_sort(cmd->targets, lock_order_cmp);
 		foreach(lc, cmd->targets)
 		{
 			MigsafeTarget *t = lfirst(lc);
@@ -1658,6 +1989,45 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_END_TRY();
 	return cmd;
+}
+
+/*
+ * migsafe_guard_record
+ *
+ * Called by the ProcessUtility hook after the statement of cmd succeeded
+ * (NULL is accepted): write its audit rows in the current transaction,
+ * the command's and one per object it destroyed or rewrote.
+ */
+void
+migsafe_guard_record(MigsafeCommand *cmd)
+{
+	const char *decision = "allowed";
+	ListCell   *lc;
+	MemoryContext old;
+
+	/*
+	 * DROP EXTENSION migsafe took the audit log with it (asked afresh: the
+	 * cached answer may predate the drop).
+	 */
+	if (cmd == NULL || !OidIsValid(get_extension_oid("migsafe", true)))
+		return;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->decision == MIGSAFE_DECISION_WARNED)
+			decision = "warned";
+		else if (t->decision == MIGSAFE_DECISION_APPROVED &&
+				 strcmp(decision, "warned") != 0)
+			decision = "approved";
+		else if (t->decision == MIGSAFE_DECISION_EXEMPT &&
+				 strcmp(decision, "allowed") == 0)
+			decision = "exempt";
+	}
+	old = MemoryContextSwitchTo(cmd->cxt);
+	migsafe_audit_write(audit_rows(cmd, cmd->targets, decision));
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -1691,6 +2061,11 @@ migsafe_guard_after(PlannedStmt *pstmt)
 	ObjectAddress addr;
 	ListCell   *lc;
 
+	if (IsA(pstmt->utilityStmt, DropdbStmt))
+	{
+		migsafe_worker_forget(dropping_dboid);
+		return;
+	}
 	if (!IsA(pstmt->utilityStmt, CreatedbStmt))
 		return;
 	stmt = (CreatedbStmt *) pstmt->utilityStmt;
@@ -1738,16 +2113,161 @@ decided_target(MigsafeOp op, Oid classid, Oid objid, int32 subid)
 	return t;
 }
 
+/* The relation a trigger, rule, policy or column default belongs to */
+static Oid
+owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	ScanKeyInit(&key, 1 /* oid */ , BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, relattnum, RelationGetDescr(rel),
+									 &isnull);
+
+		if (!isnull)
+			result = DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * is_migsafe_object
+ *
+ * Whether an object is one of migsafe's own, or hangs off one: its schema,
+ * its extension, anything in its schema, and the triggers, rules,
+ * policies, constraints and defaults of its tables.
+ */
+static bool
+is_migsafe_object(Oid classId, Oid objectId)
+{
+	Oid			migsafe_nsp = get_namespace_oid("migsafe", true);
+	Oid			nsp = InvalidOid;
+	Oid			relid = InvalidOid;
+	HeapTuple	tup;
+
+	if (!OidIsValid(migsafe_nsp))
+		return false;
+	switch (classId)
+	{
+		case NamespaceRelationId:
+			return objectId == migsafe_nsp;
+		case ExtensionRelationId:
+			return objectId == get_extension_oid("migsafe", true);
+		case RelationRelationId:
+			nsp = get_rel_namespace(objectId);
+			break;
+		case ProcedureRelationId:
+			nsp = get_func_namespace(objectId);
+			break;
+		case TypeRelationId:
+			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objectId));
+			if (HeapTupleIsValid(tup))
+			{
+				nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+				ReleaseSysCache(tup);
+			}
+			break;
+		case ConstraintRelationId:
+			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objectId));
+			if (HeapTupleIsValid(tup))
+			{
+				nsp = ((Form_pg_constraint) GETSTRUCT(tup))->connamespace;
+				ReleaseSysCache(tup);
+			}
+			break;
+		case TriggerRelationId:
+			relid = owning_relation(TriggerRelationId, TriggerOidIndexId,
+									Anum_pg_trigger_tgrelid, objectId);
+			break;
+		case RewriteRelationId:
+			relid = owning_relation(RewriteRelationId, RewriteOidIndexId,
+									Anum_pg_rewrite_ev_class, objectId);
+			break;
+		case PolicyRelationId:
+			relid = owning_relation(PolicyRelationId, PolicyOidIndexId,
+									Anum_pg_policy_polrelid, objectId);
+			break;
+		case AttrDefaultRelationId:
+			relid = owning_relation(AttrDefaultRelationId, AttrDefaultOidIndexId,
+									Anum_pg_attrdef_adrelid, objectId);
+			break;
+		default:
+			return false;
+	}
+	if (OidIsValid(relid))
+		nsp = get_rel_namespace(relid);
+	return nsp == migsafe_nsp;
+}
+
+/*
+ * add_object_target
+ *
+ * Add the target for an object seen by the object-access hook: a data
+ * relation or column, the migsafe extension, or (protected) another of
+ * migsafe's own objects.  Returns NULL when the object is not a target.
+ */
+static MigsafeTarget *
+add_object_target(MigsafeCommand *cmd, MigsafeOp op, Oid classid, Oid objid,
+				  int32 subid, bool protected)
+{
+	MigsafeTarget *t;
+	MemoryContext old;
+	ObjectAddress addr;
+
+	if (!protected)
+	{
+		if (classid == RelationRelationId)
+			return add_rel_target(cmd, op, objid, subid);
+		return add_extension_target(cmd, objid);
+	}
+	t = find_target(cmd, classid, objid, subid);
+	if (t != NULL)
+		return t;
+
+	old = MemoryContextSwitchTo(cmd->cxt);
+	ObjectAddressSubSet(addr, classid, objid,
+						classid == RelationRelationId ? subid : 0);
+	t = palloc0(sizeof(MigsafeTarget));
+	t->op = op;
+	t->classid = classid;
+	t->objid = objid;
+	t->subid = subid;
+	t->protected = true;
+	t->obj_type = getObjectTypeDescription(&addr, true);
+	t->obj_identity = getObjectIdentity(&addr, true);
+	if (t->obj_type == NULL)
+		t->obj_type = pstrdup("object");
+	if (t->obj_identity == NULL)
+		t->obj_identity = psprintf("%u", objid);
+	t->ident = pstrdup("migsafe.*");
+	t->orig_name = t->obj_identity;
+	t->bytes = -1;
+	cmd->targets = lappend(cmd->targets, t);
+	MemoryContextSwitchTo(old);
+	return t;
+}
+
 /*
  * check_object
  *
- * One data-holding object is being dropped or truncated.  In a dry run,
- * collect it.  Otherwise accept it if a frame decided it, or decide it now
- * and raise the blocking error if refused.
+ * An object is being dropped, truncated or (protected) changed.  In a dry
+ * run, collect it.  Otherwise accept it if the statement decided it, or
+ * decide it now and raise the blocking error if refused.
  */
 static void
 check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
-			 bool locked, const char *hook)
+			 bool locked, bool protected, const char *hook)
 {
 	MigsafeCommand *cmd = current_command;
 	MigsafeTarget *t;
@@ -1755,10 +2275,7 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 
 	if (cmd != NULL && cmd->collecting)
 	{
-		if (classid == RelationRelationId)
-			(void) add_rel_target(cmd, op, objid, subid);
-		else
-			(void) add_extension_target(cmd, objid);
+		(void) add_object_target(cmd, op, classid, objid, subid, protected);
 		return;
 	}
 
@@ -1774,25 +2291,138 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 	if (cmd == NULL)
 	{
 		scratch.cxt = CurrentMemoryContext;
-		scratch.tag = "DROP";
+		scratch.tag = op == MIGSAFE_OP_TRUNCATE ? "TRUNCATE TABLE" : "DROP";
+		scratch.stmt_text = debug_query_string ? pstrdup(debug_query_string) : "";
+		scratch.destructive = true;
+		scratch.wal_lsn = GetXLogInsertRecPtr();
 		cmd = &scratch;
 	}
-	if (classid == RelationRelationId)
-		t = add_rel_target(cmd, op, objid, subid);
-	else
-		t = add_extension_target(cmd, objid);
+	t = add_object_target(cmd, op, classid, objid, subid, protected);
 	if (t == NULL)
 		return;
-	decide_target(cmd == &scratch ? NULL : cmd, t, locked, hook);
-	report_decisions(cmd == &scratch ? NULL : cmd, list_make1(t));
+	decide_target(cmd, t, locked, hook);
+	report_decisions(cmd, list_make1(t));
+}
+
+/*
+ * Whether the current statement can drop the migsafe extension (DROP
+ * EXTENSION, DROP SCHEMA, DROP OWNED): then the extension itself is the
+ * target that guards everything of migsafe's that goes with it.
+ */
+static bool
+drops_extensions(void)
+{
+	Node	   *parsetree;
+
+	if (current_command == NULL || current_command->parsetree == NULL)
+		return false;
+	parsetree = current_command->parsetree;
+	if (IsA(parsetree, DropOwnedStmt))
+		return true;
+	return IsA(parsetree, DropStmt) &&
+		(((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
+		 ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA);
+}
+
+/* Whether the migsafe extension's own script is running */
+static bool
+in_own_script(void)
+{
+	return creating_extension &&
+		CurrentExtensionObject == get_extension_oid("migsafe", true);
+}
+
+/*
+ * Whether objects of a catalog can be named with getObjectIdentity(): some
+ * catalogs that fire object-access events are not object classes (role
+ * settings, pg_index during CLUSTER), and naming them raises an error.
+ */
+static bool
+nameable_class(Oid classId)
+{
+	switch (classId)
+	{
+		case RelationRelationId:
+		case TypeRelationId:
+		case ProcedureRelationId:
+		case NamespaceRelationId:
+		case ConstraintRelationId:
+		case TriggerRelationId:
+		case RewriteRelationId:
+		case PolicyRelationId:
+		case AttrDefaultRelationId:
+		case ExtensionRelationId:
+		case CollationRelationId:
+		case ConversionRelationId:
+		case LanguageRelationId:
+		case OperatorRelationId:
+		case OperatorClassRelationId:
+		case OperatorFamilyRelationId:
+		case AccessMethodRelationId:
+		case CastRelationId:
+		case TSConfigRelationId:
+		case TSDictionaryRelationId:
+		case TSParserRelationId:
+		case TSTemplateRelationId:
+		case ForeignDataWrapperRelationId:
+		case ForeignServerRelationId:
+		case EventTriggerRelationId:
+		case PublicationRelationId:
+		case SubscriptionRelationId:
+		case StatisticExtRelationId:
+		case TransformRelationId:
+		case DatabaseRelationId:
+		case AuthIdRelationId:
+		case TableSpaceRelationId:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * note_object
+ *
+ * An object was created or altered by the current statement: remember the
+ * first one for the command's audit row, and guard migsafe's own objects
+ * (the audit log, its trigger, functions, schema), which only an approved
+ * change may touch.  GRANT and REVOKE are let through: they cannot unseal
+ * the audit log (its trigger refuses writes whatever the privileges).
+ */
+static void
+note_object(ObjectAccessType access, Oid classId, Oid objectId, int subId,
+			void *arg)
+{
+	MigsafeCommand *cmd = current_command;
+	bool		is_internal;
+
+	if (cmd == NULL || cmd->collecting)
+		return;
+	is_internal = access == OAT_POST_CREATE ?
+		((ObjectAccessPostCreate *) arg)->is_internal :
+		((ObjectAccessPostAlter *) arg)->is_internal;
+	if (is_internal || !nameable_class(classId))
+		return;
+	if (classId != RelationRelationId)
+		subId = 0;				/* only columns have sub-objects to name */
+	/* CREATE TABLE and CREATE VIEW make the row type first */
+	if (!OidIsValid(cmd->object.classId) ||
+		(cmd->object.classId == TypeRelationId &&
+		 classId == RelationRelationId))
+		ObjectAddressSubSet(cmd->object, classId, objectId, subId);
+	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
+		return;
+	if (is_migsafe_object(classId, objectId))
+		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
+					 "object_access");
 }
 
 /*
  * migsafe_guard_object_access
  *
- * The object-access hook's work.  Only drops and truncations of relations
- * and columns that hold data, in a database where migsafe is installed,
- * get past the first tests.
+ * The object-access hook's work.  Creations and alterations matter inside
+ * a guarded statement; drops and truncations of relations and columns that
+ * hold data, and of migsafe's own objects, wherever migsafe is installed.
  */
 void
 migsafe_guard_object_access(ObjectAccessType access, Oid classId,
@@ -1804,7 +2434,9 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 		(access == OAT_POST_CREATE || access == OAT_DROP))
 		installed_lxid = InvalidLocalTransactionId;
 
-	if (access == OAT_DROP)
+	if (access == OAT_POST_CREATE || access == OAT_POST_ALTER)
+		note_object(access, classId, objectId, subId, arg);
+	else if (access == OAT_DROP)
 	{
 		ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
 
@@ -1823,7 +2455,7 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 			if (!installed() ||
 				objectId != get_extension_oid("migsafe", true))
 				return;
-			check_object(MIGSAFE_OP_DROP, classId, objectId, 0, true,
+			check_object(MIGSAFE_OP_DROP, classId, objectId, 0, true, false,
 						 "object_access");
 			if (current_command == NULL || !current_command->collecting)
 			{
@@ -1835,17 +2467,31 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 			}
 			return;
 		}
-		if (classId != RelationRelationId)
-			return;
-		relkind = get_rel_relkind(objectId);
-		if (subId > 0 ? relkind != RELKIND_RELATION :
-			!(migsafe_classify_relkind(relkind) ||
-			  relkind == RELKIND_PARTITIONED_TABLE))
-			return;
-		if (isAnyTempNamespace(get_rel_namespace(objectId)) || !installed())
-			return;
-		check_object(MIGSAFE_OP_DROP, classId, objectId, subId, true,
-					 "object_access");
+		if (classId == RelationRelationId)
+		{
+			relkind = get_rel_relkind(objectId);
+			if ((subId > 0 ? relkind == RELKIND_RELATION :
+				 (migsafe_classify_relkind(relkind) ||
+				  relkind == RELKIND_PARTITIONED_TABLE)) &&
+				!isAnyTempNamespace(get_rel_namespace(objectId)) &&
+				installed())
+			{
+				check_object(MIGSAFE_OP_DROP, classId, objectId, subId, true,
+							 false, "object_access");
+				return;
+			}
+		}
+
+		/*
+		 * migsafe's own objects that are not members of the extension (the
+		 * audit log's trigger): members can only go with DROP EXTENSION,
+		 * which is guarded as such.
+		 */
+		if (installed() && !in_own_script() && !drops_extensions() &&
+			is_migsafe_object(classId, objectId) &&
+			getExtensionOfObject(classId, objectId) != get_extension_oid("migsafe", true))
+			check_object(MIGSAFE_OP_DROP, classId, objectId, subId, false,
+						 true, "object_access");
 	}
 	else if (access == OAT_TRUNCATE)
 	{
@@ -1866,7 +2512,7 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 		if (current_command == NULL || current_command->collecting ||
 			decided_target(MIGSAFE_OP_TRUNCATE, classId, objectId, 0) == NULL)
 			LockRelationOid(objectId, AccessExclusiveLock);
-		check_object(MIGSAFE_OP_TRUNCATE, classId, objectId, 0, true,
+		check_object(MIGSAFE_OP_TRUNCATE, classId, objectId, 0, true, false,
 					 "object_access");
 	}
 }

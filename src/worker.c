@@ -1,0 +1,597 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  Audit rows that must outlive their transaction: a queue in shared
+ *	  memory, and one background worker per database that writes it.
+ *
+ * A blocked change aborts its transaction, so its audit row cannot be
+ * inserted there.  The backend puts the row (JSON text) into a slot of a
+ * fixed array in shared memory, then wakes, or starts, the writer of its
+ * database: a dynamic background worker connected to that database, which
+ * inserts the rows into migsafe.audit_log in its own transactions, in the
+ * order they were queued.  A slot is freed only after the row committed.
+ * When every slot is taken the backend waits for room (up to
+ * MIGSAFE_QUEUE_WAIT_MS); a row that still does not fit is written to the
+ * server log with a WARNING, never dropped silently.  A writer drains the
+ * queue before it exits on SIGTERM (server shutdown or restart) and exits
+ * on its own after MIGSAFE_WORKER_IDLE_MS without work.
+ *
+ * Shared state is protected by one LWLock (tranche "migsafe").  Slots live
+ * in shared memory only: a crash loses queued rows (each is also in the
+ * server log when migsafe.log_audit is on).
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/worker.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "migsafe.h"
+#include "audit.h"
+#include "worker.h"
+
+/* One queued row; the whole slot is a fixed size */
+#define MIGSAFE_SLOT_SIZE		4096
+#define MIGSAFE_SLOT_DATA		(MIGSAFE_SLOT_SIZE - 16)
+
+/* At most this many databases have a writer at the same time */
+#define MIGSAFE_MAX_WRITERS		16
+
+/* How long a backend waits for a free slot before giving up on a row */
+#define MIGSAFE_QUEUE_WAIT_MS	5000
+
+/* A writer with nothing to do for this long exits */
+#define MIGSAFE_WORKER_IDLE_MS	300000
+
+/* A writer registered this long ago that never attached is presumed dead */
+#define MIGSAFE_WORKER_START_MS 10000
+
+/* Rows a writer inserts per transaction */
+#define MIGSAFE_WORKER_BATCH	64
+
+typedef enum MigsafeSlotState
+{
+	MIGSAFE_SLOT_FREE = 0,
+	MIGSAFE_SLOT_QUEUED,
+	MIGSAFE_SLOT_WRITING
+} MigsafeSlotState;
+
+typedef struct MigsafeSlot
+{
+	uint64		seq;			/* queue order */
+	Oid			dbid;
+	uint16		state;			/* MigsafeSlotState */
+	uint16		len;
+	char		data[MIGSAFE_SLOT_DATA];
+} MigsafeSlot;
+
+typedef struct MigsafeWriter
+{
+	Oid			dbid;			/* InvalidOid: unused */
+	pid_t		pid;			/* 0 while starting */
+	bool		stop;			/* asked to drain and exit */
+	Latch	   *latch;
+	TimestampTz registered;
+} MigsafeWriter;
+
+typedef struct MigsafeQueue
+{
+	LWLock	   *lock;
+	ConditionVariable room;		/* signalled when slots are freed */
+	uint64		next_seq;
+	uint64		lost;			/* rows that found no room */
+	int			nslots;
+	MigsafeWriter writers[MIGSAFE_MAX_WRITERS];
+	MigsafeSlot slots[FLEXIBLE_ARRAY_MEMBER];
+} MigsafeQueue;
+
+static MigsafeQueue *queue = NULL;
+static volatile sig_atomic_t got_sigterm = false;
+
+static Size
+queue_size(void)
+{
+	return add_size(offsetof(MigsafeQueue, slots),
+					mul_size(migsafe_audit_queue_size, sizeof(MigsafeSlot)));
+}
+
+/*
+ * migsafe_worker_shmem_request
+ *
+ * From the shmem_request_hook: reserve the queue and its lock.
+ */
+void
+migsafe_worker_shmem_request(void)
+{
+	RequestAddinShmemSpace(queue_size());
+	RequestNamedLWLockTranche("migsafe", 1);
+}
+
+/*
+ * migsafe_worker_shmem_startup
+ *
+ * From the shmem_startup_hook: attach to (or create) the queue.
+ */
+void
+migsafe_worker_shmem_startup(void)
+{
+	bool		found;
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	queue = ShmemInitStruct("migsafe audit queue", queue_size(), &found);
+	if (!found)
+	{
+		memset(queue, 0, queue_size());
+		queue->lock = &(GetNamedLWLockTranche("migsafe"))->lock;
+		ConditionVariableInit(&queue->room);
+		queue->nslots = migsafe_audit_queue_size;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Start a writer for dbid; the caller has claimed writer slot w */
+static void
+start_writer(Oid dbid)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "migsafe");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "migsafe_worker_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "migsafe audit writer for database %u",
+			 dbid);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "migsafe audit writer");
+	bgw.bgw_main_arg = ObjectIdGetDatum(dbid);
+	bgw.bgw_notify_pid = 0;
+
+	if (!RegisterDynamicBackgroundWorker(&bgw, NULL))
+	{
+		int			i;
+
+		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+		for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+			if (queue->writers[i].dbid == dbid && queue->writers[i].pid == 0)
+				queue->writers[i].dbid = InvalidOid;
+		LWLockRelease(queue->lock);
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start the migsafe audit writer"),
+				 errdetail("Queued audit rows stay in shared memory until a writer starts."),
+				 errhint("Raise max_worker_processes.")));
+	}
+}
+
+/*
+ * wake_writer
+ *
+ * Make sure the writer of dbid runs: set its latch, or claim a writer slot
+ * and start one.  Called with queue->lock held exclusively; returns whether
+ * a writer must be started (after releasing the lock).
+ */
+static bool
+wake_writer(Oid dbid)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	int			free_slot = -1;
+	int			i;
+
+	for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+	{
+		MigsafeWriter *w = &queue->writers[i];
+
+		if (w->dbid == dbid)
+		{
+			if (w->pid != 0)
+			{
+				/* a stopping writer drains everything queued before it exits */
+				SetLatch(w->latch);
+				return false;
+			}
+			if (!TimestampDifferenceExceeds(w->registered, now,
+											MIGSAFE_WORKER_START_MS))
+				return false;	/* starting */
+			w->dbid = InvalidOid;	/* never attached: start another */
+		}
+		if (w->dbid == InvalidOid && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false;			/* all busy; rows wait for a slot */
+	queue->writers[free_slot].dbid = dbid;
+	queue->writers[free_slot].pid = 0;
+	queue->writers[free_slot].stop = false;
+	queue->writers[free_slot].latch = NULL;
+	queue->writers[free_slot].registered = now;
+	return true;
+}
+
+/*
+ * migsafe_worker_enqueue
+ *
+ * Queue one audit row (JSON text) for database dbid.  Waits for room when
+ * the queue is full; returns false, after a WARNING that carries the row,
+ * when there is still none (or the row is too long for a slot).  Never
+ * raises an error: the caller is about to raise its own.
+ */
+bool
+migsafe_worker_enqueue(Oid dbid, const char *row)
+{
+	size_t		len = strlen(row);
+	TimestampTz start = GetCurrentTimestamp();
+	bool		start_needed = false;
+	bool		queued = false;
+
+	if (queue == NULL || len >= MIGSAFE_SLOT_DATA)
+		goto lost;
+
+	for (;;)
+	{
+		int			i;
+
+		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+		for (i = 0; i < queue->nslots; i++)
+		{
+			MigsafeSlot *s = &queue->slots[i];
+
+			if (s->state != MIGSAFE_SLOT_FREE)
+				continue;
+			s->seq = queue->next_seq++;
+			s->dbid = dbid;
+			s->len = (uint16) len;
+			memcpy(s->data, row, len + 1);
+			s->state = MIGSAFE_SLOT_QUEUED;
+			queued = true;
+			break;
+		}
+		start_needed = wake_writer(dbid);
+		LWLockRelease(queue->lock);
+		if (start_needed)
+			start_writer(dbid);
+		if (queued)
+			return true;
+
+		/* full: wait for the writers to free slots */
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+									   MIGSAFE_QUEUE_WAIT_MS))
+			break;
+		(void) ConditionVariableTimedSleep(&queue->room, 100,
+										   PG_WAIT_EXTENSION);
+		ConditionVariableCancelSleep();
+	}
+
+lost:
+	if (queue != NULL)
+	{
+		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+		queue->lost++;
+		LWLockRelease(queue->lock);
+	}
+	ereport(WARNING,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("migsafe could not queue an audit row; it is written to the server log instead"),
+			 errdetail_log("Audit row: %s", row),
+			 errhint("Raise migsafe.audit_queue_size, or check that the migsafe audit writer runs.")));
+	return false;
+}
+
+/* SIGTERM: finish the rows at hand, then exit */
+static void
+writer_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/* at exit: give up the writer slot and hand back rows being written */
+static void
+writer_detach(int code, Datum arg)
+{
+	Oid			dbid = DatumGetObjectId(arg);
+	int			i;
+
+	if (queue == NULL)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+		if (queue->writers[i].dbid == dbid && queue->writers[i].pid == MyProcPid)
+			queue->writers[i].dbid = InvalidOid;
+	for (i = 0; i < queue->nslots; i++)
+		if (queue->slots[i].dbid == dbid &&
+			queue->slots[i].state == MIGSAFE_SLOT_WRITING)
+			queue->slots[i].state = MIGSAFE_SLOT_QUEUED;
+	LWLockRelease(queue->lock);
+}
+
+/* Whether this writer was asked to let go of its database */
+static bool
+my_writer_stopping(Oid dbid)
+{
+	bool		stop = false;
+	int			i;
+
+	LWLockAcquire(queue->lock, LW_SHARED);
+	for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+		if (queue->writers[i].dbid == dbid && queue->writers[i].pid == MyProcPid)
+			stop = queue->writers[i].stop;
+	LWLockRelease(queue->lock);
+	return stop;
+}
+
+/*
+ * migsafe_worker_release
+ *
+ * Ask the writer connected to dbid (if any) to write what is queued and
+ * exit, and wait for it (up to MIGSAFE_QUEUE_WAIT_MS): DROP DATABASE,
+ * CREATE DATABASE ... TEMPLATE and ALTER DATABASE refuse to run while
+ * another process is connected.  Rows queued for dbid afterwards start a
+ * new writer.
+ */
+void
+migsafe_worker_release(Oid dbid)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	int			i;
+
+	if (queue == NULL || !OidIsValid(dbid))
+		return;
+	for (;;)
+	{
+		bool		found = false;
+
+		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+		for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+		{
+			MigsafeWriter *w = &queue->writers[i];
+
+			if (w->dbid != dbid)
+				continue;
+			found = true;
+			w->stop = true;
+			if (w->pid != 0)
+				SetLatch(w->latch);
+		}
+		LWLockRelease(queue->lock);
+		if (!found ||
+			TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+									   MIGSAFE_QUEUE_WAIT_MS))
+			return;
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(10000L);
+	}
+}
+
+/*
+ * migsafe_worker_forget
+ *
+ * After DROP DATABASE: rows still queued for that database can never be
+ * written; put them in the server log and free their slots.
+ */
+void
+migsafe_worker_forget(Oid dbid)
+{
+	int			i;
+
+	if (queue == NULL)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (i = 0; i < queue->nslots; i++)
+	{
+		MigsafeSlot *slot = &queue->slots[i];
+
+		if (slot->dbid != dbid || slot->state != MIGSAFE_SLOT_QUEUED)
+			continue;
+		ereport(LOG,
+				(errmsg("migsafe audit row of dropped database %u not recorded",
+						dbid),
+				 errdetail("Audit row: %s", slot->data)));
+		slot->state = MIGSAFE_SLOT_FREE;
+	}
+	LWLockRelease(queue->lock);
+	ConditionVariableBroadcast(&queue->room);
+}
+
+/* Take up to MIGSAFE_WORKER_BATCH queued rows of dbid, oldest first */
+static int
+take_batch(Oid dbid, int *idx)
+{
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (;;)
+	{
+		int			best = -1;
+
+		for (i = 0; i < queue->nslots; i++)
+		{
+			MigsafeSlot *s = &queue->slots[i];
+
+			if (s->state == MIGSAFE_SLOT_QUEUED && s->dbid == dbid &&
+				(best < 0 || s->seq < queue->slots[best].seq))
+				best = i;
+		}
+		if (best < 0 || n == MIGSAFE_WORKER_BATCH)
+			break;
+		queue->slots[best].state = MIGSAFE_SLOT_WRITING;
+		idx[n++] = best;
+	}
+	LWLockRelease(queue->lock);
+	return n;
+}
+
+/* Free written slots (or put them back) and tell waiting backends */
+static void
+finish_batch(int *idx, int n, bool written)
+{
+	int			i;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (i = 0; i < n; i++)
+		queue->slots[idx[i]].state = written ?
+			MIGSAFE_SLOT_FREE : MIGSAFE_SLOT_QUEUED;
+	LWLockRelease(queue->lock);
+	ConditionVariableBroadcast(&queue->room);
+}
+
+/*
+ * write_batch
+ *
+ * Insert the rows of slots idx[] in one transaction.  On error (migsafe no
+ * longer installed in this database, say) the rows go to the server log
+ * and are dropped from the queue: they could never be written.
+ */
+static void
+write_batch(int *idx, int n)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	char	  **rows = palloc(sizeof(char *) * n);
+	int			i;
+
+	/* copy the rows out: the slots may not change, but keep it simple */
+	for (i = 0; i < n; i++)
+		rows[i] = pstrdup(queue->slots[idx[i]].data);
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "writing migsafe audit rows");
+		for (i = 0; i < n; i++)
+			migsafe_audit_insert_json(rows[i]);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		finish_batch(idx, n, true);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		for (i = 0; i < n; i++)
+			ereport(LOG,
+					(errmsg("migsafe audit writer could not record a row: %s",
+							edata->message),
+					 errdetail("Audit row: %s", rows[i])));
+		finish_batch(idx, n, true);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	for (i = 0; i < n; i++)
+		pfree(rows[i]);
+	pfree(rows);
+}
+
+/*
+ * migsafe_worker_main
+ *
+ * Entry point of a writer.  main_arg is the database OID.  Connects as the
+ * bootstrap superuser, registers in its writer slot, then writes queued
+ * rows of its database until idle for MIGSAFE_WORKER_IDLE_MS or told to
+ * stop; on SIGTERM it drains the queue before exiting.
+ */
+void
+migsafe_worker_main(Datum main_arg)
+{
+	Oid			dbid = DatumGetObjectId(main_arg);
+	int		   *idx = palloc(sizeof(int) * MIGSAFE_WORKER_BATCH);
+	TimestampTz last_work = GetCurrentTimestamp();
+	int			i;
+	bool		attached = false;
+
+	pqsignal(SIGTERM, writer_sigterm);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+	pgstat_report_appname("migsafe audit writer");
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+	{
+		MigsafeWriter *w = &queue->writers[i];
+
+		if (w->dbid == dbid && w->pid == 0)
+		{
+			w->pid = MyProcPid;
+			w->latch = MyLatch;
+			attached = true;
+			break;
+		}
+	}
+	LWLockRelease(queue->lock);
+	if (!attached)
+		proc_exit(0);			/* another writer took over */
+	before_shmem_exit(writer_detach, ObjectIdGetDatum(dbid));
+
+	for (;;)
+	{
+		int			n = take_batch(dbid, idx);
+
+		if (n > 0)
+		{
+			write_batch(idx, n);
+			last_work = GetCurrentTimestamp();
+			continue;
+		}
+		if (got_sigterm || my_writer_stopping(dbid))
+			break;
+
+		/* idle: exit, unless a row arrives while we decide */
+		if (TimestampDifferenceExceeds(last_work, GetCurrentTimestamp(),
+									   MIGSAFE_WORKER_IDLE_MS))
+		{
+			bool		idle = true;
+
+			LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+			for (i = 0; i < queue->nslots && idle; i++)
+				if (queue->slots[i].dbid == dbid &&
+					queue->slots[i].state == MIGSAFE_SLOT_QUEUED)
+					idle = false;
+			if (idle)
+				for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
+					if (queue->writers[i].pid == MyProcPid)
+						queue->writers[i].dbid = InvalidOid;
+			LWLockRelease(queue->lock);
+			if (idle)
+				break;
+		}
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	proc_exit(0);
+}
