@@ -27,7 +27,7 @@ PG_CPPFLAGS = -I$(srcdir)/include -DMIGSAFE_VERSION='"$(MIGSAFE_VERSION)"'
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 
-REGRESS = approve guard_drop_table guard_truncate guard_alter guard_cascade \
+REGRESS = approve audit guard_drop_table guard_truncate guard_alter guard_cascade \
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))

@@ -2123,9 +2123,13 @@ owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
 	HeapTuple	tup;
 	Oid			result = InvalidOid;
 
+	/*
+	 * SnapshotSelf: at OAT_POST_CREATE the new row was inserted by this very
+	 * command, without a CommandCounterIncrement yet.
+	 */
 	ScanKeyInit(&key, 1 /* oid */ , BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(objid));
-	scan = systable_beginscan(rel, index, true, NULL, 1, &key);
+	scan = systable_beginscan(rel, index, true, SnapshotSelf, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{
@@ -2149,7 +2153,7 @@ owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
  * policies, constraints and defaults of its tables.
  */
 static bool
-is_migsafe_object(Oid classId, Oid objectId)
+is_migsafe_object(Oid classId, Oid objectId, Oid *owner)
 {
 	Oid			migsafe_nsp = get_namespace_oid("migsafe", true);
 	Oid			nsp = InvalidOid;
@@ -2207,6 +2211,8 @@ is_migsafe_object(Oid classId, Oid objectId)
 	}
 	if (OidIsValid(relid))
 		nsp = get_rel_namespace(relid);
+	if (owner != NULL)
+		*owner = relid;
 	return nsp == migsafe_nsp;
 }
 
@@ -2249,7 +2255,18 @@ add_object_target(MigsafeCommand *cmd, MigsafeOp op, Oid classid, Oid objid,
 	if (t->obj_type == NULL)
 		t->obj_type = pstrdup("object");
 	if (t->obj_identity == NULL)
-		t->obj_identity = psprintf("%u", objid);
+	{
+		Oid			owner = InvalidOid;
+
+		/* just created: not visible to the catalog snapshot yet */
+		(void) is_migsafe_object(classid, objid, &owner);
+		if (OidIsValid(owner))
+			t->obj_identity = psprintf("new %s on %s", t->obj_type,
+									   quote_qualified_identifier(get_namespace_name(get_rel_namespace(owner)),
+																  get_rel_name(owner)));
+		else
+			t->obj_identity = psprintf("%u", objid);
+	}
 	t->ident = pstrdup("migsafe.*");
 	t->orig_name = t->obj_identity;
 	t->bytes = -1;
@@ -2412,7 +2429,7 @@ note_object(ObjectAccessType access, Oid classId, Oid objectId, int subId,
 		ObjectAddressSubSet(cmd->object, classId, objectId, subId);
 	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
 		return;
-	if (is_migsafe_object(classId, objectId))
+	if (is_migsafe_object(classId, objectId, NULL))
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
 					 "object_access");
 }
@@ -2488,7 +2505,7 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 		 * which is guarded as such.
 		 */
 		if (installed() && !in_own_script() && !drops_extensions() &&
-			is_migsafe_object(classId, objectId) &&
+			is_migsafe_object(classId, objectId, NULL) &&
 			getExtensionOfObject(classId, objectId) != get_extension_oid("migsafe", true))
 			check_object(MIGSAFE_OP_DROP, classId, objectId, subId, false,
 						 true, "object_access");
