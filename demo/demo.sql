@@ -51,3 +51,15 @@ BEGIN;
 SET LOCAL migsafe.approve = 'reporting.*';
 DROP SCHEMA reporting CASCADE;
 COMMIT;
+
+-- 7. Everything above is in the audit log, the blocked attempts included
+--    (their transactions rolled back; a background worker wrote them).
+SELECT pg_sleep(0.5);
+SELECT id, command_tag, object_identity, scope, decision, approved_by, reason
+  FROM migsafe.audit_log
+ WHERE risk = 'destructive'
+ ORDER BY ts, id;
+
+-- After a deploy: one line per transaction, blocked ones first.
+SELECT application_name, commands, objects, blocked, approved, command_tags
+  FROM migsafe.deploy_summary();
