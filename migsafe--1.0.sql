@@ -72,6 +72,14 @@ CREATE TRIGGER audit_log_append_only
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_log_guard();
 ALTER TABLE @extschema@.audit_log ENABLE ALWAYS TRIGGER audit_log_append_only;
 
+-- TRUNCATE needs an approval like for any table with data; this trigger
+-- also catches the TRUNCATE that logical replication applies, which no
+-- other hook sees.
+CREATE TRIGGER audit_log_no_truncate
+	BEFORE TRUNCATE ON @extschema@.audit_log
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.audit_log_guard();
+ALTER TABLE @extschema@.audit_log ENABLE ALWAYS TRIGGER audit_log_no_truncate;
+
 -- A row as compact JSON (NULLs left out), for log shipping.
 CREATE FUNCTION @extschema@.audit_json(entry @extschema@.audit_log)
 RETURNS jsonb

@@ -226,6 +226,9 @@ _PG_init(void)
 	RegisterXactCallback(migsafe_guard_xact_callback, NULL);
 	RegisterXactCallback(migsafe_audit_xact_callback, NULL);
 
+	/* the worker that starts audit writers when backends could not */
+	migsafe_worker_register_launcher();
+
 	/* Install hooks: the audit queue in shared memory */
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = migsafe_shmem_request;

@@ -58,6 +58,7 @@ typedef struct MigsafeTarget
 	bool		renamed;		/* identity differs from the current name */
 	bool		follows;		/* owned sequence: decided with its owner */
 	bool		protected;		/* one of migsafe's own objects */
+	bool		no_scan;		/* not to be measured (no privilege) */
 	char	   *obj_type;		/* protected objects: type and identity */
 	char	   *obj_identity;
 	bool		rows_exact;
@@ -86,6 +87,8 @@ typedef struct MigsafeCommand
 	List	   *targets;		/* of MigsafeTarget */
 	bool		collecting;		/* inside this command's dry run */
 	bool		no_audit;		/* migsafe not installed here */
+	bool		muted;			/* a statement run inside a dry run */
+	Oid			audit_dbid;		/* database whose log gets blocked rows */
 } MigsafeCommand;
 
 extern MigsafeCommand *migsafe_guard_begin(PlannedStmt *pstmt,
@@ -98,6 +101,7 @@ extern void migsafe_guard_end(MigsafeCommand *cmd);
 extern void migsafe_guard_after(PlannedStmt *pstmt);
 extern void migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 										Oid objectId, int subId, void *arg);
+extern bool migsafe_guard_truncate_approved(Oid relid);
 extern void migsafe_guard_relabel(const ObjectAddress *object,
 								  const char *seclabel);
 extern void migsafe_guard_xact_callback(XactEvent event, void *arg);

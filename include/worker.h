@@ -23,5 +23,7 @@ extern bool migsafe_worker_enqueue(Oid dbid, const char *row);
 extern void migsafe_worker_release(Oid dbid);
 extern void migsafe_worker_forget(Oid dbid);
 extern PGDLLEXPORT void migsafe_worker_main(Datum main_arg);
+extern PGDLLEXPORT void migsafe_worker_launcher_main(Datum main_arg);
+extern void migsafe_worker_register_launcher(void);
 
 #endif							/* MIGSAFE_WORKER_H */

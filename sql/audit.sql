@@ -120,6 +120,20 @@ CREATE TABLE unrelated (id int);
 SELECT command_tag, object_identity, tool, migration
   FROM log WHERE id > :mark ORDER BY id;
 
+-- EXPLAIN ANALYZE CREATE TABLE AS creates a table too
+SELECT max(id) AS mark FROM migsafe.audit_log \gset
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) CREATE TABLE explained AS SELECT 1 AS x;
+SELECT command_tag, object_type, object_identity FROM log WHERE id > :mark ORDER BY id;
+
+-- a schema change allowed in a read-only transaction is still recorded
+SELECT max(id) AS mark FROM migsafe.audit_log \gset
+CREATE TABLE ro_t (id int PRIMARY KEY);
+BEGIN READ ONLY;
+CLUSTER ro_t USING ro_t_pkey;
+COMMIT;
+SELECT wait_rows(:mark, 2);
+SELECT command_tag, object_identity FROM log WHERE id > :mark ORDER BY id;
+
 -- 9. reading it after a deploy
 SELECT max(id) AS mark FROM migsafe.audit_log \gset
 SELECT count(*) > 0 AS some FROM migsafe.changes_since(now() - interval '1 hour');

@@ -123,3 +123,28 @@ ALTER TABLE totals DROP COLUMN net CASCADE, ADD COLUMN note text;
 COMMIT;
 RESET migsafe.trace;
 SELECT * FROM totals;
+
+-- 10. dropping a column of a table that is also a row type blanks that
+-- field in every stored value of the type, even when the table is empty
+CREATE TABLE addr (street text, zip text);
+CREATE TABLE customer (id int, a addr);
+INSERT INTO customer VALUES (1, ROW('Main St', '12345'));
+ALTER TABLE addr DROP COLUMN zip;
+SELECT * FROM customer;
+
+-- 11. DROP IDENTITY drops the identity's sequence, and its current value
+CREATE TABLE tickets (id int GENERATED ALWAYS AS IDENTITY, t text);
+INSERT INTO tickets (t) VALUES ('a'), ('b');
+ALTER TABLE tickets ALTER COLUMN id DROP IDENTITY;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.tickets.id';
+ALTER TABLE tickets ALTER COLUMN id DROP IDENTITY;
+COMMIT;
+
+-- 12. a typed partitioned table: its partitions are retyped too
+CREATE TYPE reading_t AS (a int, b numeric);
+CREATE TABLE typed_parts OF reading_t PARTITION BY RANGE (a);
+CREATE TABLE typed_parts_1 PARTITION OF typed_parts FOR VALUES FROM (0) TO (100);
+INSERT INTO typed_parts VALUES (1, 1.7);
+ALTER TYPE reading_t ALTER ATTRIBUTE b TYPE int CASCADE;
+SELECT * FROM typed_parts;

@@ -161,3 +161,14 @@ BEGIN;
 SET LOCAL migsafe.approve = 'public.dep_t';
 DROP TABLE dep_t;
 COMMIT;
+
+-- 12. a sequence made the property of a new (or empty) table does not go
+-- with it unapproved: its value is data
+CREATE SEQUENCE receipt_no;
+SELECT setval('receipt_no', 41234);
+BEGIN;
+CREATE TABLE tmp_owner (id int);
+ALTER SEQUENCE receipt_no OWNED BY tmp_owner.id;
+DROP TABLE tmp_owner;
+ROLLBACK;
+SELECT last_value FROM receipt_no;

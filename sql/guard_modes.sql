@@ -70,6 +70,8 @@ RESET migsafe.approve;
 ALTER ROLE regress_other SET migsafe.approve = '*';
 ALTER DATABASE contrib_regression SET migsafe.approve = 'public.w';
 ALTER ROLE regress_other IN DATABASE contrib_regression SET migsafe.approve = '*';
+ALTER ROLE regress_other SET migsafe.approve FROM CURRENT;
+ALTER SYSTEM SET migsafe.approve = '*';
 ALTER ROLE regress_other RESET migsafe.approve;
 -- exemptions are for superusers to store
 ALTER ROLE regress_etl SET migsafe.exempt = 'staging.*';

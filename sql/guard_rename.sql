@@ -72,3 +72,28 @@ ROLLBACK;
 RESET search_path;
 SELECT (SELECT count(*) FROM public.important_v2) AS public_t,
 	   (SELECT count(*) FROM trash.important_v2) AS trash_t;
+
+-- 9. any rename of a table counts, whatever ALTER form names it
+CREATE TABLE accounts_2025 (id int);
+INSERT INTO accounts_2025 VALUES (1);
+BEGIN;
+SET LOCAL migsafe.approve = 'public.junk';
+ALTER INDEX accounts_2025 RENAME TO junk;
+DROP TABLE junk;
+ROLLBACK;
+
+-- 10. attaching a table as a partition does not put it under its new
+-- parent's approval in the same transaction, nor under any exemption
+CREATE SCHEMA stage;
+CREATE TABLE stage.p (id int) PARTITION BY RANGE (id);
+BEGIN;
+SET LOCAL migsafe.approve = 'stage.p';
+ALTER TABLE stage.p ATTACH PARTITION accounts_2025 FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+TRUNCATE stage.p;
+ROLLBACK;
+SET migsafe.exempt = 'stage.*';
+ALTER TABLE stage.p ATTACH PARTITION accounts_2025 FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+TRUNCATE stage.p;
+ALTER TABLE stage.p DETACH PARTITION accounts_2025;
+RESET migsafe.exempt;
+SELECT count(*) FROM accounts_2025;

@@ -50,10 +50,28 @@
 
 #include "migsafe.h"
 #include "audit.h"
+#include "guard.h"
 #include "worker.h"
 
 /* Statement text kept in a queued row (a queue slot is 4 kB) */
-#define MIGSAFE_QUEUE_STMT_MAX	2000
+#define MIGSAFE_QUEUE_STMT_MAX	1500
+
+/* The INSERT of one audit row given as JSON ($1) */
+#define INSERT_SQL \
+	"INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
+	" effective_role, client_addr, application_name, backend_pid," \
+	" command_tag, object_type, object_identity, statement, nested," \
+	" scope, risk, decision, detail, approval, approved_by, reason," \
+	" wal_lsn)" \
+	" SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
+	" r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
+	" r.command_tag, r.object_type, r.object_identity, r.statement," \
+	" r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
+	" r.approved_by, r.reason, r.wal_lsn" \
+	" FROM pg_catalog.jsonb_populate_record(NULL::migsafe.audit_log," \
+	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r"
+
+static SPIPlanPtr insert_plan = NULL;
 
 /* Set while migsafe itself writes migsafe.audit_log */
 static bool audit_writing = false;
@@ -73,6 +91,22 @@ json_field(StringInfo buf, const char *key, const char *value)
 		appendStringInfoString(buf, "null");
 	else
 		escape_json(buf, value);
+}
+
+/*
+ * Text cut to at most max bytes (on a character boundary), so that a row
+ * of a blocked change fits a queue slot whatever a role puts in its
+ * settings.
+ */
+static const char *
+clip(const char *text, int max)
+{
+	int			len;
+
+	if (text == NULL || (len = strlen(text)) <= max)
+		return text;
+
+	return psprintf("%.*s...", pg_mbcliplen(text, len, max), text);
 }
 
 /* The client address as text, or NULL for a local connection */
@@ -128,21 +162,22 @@ migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
 	json_field(&buf, "command_tag", row->command_tag);
 	json_field(&buf, "object_type", row->object_type);
 	json_field(&buf, "object_identity", row->object_identity);
-	if (for_queue && stmt != NULL && strlen(stmt) > MIGSAFE_QUEUE_STMT_MAX)
-		stmt = psprintf("%.*s...",
-						pg_mbcliplen(stmt, strlen(stmt), MIGSAFE_QUEUE_STMT_MAX),
-						stmt);
+	if (for_queue)
+		stmt = clip(stmt, MIGSAFE_QUEUE_STMT_MAX);
 	json_field(&buf, "statement", stmt);
 	json_field(&buf, "nested", row->nested ? "true" : "false");
 	json_field(&buf, "scope", row->object_scope ? "object" : "command");
 	json_field(&buf, "risk", row->destructive ? "destructive" : "schema");
 	json_field(&buf, "decision", row->decision);
-	json_field(&buf, "detail", row->detail);
+	json_field(&buf, "detail", for_queue ? clip(row->detail, 500) : row->detail);
 	json_field(&buf, "approval",
-			   migsafe_approve && migsafe_approve[0] ? migsafe_approve : NULL);
-	json_field(&buf, "approved_by", row->approved_by);
+			   migsafe_approve && migsafe_approve[0] ?
+			   (for_queue ? clip(migsafe_approve, 500) : migsafe_approve) : NULL);
+	json_field(&buf, "approved_by",
+			   for_queue ? clip(row->approved_by, 200) : row->approved_by);
 	json_field(&buf, "reason",
-			   migsafe_reason && migsafe_reason[0] ? migsafe_reason : NULL);
+			   migsafe_reason && migsafe_reason[0] ?
+			   (for_queue ? clip(migsafe_reason, 500) : migsafe_reason) : NULL);
 	if (row->wal_lsn != InvalidXLogRecPtr)
 	{
 		snprintf(num, sizeof(num), "%X/%X", LSN_FORMAT_ARGS(row->wal_lsn));
@@ -205,22 +240,25 @@ migsafe_audit_insert_json(const char *row)
 	as_owner(&save_userid, &save_sec_context);
 	PG_TRY();
 	{
-		ret = SPI_execute_with_args(
-									"INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role,"
-									" effective_role, client_addr, application_name, backend_pid,"
-									" command_tag, object_type, object_identity, statement, nested,"
-									" scope, risk, decision, detail, approval, approved_by, reason,"
-									" wal_lsn)"
-									" SELECT r.ts, r.xid, r.vxid, r.database, r.session_role,"
-									" r.effective_role, r.client_addr, r.application_name, r.backend_pid,"
-									" r.command_tag, r.object_type, r.object_identity, r.statement, r.nested,"
-									" r.scope, r.risk, r.decision, r.detail, r.approval, r.approved_by,"
-									" r.reason, r.wal_lsn"
-									" FROM pg_catalog.jsonb_populate_record(NULL::migsafe.audit_log,"
-									" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r",
-									1, argtypes, values, NULL, false, 0);
+		/*
+		 * Prepared once per backend (parsing and planning it for every row
+		 * cost more than the row); the plan cache re-plans it if the
+		 * extension is dropped and created again.
+		 */
+		if (insert_plan == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(INSERT_SQL, 1, argtypes);
+
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s",
+					 SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(plan) != 0)
+				elog(ERROR, "SPI_keepplan failed");
+			insert_plan = plan;
+		}
+		ret = SPI_execute_plan(insert_plan, values, NULL, false, 0);
 		if (ret != SPI_OK_INSERT)
-			elog(ERROR, "SPI_execute_with_args returned %s",
+			elog(ERROR, "SPI_execute_plan returned %s",
 				 SPI_result_code_string(ret));
 	}
 	PG_FINALLY();
@@ -246,6 +284,26 @@ migsafe_audit_write(List *rows)
 
 	if (rows == NIL)
 		return;
+
+	/*
+	 * A schema change allowed in a read-only transaction (ALTER SYSTEM,
+	 * CLUSTER...) cannot insert: its rows go through the queue.  On a standby
+	 * nothing can be written: they go to the server log.
+	 */
+	if (RecoveryInProgress())
+	{
+		foreach(lc, rows)
+			ereport(LOG,
+					(errmsg_internal("migsafe audit: %s",
+									 migsafe_audit_json(lfirst(lc), false)),
+					 errhidestmt(true)));
+		return;
+	}
+	if (XactReadOnly)
+	{
+		migsafe_audit_queue(MyDatabaseId, rows);
+		return;
+	}
 	if (!ActiveSnapshotSet())
 	{
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -270,7 +328,7 @@ migsafe_audit_write(List *rows)
  * database's writer outside the aborting transaction.  Never errors.
  */
 void
-migsafe_audit_queue(List *rows)
+migsafe_audit_queue(Oid dbid, List *rows)
 {
 	ListCell   *lc;
 
@@ -278,7 +336,7 @@ migsafe_audit_queue(List *rows)
 	{
 		char	   *json = migsafe_audit_json(lfirst(lc), true);
 
-		(void) migsafe_worker_enqueue(MyDatabaseId, json);
+		(void) migsafe_worker_enqueue(dbid, json);
 		log_row(json);
 	}
 }
@@ -302,7 +360,13 @@ migsafe_audit_log_guard(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "migsafe_audit_log_guard: not called by trigger manager");
 
-	if (audit_writing)
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	{
+		/* a TRUNCATE the guard approved (ProcessUtility decided it) */
+		if (migsafe_guard_truncate_approved(RelationGetRelid(trigdata->tg_relation)))
+			return PointerGetDatum(NULL);
+	}
+	else if (audit_writing)
 	{
 		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 			return PointerGetDatum(trigdata->tg_newtuple);
@@ -310,7 +374,8 @@ migsafe_audit_log_guard(PG_FUNCTION_ARGS)
 	}
 
 	tag = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? "INSERT" :
-		TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? "UPDATE" : "DELETE";
+		TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? "UPDATE" :
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ? "TRUNCATE" : "DELETE";
 	row.command_tag = tag;
 	row.object_type = "table";
 	row.object_identity = "migsafe.audit_log";
@@ -319,7 +384,7 @@ migsafe_audit_log_guard(PG_FUNCTION_ARGS)
 	row.destructive = true;
 	row.decision = "blocked";
 	row.wal_lsn = InvalidXLogRecPtr;
-	migsafe_audit_queue(list_make1(&row));
+	migsafe_audit_queue(MyDatabaseId, list_make1(&row));
 
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGSAFE_AUDIT_APPEND_ONLY),
@@ -456,22 +521,22 @@ tie_to_migration(void)
 		{
 			Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 			Datum		values[3];
-			char		vxid[64];
+			char		xid[64];
 			Oid			save_userid;
 			int			save_sec_context;
 
-			snprintf(vxid, sizeof(vxid), "%d/%u", MyProc->backendId, MyProc->lxid);
+			snprintf(xid, sizeof(xid), UINT64_FORMAT,
+					 U64FromFullTransactionId(GetTopFullTransactionId()));
 			values[0] = CStringGetTextDatum(tool_tables[i].tool);
 			values[1] = CStringGetTextDatum(steps.data);
-			values[2] = CStringGetTextDatum(vxid);
+			values[2] = CStringGetTextDatum(xid);
 			SPI_connect();
 			as_owner(&save_userid, &save_sec_context);
 			PG_TRY();
 			{
 				SPI_execute_with_args("UPDATE migsafe.audit_log"
 									  " SET tool = $1, migration = $2"
-									  " WHERE vxid OPERATOR(pg_catalog.=) $3"
-									  " AND backend_pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()"
+									  " WHERE xid OPERATOR(pg_catalog.=) $3::pg_catalog.xid8"
 									  " AND tool IS NULL",
 									  3, argtypes, values, NULL, false, 0);
 			}

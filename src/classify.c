@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_class.h"
+#include "commands/defrem.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 
@@ -76,7 +77,8 @@ classify_alter(AlterTableStmt *stmt)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		if (cmd->subtype == AT_DropColumn ||
-			cmd->subtype == AT_AlterColumnType)
+			cmd->subtype == AT_AlterColumnType ||
+			cmd->subtype == AT_DropIdentity)
 			destroys = true;
 		if (cmd->subtype != AT_DropColumn)
 			only_drops = false;
@@ -86,7 +88,11 @@ classify_alter(AlterTableStmt *stmt)
 	return only_drops ? MIGSAFE_STMT_DROP : MIGSAFE_STMT_ALTER;
 }
 
-/* Whether a rename changes a name that approvals are matched against */
+/*
+ * Whether a rename changes a name that approvals are matched against: any
+ * rename of a relation (ALTER INDEX, VIEW or SEQUENCE ... RENAME work on
+ * tables too), of a column, or of a schema.
+ */
 static bool
 rename_matters(RenameStmt *stmt)
 {
@@ -97,6 +103,7 @@ rename_matters(RenameStmt *stmt)
 		case OBJECT_MATVIEW:
 		case OBJECT_FOREIGN_TABLE:
 		case OBJECT_VIEW:
+		case OBJECT_INDEX:
 		case OBJECT_COLUMN:
 		case OBJECT_SCHEMA:
 			return true;
@@ -113,7 +120,8 @@ rename_matters(RenameStmt *stmt)
 static bool
 stores_approval(VariableSetStmt *setstmt)
 {
-	return setstmt != NULL && setstmt->kind == VAR_SET_VALUE &&
+	return setstmt != NULL &&
+		(setstmt->kind == VAR_SET_VALUE || setstmt->kind == VAR_SET_CURRENT) &&
 		setstmt->name != NULL && strcmp(setstmt->name, "migsafe.approve") == 0;
 }
 
@@ -151,21 +159,39 @@ migsafe_classify_statement(Node *parsetree)
 		case T_AlterDatabaseSetStmt:
 			return stores_approval(((AlterDatabaseSetStmt *) parsetree)->setstmt) ?
 				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
+		case T_AlterSystemStmt:
+			return stores_approval(((AlterSystemStmt *) parsetree)->setstmt) ?
+				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
 		case T_AlterObjectSchemaStmt:
-			switch (((AlterObjectSchemaStmt *) parsetree)->objectType)
-			{
-				case OBJECT_TABLE:
-				case OBJECT_SEQUENCE:
-				case OBJECT_MATVIEW:
-				case OBJECT_FOREIGN_TABLE:
-				case OBJECT_VIEW:
-					return MIGSAFE_STMT_RENAME;
-				default:
-					return MIGSAFE_STMT_OTHER;
-			}
+			/* relations, and ALTER EXTENSION SET SCHEMA moves its tables */
+			return ((AlterObjectSchemaStmt *) parsetree)->relation != NULL ||
+				((AlterObjectSchemaStmt *) parsetree)->objectType == OBJECT_EXTENSION ?
+				MIGSAFE_STMT_RENAME : MIGSAFE_STMT_OTHER;
 		default:
 			return MIGSAFE_STMT_OTHER;
 	}
+}
+
+/* Whether an EXPLAIN ANALYZE runs a CREATE TABLE AS (and so creates it) */
+static bool
+explains_create_table_as(ExplainStmt *stmt)
+{
+	Query	   *query = (Query *) stmt->query;
+	ListCell   *lc;
+
+	if (query == NULL || !IsA(query, Query) ||
+		query->commandType != CMD_UTILITY ||
+		!IsA(query->utilityStmt, CreateTableAsStmt))
+		return false;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "analyze") == 0)
+			return opt->arg == NULL || defGetBoolean(opt);
+	}
+	return false;
 }
 
 /*
@@ -185,7 +211,6 @@ migsafe_classify_is_schema_change(Node *parsetree)
 		case T_VariableShowStmt:
 		case T_DiscardStmt:
 		case T_CopyStmt:
-		case T_ExplainStmt:
 		case T_PrepareStmt:
 		case T_ExecuteStmt:
 		case T_DeallocateStmt:
@@ -205,6 +230,9 @@ migsafe_classify_is_schema_change(Node *parsetree)
 			return false;
 		case T_TruncateStmt:
 			return true;
+		case T_ExplainStmt:
+			/* EXPLAIN ANALYZE CREATE TABLE AS creates the table */
+			return explains_create_table_as((ExplainStmt *) parsetree);
 		default:
 			return GetCommandLogLevel(parsetree) == LOGSTMT_DDL;
 	}

@@ -85,6 +85,7 @@
 #include "commands/sequence.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/plancat.h"
@@ -139,6 +140,15 @@ typedef struct MigsafeRename
 } MigsafeRename;
 
 static bool in_own_script(void);
+static void decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
+						  const char *hook);
+static void remember_extension_members(Oid extoid);
+static void remember_attach(Oid relid);
+static bool is_migsafe_object(Oid classId, Oid objectId, Oid *owner);
+static void check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
+						 bool locked, bool protected, const char *hook);
+static char *display_name(MigsafeTarget *t);
+static const char *target_noun(MigsafeTarget *t);
 
 static MigsafeCommand *current_command = NULL;
 static int	dry_run_depth = 0;
@@ -378,9 +388,9 @@ migsafe_guard_check_approve(char **newval, void **extra, GucSource source)
 {
 	if (*newval != NULL && (*newval)[0] != '\0' &&
 		(source == PGC_S_DATABASE || source == PGC_S_USER ||
-		 source == PGC_S_DATABASE_USER))
+		 source == PGC_S_DATABASE_USER || source == PGC_S_FILE))
 	{
-		GUC_check_errdetail("Approvals cannot be stored with ALTER ROLE or ALTER DATABASE.");
+		GUC_check_errdetail("Approvals cannot be stored in configuration files or with ALTER ROLE or ALTER DATABASE.");
 		return false;
 	}
 	return check_approval_list(*newval);
@@ -536,7 +546,70 @@ track_rename(Node *parsetree)
 		if (stmt->relation != NULL)
 			remember_name(RelationRelationId,
 						  RangeVarGetRelid(stmt->relation, NoLock, true), 0);
+		else if (stmt->objectType == OBJECT_EXTENSION)
+			remember_extension_members(get_extension_oid(strVal(stmt->object),
+														 true));
 	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		ListCell   *lc;
+
+		/* a partition attached now is not covered by its new parent */
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+			if (c->subtype == AT_AttachPartition)
+				remember_attach(RangeVarGetRelid(((PartitionCmd *) c->def)->name,
+												 NoLock, true));
+		}
+	}
+}
+
+/* Remember the names of the tables of an extension moved to a new schema */
+static void
+remember_extension_members(Oid extoid)
+{
+	Relation	depRel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (!OidIsValid(extoid))
+		return;
+	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->deptype == DEPENDENCY_EXTENSION &&
+			dep->classid == RelationRelationId)
+			remember_name(RelationRelationId, dep->objid, 0);
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+}
+
+/* Remember that a table became a partition in this transaction */
+static void
+remember_attach(Oid relid)
+{
+	MemoryContext old;
+	MigsafeRename *r;
+
+	if (!OidIsValid(relid) || find_rename(InheritsRelationId, relid, 0) != NULL)
+		return;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	r = palloc0(sizeof(MigsafeRename));
+	r->classid = InheritsRelationId;	/* marks an attach, not a rename */
+	r->objid = relid;
+	renames = lappend(renames, r);
+	MemoryContextSwitchTo(old);
 }
 
 /* The schema and relation names a relation had when this transaction began */
@@ -590,11 +663,14 @@ item_names_rel(MigsafeApproval *a, Oid relid, AttrNumber attnum)
  * item_matches
  *
  * Whether an approval item covers a target.  A relation's approval covers
- * its columns; a partitioned table's covers its partitions; a table's (or
- * column's) covers the sequences it owns.
+ * its columns; with related, also a partitioned table's covers its
+ * partitions (not one attached in this transaction: attaching a table
+ * must not bring it under an approval of its new parent) and a table's (or
+ * column's) covers the sequences it owns.  Exemptions are not related:
+ * they name objects themselves.
  */
 static bool
-item_matches(MigsafeApproval *a, MigsafeTarget *t)
+item_matches(MigsafeApproval *a, MigsafeTarget *t, bool related)
 {
 	Oid			owner;
 	int32		ownercol;
@@ -613,8 +689,11 @@ item_matches(MigsafeApproval *a, MigsafeTarget *t)
 
 	if (item_names_rel(a, t->objid, (AttrNumber) t->subid))
 		return true;
+	if (!related)
+		return false;
 
-	if (get_rel_relispartition(t->objid))
+	if (get_rel_relispartition(t->objid) &&
+		find_rename(InheritsRelationId, t->objid, 0) == NULL)
 	{
 		List	   *ancestors = get_partition_ancestors(t->objid);
 		ListCell   *lc;
@@ -644,7 +723,7 @@ item_matches(MigsafeApproval *a, MigsafeTarget *t)
 
 /* The first item of a setting that covers the target, as written, or NULL */
 static char *
-setting_match(const char *value, MigsafeTarget *t)
+setting_match(const char *value, MigsafeTarget *t, bool related)
 {
 	List	   *items;
 	const char *err;
@@ -658,7 +737,7 @@ setting_match(const char *value, MigsafeTarget *t)
 	{
 		MigsafeApproval *a = lfirst(lc);
 
-		if (item_matches(a, t))
+		if (item_matches(a, t, related))
 			return a->text;
 	}
 	return NULL;
@@ -925,6 +1004,21 @@ migsafe_guard_decision_name(MigsafeDecision decision)
 	return "?";
 }
 
+/*
+ * Whether a target is migsafe itself: its extension, an object of its
+ * schema (the audit log) or hanging off one.  migsafe.mode and the
+ * exemptions do not apply to those: only an approval naming them does, so
+ * that a superuser cannot quietly switch the audit log off and empty it.
+ */
+static bool
+own_object(MigsafeTarget *t)
+{
+	if (t->protected || t->classid == ExtensionRelationId)
+		return true;
+	return t->classid == RelationRelationId &&
+		get_rel_namespace(t->objid) == get_namespace_oid("migsafe", true);
+}
+
 /* The target another target's data belongs to (sequence owner), or NULL */
 static MigsafeTarget *
 owning_target(MigsafeCommand *cmd, MigsafeTarget *t)
@@ -945,6 +1039,34 @@ owning_target(MigsafeCommand *cmd, MigsafeTarget *t)
 }
 
 /*
+ * follows_owner
+ *
+ * Whether an owned sequence takes its owner's decision: only when someone
+ * approved (or exempted, or warn or off let through) the owner.  An empty
+ * or new owner says nothing about the sequence, which may have been made
+ * its property a moment ago (ALTER SEQUENCE ... OWNED BY): it is decided on
+ * its own.
+ */
+static bool
+follows_owner(MigsafeCommand *cmd, MigsafeTarget *owner, bool may_scan,
+			  const char *hook)
+{
+	if (owner->decision == MIGSAFE_DECISION_NONE)
+		decide_target(cmd, owner, may_scan, hook);
+	switch (owner->decision)
+	{
+		case MIGSAFE_DECISION_APPROVED:
+		case MIGSAFE_DECISION_EXEMPT:
+		case MIGSAFE_DECISION_WARNED:
+		case MIGSAFE_DECISION_OFF:
+		case MIGSAFE_DECISION_BLOCKED:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * decide_target
  *
  * Decide one target of cmd (which may be NULL outside any guarded
@@ -960,16 +1082,16 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 	if (t->classid == RelationRelationId && !t->protected &&
 		t->relkind == RELKIND_PARTITIONED_TABLE && t->subid == 0)
 		t->decision = MIGSAFE_DECISION_NO_DATA;
-	else if (migsafe_mode == MIGSAFE_MODE_OFF)
+	else if (migsafe_mode == MIGSAFE_MODE_OFF && !own_object(t))
 		t->decision = MIGSAFE_DECISION_OFF;
-	else if ((owner = owning_target(cmd, t)) != NULL)
+	else if ((owner = owning_target(cmd, t)) != NULL &&
+			 follows_owner(cmd, owner, may_scan, hook))
 	{
 		/*
-		 * An owned sequence's state belongs to its table or column: it
-		 * follows that target's decision and is reported with it.
+		 * An owned sequence's state belongs to its table or column: an
+		 * approval (or exemption, warn or off) of that one covers it, and it
+		 * is reported with it.
 		 */
-		if (owner->decision == MIGSAFE_DECISION_NONE)
-			decide_target(cmd, owner, may_scan, hook);
 		t->decision = owner->decision;
 		t->matched = owner->matched;
 		t->follows = true;
@@ -977,14 +1099,16 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 	else if (migsafe_allow_empty && t->classid == RelationRelationId &&
 			 !t->protected && created_here(t->objid))
 		t->decision = MIGSAFE_DECISION_NEW;
-	else if ((t->matched = setting_match(migsafe_approve, t)) != NULL)
+	else if ((t->matched = setting_match(migsafe_approve, t, true)) != NULL)
 		t->decision = MIGSAFE_DECISION_APPROVED;
-	else if ((t->matched = setting_match(migsafe_exempt, t)) != NULL ||
-			 (t->matched = exempt_role_match()) != NULL)
+	else if (!own_object(t) &&
+			 ((t->matched = setting_match(migsafe_exempt, t, false)) != NULL ||
+			  (t->matched = exempt_role_match()) != NULL))
 		t->decision = MIGSAFE_DECISION_EXEMPT;
 	else
 	{
-		if (t->classid == RelationRelationId && may_scan && !t->protected)
+		if (t->classid == RelationRelationId && may_scan && !t->protected &&
+			!t->no_scan)
 		{
 			measure_target(t, false);
 			if (migsafe_allow_empty && target_is_empty(t))
@@ -992,12 +1116,24 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 		}
 		if (t->decision != MIGSAFE_DECISION_EMPTY)
 		{
-			t->decision = migsafe_mode == MIGSAFE_MODE_WARN ?
+			t->decision = migsafe_mode == MIGSAFE_MODE_WARN && !own_object(t) ?
 				MIGSAFE_DECISION_WARNED : MIGSAFE_DECISION_BLOCKED;
-			if (t->classid == RelationRelationId && may_scan && !t->protected)
+			if (t->classid == RelationRelationId && may_scan && !t->protected &&
+				!t->no_scan)
 				measure_target(t, true);
 		}
 	}
+
+	/*
+	 * An approved change to migsafe's own objects could disable the audit log
+	 * and then empty it, its own row included: leave a trace outside.
+	 */
+	if (t->decision == MIGSAFE_DECISION_APPROVED && own_object(t))
+		ereport(LOG,
+				(errmsg("approved change to migsafe's own %s \"%s\"",
+						target_noun(t), display_name(t)),
+				 errdetail("Approval: %s.  Statement: %s", t->matched,
+						   cmd && cmd->stmt_text ? cmd->stmt_text : "?")));
 
 	if (migsafe_trace)
 		ereport(NOTICE,
@@ -1069,6 +1205,9 @@ describe_target(StringInfo buf, MigsafeTarget *t)
 						 t->obj_type, name);
 	else if (t->relkind == RELKIND_SEQUENCE)
 		appendStringInfo(buf, _("Sequence \"%s\" would lose its current value."), name);
+	else if (t->bytes < 0)
+		appendStringInfo(buf, _("%s \"%s\" was not measured (migsafe may not read it) and counts as holding data."),
+						 t->subid > 0 ? _("Column") : _("Table"), name);
 	else if (t->subid > 0 && t->rows_exact)
 		appendStringInfo(buf,
 						 ngettext("Column \"%s\" holds %.0f non-null value (table size %s).",
@@ -1115,7 +1254,8 @@ hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
 						quote_identifier(relname), quote_identifier(t->attname));
 	}
 	if (cmd != NULL && t->classid == RelationRelationId && t->subid == 0 &&
-		get_rel_relispartition(t->objid))
+		get_rel_relispartition(t->objid) &&
+		find_rename(InheritsRelationId, t->objid, 0) == NULL)
 	{
 		List	   *ancestors = get_partition_ancestors(t->objid);
 		MigsafeTarget *best = NULL;
@@ -1458,7 +1598,9 @@ report_decisions(MigsafeCommand *cmd, List *targets)
 	{
 		/* the ERROR aborts the transaction: the rows go through the queue */
 		if (!cmd->no_audit)
-			migsafe_audit_queue(audit_rows(cmd, blocked, "blocked"));
+			migsafe_audit_queue(OidIsValid(cmd->audit_dbid) ?
+								cmd->audit_dbid : MyDatabaseId,
+								audit_rows(cmd, blocked, "blocked"));
 		report_targets(cmd, blocked, ERROR);
 	}
 	if (warned != NIL)
@@ -1469,6 +1611,42 @@ report_decisions(MigsafeCommand *cmd, List *targets)
  * Working out the targets of a statement
  * ----------------------------------------------------------------
  */
+
+/*
+ * lock_audit_log_first
+ *
+ * A statement that may drop migsafe.audit_log (DROP EXTENSION or DROP
+ * SCHEMA naming migsafe, DROP OWNED) takes the log's lock before anything
+ * else.  PostgreSQL locks a dropped schema's members in dependency order,
+ * the log's sequence before the log, while the audit writer inserting into
+ * the log takes the table first: without this they deadlock.  The lock is
+ * taken outside the dry run, so the statement keeps it.
+ */
+static void
+lock_audit_log_first(Node *parsetree)
+{
+	bool		may_drop_log = IsA(parsetree, DropOwnedStmt);
+	Oid			nsp;
+	Oid			relid;
+
+	if (IsA(parsetree, DropStmt) &&
+		(((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ||
+		 ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+			if (IsA(lfirst(lc), String) &&
+				strcmp(strVal(lfirst(lc)), "migsafe") == 0)
+			may_drop_log = true;
+	}
+	if (!may_drop_log)
+		return;
+	nsp = get_namespace_oid("migsafe", true);
+	relid = OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+	if (OidIsValid(relid))
+		LockRelationOid(relid, AccessExclusiveLock);
+}
 
 /*
  * dry_run
@@ -1635,6 +1813,30 @@ collect_type_users(MigsafeCommand *cmd, Oid typid)
 	table_close(depRel, AccessShareLock);
 }
 
+/*
+ * collect_row_type_users
+ *
+ * A column dropped from a table also disappears from every stored value
+ * of the table's row type (a column of type "addr" when "addr" is a
+ * table): those columns are blanked like by ALTER TYPE ... DROP ATTRIBUTE.
+ */
+static void
+collect_row_type_users(MigsafeCommand *cmd)
+{
+	List	   *types = NIL;
+	ListCell   *lc;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->classid == RelationRelationId && t->subid > 0)
+			types = list_append_unique_oid(types, get_rel_type_id(t->objid));
+	}
+	foreach(lc, types)
+		collect_type_users(cmd, lfirst_oid(lc));
+}
+
 /* Typed tables (CREATE TABLE ... OF typid) and their column attname */
 static void
 collect_typed_tables(MigsafeCommand *cmd, MigsafeOp op, Oid typid,
@@ -1650,11 +1852,18 @@ collect_typed_tables(MigsafeCommand *cmd, MigsafeOp op, Oid typid,
 	scan = systable_beginscan(classRel, InvalidOid, false, NULL, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		Oid			relid = ((Form_pg_class) GETSTRUCT(tup))->oid;
-		AttrNumber	attnum = get_attnum(relid, attname);
+		/* a typed partitioned table's partitions have no reloftype */
+		List	   *rels = find_all_inheritors(((Form_pg_class) GETSTRUCT(tup))->oid,
+											   NoLock, NULL);
+		ListCell   *lc;
 
-		if (attnum > 0)
-			(void) add_rel_target(cmd, op, relid, attnum);
+		foreach(lc, rels)
+		{
+			AttrNumber	attnum = get_attnum(lfirst_oid(lc), attname);
+
+			if (attnum > 0)
+				(void) add_rel_target(cmd, op, lfirst_oid(lc), attnum);
+		}
 	}
 	systable_endscan(scan);
 	table_close(classRel, AccessShareLock);
@@ -1703,6 +1912,21 @@ collect_alter(MigsafeCommand *cmd, AlterTableStmt *stmt)
 	rels = stmt->relation->inh ?
 		find_all_inheritors(relid, AccessExclusiveLock, NULL) :
 		list_make1_oid(relid);
+
+	/* DROP IDENTITY drops the identity's sequence, with its current value */
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+		AttrNumber	attnum;
+		Oid			seqid;
+
+		if (c->subtype != AT_DropIdentity)
+			continue;
+		attnum = get_attnum(relid, c->name);
+		seqid = attnum > 0 ? getIdentitySequence(relid, attnum, true) : InvalidOid;
+		if (OidIsValid(seqid))
+			(void) add_rel_target(cmd, MIGSAFE_OP_DROP, seqid, 0);
+	}
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
@@ -1756,7 +1980,9 @@ statement_text(PlannedStmt *pstmt, const char *queryString)
 					   queryString[loc + len - 1] == ';'))
 		len--;
 	if (len > 1000)
-		s = psprintf("%.*s...", 1000, queryString + loc);
+		s = psprintf("%.*s...",
+					 pg_mbcliplen(queryString + loc, len, 1000),
+					 queryString + loc);
 	else
 		s = pnstrdup(queryString + loc, len);
 	return s;
@@ -1807,8 +2033,56 @@ guard_dropdb(DropdbStmt *stmt, const char *tag)
 								  quote_identifier(stmt->dbname));
 		fake.destructive = true;
 		fake.wal_lsn = GetXLogInsertRecPtr();
-		fake.no_audit = !installed();
+		/* the row goes to the dropped database's log, where migsafe is */
+		fake.audit_dbid = dboid;
 		report_decisions(&fake, list_make1(t));
+	}
+}
+
+/*
+ * guard_own_objects
+ *
+ * Statements about migsafe's own tables that the object-access hook cannot
+ * judge afterwards: a rename or SET SCHEMA (once moved, the table no
+ * longer looks like migsafe's), and a table made to inherit from the audit
+ * log (its rows would show in the log; pg_inherits is written after the
+ * creation hook, and ADD INHERIT fires none).  They need an approval like
+ * any change to migsafe's objects.
+ */
+static void
+guard_own_objects(Node *parsetree)
+{
+	List	   *relations = NIL;
+	ListCell   *lc;
+
+	if (IsA(parsetree, RenameStmt) && ((RenameStmt *) parsetree)->relation)
+		relations = list_make1(((RenameStmt *) parsetree)->relation);
+	else if (IsA(parsetree, AlterObjectSchemaStmt) &&
+			 ((AlterObjectSchemaStmt *) parsetree)->relation)
+		relations = list_make1(((AlterObjectSchemaStmt *) parsetree)->relation);
+	else if (IsA(parsetree, CreateStmt))
+		relations = ((CreateStmt *) parsetree)->inhRelations;
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+			if (c->subtype == AT_AddInherit && c->def != NULL &&
+				IsA(c->def, RangeVar))
+				relations = lappend(relations, c->def);
+		}
+	}
+
+	foreach(lc, relations)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc),
+											 NoLock, true);
+
+		if (OidIsValid(relid) &&
+			is_migsafe_object(RelationRelationId, relid, NULL))
+			check_object(MIGSAFE_OP_ALTER, RelationRelationId, relid, 0,
+						 false, true, "ProcessUtility");
 	}
 }
 
@@ -1874,15 +2148,24 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	ListCell   *lc;
 
 	/*
-	 * Statements run by a dry run's event triggers: the collecting frame's
-	 * object-access hook sees whatever they drop.
+	 * Statements run during a dry run (by an ENABLE ALWAYS event trigger):
+	 * rolled back with it, and not the dry-run statement's doing.  A muted
+	 * frame keeps the object-access hook from collecting what they touch.
 	 */
 	if (dry_run_depth > 0)
-		return NULL;
+	{
+		cmd = MemoryContextAllocZero(CurrentMemoryContext, sizeof(MigsafeCommand));
+		cmd->cxt = AllocSetContextCreate(CurrentMemoryContext, "migsafe command",
+										 ALLOCSET_SMALL_SIZES);
+		cmd->muted = true;
+		cmd->outer = current_command;
+		current_command = cmd;
+		return cmd;
+	}
 	if (kind == MIGSAFE_STMT_STORED_APPROVAL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("migsafe.approve cannot be stored with ALTER ROLE or ALTER DATABASE"),
+				 errmsg("migsafe.approve cannot be stored with ALTER ROLE, ALTER DATABASE or ALTER SYSTEM"),
 				 errdetail("A stored approval would approve every later session's destructive changes."),
 				 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
 
@@ -1895,7 +2178,7 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	/* Everything else only where migsafe is installed, but not its script */
 	if (!installed() || in_own_script())
 		return NULL;
-	if (kind == MIGSAFE_STMT_RENAME)
+	if (kind == MIGSAFE_STMT_RENAME || IsA(parsetree, AlterTableStmt))
 		track_rename(parsetree);
 
 	/*
@@ -1928,19 +2211,24 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	cmd->outer = current_command;
 	current_command = cmd;
 
-	/* with migsafe.mode = off the command is only audited */
-	if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||
-		migsafe_mode == MIGSAFE_MODE_OFF)
-		return cmd;
-
 	PG_TRY();
 	{
 		List	   *live = NIL;
 
+		guard_own_objects(parsetree);
+
+		/* with migsafe.mode = off the command is only audited */
+		if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||
+			migsafe_mode == MIGSAFE_MODE_OFF)
+			kind = MIGSAFE_STMT_OTHER;
+
 		switch (kind)
 		{
 			case MIGSAFE_STMT_DROP:
+				lock_audit_log_first(parsetree);
 				dry_run(cmd, pstmt, queryString, context, params, queryEnv);
+				if (IsA(parsetree, AlterTableStmt))
+					collect_row_type_users(cmd);
 				break;
 			case MIGSAFE_STMT_TRUNCATE:
 				collect_truncate(cmd, (TruncateStmt *) parsetree);
@@ -1964,7 +2252,23 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 		{
 			MigsafeTarget *t = lfirst(lc);
 
-			if (t->classid == RelationRelationId)
+			if (t->classid == RelationRelationId && !t->protected &&
+				t->op == MIGSAFE_OP_BLANK)
+			{
+				/*
+				 * Tables storing a composite type that loses an attribute:
+				 * core locks none, so only keep writers out while measuring,
+				 * and only tables the user may read (else they count as
+				 * holding data, unmeasured).
+				 */
+				t->no_scan = pg_class_aclcheck(t->objid, GetUserId(),
+											   ACL_SELECT) != ACLCHECK_OK;
+				if (!t->no_scan)
+					LockRelationOid(t->objid, ShareLock);
+				if (!fill_names(t))
+					continue;
+			}
+			else if (t->classid == RelationRelationId && !t->protected)
 			{
 				LockRelationOid(t->objid, AccessExclusiveLock);
 				if (!fill_names(t))
@@ -2009,7 +2313,8 @@ migsafe_guard_record(MigsafeCommand *cmd)
 	 * DROP EXTENSION migsafe took the audit log with it (asked afresh: the
 	 * cached answer may predate the drop).
 	 */
-	if (cmd == NULL || !OidIsValid(get_extension_oid("migsafe", true)))
+	if (cmd == NULL || cmd->muted ||
+		!OidIsValid(get_extension_oid("migsafe", true)))
 		return;
 
 	foreach(lc, cmd->targets)
@@ -2113,9 +2418,15 @@ decided_target(MigsafeOp op, Oid classid, Oid objid, int32 subid)
 	return t;
 }
 
-/* The relation a trigger, rule, policy or column default belongs to */
+/*
+ * catalog_oid_field
+ *
+ * An OID column of a catalog row found by its OID, read with SnapshotSelf:
+ * at OAT_POST_CREATE the row was inserted by this very command, before any
+ * CommandCounterIncrement, and syscaches do not see it yet.
+ */
 static Oid
-owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
+catalog_oid_field(Oid catalog, Oid index, AttrNumber attnum, Oid objid)
 {
 	Relation	rel = table_open(catalog, AccessShareLock);
 	ScanKeyData key;
@@ -2123,10 +2434,6 @@ owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
 	HeapTuple	tup;
 	Oid			result = InvalidOid;
 
-	/*
-	 * SnapshotSelf: at OAT_POST_CREATE the new row was inserted by this very
-	 * command, without a CommandCounterIncrement yet.
-	 */
 	ScanKeyInit(&key, 1 /* oid */ , BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(objid));
 	scan = systable_beginscan(rel, index, true, SnapshotSelf, 1, &key);
@@ -2134,7 +2441,7 @@ owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
 	if (HeapTupleIsValid(tup))
 	{
 		bool		isnull;
-		Datum		d = heap_getattr(tup, relattnum, RelationGetDescr(rel),
+		Datum		d = heap_getattr(tup, attnum, RelationGetDescr(rel),
 									 &isnull);
 
 		if (!isnull)
@@ -2145,12 +2452,40 @@ owning_relation(Oid catalog, Oid index, AttrNumber relattnum, Oid objid)
 	return result;
 }
 
+/* Whether relation relid inherits from a table in schema nsp */
+static bool
+inherits_from_schema(Oid relid, Oid nsp)
+{
+	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		result = false;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true,
+							  SnapshotSelf, 1, &key);
+	while (!result && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Oid			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
+
+		result = catalog_oid_field(RelationRelationId, ClassOidIndexId,
+								   Anum_pg_class_relnamespace, parent) == nsp;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
 /*
  * is_migsafe_object
  *
  * Whether an object is one of migsafe's own, or hangs off one: its schema,
- * its extension, anything in its schema, and the triggers, rules,
- * policies, constraints and defaults of its tables.
+ * its extension, anything in its schema, the triggers, rules, policies,
+ * constraints and defaults of its tables, and tables inheriting from them
+ * (whose rows a SELECT from the parent shows).  *owner, when given, gets
+ * the table the object hangs off.
  */
 static bool
 is_migsafe_object(Oid classId, Oid objectId, Oid *owner)
@@ -2158,7 +2493,6 @@ is_migsafe_object(Oid classId, Oid objectId, Oid *owner)
 	Oid			migsafe_nsp = get_namespace_oid("migsafe", true);
 	Oid			nsp = InvalidOid;
 	Oid			relid = InvalidOid;
-	HeapTuple	tup;
 
 	if (!OidIsValid(migsafe_nsp))
 		return false;
@@ -2169,48 +2503,49 @@ is_migsafe_object(Oid classId, Oid objectId, Oid *owner)
 		case ExtensionRelationId:
 			return objectId == get_extension_oid("migsafe", true);
 		case RelationRelationId:
-			nsp = get_rel_namespace(objectId);
+			nsp = catalog_oid_field(RelationRelationId, ClassOidIndexId,
+									Anum_pg_class_relnamespace, objectId);
+			if (nsp != migsafe_nsp && inherits_from_schema(objectId, migsafe_nsp))
+				return true;
+			relid = objectId;
 			break;
 		case ProcedureRelationId:
-			nsp = get_func_namespace(objectId);
+			nsp = catalog_oid_field(ProcedureRelationId, ProcedureOidIndexId,
+									Anum_pg_proc_pronamespace, objectId);
 			break;
 		case TypeRelationId:
-			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objectId));
-			if (HeapTupleIsValid(tup))
-			{
-				nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
-				ReleaseSysCache(tup);
-			}
+			nsp = catalog_oid_field(TypeRelationId, TypeOidIndexId,
+									Anum_pg_type_typnamespace, objectId);
 			break;
 		case ConstraintRelationId:
-			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objectId));
-			if (HeapTupleIsValid(tup))
-			{
-				nsp = ((Form_pg_constraint) GETSTRUCT(tup))->connamespace;
-				ReleaseSysCache(tup);
-			}
+			relid = catalog_oid_field(ConstraintRelationId, ConstraintOidIndexId,
+									  Anum_pg_constraint_conrelid, objectId);
+			if (!OidIsValid(relid))
+				nsp = catalog_oid_field(ConstraintRelationId, ConstraintOidIndexId,
+										Anum_pg_constraint_connamespace, objectId);
 			break;
 		case TriggerRelationId:
-			relid = owning_relation(TriggerRelationId, TriggerOidIndexId,
-									Anum_pg_trigger_tgrelid, objectId);
+			relid = catalog_oid_field(TriggerRelationId, TriggerOidIndexId,
+									  Anum_pg_trigger_tgrelid, objectId);
 			break;
 		case RewriteRelationId:
-			relid = owning_relation(RewriteRelationId, RewriteOidIndexId,
-									Anum_pg_rewrite_ev_class, objectId);
+			relid = catalog_oid_field(RewriteRelationId, RewriteOidIndexId,
+									  Anum_pg_rewrite_ev_class, objectId);
 			break;
 		case PolicyRelationId:
-			relid = owning_relation(PolicyRelationId, PolicyOidIndexId,
-									Anum_pg_policy_polrelid, objectId);
+			relid = catalog_oid_field(PolicyRelationId, PolicyOidIndexId,
+									  Anum_pg_policy_polrelid, objectId);
 			break;
 		case AttrDefaultRelationId:
-			relid = owning_relation(AttrDefaultRelationId, AttrDefaultOidIndexId,
-									Anum_pg_attrdef_adrelid, objectId);
+			relid = catalog_oid_field(AttrDefaultRelationId, AttrDefaultOidIndexId,
+									  Anum_pg_attrdef_adrelid, objectId);
 			break;
 		default:
 			return false;
 	}
-	if (OidIsValid(relid))
-		nsp = get_rel_namespace(relid);
+	if (OidIsValid(relid) && classId != RelationRelationId)
+		nsp = catalog_oid_field(RelationRelationId, ClassOidIndexId,
+								Anum_pg_class_relnamespace, relid);
 	if (owner != NULL)
 		*owner = relid;
 	return nsp == migsafe_nsp;
@@ -2260,12 +2595,12 @@ add_object_target(MigsafeCommand *cmd, MigsafeOp op, Oid classid, Oid objid,
 
 		/* just created: not visible to the catalog snapshot yet */
 		(void) is_migsafe_object(classid, objid, &owner);
-		if (OidIsValid(owner))
+		if (OidIsValid(owner) && get_rel_name(owner) != NULL)
 			t->obj_identity = psprintf("new %s on %s", t->obj_type,
 									   quote_qualified_identifier(get_namespace_name(get_rel_namespace(owner)),
 																  get_rel_name(owner)));
 		else
-			t->obj_identity = psprintf("%u", objid);
+			t->obj_identity = psprintf("new %s", t->obj_type);
 	}
 	t->ident = pstrdup("migsafe.*");
 	t->orig_name = t->obj_identity;
@@ -2290,6 +2625,8 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 	MigsafeTarget *t;
 	MigsafeCommand scratch = {0};
 
+	if (cmd != NULL && cmd->muted)
+		return;
 	if (cmd != NULL && cmd->collecting)
 	{
 		(void) add_object_target(cmd, op, classid, objid, subid, protected);
@@ -2413,7 +2750,7 @@ note_object(ObjectAccessType access, Oid classId, Oid objectId, int subId,
 	MigsafeCommand *cmd = current_command;
 	bool		is_internal;
 
-	if (cmd == NULL || cmd->collecting)
+	if (cmd == NULL || cmd->collecting || cmd->muted)
 		return;
 	is_internal = access == OAT_POST_CREATE ?
 		((ObjectAccessPostCreate *) arg)->is_internal :
@@ -2432,6 +2769,23 @@ note_object(ObjectAccessType access, Oid classId, Oid objectId, int subId,
 	if (is_migsafe_object(classId, objectId, NULL))
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
 					 "object_access");
+}
+
+/*
+ * migsafe_guard_truncate_approved
+ *
+ * For the audit log's TRUNCATE trigger: whether the statement running now
+ * is a TRUNCATE the guard let through for relid (approved, as a table with
+ * data needs).  A TRUNCATE applied by logical replication runs no hook, so
+ * it finds no decision and is refused.
+ */
+bool
+migsafe_guard_truncate_approved(Oid relid)
+{
+	MigsafeTarget *t = decided_target(MIGSAFE_OP_TRUNCATE, RelationRelationId,
+									  relid, 0);
+
+	return t != NULL && t->decision != MIGSAFE_DECISION_BLOCKED;
 }
 
 /*

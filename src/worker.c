@@ -42,6 +42,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -53,7 +54,7 @@
 
 /* One queued row; the whole slot is a fixed size */
 #define MIGSAFE_SLOT_SIZE		4096
-#define MIGSAFE_SLOT_DATA		(MIGSAFE_SLOT_SIZE - 16)
+#define MIGSAFE_SLOT_DATA		(MIGSAFE_SLOT_SIZE - 24)
 
 /* At most this many databases have a writer at the same time */
 #define MIGSAFE_MAX_WRITERS		16
@@ -61,8 +62,14 @@
 /* How long a backend waits for a free slot before giving up on a row */
 #define MIGSAFE_QUEUE_WAIT_MS	5000
 
-/* A writer with nothing to do for this long exits */
-#define MIGSAFE_WORKER_IDLE_MS	300000
+/* A writer with nothing to do for this long exits, freeing its slot */
+#define MIGSAFE_WORKER_IDLE_MS	10000
+
+/* A batch that failed is retried after this long */
+#define MIGSAFE_WORKER_RETRY_MS 1000
+
+/* A row that failed alone this many times cannot be written */
+#define MIGSAFE_WORKER_TRIES	5
 
 /* A writer registered this long ago that never attached is presumed dead */
 #define MIGSAFE_WORKER_START_MS 10000
@@ -83,6 +90,7 @@ typedef struct MigsafeSlot
 	Oid			dbid;
 	uint16		state;			/* MigsafeSlotState */
 	uint16		len;
+	int			tries;			/* failed attempts to write it */
 	char		data[MIGSAFE_SLOT_DATA];
 } MigsafeSlot;
 
@@ -101,6 +109,7 @@ typedef struct MigsafeQueue
 	ConditionVariable room;		/* signalled when slots are freed */
 	uint64		next_seq;
 	uint64		lost;			/* rows that found no room */
+	Latch	   *launcher;		/* the launcher's latch, when it runs */
 	int			nslots;
 	MigsafeWriter writers[MIGSAFE_MAX_WRITERS];
 	MigsafeSlot slots[FLEXIBLE_ARRAY_MEMBER];
@@ -150,9 +159,12 @@ migsafe_worker_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Start a writer for dbid; the caller has claimed writer slot w */
-static void
-start_writer(Oid dbid)
+/*
+ * Start a writer for dbid, whose writer slot the caller claimed; on failure
+ * release the slot.  Returns whether it was registered.
+ */
+static bool
+start_writer_quietly(Oid dbid)
 {
 	BackgroundWorker bgw;
 
@@ -177,12 +189,62 @@ start_writer(Oid dbid)
 			if (queue->writers[i].dbid == dbid && queue->writers[i].pid == 0)
 				queue->writers[i].dbid = InvalidOid;
 		LWLockRelease(queue->lock);
-		ereport(WARNING,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start the migsafe audit writer"),
-				 errdetail("Queued audit rows stay in shared memory until a writer starts."),
-				 errhint("Raise max_worker_processes.")));
+		return false;
 	}
+	return true;
+}
+
+/* The same, telling the session when it failed */
+static bool
+start_writer(Oid dbid)
+{
+	if (start_writer_quietly(dbid))
+		return true;
+	ereport(WARNING,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("could not start the migsafe audit writer"),
+			 errdetail("Queued audit rows wait in shared memory until a worker slot is free."),
+			 errhint("Raise max_worker_processes.")));
+	return false;
+}
+
+/* Ask the launcher to start writers for rows that wait without one */
+static void
+wake_launcher(void)
+{
+	Latch	   *latch;
+
+	LWLockAcquire(queue->lock, LW_SHARED);
+	latch = queue->launcher;
+	LWLockRelease(queue->lock);
+	if (latch != NULL)
+		SetLatch(latch);
+}
+
+/*
+ * Whether rows of a database other than dbid wait without a writer.  Called
+ * with queue->lock held.
+ */
+static bool
+others_waiting(Oid dbid)
+{
+	int			i;
+	int			j;
+
+	for (i = 0; i < queue->nslots; i++)
+	{
+		MigsafeSlot *slot = &queue->slots[i];
+		bool		has_writer = false;
+
+		if (slot->state != MIGSAFE_SLOT_QUEUED || slot->dbid == dbid)
+			continue;
+		for (j = 0; j < MIGSAFE_MAX_WRITERS; j++)
+			if (queue->writers[j].dbid == slot->dbid)
+				has_writer = true;
+		if (!has_writer)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -203,11 +265,17 @@ wake_writer(Oid dbid)
 	{
 		MigsafeWriter *w = &queue->writers[i];
 
+		/*
+		 * A writer told to stop may be past its last look at the queue: count
+		 * it as absent (two writers of one database never write a row twice,
+		 * each takes its own slots).
+		 */
+		if (w->dbid == dbid && w->stop)
+			continue;
 		if (w->dbid == dbid)
 		{
 			if (w->pid != 0)
 			{
-				/* a stopping writer drains everything queued before it exits */
 				SetLatch(w->latch);
 				return false;
 			}
@@ -244,6 +312,7 @@ migsafe_worker_enqueue(Oid dbid, const char *row)
 	TimestampTz start = GetCurrentTimestamp();
 	bool		start_needed = false;
 	bool		queued = false;
+	bool		sleeping = false;
 
 	if (queue == NULL || len >= MIGSAFE_SLOT_DATA)
 		goto lost;
@@ -261,6 +330,7 @@ migsafe_worker_enqueue(Oid dbid, const char *row)
 				continue;
 			s->seq = queue->next_seq++;
 			s->dbid = dbid;
+			s->tries = 0;
 			s->len = (uint16) len;
 			memcpy(s->data, row, len + 1);
 			s->state = MIGSAFE_SLOT_QUEUED;
@@ -269,19 +339,43 @@ migsafe_worker_enqueue(Oid dbid, const char *row)
 		}
 		start_needed = wake_writer(dbid);
 		LWLockRelease(queue->lock);
-		if (start_needed)
-			start_writer(dbid);
-		if (queued)
-			return true;
+		if (start_needed && !start_writer(dbid) && queued)
+		{
+			wake_launcher();
 
-		/* full: wait for the writers to free slots */
+			/*
+			 * No writer for now (max_worker_processes): the row waits in the
+			 * queue for the next writer of this database, and is in the
+			 * server log meanwhile, in case the server stops first.
+			 */
+			ereport(LOG,
+					(errmsg("migsafe audit row queued without a writer"),
+					 errdetail("Audit row: %s", row)));
+		}
+		if (queued)
+		{
+			if (sleeping)
+				ConditionVariableCancelSleep();
+			return true;
+		}
+
+		/*
+		 * Full: wait for the writers to free slots.  No CHECK_FOR_INTERRUPTS:
+		 * a cancel here would lose the row silently, and the wait is bounded.
+		 */
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
 									   MIGSAFE_QUEUE_WAIT_MS))
 			break;
+		if (!sleeping)
+		{
+			ConditionVariablePrepareToSleep(&queue->room);
+			sleeping = true;
+		}
 		(void) ConditionVariableTimedSleep(&queue->room, 100,
 										   PG_WAIT_EXTENSION);
-		ConditionVariableCancelSleep();
 	}
+	if (sleeping)
+		ConditionVariableCancelSleep();
 
 lost:
 	if (queue != NULL)
@@ -460,23 +554,13 @@ finish_batch(int *idx, int n, bool written)
 	ConditionVariableBroadcast(&queue->room);
 }
 
-/*
- * write_batch
- *
- * Insert the rows of slots idx[] in one transaction.  On error (migsafe no
- * longer installed in this database, say) the rows go to the server log
- * and are dropped from the queue: they could never be written.
- */
-static void
-write_batch(int *idx, int n)
+/* Insert rows in one transaction; returns false (nothing written) on error */
+static bool
+insert_rows(char **rows, int n, char **error)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
-	char	  **rows = palloc(sizeof(char *) * n);
+	volatile bool ok = true;
 	int			i;
-
-	/* copy the rows out: the slots may not change, but keep it simple */
-	for (i = 0; i < n; i++)
-		rows[i] = pstrdup(queue->slots[idx[i]].data);
 
 	PG_TRY();
 	{
@@ -489,7 +573,6 @@ write_batch(int *idx, int n)
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
-		finish_batch(idx, n, true);
 	}
 	PG_CATCH();
 	{
@@ -499,19 +582,107 @@ write_batch(int *idx, int n)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		for (i = 0; i < n; i++)
-			ereport(LOG,
-					(errmsg("migsafe audit writer could not record a row: %s",
-							edata->message),
-					 errdetail("Audit row: %s", rows[i])));
-		finish_batch(idx, n, true);
+		*error = pstrdup(edata->message);
 		FreeErrorData(edata);
+		ok = false;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
+	return ok;
+}
+
+/*
+ * write_batch
+ *
+ * Insert the rows of slots idx[] in one transaction.  When that fails (a
+ * lock held on the log, say), each row is tried alone, so that one bad row
+ * does not hold up the others; a row that keeps failing
+ * (MIGSAFE_WORKER_TRIES times) goes to the server log and leaves the queue.
+ * Rows that failed fewer times stay queued, to be retried after
+ * MIGSAFE_WORKER_RETRY_MS.  Returns whether anything is left to retry.
+ */
+static bool
+write_batch(int *idx, int n)
+{
+	char	  **rows = palloc(sizeof(char *) * n);
+	char	   *error = NULL;
+	bool		retry = false;
+	int			i;
+
+	/* the slots are ours while WRITING: copy the rows out */
+	for (i = 0; i < n; i++)
+		rows[i] = pstrdup(queue->slots[idx[i]].data);
+
+	if (insert_rows(rows, n, &error))
+	{
+		finish_batch(idx, n, true);
+		return false;
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		if (insert_rows(&rows[i], 1, &error))
+		{
+			finish_batch(&idx[i], 1, true);
+			continue;
+		}
+		if (++queue->slots[idx[i]].tries >= MIGSAFE_WORKER_TRIES)
+		{
+			ereport(WARNING,
+					(errmsg("migsafe audit writer could not record a row: %s",
+							error),
+					 errdetail("Audit row: %s", rows[i])));
+			finish_batch(&idx[i], 1, true);
+		}
+		else
+		{
+			ereport(LOG,
+					(errmsg("migsafe audit writer will retry a row: %s", error)));
+			finish_batch(&idx[i], 1, false);
+			retry = true;
+		}
+	}
 	for (i = 0; i < n; i++)
 		pfree(rows[i]);
 	pfree(rows);
+	return retry;
+}
+
+/*
+ * log_orphans
+ *
+ * At server shutdown, rows queued for databases that have no writer (its
+ * start failed for want of a worker slot) would vanish with shared memory:
+ * put them in the server log.  They were logged when queued too.
+ */
+static void
+log_orphans(void)
+{
+	int			i;
+	int			j;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (i = 0; i < queue->nslots; i++)
+	{
+		MigsafeSlot *slot = &queue->slots[i];
+		bool		has_writer = false;
+
+		if (slot->state != MIGSAFE_SLOT_QUEUED)
+			continue;
+		for (j = 0; j < MIGSAFE_MAX_WRITERS; j++)
+			if (queue->writers[j].dbid == slot->dbid &&
+				queue->writers[j].pid != 0 &&
+				queue->writers[j].pid != MyProcPid)
+				has_writer = true;
+		if (has_writer)
+			continue;
+		ereport(LOG,
+				(errmsg("migsafe audit row of database %u not recorded at shutdown",
+						slot->dbid),
+				 errdetail("Audit row: %s", slot->data)));
+		slot->state = MIGSAFE_SLOT_FREE;
+	}
+	LWLockRelease(queue->lock);
 }
 
 /*
@@ -530,11 +701,20 @@ migsafe_worker_main(Datum main_arg)
 	TimestampTz last_work = GetCurrentTimestamp();
 	int			i;
 	bool		attached = false;
+	bool		yield;
 
 	pqsignal(SIGTERM, writer_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
 	pgstat_report_appname("migsafe audit writer");
+
+	/* database and role settings must not make the writer give up rows */
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET,
+					PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET,
+					PGC_S_OVERRIDE);
 
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	for (i = 0; i < MIGSAFE_MAX_WRITERS; i++)
@@ -560,11 +740,29 @@ migsafe_worker_main(Datum main_arg)
 
 		if (n > 0)
 		{
-			write_batch(idx, n);
 			last_work = GetCurrentTimestamp();
+			if (!write_batch(idx, n))
+				continue;
+			/* something failed for now: wait a little before retrying */
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 MIGSAFE_WORKER_RETRY_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
 			continue;
 		}
 		if (got_sigterm || my_writer_stopping(dbid))
+			break;
+
+		/*
+		 * Nothing left here, but rows of another database wait for a worker
+		 * slot (max_worker_processes): give ours up, the launcher starts
+		 * their writer.
+		 */
+		LWLockAcquire(queue->lock, LW_SHARED);
+		yield = others_waiting(dbid);
+		LWLockRelease(queue->lock);
+		if (yield)
 			break;
 
 		/* idle: exit, unless a row arrives while we decide */
@@ -593,5 +791,90 @@ migsafe_worker_main(Datum main_arg)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+	if (got_sigterm)
+		log_orphans();
+	else
+		wake_launcher();
 	proc_exit(0);
+}
+
+/* launcher: clear the latch pointer at exit */
+static void
+launcher_detach(int code, Datum arg)
+{
+	if (queue == NULL)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->launcher = NULL;
+	LWLockRelease(queue->lock);
+}
+
+/*
+ * migsafe_worker_launcher_main
+ *
+ * Entry point of the launcher, a background worker without a database
+ * connection, registered at server start.  Backends start the writer of
+ * their database themselves; the launcher only starts writers for rows
+ * that wait without one because no worker slot was free when they were
+ * queued.  It wakes when asked (a failed start, a writer leaving) and once
+ * a second.
+ */
+void
+migsafe_worker_launcher_main(Datum main_arg)
+{
+	pqsignal(SIGTERM, writer_sigterm);
+	BackgroundWorkerUnblockSignals();
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->launcher = MyLatch;
+	LWLockRelease(queue->lock);
+	before_shmem_exit(launcher_detach, (Datum) 0);
+
+	while (!got_sigterm)
+	{
+		Oid			waiting = InvalidOid;
+		int			i;
+
+		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+		for (i = 0; i < queue->nslots && !OidIsValid(waiting); i++)
+		{
+			MigsafeSlot *slot = &queue->slots[i];
+
+			if (slot->state == MIGSAFE_SLOT_QUEUED && wake_writer(slot->dbid))
+				waiting = slot->dbid;
+		}
+		LWLockRelease(queue->lock);
+
+		/* one at a time: a failed start leaves the others for next turn */
+		if (OidIsValid(waiting) && start_writer_quietly(waiting))
+			continue;
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	proc_exit(0);
+}
+
+/*
+ * migsafe_worker_register_launcher
+ *
+ * From _PG_init: register the launcher (it takes one of
+ * max_worker_processes for good).
+ */
+void
+migsafe_worker_register_launcher(void)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = 10;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "migsafe");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "migsafe_worker_launcher_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "migsafe audit launcher");
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "migsafe audit launcher");
+	RegisterBackgroundWorker(&bgw);
 }
