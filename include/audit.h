@@ -35,7 +35,7 @@ typedef struct MigsafeAuditRow
 extern char *migsafe_audit_json(MigsafeAuditRow *row, bool for_queue);
 extern void migsafe_audit_write(List *rows);
 extern void migsafe_audit_queue(Oid dbid, List *rows);
-extern void migsafe_audit_insert_json(const char *row);
+extern void migsafe_audit_insert_json(const char *rows);
 extern void migsafe_audit_xact_callback(XactEvent event, void *arg);
 
 #endif							/* MIGSAFE_AUDIT_H */

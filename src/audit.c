@@ -56,7 +56,7 @@
 /* Statement text kept in a queued row (a queue slot is 4 kB) */
 #define MIGSAFE_QUEUE_STMT_MAX	1500
 
-/* The INSERT of one audit row given as JSON ($1) */
+/* The INSERT of audit rows given as a JSON array ($1) */
 #define INSERT_SQL \
 	"INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
 	" effective_role, client_addr, application_name, backend_pid," \
@@ -68,7 +68,7 @@
 	" r.command_tag, r.object_type, r.object_identity, r.statement," \
 	" r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
 	" r.approved_by, r.reason, r.wal_lsn" \
-	" FROM pg_catalog.jsonb_populate_record(NULL::migsafe.audit_log," \
+	" FROM pg_catalog.jsonb_populate_recordset(NULL::migsafe.audit_log," \
 	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r"
 
 static SPIPlanPtr insert_plan = NULL;
@@ -222,12 +222,13 @@ log_row(const char *json)
 /*
  * migsafe_audit_insert_json
  *
- * Insert one row given as JSON into migsafe.audit_log, in the current
- * transaction (with an active snapshot).  Used by the ProcessUtility hook
- * and by the queue's writers.  Errors propagate.
+ * Insert rows given as a JSON array of row objects into migsafe.audit_log,
+ * in one statement, in the current transaction (with an active snapshot).
+ * Used by the ProcessUtility hook and by the queue's writers.  Errors
+ * propagate.
  */
 void
-migsafe_audit_insert_json(const char *row)
+migsafe_audit_insert_json(const char *rows)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
@@ -235,7 +236,7 @@ migsafe_audit_insert_json(const char *row)
 	Oid			save_userid;
 	int			save_sec_context;
 
-	values[0] = CStringGetTextDatum(row);
+	values[0] = CStringGetTextDatum(rows);
 	SPI_connect();
 	as_owner(&save_userid, &save_sec_context);
 	PG_TRY();
@@ -281,6 +282,7 @@ migsafe_audit_write(List *rows)
 {
 	ListCell   *lc;
 	bool		pushed = false;
+	StringInfoData array;
 
 	if (rows == NIL)
 		return;
@@ -309,13 +311,19 @@ migsafe_audit_write(List *rows)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
+	initStringInfo(&array);
+	appendStringInfoChar(&array, '[');
 	foreach(lc, rows)
 	{
 		char	   *json = migsafe_audit_json(lfirst(lc), false);
 
-		migsafe_audit_insert_json(json);
+		if (array.len > 1)
+			appendStringInfoChar(&array, ',');
+		appendStringInfoString(&array, json);
 		log_row(json);
 	}
+	appendStringInfoChar(&array, ']');
+	migsafe_audit_insert_json(array.data);
 	if (pushed)
 		PopActiveSnapshot();
 	audit_rows_this_xact = true;

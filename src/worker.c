@@ -560,7 +560,18 @@ insert_rows(char **rows, int n, char **error)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool ok = true;
+	StringInfoData array;
 	int			i;
+
+	initStringInfo(&array);
+	appendStringInfoChar(&array, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&array, ',');
+		appendStringInfoString(&array, rows[i]);
+	}
+	appendStringInfoChar(&array, ']');
 
 	PG_TRY();
 	{
@@ -568,8 +579,7 @@ insert_rows(char **rows, int n, char **error)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing migsafe audit rows");
-		for (i = 0; i < n; i++)
-			migsafe_audit_insert_json(rows[i]);
+		migsafe_audit_insert_json(array.data);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
