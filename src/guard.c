@@ -1651,12 +1651,16 @@ lock_audit_log_first(Node *parsetree)
 /*
  * dry_run
  *
- * Run a DROP or DROP OWNED in a subtransaction that is always rolled back,
- * with cmd collecting: the object-access hook adds every table, column,
- * sequence and materialized view the statement drops, cascades and
- * partitions included.  Event triggers are switched off and notices
- * silenced for the dry run (both settings revert with the subtransaction).
- * An error the statement raises is raised as it would have been.
+ * Run a DROP, DROP OWNED or ALTER TABLE ... DROP COLUMN in a
+ * subtransaction that is always rolled back, with cmd collecting: the
+ * object-access hook adds every table, column, sequence and materialized
+ * view the statement drops, cascades and partitions included.  Notices are
+ * silenced for the dry run (the setting reverts with the subtransaction).
+ * Event triggers fire in it too, and whatever they do is rolled back with
+ * it; statements they run are not collected (a muted frame).  Switching
+ * them off with session_replication_role would reset every cached plan of
+ * the session twice per statement.  An error the statement raises is
+ * raised as it would have been.
  */
 static void
 dry_run(MigsafeCommand *cmd, PlannedStmt *pstmt, const char *queryString,
@@ -1673,9 +1677,6 @@ dry_run(MigsafeCommand *cmd, PlannedStmt *pstmt, const char *queryString,
 	PG_TRY();
 	{
 		(void) set_config_option("client_min_messages", "error",
-								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-								 true, 0, false);
-		(void) set_config_option("session_replication_role", "replica",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
 								 true, 0, false);
 		standard_ProcessUtility(pstmt, queryString, true, context, params,

@@ -1,0 +1,66 @@
+# Copyright (c) 2026, migsafe developers
+#
+# t/008_replication.pl
+#	  Logical replication cannot empty the audit log.
+#
+# A logical replication apply worker runs TRUNCATE (and INSERT) without
+# ProcessUtility or the object-access hook, so only triggers see it; the
+# audit log's ENABLE ALWAYS triggers must refuse both, and the subscriber's
+# log must keep its rows.
+#
+# Why TAP: two clusters, a publication and a subscription.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $pub = PostgreSQL::Test::Cluster->new('publisher');
+$pub->init(allows_streaming => 'logical');
+$pub->append_conf('postgresql.conf', "shared_preload_libraries = 'migsafe'");
+$pub->start;
+
+my $sub = PostgreSQL::Test::Cluster->new('subscriber');
+$sub->init;
+$sub->append_conf('postgresql.conf', "shared_preload_libraries = 'migsafe'");
+$sub->start;
+
+for my $node ($pub, $sub)
+{
+	$node->safe_psql('postgres', 'CREATE EXTENSION migsafe');
+	$node->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY)');
+}
+
+$pub->safe_psql('postgres',
+	'CREATE PUBLICATION log_pub FOR TABLE migsafe.audit_log');
+my $connstr = $pub->connstr . ' dbname=postgres';
+$sub->safe_psql('postgres',
+	"CREATE SUBSCRIPTION log_sub CONNECTION '$connstr' PUBLICATION log_pub WITH (copy_data = false)"
+);
+$pub->wait_for_catchup('log_sub');
+
+my $before = $sub->safe_psql('postgres', 'SELECT count(*) FROM migsafe.audit_log');
+cmp_ok($before, '>', 0, 'the subscriber has audit rows of its own');
+
+# an approved TRUNCATE of the log on the publisher is replicated as a TRUNCATE
+$pub->safe_psql(
+	'postgres', q{
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+TRUNCATE migsafe.audit_log;
+COMMIT;});
+
+my $offset = -s $sub->logfile;
+ok( $sub->wait_for_log(
+		qr/TRUNCATE on table "migsafe.audit_log" is not allowed/, $offset),
+	'the apply worker is refused the TRUNCATE');
+is($sub->safe_psql('postgres', 'SELECT count(*) >= ' . $before . ' FROM migsafe.audit_log'),
+	't', 'the subscriber keeps its audit rows');
+
+$sub->safe_psql('postgres', 'DROP SUBSCRIPTION log_sub');
+$sub->stop;
+$pub->stop;
+
+done_testing();
