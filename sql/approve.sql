@@ -51,3 +51,11 @@ RESET migsafe.reason;
 
 -- settings are reserved under the migsafe prefix
 SET migsafe.no_such_setting = 'x';
+
+-- names longer than 63 bytes are cut, as PostgreSQL cuts table names
+CREATE TABLE a_table_name_that_is_much_longer_than_sixty_three_bytes_allow_x (x int);
+INSERT INTO a_table_name_that_is_much_longer_than_sixty_three_bytes_allow_x VALUES (1);
+BEGIN;
+SET LOCAL migsafe.approve = 'public.a_table_name_that_is_much_longer_than_sixty_three_bytes_allow_xyz_and_more';
+DROP TABLE a_table_name_that_is_much_longer_than_sixty_three_bytes_allow_x;
+COMMIT;

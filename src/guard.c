@@ -232,6 +232,9 @@ read_ident(const char **pp, bool star_ok, bool *is_star, const char **err)
 												   false, false));
 	}
 	*pp = p;
+
+	/* as the SQL parser does: names longer than NAMEDATALEN - 1 are cut */
+	truncate_identifier(buf.data, buf.len, false);
 	return buf.data;
 }
 
