@@ -34,7 +34,9 @@ typedef enum MigsafeOp
 	MIGSAFE_OP_TRUNCATE,		/* every row removed */
 	MIGSAFE_OP_RETYPE,			/* column values converted to a new type */
 	MIGSAFE_OP_BLANK,			/* attribute of a composite value removed */
-	MIGSAFE_OP_ALTER			/* one of migsafe's own objects changed */
+	MIGSAFE_OP_ALTER,			/* one of migsafe's own objects changed */
+	MIGSAFE_OP_UNLOG,			/* SET UNLOGGED: rows lost at the next crash */
+	MIGSAFE_OP_RESTART			/* a sequence's value reset */
 } MigsafeOp;
 
 extern bool migsafe_classify_is_schema_change(Node *parsetree);

@@ -119,6 +119,17 @@ SECURITY LABEL FOR migsafe ON DATABASE contrib_regression IS 'yes';
 SET ROLE regress_other;
 SECURITY LABEL FOR migsafe ON DATABASE contrib_regression IS NULL;
 RESET ROLE;
+-- removing the mark unguards DROP DATABASE: superusers need an approval,
+-- whatever migsafe.mode says
+SET migsafe.mode = off;
+SECURITY LABEL FOR migsafe ON DATABASE contrib_regression IS NULL;
+RESET migsafe.mode;
+BEGIN;
+SET LOCAL migsafe.approve = 'DATABASE contrib_regression';
+SECURITY LABEL FOR migsafe ON DATABASE contrib_regression IS NULL;
+SELECT count(*) AS marks FROM pg_shseclabel WHERE provider = 'migsafe'
+   AND objoid = (SELECT oid FROM pg_database WHERE datname = current_database());
+ROLLBACK;
 
 BEGIN;
 SET LOCAL migsafe.approve = 'staging.*';

@@ -56,6 +56,23 @@ drop_can_destroy_data(DropStmt *stmt)
 	}
 }
 
+/* Whether a list of DefElem has one named name */
+static bool
+has_option(Node *options, const char *name)
+{
+	ListCell   *lc;
+
+	if (options == NULL || !IsA(options, List))
+		return false;
+	foreach(lc, (List *) options)
+	{
+		if (IsA(lfirst(lc), DefElem) &&
+			strcmp(((DefElem *) lfirst(lc))->defname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
  * classify_alter
  *
@@ -78,7 +95,9 @@ classify_alter(AlterTableStmt *stmt)
 
 		if (cmd->subtype == AT_DropColumn ||
 			cmd->subtype == AT_AlterColumnType ||
-			cmd->subtype == AT_DropIdentity)
+			cmd->subtype == AT_DropIdentity ||
+			cmd->subtype == AT_SetUnLogged ||
+			(cmd->subtype == AT_SetIdentity && has_option(cmd->def, "restart")))
 			destroys = true;
 		if (cmd->subtype != AT_DropColumn)
 			only_drops = false;
@@ -148,6 +167,10 @@ migsafe_classify_statement(Node *parsetree)
 			return classify_alter((AlterTableStmt *) parsetree);
 		case T_DropdbStmt:
 			return MIGSAFE_STMT_DROPDB;
+		case T_AlterSeqStmt:
+			/* RESTART throws the sequence's value away */
+			return has_option((Node *) ((AlterSeqStmt *) parsetree)->options,
+							  "restart") ? MIGSAFE_STMT_ALTER : MIGSAFE_STMT_OTHER;
 		case T_CreatedbStmt:
 			return MIGSAFE_STMT_CREATEDB;
 		case T_RenameStmt:

@@ -1016,7 +1016,8 @@ migsafe_guard_decision_name(MigsafeDecision decision)
 static bool
 own_object(MigsafeTarget *t)
 {
-	if (t->protected || t->classid == ExtensionRelationId)
+	if (t->protected || t->classid == ExtensionRelationId ||
+		t->classid == DatabaseRelationId)
 		return true;
 	return t->classid == RelationRelationId &&
 		get_rel_namespace(t->objid) == get_namespace_oid("migsafe", true);
@@ -1146,7 +1147,9 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 								 t->op == MIGSAFE_OP_TRUNCATE ? "truncate" :
 								 t->op == MIGSAFE_OP_RETYPE ? "retype" :
 								 t->op == MIGSAFE_OP_BLANK ? "blank" :
-								 t->op == MIGSAFE_OP_ALTER ? "alter" : "drop",
+								 t->op == MIGSAFE_OP_ALTER ? "alter" :
+								 t->op == MIGSAFE_OP_UNLOG ? "unlog" :
+								 t->op == MIGSAFE_OP_RESTART ? "restart" : "drop",
 								 t->ident,
 								 migsafe_guard_decision_name(t->decision),
 								 t->matched ? " by " : "",
@@ -1246,7 +1249,8 @@ static char *
 hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
 {
 	if (t->classid == RelationRelationId && t->subid > 0 &&
-		get_rel_relispartition(t->objid))
+		get_rel_relispartition(t->objid) &&
+		find_rename(InheritsRelationId, t->objid, 0) == NULL)
 	{
 		Oid			root = llast_oid(get_partition_ancestors(t->objid));
 		char	   *nspname;
@@ -1298,7 +1302,8 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 	int			n = 0;
 	int			nobjs = list_length(list);
 	const char *tag = cmd ? cmd->tag : "DROP";
-	bool		database = first->classid == DatabaseRelationId;
+	bool		database = first->classid == DatabaseRelationId &&
+		strcmp(tag, "DROP DATABASE") == 0;
 	const char *stmt = debug_query_string;
 
 	if (cmd != NULL)
@@ -1883,12 +1888,24 @@ collect_typed_tables(MigsafeCommand *cmd, MigsafeOp op, Oid typid,
  * ALTER's own permission error.
  */
 static void
-collect_alter(MigsafeCommand *cmd, AlterTableStmt *stmt)
+collect_alter(MigsafeCommand *cmd, Node *parsetree)
 {
-	Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	AlterTableStmt *stmt;
+	Oid			relid;
 	List	   *rels;
 	ListCell   *lc;
 
+	if (IsA(parsetree, AlterSeqStmt))
+	{
+		/* ALTER SEQUENCE ... RESTART */
+		relid = RangeVarGetRelid(((AlterSeqStmt *) parsetree)->sequence,
+								 NoLock, true);
+		if (OidIsValid(relid) && migsafe_rel_ownercheck(relid, GetUserId()))
+			(void) add_rel_target(cmd, MIGSAFE_OP_RESTART, relid, 0);
+		return;
+	}
+	stmt = (AlterTableStmt *) parsetree;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid) || !migsafe_rel_ownercheck(relid, GetUserId()))
 		return;
 	LockRelationOid(relid, AccessExclusiveLock);
@@ -1917,19 +1934,30 @@ collect_alter(MigsafeCommand *cmd, AlterTableStmt *stmt)
 		find_all_inheritors(relid, AccessExclusiveLock, NULL) :
 		list_make1_oid(relid);
 
-	/* DROP IDENTITY drops the identity's sequence, with its current value */
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
 		AttrNumber	attnum;
 		Oid			seqid;
 
-		if (c->subtype != AT_DropIdentity)
+		/* an unlogged table is emptied by the next crash, and by failover */
+		if (c->subtype == AT_SetUnLogged)
+			(void) add_rel_target(cmd, MIGSAFE_OP_UNLOG, relid, 0);
+
+		/*
+		 * DROP IDENTITY drops the identity's sequence, with its current
+		 * value; SET ... RESTART resets it.
+		 */
+		if (c->subtype != AT_DropIdentity && c->subtype != AT_SetIdentity)
 			continue;
 		attnum = get_attnum(relid, c->name);
 		seqid = attnum > 0 ? getIdentitySequence(relid, attnum, true) : InvalidOid;
-		if (OidIsValid(seqid))
+		if (!OidIsValid(seqid))
+			continue;
+		if (c->subtype == AT_DropIdentity)
 			(void) add_rel_target(cmd, MIGSAFE_OP_DROP, seqid, 0);
+		else
+			(void) add_rel_target(cmd, MIGSAFE_OP_RESTART, seqid, 0);
 	}
 	foreach(lc, stmt->cmds)
 	{
@@ -2008,8 +2036,11 @@ guard_dropdb(DropdbStmt *stmt, const char *tag)
 	MigsafeTarget *t;
 	char	   *label;
 
-	if (!OidIsValid(dboid) || migsafe_mode == MIGSAFE_MODE_OFF ||
-		!pg_database_ownercheck(dboid, GetUserId()))
+	/*
+	 * Not skipped with migsafe.mode = off: the database holds migsafe's audit
+	 * log, which the mode does not switch off.
+	 */
+	if (!OidIsValid(dboid) || !pg_database_ownercheck(dboid, GetUserId()))
 		return;
 	ObjectAddressSet(addr, DatabaseRelationId, dboid);
 	label = GetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER);
@@ -2238,7 +2269,7 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 				collect_truncate(cmd, (TruncateStmt *) parsetree);
 				break;
 			case MIGSAFE_STMT_ALTER:
-				collect_alter(cmd, (AlterTableStmt *) parsetree);
+				collect_alter(cmd, parsetree);
 				break;
 			default:
 				break;
@@ -2923,6 +2954,30 @@ migsafe_guard_relabel(const ObjectAddress *object, const char *seclabel)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to change migsafe security labels"),
 				 errdetail("Only superusers can mark a database as guarded by migsafe or remove the mark.")));
+
+	/* removing the mark unguards DROP DATABASE: it needs an approval */
+	if (seclabel == NULL)
+	{
+		MigsafeTarget *t = palloc0(sizeof(MigsafeTarget));
+		MigsafeCommand fake = {0};
+		char	   *dbname = get_database_name(object->objectId);
+
+		if (dbname == NULL)
+			return;
+		t->op = MIGSAFE_OP_ALTER;
+		t->classid = DatabaseRelationId;
+		t->objid = object->objectId;
+		t->relname = dbname;
+		t->ident = psprintf("DATABASE %s", quote_identifier(dbname));
+		t->orig_name = t->ident;
+		t->bytes = -1;
+		fake.tag = "SECURITY LABEL";
+		fake.stmt_text = debug_query_string ? pstrdup(debug_query_string) : "";
+		fake.destructive = true;
+		fake.audit_dbid = object->objectId;
+		decide_target(NULL, t, false, "label");
+		report_decisions(&fake, list_make1(t));
+	}
 }
 
 /*

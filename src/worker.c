@@ -68,8 +68,8 @@
 /* A batch that failed is retried after this long */
 #define MIGSAFE_WORKER_RETRY_MS 1000
 
-/* A row that failed alone this many times cannot be written */
-#define MIGSAFE_WORKER_TRIES	5
+/* A row that keeps failing is reported every this many tries */
+#define MIGSAFE_WORKER_TRIES	10
 
 /* A writer registered this long ago that never attached is presumed dead */
 #define MIGSAFE_WORKER_START_MS 10000
@@ -556,7 +556,7 @@ finish_batch(int *idx, int n, bool written)
 
 /* Insert rows in one transaction; returns false (nothing written) on error */
 static bool
-insert_rows(char **rows, int n, char **error)
+insert_rows(char **rows, int n, char **error, int *sqlerrcode)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool ok = true;
@@ -593,6 +593,7 @@ insert_rows(char **rows, int n, char **error)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		*error = pstrdup(edata->message);
+		*sqlerrcode = edata->sqlerrcode;
 		FreeErrorData(edata);
 		ok = false;
 	}
@@ -606,16 +607,18 @@ insert_rows(char **rows, int n, char **error)
  *
  * Insert the rows of slots idx[] in one transaction.  When that fails (a
  * lock held on the log, say), each row is tried alone, so that one bad row
- * does not hold up the others; a row that keeps failing
- * (MIGSAFE_WORKER_TRIES times) goes to the server log and leaves the queue.
- * Rows that failed fewer times stay queued, to be retried after
- * MIGSAFE_WORKER_RETRY_MS.  Returns whether anything is left to retry.
+ * does not hold up the others.  A row that fails stays queued, to be
+ * retried after MIGSAFE_WORKER_RETRY_MS (and is reported in the server log
+ * every MIGSAFE_WORKER_TRIES tries), unless the log is gone from the
+ * database: then it goes to the server log and leaves the queue.  Returns
+ * whether anything is left to retry.
  */
 static bool
 write_batch(int *idx, int n)
 {
 	char	  **rows = palloc(sizeof(char *) * n);
 	char	   *error = NULL;
+	int			sqlerrcode = 0;
 	bool		retry = false;
 	int			i;
 
@@ -623,7 +626,7 @@ write_batch(int *idx, int n)
 	for (i = 0; i < n; i++)
 		rows[i] = pstrdup(queue->slots[idx[i]].data);
 
-	if (insert_rows(rows, n, &error))
+	if (insert_rows(rows, n, &error, &sqlerrcode))
 	{
 		finish_batch(idx, n, true);
 		return false;
@@ -631,12 +634,20 @@ write_batch(int *idx, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		if (insert_rows(&rows[i], 1, &error))
+		if (insert_rows(&rows[i], 1, &error, &sqlerrcode))
 		{
 			finish_batch(&idx[i], 1, true);
 			continue;
 		}
-		if (++queue->slots[idx[i]].tries >= MIGSAFE_WORKER_TRIES)
+
+		/*
+		 * Only a log that is gone (migsafe dropped from this database) makes
+		 * a row unwritable for good.  Anything else (a lock, a sequence set
+		 * out of range by hand) may pass: keep the row and retry, saying so
+		 * in the server log now and then.
+		 */
+		if (sqlerrcode == ERRCODE_UNDEFINED_TABLE ||
+			sqlerrcode == ERRCODE_UNDEFINED_OBJECT)
 		{
 			ereport(WARNING,
 					(errmsg("migsafe audit writer could not record a row: %s",
@@ -646,8 +657,11 @@ write_batch(int *idx, int n)
 		}
 		else
 		{
-			ereport(LOG,
-					(errmsg("migsafe audit writer will retry a row: %s", error)));
+			if (queue->slots[idx[i]].tries++ % MIGSAFE_WORKER_TRIES == 0)
+				ereport(WARNING,
+						(errmsg("migsafe audit writer could not record a row yet, retrying: %s",
+								error),
+						 errdetail("Audit row: %s", rows[i])));
 			finish_batch(&idx[i], 1, false);
 			retry = true;
 		}

@@ -117,6 +117,12 @@ DROP DATABASE victim;",
 	'an approval naming other objects does not approve it');
 is(db_exists('victim'), '1', 'victim still exists');
 
+# migsafe.mode = off does not unguard it: the database holds an audit log
+is_blocked('postgres', "SET migsafe.mode = off;\nDROP DATABASE victim",
+	'DROP DATABASE on database "victim" requires migsafe approval',
+	'DROP DATABASE with migsafe.mode = off');
+is(db_exists('victim'), '1', 'victim still exists after mode off');
+
 # WITH (FORCE) must be refused before it terminates anybody
 my $bg = $node->background_psql('victim');
 $bg->query_safe('SELECT 1');

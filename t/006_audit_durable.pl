@@ -600,6 +600,27 @@ foreach my $i (1 .. 8)
 	is($got, '2', "many databases: the blocked DROP in $db is recorded within seconds");
 }
 
+#
+# h) the log's identity sequence set out of range by hand (setval is not
+# DDL): the writer cannot insert, keeps the rows and retries; once the
+# sequence is set right, they arrive.  Nothing is dropped.
+#
+$node->safe_psql('guarded1',
+	"SELECT setval('migsafe.audit_log_id_seq', 9223372036854775807)");
+$node->psql('guarded1', 'DROP TABLE victim');
+sleep(2);
+is( $node->safe_psql('guarded1',
+		"SELECT count(*) FROM migsafe.audit_log WHERE statement = 'DROP TABLE victim'"),
+	'2',
+	'sequence out of range: the new rows are not written yet');
+$node->safe_psql('guarded1',
+	"SELECT setval('migsafe.audit_log_id_seq', (SELECT max(id) FROM migsafe.audit_log))");
+ok( $node->poll_query_until(
+		'guarded1',
+		"SELECT count(*) FROM migsafe.audit_log WHERE statement = 'DROP TABLE victim'",
+		'4'),
+	'sequence set right: the retried rows arrive');
+
 $node->stop;
 
 done_testing();
