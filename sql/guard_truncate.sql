@@ -86,3 +86,17 @@ SELECT count(*) FROM hist_old;
 -- 6. an empty table truncates freely
 CREATE TABLE empty_t (x int);
 TRUNCATE empty_t;
+
+-- 7. RESTART IDENTITY resets the sequences, whose values are data even
+-- when the table is empty; an approval of the table covers them
+CREATE TABLE numbered (id int GENERATED ALWAYS AS IDENTITY, v int);
+INSERT INTO numbered (v) SELECT generate_series(1, 10);
+DELETE FROM numbered;
+TRUNCATE numbered RESTART IDENTITY;
+SELECT last_value FROM numbered_id_seq;
+TRUNCATE numbered;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.numbered';
+TRUNCATE numbered RESTART IDENTITY;
+COMMIT;
+SELECT last_value, is_called FROM numbered_id_seq;

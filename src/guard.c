@@ -1303,7 +1303,7 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 	int			nobjs = list_length(list);
 	const char *tag = cmd ? cmd->tag : "DROP";
 	bool		database = first->classid == DatabaseRelationId &&
-		strcmp(tag, "DROP DATABASE") == 0;
+	strcmp(tag, "DROP DATABASE") == 0;
 	const char *stmt = debug_query_string;
 
 	if (cmd != NULL)
@@ -1769,7 +1769,22 @@ collect_truncate(MigsafeCommand *cmd, TruncateStmt *stmt)
 	}
 
 	foreach(lc, relids)
+	{
 		(void) add_rel_target(cmd, MIGSAFE_OP_TRUNCATE, lfirst_oid(lc), 0);
+
+		/*
+		 * RESTART IDENTITY resets the sequences the tables own: their values
+		 * are data even when the table is empty (they follow an approval of
+		 * the table, not its emptiness).
+		 */
+		if (stmt->restart_seqs)
+		{
+			ListCell   *sc;
+
+			foreach(sc, getOwnedSequences(lfirst_oid(lc)))
+				(void) add_rel_target(cmd, MIGSAFE_OP_RESTART, lfirst_oid(sc), 0);
+		}
+	}
 }
 
 /*
