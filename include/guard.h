@@ -86,7 +86,6 @@ typedef struct MigsafeCommand
 	ObjectAddress object;		/* first object it created or altered */
 	List	   *targets;		/* of MigsafeTarget */
 	bool		collecting;		/* inside this command's dry run */
-	bool		no_audit;		/* migsafe not installed here */
 	bool		muted;			/* a statement run inside a dry run */
 	Oid			audit_dbid;		/* database whose log gets blocked rows */
 } MigsafeCommand;

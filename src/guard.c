@@ -1605,10 +1605,9 @@ report_decisions(MigsafeCommand *cmd, List *targets)
 	if (blocked != NIL)
 	{
 		/* the ERROR aborts the transaction: the rows go through the queue */
-		if (!cmd->no_audit)
-			migsafe_audit_queue(OidIsValid(cmd->audit_dbid) ?
-								cmd->audit_dbid : MyDatabaseId,
-								audit_rows(cmd, blocked, "blocked"));
+		migsafe_audit_queue(OidIsValid(cmd->audit_dbid) ?
+							cmd->audit_dbid : MyDatabaseId,
+							audit_rows(cmd, blocked, "blocked"));
 		report_targets(cmd, blocked, ERROR);
 	}
 	if (warned != NIL)
