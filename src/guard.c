@@ -2501,40 +2501,37 @@ catalog_oid_field(Oid catalog, Oid index, AttrNumber attnum, Oid objid)
 	return result;
 }
 
-/* Whether relation relid inherits from a table in schema nsp */
-static bool
-inherits_from_schema(Oid relid, Oid nsp)
+/*
+ * Catalogs whose objects belong to a relation (reloid) or to a schema
+ * (nspoid), and where to read which: for is_migsafe_object().
+ */
+typedef struct MigsafeOwnerField
 {
-	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		result = false;
+	Oid			catalog;
+	Oid			index;
+	AttrNumber	reloid;			/* owning relation, or InvalidAttrNumber */
+	AttrNumber	nspoid;			/* schema, or InvalidAttrNumber */
+} MigsafeOwnerField;
 
-	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true,
-							  SnapshotSelf, 1, &key);
-	while (!result && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Oid			parent = ((Form_pg_inherits) GETSTRUCT(tup))->inhparent;
-
-		result = catalog_oid_field(RelationRelationId, ClassOidIndexId,
-								   Anum_pg_class_relnamespace, parent) == nsp;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return result;
-}
+static const MigsafeOwnerField owner_fields[] = {
+	{RelationRelationId, ClassOidIndexId, InvalidAttrNumber, Anum_pg_class_relnamespace},
+	{ProcedureRelationId, ProcedureOidIndexId, InvalidAttrNumber, Anum_pg_proc_pronamespace},
+	{TypeRelationId, TypeOidIndexId, InvalidAttrNumber, Anum_pg_type_typnamespace},
+	{ConstraintRelationId, ConstraintOidIndexId, Anum_pg_constraint_conrelid, Anum_pg_constraint_connamespace},
+	{TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_tgrelid, InvalidAttrNumber},
+	{RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_ev_class, InvalidAttrNumber},
+	{PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_polrelid, InvalidAttrNumber},
+	{AttrDefaultRelationId, AttrDefaultOidIndexId, Anum_pg_attrdef_adrelid, InvalidAttrNumber},
+};
 
 /*
  * is_migsafe_object
  *
  * Whether an object is one of migsafe's own, or hangs off one: its schema,
- * its extension, anything in its schema, the triggers, rules, policies,
- * constraints and defaults of its tables, and tables inheriting from them
- * (whose rows a SELECT from the parent shows).  *owner, when given, gets
- * the table the object hangs off.
+ * its extension, anything in its schema, and the triggers, rules, policies,
+ * constraints and defaults of its tables.  (A table made to inherit from the
+ * audit log is refused before the statement runs: guard_own_objects.)
+ * *owner, when given, gets the table the object hangs off.
  */
 static bool
 is_migsafe_object(Oid classId, Oid objectId, Oid *owner)
@@ -2542,62 +2539,35 @@ is_migsafe_object(Oid classId, Oid objectId, Oid *owner)
 	Oid			migsafe_nsp = get_namespace_oid("migsafe", true);
 	Oid			nsp = InvalidOid;
 	Oid			relid = InvalidOid;
+	int			i;
 
 	if (!OidIsValid(migsafe_nsp))
 		return false;
-	switch (classId)
+	if (classId == NamespaceRelationId)
+		return objectId == migsafe_nsp;
+	if (classId == ExtensionRelationId)
+		return objectId == get_extension_oid("migsafe", true);
+
+	for (i = 0; i < lengthof(owner_fields); i++)
 	{
-		case NamespaceRelationId:
-			return objectId == migsafe_nsp;
-		case ExtensionRelationId:
-			return objectId == get_extension_oid("migsafe", true);
-		case RelationRelationId:
+		const MigsafeOwnerField *f = &owner_fields[i];
+
+		if (f->catalog != classId)
+			continue;
+		if (f->reloid != InvalidAttrNumber)
+			relid = catalog_oid_field(f->catalog, f->index, f->reloid, objectId);
+		if (OidIsValid(relid))
 			nsp = catalog_oid_field(RelationRelationId, ClassOidIndexId,
-									Anum_pg_class_relnamespace, objectId);
-			if (nsp != migsafe_nsp && inherits_from_schema(objectId, migsafe_nsp))
-				return true;
+									Anum_pg_class_relnamespace, relid);
+		else if (f->nspoid != InvalidAttrNumber)
+			nsp = catalog_oid_field(f->catalog, f->index, f->nspoid, objectId);
+		if (classId == RelationRelationId)
 			relid = objectId;
-			break;
-		case ProcedureRelationId:
-			nsp = catalog_oid_field(ProcedureRelationId, ProcedureOidIndexId,
-									Anum_pg_proc_pronamespace, objectId);
-			break;
-		case TypeRelationId:
-			nsp = catalog_oid_field(TypeRelationId, TypeOidIndexId,
-									Anum_pg_type_typnamespace, objectId);
-			break;
-		case ConstraintRelationId:
-			relid = catalog_oid_field(ConstraintRelationId, ConstraintOidIndexId,
-									  Anum_pg_constraint_conrelid, objectId);
-			if (!OidIsValid(relid))
-				nsp = catalog_oid_field(ConstraintRelationId, ConstraintOidIndexId,
-										Anum_pg_constraint_connamespace, objectId);
-			break;
-		case TriggerRelationId:
-			relid = catalog_oid_field(TriggerRelationId, TriggerOidIndexId,
-									  Anum_pg_trigger_tgrelid, objectId);
-			break;
-		case RewriteRelationId:
-			relid = catalog_oid_field(RewriteRelationId, RewriteOidIndexId,
-									  Anum_pg_rewrite_ev_class, objectId);
-			break;
-		case PolicyRelationId:
-			relid = catalog_oid_field(PolicyRelationId, PolicyOidIndexId,
-									  Anum_pg_policy_polrelid, objectId);
-			break;
-		case AttrDefaultRelationId:
-			relid = catalog_oid_field(AttrDefaultRelationId, AttrDefaultOidIndexId,
-									  Anum_pg_attrdef_adrelid, objectId);
-			break;
-		default:
-			return false;
+		if (owner != NULL)
+			*owner = relid;
+		return nsp == migsafe_nsp;
 	}
-	if (OidIsValid(relid) && classId != RelationRelationId)
-		nsp = catalog_oid_field(RelationRelationId, ClassOidIndexId,
-								Anum_pg_class_relnamespace, relid);
-	if (owner != NULL)
-		*owner = relid;
-	return nsp == migsafe_nsp;
+	return false;
 }
 
 /*
