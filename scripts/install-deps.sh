@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
 # bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
-# compiler, pg_bsd_indent).  Idempotent: apt-get runs only when a package
-# is missing.  Run as root.
+# compiler, pg_bsd_indent, and for test/e2e Django with psycopg2 and
+# Node.js with npm).  Idempotent: apt-get runs only when a package is
+# missing.  Run as root.
 set -euo pipefail
 
 # bookworm has no postgresql-contrib-15; the contrib modules ship in
@@ -16,6 +17,8 @@ packages=(
 	make
 	gcc
 	pg-bsd-indent
+	python3-django
+	python3-psycopg2
 )
 
 missing=()
@@ -25,6 +28,11 @@ for pkg in "${packages[@]}"; do
 		missing+=("$pkg")
 	fi
 done
+
+# Node.js may come from elsewhere than Debian (NodeSource's nodejs ships
+# npm itself and conflicts with Debian's npm): only the commands count.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	echo "install-deps: all ${#packages[@]} packages already installed, nothing to do"

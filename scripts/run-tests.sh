@@ -7,8 +7,14 @@
 # of the checkout in /tmp, because the checkout may not be readable by
 # postgres (e.g. under /root).
 #
+# Then, as root, test/e2e/run.sh: real migration tools (psql, Django,
+# node-pg-migrate) against a throwaway cluster of their own.
+#
 # Subsets: REGRESS=..., ISOLATION=..., PROVE_TESTS=... from the environment
 # (`make test REGRESS=x` exports them).  Set but empty means: skip that suite.
+# E2E=1 (or a list of e2e suites, "django psql") runs the end-to-end suite,
+# E2E= skips it; unset, it runs unless one of the other subsets is given, so
+# that `make test REGRESS=x` stays fast.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -40,6 +46,13 @@ if [[ -v PROVE_TESTS ]]; then
 	else
 		args+=("PROVE_TESTS=$PROVE_TESTS")
 	fi
+fi
+
+run_e2e=1
+if [[ -v E2E ]]; then
+	[[ -n $E2E ]] || run_e2e=0
+elif [[ -v REGRESS || -v ISOLATION || -v PROVE_TESTS ]]; then
+	run_e2e=0
 fi
 
 copy=$(mktemp -d /tmp/migsafe-test.XXXXXX)
@@ -80,4 +93,28 @@ passed=$(awk '
 	END { print n + 0 }' "$out")
 cd /
 rm -rf "$copy"
-echo "migsafe: $passed passed, 0 failed"
+
+skipped=0
+if [[ $run_e2e -eq 1 ]]; then
+	e2e_out=$(mktemp /tmp/migsafe-e2e-out.XXXXXX)
+	echo "run-tests: test/e2e/run.sh (real migration tools)"
+	status=0
+	E2E=${E2E:-all} bash "$src/test/e2e/run.sh" 2>&1 | tee "$e2e_out" || status=$?
+	# "e2e: N passed, M failed, K skipped"
+	read -r e2e_passed e2e_skipped < <(awk '
+		/^e2e: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ { p = $2; s = $6 }
+		END { print p + 0, s + 0 }' "$e2e_out")
+	rm -f "$e2e_out"
+	if [[ $status -ne 0 ]]; then
+		echo "run-tests: FAILED (test/e2e/run.sh exit $status)" >&2
+		exit 1
+	fi
+	passed=$((passed + e2e_passed))
+	skipped=$((skipped + e2e_skipped))
+fi
+
+if [[ $skipped -gt 0 ]]; then
+	echo "migsafe: $passed passed, 0 failed, $skipped skipped"
+else
+	echo "migsafe: $passed passed, 0 failed"
+fi
