@@ -252,9 +252,22 @@ suite_psql() {
 	SQL
 	run_tool psql-blocked psql -X -v ON_ERROR_STOP=1 -1 -d $db -f "$work/drop_orders.sql"
 	check_blocked "psql -1 -f, unapproved" public.orders
+	check "psql -1 -f, unapproved: exit status 3 (ON_ERROR_STOP)" "$rc" 3
 	check "psql, unapproved: orders intact" "$(fingerprint $db public.orders)" "$before"
 	check "psql, unapproved: nothing of the script committed" \
 		"$(q $db "SELECT to_regclass('public.orders_archive') IS NULL")" t
+
+	# RESET inside the transaction ends a SET LOCAL approval at once (the
+	# README's advice for tools that run several migrations in one
+	# transaction)
+	{
+		echo "SET LOCAL migsafe.approve = 'public.orders';"
+		echo "RESET migsafe.approve;"
+		cat "$work/drop_orders.sql"
+	} >"$work/drop_orders_reset.sql"
+	run_tool psql-reset psql -X -v ON_ERROR_STOP=1 -1 -d $db -f "$work/drop_orders_reset.sql"
+	check_blocked "psql -1 -f, SET LOCAL then RESET" public.orders
+	check "psql, approval reset: orders intact" "$(fingerprint $db public.orders)" "$before"
 
 	{
 		echo "SET LOCAL migsafe.approve = 'public.orders';"
@@ -264,6 +277,9 @@ suite_psql() {
 	run_tool psql-approved psql -X -v ON_ERROR_STOP=1 -1 -d $db -f "$work/drop_orders_approved.sql"
 	check_succeeded "psql -1 -f, SET LOCAL in the script"
 	check "psql, approved: orders dropped" "$(q $db "SELECT to_regclass('public.orders') IS NULL")" t
+	check "psql: SET LOCAL ends with its transaction" \
+		"$(psql -X -At -q -d $db -c "BEGIN" -c "SET LOCAL migsafe.approve = 'public.orders'" \
+			-c "COMMIT" -c "SHOW migsafe.approve" 2>&1)" ""
 	check "psql, approved: audit row has the reason" "$(q $db "SELECT reason FROM migsafe.audit_log
 		WHERE scope = 'object' AND object_identity = 'public.orders' AND decision = 'approved'")" \
 		"e2e: orders archived"
