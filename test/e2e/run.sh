@@ -364,13 +364,13 @@ django_story() {
 		case $step in
 		0002*)
 			check "$t: legacy_notes dropped" "$(q "$db" "SELECT count(*) FROM information_schema.columns
-				WHERE table_name = 'shop_customer' AND column_name = 'legacy_notes'")" 0
+				WHERE table_schema = 'public' AND table_name = 'shop_customer' AND column_name = 'legacy_notes'")" 0
 			customers=$(fingerprint "$db" shop_customer)
 			;;
 		0003*)
 			check "$t: price is an integer now, same values" \
 				"$(q "$db" "SELECT data_type FROM information_schema.columns
-					WHERE table_name = 'shop_item' AND column_name = 'price'")|$(fingerprint "$db" shop_item "t.id, t.sku, t.price::text")" \
+					WHERE table_schema = 'public' AND table_name = 'shop_item' AND column_name = 'price'")|$(fingerprint "$db" shop_item "t.id, t.sku, t.price::text")" \
 				"integer|$items"
 			[[ $how == runsql ]] && django_unapply_0003 "$db" "$t" "$items"
 			;;
@@ -416,14 +416,14 @@ django_unapply_0003() {
 	check_blocked "$t: unapply 0003, unapproved" public.shop_item.price
 	check "$t: 0003 still applied" "$(django_applied "$db")" 0003_alter_item_price
 	check "$t: after blocked unapply: price still an integer" "$(q "$db" "SELECT data_type
-		FROM information_schema.columns WHERE table_name = 'shop_item' AND column_name = 'price'")" integer
+		FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'shop_item' AND column_name = 'price'")" integer
 
 	django "$db" shop.migrations_approved "dj-unapply-0003" -- migrate --no-input shop 0002
 	check_succeeded "$t: unapply 0003 with RunSQL(reverse_sql=SET LOCAL ...) last in the migration"
 	check "$t: 0003 unapplied" "$(django_applied "$db")" 0002_remove_customer_legacy_notes
 	check "$t: price is a varchar again, same values" \
 		"$(q "$db" "SELECT data_type FROM information_schema.columns
-			WHERE table_name = 'shop_item' AND column_name = 'price'")|$(fingerprint "$db" shop_item "t.id, t.sku, t.price::text")" \
+			WHERE table_schema = 'public' AND table_name = 'shop_item' AND column_name = 'price'")|$(fingerprint "$db" shop_item "t.id, t.sku, t.price::text")" \
 		"character varying|$items"
 	check_approved_audit "$db" public.shop_item.price django shop.0003_alter_item_price "$t: audit of unapplying 0003" \
 		"an unapplied migration deletes its django_migrations row, and migsafe only ties a transaction to rows it inserted"
@@ -495,7 +495,7 @@ npm_story() {
 			"a down migration deletes its pgmigrations row, and migsafe only ties a transaction to rows it inserted"
 		if [[ $n == 2 ]]; then
 			check "$t: color dropped" "$(q "$db" "SELECT count(*) FROM information_schema.columns
-				WHERE table_name = 'widgets' AND column_name = 'color'")" 0
+				WHERE table_schema = 'public' AND table_name = 'widgets' AND column_name = 'color'")" 0
 			widgets=$(fingerprint "$db" widgets)
 		else
 			check "$t: widgets dropped" "$(q "$db" "SELECT to_regclass('public.widgets') IS NULL")" t
