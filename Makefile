@@ -16,6 +16,8 @@ OBJS = \
 	src/audit.o \
 	src/classify.o \
 	src/guard.o \
+	src/restore.o \
+	src/snapshot.o \
 	src/worker.o
 
 EXTENSION = migsafe

@@ -151,3 +151,184 @@ $$;
 REVOKE ALL ON FUNCTION @extschema@.changes_since(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.deploy_summary(timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.recent_changes(integer) FROM PUBLIC;
+
+-- Audit rows that took a snapshot, for the link back from the snapshot.
+CREATE INDEX audit_log_snapshot_idx ON @extschema@.audit_log (snapshot_id)
+	WHERE snapshot_id IS NOT NULL;
+
+-- Snapshots: one row per object whose data an approved change destroyed,
+-- kept before the change ran, in the same transaction.  The data itself
+-- is in schema migsafe_snapshot_<id> (method "moved": the dropped table
+-- itself; "copied": a copy of the rows, or of the key and the column), or
+-- in the definition column (method "state": a sequence's state;
+-- "definition": a materialized view's query).  Only migsafe writes it.
+CREATE TABLE @extschema@.snapshots (
+	id				bigint PRIMARY KEY,
+	audit_id		bigint,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	xid				xid8,
+	command_tag		text NOT NULL,
+	operation		text NOT NULL
+					CHECK (operation IN ('drop', 'truncate', 'retype', 'blank', 'restart')),
+	object_type		text NOT NULL,
+	object_identity	text NOT NULL,
+	schema_name		name NOT NULL,
+	relation_name	name NOT NULL,
+	column_name		name,
+	owner			name,
+	method			text NOT NULL
+					CHECK (method IN ('moved', 'copied', 'definition', 'state')),
+	storage			text,
+	key_columns		name[],
+	row_count		bigint,
+	rows_estimated	boolean NOT NULL DEFAULT false,
+	size_bytes		bigint NOT NULL DEFAULT 0,
+	definition		jsonb NOT NULL DEFAULT '{}',
+	status			text NOT NULL DEFAULT 'kept'
+					CHECK (status IN ('kept', 'restored', 'purged', 'evicted')),
+	status_changed_at timestamptz,
+	status_changed_by name
+);
+
+CREATE SEQUENCE @extschema@.snapshots_id_seq OWNED BY @extschema@.snapshots.id;
+
+COMMENT ON TABLE @extschema@.snapshots IS
+'data kept before approved destructive changes; restore with migsafe.restore()';
+
+CREATE INDEX snapshots_object_idx ON @extschema@.snapshots (object_identity, id);
+
+-- The metadata is readable by all (names, sizes and definitions are in
+-- the catalogs anyway); the data itself only by roles that could read the
+-- original (privileges on migsafe_snapshot_<id>).
+REVOKE ALL ON @extschema@.snapshots FROM PUBLIC;
+GRANT SELECT ON @extschema@.snapshots TO PUBLIC;
+REVOKE ALL ON SEQUENCE @extschema@.snapshots_id_seq FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.snapshots_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migsafe_snapshots_guard';
+
+CREATE TRIGGER snapshots_migsafe_only
+	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.snapshots
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.snapshots_guard();
+ALTER TABLE @extschema@.snapshots ENABLE ALWAYS TRIGGER snapshots_migsafe_only;
+
+CREATE TRIGGER snapshots_no_truncate
+	BEFORE TRUNCATE ON @extschema@.snapshots
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.snapshots_guard();
+ALTER TABLE @extschema@.snapshots ENABLE ALWAYS TRIGGER snapshots_no_truncate;
+
+-- What restore needs to rebuild a relation: columns, constraints, indexes,
+-- owned sequences, owner, privileges, comments.  Read with search_path =
+-- pg_catalog, so every name in it is qualified.
+CREATE FUNCTION @extschema@.snapshot_definition(rel oid)
+RETURNS jsonb
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT jsonb_strip_nulls(jsonb_build_object(
+	'relkind', c.relkind,
+	'owner', pg_get_userbyid(c.relowner),
+	'acl', c.relacl::text,
+	'comment', obj_description(c.oid, 'pg_class'),
+	'unlogged', c.relpersistence OPERATOR(pg_catalog.=) 'u',
+	'partition_of', (SELECT i.inhparent::regclass::text FROM pg_inherits i
+					  WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid AND c.relispartition),
+	'partition_bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+	'inherits', (SELECT jsonb_agg(i.inhparent::regclass::text ORDER BY i.inhseqno)
+				  FROM pg_inherits i
+				 WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid AND NOT c.relispartition),
+	'viewdef', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'm' THEN pg_get_viewdef(c.oid) END,
+	'columns', (SELECT jsonb_agg(jsonb_build_object(
+					'name', a.attname,
+					'type', format_type(a.atttypid, a.atttypmod),
+					'builtin', a.atttypid OPERATOR(pg_catalog.<) 16384::oid,
+					'notnull', a.attnotnull,
+					'default', CASE WHEN a.attgenerated OPERATOR(pg_catalog.=) '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+					'generated', CASE WHEN a.attgenerated OPERATOR(pg_catalog.<>) '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+					'identity', NULLIF(a.attidentity, ''),
+					'collation', CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) 0
+						AND a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
+						THEN (SELECT quote_ident(n.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) quote_ident(co.collname)
+							  FROM pg_collation co JOIN pg_namespace n ON n.oid OPERATOR(pg_catalog.=) co.collnamespace
+							 WHERE co.oid OPERATOR(pg_catalog.=) a.attcollation) END,
+					'acl', a.attacl::text,
+					'comment', col_description(c.oid, a.attnum))
+					ORDER BY a.attnum)
+				  FROM pg_attribute a
+				  JOIN pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+				  LEFT JOIN pg_attrdef d ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid
+					   AND d.adnum OPERATOR(pg_catalog.=) a.attnum
+				 WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid
+				   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped),
+	'constraints', (SELECT jsonb_agg(jsonb_build_object(
+						'name', co.conname,
+						'type', co.contype,
+						'definition', pg_get_constraintdef(co.oid))
+						ORDER BY co.contype OPERATOR(pg_catalog.=) 'f', co.conname)
+					 FROM pg_constraint co
+					WHERE co.conrelid OPERATOR(pg_catalog.=) c.oid
+					  AND co.contype IN ('p', 'u', 'c', 'f', 'x')
+					  AND co.conislocal),
+	'indexes', (SELECT jsonb_agg(pg_get_indexdef(i.indexrelid) ORDER BY i.indexrelid)
+				 FROM pg_index i
+				WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid
+				  AND NOT EXISTS (SELECT FROM pg_constraint co
+								   WHERE co.conindid OPERATOR(pg_catalog.=) i.indexrelid
+									 AND co.conrelid OPERATOR(pg_catalog.=) c.oid)),
+	'sequences', (SELECT jsonb_agg(jsonb_build_object(
+					  'name', s.seqrelid::regclass::text,
+					  'column', a.attname,
+					  'identity', a.attidentity OPERATOR(pg_catalog.<>) '',
+					  'type', format_type(s.seqtypid, NULL),
+					  'start', s.seqstart, 'increment', s.seqincrement,
+					  'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache,
+					  'cycle', s.seqcycle,
+					  'last_value', pg_sequence_last_value(s.seqrelid))
+					  ORDER BY s.seqrelid)
+				   FROM pg_depend dep
+				   JOIN pg_sequence s ON s.seqrelid OPERATOR(pg_catalog.=) dep.objid
+				   JOIN pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) dep.refobjid
+						AND a.attnum OPERATOR(pg_catalog.=) dep.refobjsubid
+				  WHERE dep.classid OPERATOR(pg_catalog.=) 'pg_class'::regclass
+					AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_class'::regclass
+					AND dep.refobjid OPERATOR(pg_catalog.=) c.oid
+					AND dep.deptype IN ('a', 'i')),
+	'sequence', (SELECT jsonb_build_object(
+					 'type', format_type(s.seqtypid, NULL),
+					 'start', s.seqstart, 'increment', s.seqincrement,
+					 'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache,
+					 'cycle', s.seqcycle,
+					 'last_value', pg_sequence_last_value(s.seqrelid))
+				   FROM pg_sequence s WHERE s.seqrelid OPERATOR(pg_catalog.=) c.oid)))
+  FROM pg_class c
+ WHERE c.oid OPERATOR(pg_catalog.=) rel
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.snapshot_definition(oid) FROM PUBLIC;
+
+-- Bring back what a snapshot kept (see README, "Snapshots and restore").
+-- Returns the number of rows (or values) put back.
+CREATE FUNCTION @extschema@.restore(snapshot_id bigint)
+RETURNS bigint
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'migsafe_restore';
+
+-- The same, for the newest kept snapshot of a table, sequence or column:
+-- 'public.users' or 'public.users.email' (quoted as in SQL if needed).
+CREATE FUNCTION @extschema@.restore(object_name text)
+RETURNS bigint
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'migsafe_restore_by_name';
+
+-- Drop snapshots older than the interval (all with NULL): superusers drop
+-- any, other roles those of objects they own.  Returns how many.
+CREATE FUNCTION @extschema@.purge_snapshots(older_than interval DEFAULT NULL)
+RETURNS integer
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migsafe_purge_snapshots';
+
+-- Roles need the schema to read migsafe.snapshots and call restore; the
+-- audit log and the internal functions stay revoked.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;

@@ -20,6 +20,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "access/xact.h"
 #include "catalog/objectaccess.h"
 #include "commands/seclabel.h"
@@ -33,6 +35,7 @@
 #include "audit.h"
 #include "classify.h"
 #include "guard.h"
+#include "snapshot.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -48,6 +51,11 @@ char	   *migsafe_exempt_roles = NULL;
 bool		migsafe_log_audit = false;
 int			migsafe_mode = MIGSAFE_MODE_ENFORCE;
 char	   *migsafe_reason = NULL;
+char	   *migsafe_skip_snapshot = NULL;
+bool		migsafe_snapshot = true;
+int			migsafe_snapshot_max_copy_size = 1024 * 1024;	/* kB: 1 GB */
+int			migsafe_snapshot_max_total_size = 0;	/* MB: no cap */
+int			migsafe_snapshot_retention = 7 * 24 * 60;	/* minutes */
 bool		migsafe_trace = false;
 
 static const struct config_enum_entry mode_options[] = {
@@ -208,6 +216,74 @@ _PG_init(void)
 							   NULL, NULL, NULL);
 
 	/*
+	 * migsafe.skip_snapshot: objects whose approved destruction goes ahead
+	 * without a snapshot (a table too large to copy, backed up another way).
+	 * Any role, like migsafe.approve, and never stored; audited.
+	 */
+	DefineCustomStringVariable("migsafe.skip_snapshot",
+							   gettext_noop("Waives the snapshot of the listed objects' approved destructive changes."),
+							   gettext_noop("Same syntax as migsafe.approve."),
+							   &migsafe_skip_snapshot,
+							   "",
+							   PGC_USERSET,
+							   GUC_LIST_INPUT,
+							   migsafe_guard_check_approve, NULL, NULL);
+
+	/*
+	 * migsafe.snapshot: keep the data of approved destructive changes.
+	 * Superuser only: a migration must not be able to skip its own backup.
+	 */
+	DefineCustomBoolVariable("migsafe.snapshot",
+							 gettext_noop("Keeps a snapshot of the data approved destructive changes destroy."),
+							 NULL,
+							 &migsafe_snapshot,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * migsafe.snapshot_max_copy_size: the largest copy a snapshot may make
+	 * (0: no limit); above it the change is refused.  Superuser only.
+	 */
+	DefineCustomIntVariable("migsafe.snapshot_max_copy_size",
+							gettext_noop("Sets the largest amount of data a snapshot may copy."),
+							gettext_noop("0 means no limit.  Tables dropped by DROP TABLE alone are moved, not copied."),
+							&migsafe_snapshot_max_copy_size,
+							1024 * 1024, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	/*
+	 * migsafe.snapshot_max_total_size: the space all kept snapshots may hold
+	 * (0: no cap); the oldest are evicted when a new one exceeds it.
+	 * Superuser only.
+	 */
+	DefineCustomIntVariable("migsafe.snapshot_max_total_size",
+							gettext_noop("Sets the space all kept snapshots may use before the oldest are evicted."),
+							gettext_noop("0 means no cap."),
+							&migsafe_snapshot_max_total_size,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MB,
+							NULL, NULL, NULL);
+
+	/*
+	 * migsafe.snapshot_retention: how long snapshots are kept (0: until
+	 * purged); older ones are purged when a new one is taken, and by
+	 * migsafe.purge_snapshots().  Superuser only.
+	 */
+	DefineCustomIntVariable("migsafe.snapshot_retention",
+							gettext_noop("Sets how long snapshots are kept."),
+							gettext_noop("0 keeps them until purged."),
+							&migsafe_snapshot_retention,
+							7 * 24 * 60, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	/*
 	 * migsafe.trace: one NOTICE per decision, naming the hook that made it.
 	 * Hidden; for migsafe's own tests.
 	 */
@@ -225,6 +301,7 @@ _PG_init(void)
 	register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
 	RegisterXactCallback(migsafe_guard_xact_callback, NULL);
 	RegisterXactCallback(migsafe_audit_xact_callback, NULL);
+	RegisterXactCallback(migsafe_snapshot_xact_callback, NULL);
 
 	/* the worker that starts audit writers when backends could not */
 	migsafe_worker_register_launcher();
@@ -275,9 +352,11 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 * Fast path: a statement that is not a schema change (BEGIN, COMMIT, SET,
 	 * SHOW, COPY, VACUUM, EXPLAIN...) chains at once, without catalog access
 	 * or allocation.  Whatever it might still drop indirectly is caught by
-	 * the object-access hook.
+	 * the object-access hook.  migsafe's own statements (snapshots, restore,
+	 * purge) pass too: they are decided and audited by their caller.
 	 */
-	if (!migsafe_classify_is_schema_change(pstmt->utilityStmt))
+	if (!migsafe_classify_is_schema_change(pstmt->utilityStmt) ||
+		migsafe_internal_depth > 0)
 	{
 		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);
@@ -289,7 +368,12 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 	PG_TRY();
 	{
-		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+		/*
+		 * Tables moved into a snapshot are left out of the DROP that runs
+		 * (cmd->replacement): they are gone already.
+		 */
+		chain_ProcessUtility(cmd && cmd->replacement ? cmd->replacement : pstmt,
+							 queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);
 		/* it ran: its audit rows go in its own transaction */
 		migsafe_guard_record(cmd);
@@ -315,6 +399,10 @@ migsafe_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 {
 	if (prev_object_access_hook)
 		prev_object_access_hook(access, classId, objectId, subId, arg);
+
+	/* migsafe's own statements: decided by their caller */
+	if (migsafe_internal_depth > 0)
+		return;
 
 	switch (access)
 	{

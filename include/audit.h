@@ -30,12 +30,14 @@ typedef struct MigsafeAuditRow
 	const char *detail;
 	const char *approved_by;
 	XLogRecPtr	wal_lsn;
+	int64		snapshot_id;	/* 0: none */
 } MigsafeAuditRow;
 
 extern char *migsafe_audit_json(MigsafeAuditRow *row, bool for_queue);
 extern void migsafe_audit_write(List *rows);
 extern void migsafe_audit_queue(Oid dbid, List *rows);
-extern void migsafe_audit_insert_json(const char *rows);
+extern void migsafe_audit_insert_json(const char *rows, bool link);
+extern bool migsafe_audit_writing(void);
 extern void migsafe_audit_xact_callback(XactEvent event, void *arg);
 
 #endif							/* MIGSAFE_AUDIT_H */

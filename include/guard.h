@@ -67,6 +67,8 @@ typedef struct MigsafeTarget
 	int64		bytes;
 	MigsafeDecision decision;
 	char	   *matched;		/* the approval or exemption that matched */
+	int64		snapshot_id;	/* the snapshot kept of it, or 0 */
+	char	   *snapshot_note;	/* for the audit row: kept where, or why not */
 } MigsafeTarget;
 
 /*
@@ -88,6 +90,8 @@ typedef struct MigsafeCommand
 	bool		collecting;		/* inside this command's dry run */
 	bool		muted;			/* a statement run inside a dry run */
 	Oid			audit_dbid;		/* database whose log gets blocked rows */
+	List	   *dropped;		/* every object the dry run dropped */
+	PlannedStmt *replacement;	/* statement to run instead (moved tables) */
 } MigsafeCommand;
 
 extern MigsafeCommand *migsafe_guard_begin(PlannedStmt *pstmt,
@@ -111,5 +115,9 @@ extern bool migsafe_guard_check_exempt(char **newval, void **extra,
 extern bool migsafe_guard_check_roles(char **newval, void **extra,
 									  GucSource source);
 extern const char *migsafe_guard_decision_name(MigsafeDecision decision);
+extern void migsafe_guard_measure(MigsafeTarget *t, bool full);
+extern char *migsafe_guard_setting_match(const char *value, MigsafeTarget *t);
+extern Oid	migsafe_guard_catalog_oid(Oid catalog, Oid index, AttrNumber attnum,
+									  Oid objid);
 
 #endif							/* MIGSAFE_GUARD_H */

@@ -26,6 +26,8 @@
  */
 #define ERRCODE_MIGSAFE_NOT_APPROVED	MAKE_SQLSTATE('M','S','0','0','1')
 #define ERRCODE_MIGSAFE_AUDIT_APPEND_ONLY	MAKE_SQLSTATE('M','S','0','0','2')
+#define ERRCODE_MIGSAFE_SNAPSHOT_TOO_LARGE	MAKE_SQLSTATE('M','S','0','0','3')
+#define ERRCODE_MIGSAFE_RESTORE_CONFLICT	MAKE_SQLSTATE('M','S','0','0','4')
 
 /* Values of migsafe.mode */
 typedef enum MigsafeMode
@@ -44,6 +46,11 @@ extern char *migsafe_exempt_roles;
 extern bool migsafe_log_audit;
 extern int	migsafe_mode;
 extern char *migsafe_reason;
+extern char *migsafe_skip_snapshot;
+extern bool migsafe_snapshot;
+extern int	migsafe_snapshot_max_copy_size;
+extern int	migsafe_snapshot_max_total_size;
+extern int	migsafe_snapshot_retention;
 extern bool migsafe_trace;
 
 /* Name of the label provider that marks databases guarded by migsafe */

@@ -62,16 +62,31 @@
 	" effective_role, client_addr, application_name, backend_pid," \
 	" command_tag, object_type, object_identity, statement, nested," \
 	" scope, risk, decision, detail, approval, approved_by, reason," \
-	" wal_lsn)" \
+	" wal_lsn, snapshot_id)" \
 	" SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
 	" r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
 	" r.command_tag, r.object_type, r.object_identity, r.statement," \
 	" r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
-	" r.approved_by, r.reason, r.wal_lsn" \
+	" r.approved_by, r.reason, r.wal_lsn, r.snapshot_id" \
 	" FROM pg_catalog.jsonb_populate_recordset(NULL::migsafe.audit_log," \
 	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r"
 
+/*
+ * The same for rows that took snapshots: each new snapshot is linked back
+ * to its row.  Only changes that ran take snapshots, so the queue's
+ * writers never use it (and never lock migsafe.snapshots).
+ */
+#define INSERT_LINK_SQL \
+	"WITH ins AS (" INSERT_SQL \
+	" RETURNING id, snapshot_id, command_tag)" \
+	" UPDATE migsafe.snapshots s SET audit_id = ins.id FROM ins" \
+	" WHERE s.id OPERATOR(pg_catalog.=) ins.snapshot_id" \
+	" AND s.audit_id IS NULL" \
+	" AND ins.command_tag OPERATOR(pg_catalog.<>) ALL" \
+	" ('{RESTORE,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])"
+
 static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr insert_link_plan = NULL;
 
 /* Set while migsafe itself writes migsafe.audit_log */
 static bool audit_writing = false;
@@ -183,6 +198,11 @@ migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
 		snprintf(num, sizeof(num), "%X/%X", LSN_FORMAT_ARGS(row->wal_lsn));
 		json_field(&buf, "wal_lsn", num);
 	}
+	if (row->snapshot_id > 0)
+	{
+		snprintf(num, sizeof(num), INT64_FORMAT, row->snapshot_id);
+		json_field(&buf, "snapshot_id", num);
+	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
@@ -209,6 +229,13 @@ back_from_owner(Oid save_userid, int save_sec_context)
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
+/* Whether migsafe is writing its audit log right now (for triggers) */
+bool
+migsafe_audit_writing(void)
+{
+	return audit_writing;
+}
+
 /* One server-log line per row, when migsafe.log_audit is on */
 static void
 log_row(const char *json)
@@ -228,8 +255,9 @@ log_row(const char *json)
  * propagate.
  */
 void
-migsafe_audit_insert_json(const char *rows)
+migsafe_audit_insert_json(const char *rows, bool link)
 {
+	SPIPlanPtr *planp = link ? &insert_link_plan : &insert_plan;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	int			ret;
@@ -246,19 +274,20 @@ migsafe_audit_insert_json(const char *rows)
 		 * cost more than the row); the plan cache re-plans it if the
 		 * extension is dropped and created again.
 		 */
-		if (insert_plan == NULL)
+		if (*planp == NULL)
 		{
-			SPIPlanPtr	plan = SPI_prepare(INSERT_SQL, 1, argtypes);
+			SPIPlanPtr	plan = SPI_prepare(link ? INSERT_LINK_SQL : INSERT_SQL,
+										   1, argtypes);
 
 			if (plan == NULL)
 				elog(ERROR, "SPI_prepare failed: %s",
 					 SPI_result_code_string(SPI_result));
 			if (SPI_keepplan(plan) != 0)
 				elog(ERROR, "SPI_keepplan failed");
-			insert_plan = plan;
+			*planp = plan;
 		}
-		ret = SPI_execute_plan(insert_plan, values, NULL, false, 0);
-		if (ret != SPI_OK_INSERT)
+		ret = SPI_execute_plan(*planp, values, NULL, false, 0);
+		if (ret != (link ? SPI_OK_UPDATE : SPI_OK_INSERT))
 			elog(ERROR, "SPI_execute_plan returned %s",
 				 SPI_result_code_string(ret));
 	}
@@ -282,6 +311,7 @@ migsafe_audit_write(List *rows)
 {
 	ListCell   *lc;
 	bool		pushed = false;
+	bool		link = false;
 	StringInfoData array;
 
 	if (rows == NIL)
@@ -317,13 +347,16 @@ migsafe_audit_write(List *rows)
 	{
 		char	   *json = migsafe_audit_json(lfirst(lc), false);
 
+		if (((MigsafeAuditRow *) lfirst(lc))->snapshot_id > 0)
+			link = true;
+
 		if (array.len > 1)
 			appendStringInfoChar(&array, ',');
 		appendStringInfoString(&array, json);
 		log_row(json);
 	}
 	appendStringInfoChar(&array, ']');
-	migsafe_audit_insert_json(array.data);
+	migsafe_audit_insert_json(array.data, link);
 	if (pushed)
 		PopActiveSnapshot();
 	audit_rows_this_xact = true;

@@ -132,8 +132,9 @@ rename_matters(RenameStmt *stmt)
 }
 
 /*
- * Whether ALTER ROLE/DATABASE ... SET stores a value of migsafe.approve: a
- * standing approval for every later session, which defeats the point of
+ * Whether ALTER ROLE/DATABASE ... SET stores a value of migsafe.approve or
+ * migsafe.skip_snapshot: a standing approval (or waiver) for every later
+ * session, which defeats the point of
  * approving one migration at a time.
  */
 static bool
@@ -141,7 +142,9 @@ stores_approval(VariableSetStmt *setstmt)
 {
 	return setstmt != NULL &&
 		(setstmt->kind == VAR_SET_VALUE || setstmt->kind == VAR_SET_CURRENT) &&
-		setstmt->name != NULL && strcmp(setstmt->name, "migsafe.approve") == 0;
+		setstmt->name != NULL &&
+		(strcmp(setstmt->name, "migsafe.approve") == 0 ||
+		 strcmp(setstmt->name, "migsafe.skip_snapshot") == 0);
 }
 
 /*

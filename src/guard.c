@@ -110,6 +110,7 @@
 #include "audit.h"
 #include "classify.h"
 #include "guard.h"
+#include "snapshot.h"
 #include "worker.h"
 
 /* Tables up to this many blocks (8 MB) get exact row counts in messages */
@@ -954,6 +955,20 @@ measure_target(MigsafeTarget *t, bool full)
 	relation_close(rel, NoLock);
 }
 
+/* measure_target() for snapshot.c: the caller holds a lock */
+void
+migsafe_guard_measure(MigsafeTarget *t, bool full)
+{
+	measure_target(t, full);
+}
+
+/* The first item of a setting (approve syntax) naming t itself, or NULL */
+char	   *
+migsafe_guard_setting_match(const char *value, MigsafeTarget *t)
+{
+	return setting_match(value, t, true);
+}
+
 /* Whether the target was measured empty (no rows, or no non-null value) */
 static bool
 target_is_empty(MigsafeTarget *t)
@@ -1538,6 +1553,7 @@ audit_rows(MigsafeCommand *cmd, List *list, const char *decision)
 		r->destructive = true;
 		r->decision = migsafe_guard_decision_name(t->decision);
 		r->approved_by = t->matched;
+		r->snapshot_id = t->snapshot_id;
 		if (t->decision == MIGSAFE_DECISION_BLOCKED ||
 			t->decision == MIGSAFE_DECISION_WARNED)
 		{
@@ -1545,8 +1561,12 @@ audit_rows(MigsafeCommand *cmd, List *list, const char *decision)
 
 			initStringInfo(&detail);
 			describe_target(&detail, t);
+			if (t->snapshot_note)
+				appendStringInfo(&detail, " %s", t->snapshot_note);
 			r->detail = detail.data;
 		}
+		else
+			r->detail = t->snapshot_note;
 		r->wal_lsn = cmd->wal_lsn;
 		rows = lappend(rows, r);
 	}
@@ -1651,6 +1671,10 @@ lock_audit_log_first(Node *parsetree)
 		return;
 	nsp = get_namespace_oid("migsafe", true);
 	relid = OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+	if (OidIsValid(relid))
+		LockRelationOid(relid, AccessExclusiveLock);
+	/* then the snapshot registry, which changes write after the log */
+	relid = OidIsValid(nsp) ? get_relname_relid("snapshots", nsp) : InvalidOid;
 	if (OidIsValid(relid))
 		LockRelationOid(relid, AccessExclusiveLock);
 }
@@ -1893,6 +1917,73 @@ collect_typed_tables(MigsafeCommand *cmd, MigsafeOp op, Oid typid,
 }
 
 /*
+ * collect_generated
+ *
+ * DROP COLUMN ... CASCADE also drops the generated columns computed from
+ * the column (and those computed from them): the only columns a column
+ * drop cascades to.  Walks pg_depend.
+ */
+static void
+collect_generated(MigsafeCommand *cmd, Oid relid, AttrNumber attnum)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *found = NIL;
+	List	   *columns = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(attnum));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true,
+							  NULL, 3, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		/* a generation expression using the column */
+		if (dep->classid == AttrDefaultRelationId)
+			found = lappend_oid(found, dep->objid);
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+
+	/* the columns those expressions compute */
+	depRel = table_open(AttrDefaultRelationId, AccessShareLock);
+	foreach(lc, found)
+	{
+		ScanKeyData okey;
+
+		ScanKeyInit(&okey, Anum_pg_attrdef_oid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+		scan = systable_beginscan(depRel, AttrDefaultOidIndexId, true,
+								  NULL, 1, &okey);
+		tup = systable_getnext(scan);
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_attrdef def = (Form_pg_attrdef) GETSTRUCT(tup);
+
+			if (def->adrelid == relid && def->adnum != attnum &&
+				find_target(cmd, RelationRelationId, relid, def->adnum) == NULL)
+				columns = lappend_int(columns, def->adnum);
+		}
+		systable_endscan(scan);
+	}
+	table_close(depRel, AccessShareLock);
+	found = columns;
+	foreach(lc, found)
+	{
+		(void) add_rel_target(cmd, MIGSAFE_OP_DROP, relid, lfirst_int(lc));
+		collect_generated(cmd, relid, lfirst_int(lc));
+	}
+}
+
+/*
  * collect_alter
  *
  * The columns an ALTER TABLE drops or retypes (with the same column of
@@ -1997,10 +2088,14 @@ collect_alter(MigsafeCommand *cmd, Node *parsetree)
 			if (r == relid || c->subtype == AT_AlterColumnType ||
 				get_rel_relispartition(r) ||
 				(!att->attislocal && att->attinhcount == 1))
+			{
 				(void) add_rel_target(cmd,
 									  c->subtype == AT_DropColumn ?
 									  MIGSAFE_OP_DROP : MIGSAFE_OP_RETYPE,
 									  r, att->attnum);
+				if (c->subtype == AT_DropColumn && c->behavior == DROP_CASCADE)
+					collect_generated(cmd, r, att->attnum);
+			}
 			ReleaseSysCache(atttup);
 		}
 	}
@@ -2176,6 +2271,21 @@ release_databases(Node *parsetree)
 		migsafe_worker_release(get_database_oid(dbname, true));
 }
 
+/* The setting an ALTER ROLE/DATABASE/SYSTEM ... SET would store */
+static const char *
+stored_setting_name(Node *parsetree)
+{
+	VariableSetStmt *setstmt = NULL;
+
+	if (IsA(parsetree, AlterRoleSetStmt))
+		setstmt = ((AlterRoleSetStmt *) parsetree)->setstmt;
+	else if (IsA(parsetree, AlterDatabaseSetStmt))
+		setstmt = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
+	else if (IsA(parsetree, AlterSystemStmt))
+		setstmt = ((AlterSystemStmt *) parsetree)->setstmt;
+	return setstmt && setstmt->name ? setstmt->name : "migsafe.approve";
+}
+
 /*
  * migsafe_guard_begin
  *
@@ -2214,7 +2324,8 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	if (kind == MIGSAFE_STMT_STORED_APPROVAL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("migsafe.approve cannot be stored with ALTER ROLE, ALTER DATABASE or ALTER SYSTEM"),
+				 errmsg("%s cannot be stored with ALTER ROLE, ALTER DATABASE or ALTER SYSTEM",
+						stored_setting_name(parsetree)),
 				 errdetail("A stored approval would approve every later session's destructive changes."),
 				 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
 
@@ -2334,6 +2445,9 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 				decide_target(cmd, t, true, "ProcessUtility");
 		}
 		report_decisions(cmd, cmd->targets);
+
+		/* allowed: keep what the approved targets lose, before it runs */
+		migsafe_snapshot_take(cmd, pstmt);
 	}
 	PG_CATCH();
 	{
@@ -2499,6 +2613,13 @@ catalog_oid_field(Oid catalog, Oid index, AttrNumber attnum, Oid objid)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return result;
+}
+
+/* catalog_oid_field() for snapshot.c */
+Oid
+migsafe_guard_catalog_oid(Oid catalog, Oid index, AttrNumber attnum, Oid objid)
+{
+	return catalog_oid_field(catalog, index, attnum, objid);
 }
 
 /*
@@ -2675,6 +2796,8 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 		return;
 	decide_target(cmd, t, locked, hook);
 	report_decisions(cmd, list_make1(t));
+	if (locked)
+		migsafe_snapshot_late(cmd, t);
 }
 
 /*
@@ -2829,6 +2952,17 @@ migsafe_guard_object_access(ObjectAccessType access, Oid classId,
 	else if (access == OAT_DROP)
 	{
 		ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
+
+		/* everything a DROP TABLE takes with it decides whether to move */
+		if (current_command != NULL && current_command->collecting)
+		{
+			MemoryContext old = MemoryContextSwitchTo(current_command->cxt);
+			ObjectAddress *addr = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSubSet(*addr, classId, objectId, subId);
+			current_command->dropped = lappend(current_command->dropped, addr);
+			MemoryContextSwitchTo(old);
+		}
 
 		/*
 		 * Internal deletions are the old storage of a rewritten table (ALTER

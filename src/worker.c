@@ -579,7 +579,7 @@ insert_rows(char **rows, int n, char **error, int *sqlerrcode)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing migsafe audit rows");
-		migsafe_audit_insert_json(array.data);
+		migsafe_audit_insert_json(array.data, false);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);

@@ -1,0 +1,1129 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore.c
+ *	  migsafe.restore(): bring back what a snapshot kept; and purging.
+ *
+ * A restore runs in the caller's transaction and either puts everything
+ * back or, with an error, nothing: it refuses up front when a name is
+ * taken, and turns rows that collide with existing ones into its own
+ * error.  Structural steps on migsafe's storage run as the bootstrap
+ * superuser; every step that runs user code (casts back to the original
+ * types, triggers of the restored table, constraint checks, index
+ * expressions, a materialized view's query) runs as the owner of the
+ * original object.  Parts that cannot come back (a constraint referencing
+ * a table that is gone since) are skipped with a WARNING each; the rows
+ * always come back or the restore fails.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/restore.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/regproc.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+
+#include "migsafe.h"
+#include "snapshot.h"
+
+/* One snapshot row, as text */
+typedef struct MigsafeSnapshotRow
+{
+	int64		id;
+	char	   *status;
+	char	   *method;
+	char	   *operation;
+	char	   *object_type;
+	char	   *object_identity;
+	char	   *schema_name;
+	char	   *relation_name;
+	char	   *column_name;
+	char	   *owner;
+	char	   *storage;
+	char	   *key_columns;	/* text of a name[] */
+	int64		row_count;
+	char	   *definition;		/* jsonb as text */
+	Oid			owner_oid;		/* InvalidOid when the role is gone */
+	Oid			runner;			/* who runs user code: owner, or caller */
+	char	   *target;			/* quoted qualified name of the original */
+} MigsafeSnapshotRow;
+
+/* Run sql as role (InvalidOid: the bootstrap superuser) */
+static void
+run_as(Oid role, const char *sql)
+{
+	migsafe_snapshot_as_user(role);
+	migsafe_snapshot_run(sql);
+	migsafe_snapshot_as_user(InvalidOid);
+}
+
+/*
+ * Run sql as role in a subtransaction; on error, WARN that what (a part
+ * of the snapshot such as a constraint) could not be restored, and go on.
+ */
+static void
+try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		run_as(role, sql);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		migsafe_snapshot_as_user(InvalidOid);
+		ereport(WARNING,
+				(errmsg("could not restore %s of \"%s\": %s",
+						what, s->object_identity, edata->message),
+				 errdetail("Statement: %s", sql)));
+	}
+	PG_END_TRY();
+}
+
+/* All rows of a query, column 1..n as text (NULL for SQL NULL) */
+static List *
+rows_of(const char *sql, int nargs, Oid *argtypes, Datum *values, int ncols)
+{
+	List	   *result = NIL;
+	uint64		i;
+	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values, NULL,
+											false, 0);
+
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
+			 SPI_result_code_string(ret), sql);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	  **row = palloc0(sizeof(char *) * ncols);
+		int			c;
+
+		for (c = 0; c < ncols; c++)
+			row[c] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+								  c + 1);
+		result = lappend(result, row);
+	}
+	return result;
+}
+
+/* Query the snapshot's definition (jsonb $1) */
+static List *
+definition_rows(MigsafeSnapshotRow *s, const char *sql, int ncols)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(s->definition)};
+
+	return rows_of(sql, 1, argtypes, values, ncols);
+}
+
+/* The error a restore raises when it would overwrite something */
+static void
+conflict(MigsafeSnapshotRow *s, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGSAFE_RESTORE_CONFLICT),
+			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s \"%s\"",
+					s->id, s->object_type, s->object_identity),
+			 errdetail_internal("%s", detail),
+			 errhint("Nothing was changed.  Rename or drop what is in the way, then restore again; the data stays readable in %s.",
+					 s->storage ? s->storage : "migsafe.snapshots.definition")));
+}
+
+/* The original's schema, which must exist */
+static Oid
+target_namespace(MigsafeSnapshotRow *s)
+{
+	Oid			nsp = get_namespace_oid(s->schema_name, true);
+
+	if (!OidIsValid(nsp))
+		conflict(s, psprintf("Schema \"%s\" does not exist.", s->schema_name));
+	return nsp;
+}
+
+/* Refuse when a relation (or type) of that name exists in the schema */
+static void
+check_name_free(MigsafeSnapshotRow *s, Oid nsp, const char *relname)
+{
+	if (OidIsValid(get_relname_relid(relname, nsp)))
+		conflict(s, psprintf("Relation \"%s.%s\" already exists.",
+							 s->schema_name, relname));
+	if (OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								   CStringGetDatum(relname),
+								   ObjectIdGetDatum(nsp))))
+		conflict(s, psprintf("Type \"%s.%s\" already exists.",
+							 s->schema_name, relname));
+}
+
+/* The original relation, which must exist (truncate, column, restart) */
+static Oid
+existing_relation(MigsafeSnapshotRow *s)
+{
+	Oid			relid = get_relname_relid(s->relation_name, target_namespace(s));
+
+	if (!OidIsValid(relid))
+		conflict(s, psprintf("Relation \"%s.%s\" does not exist any more.",
+							 s->schema_name, s->relation_name));
+	return relid;
+}
+
+/*
+ * The type to restore a column as: its original type if it still exists,
+ * else text (the value's text form, which the snapshot kept).
+ */
+static char *
+column_type(const char *type)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(type)};
+	List	   *rows = rows_of("SELECT pg_catalog.to_regtype($1) IS NOT NULL",
+							   1, argtypes, values, 1);
+
+	if (strcmp(((char **) linitial(rows))[0], "t") == 0)
+		return pstrdup(type);
+	ereport(WARNING,
+			(errmsg("type %s does not exist any more; the values are restored as text",
+					type)));
+	return pstrdup("text");
+}
+
+/* Give back the privileges the original had (saved ACLs), as far as possible */
+static void
+restore_grants(MigsafeSnapshotRow *s, const char *kind)
+{
+	List	   *rows;
+	ListCell   *lc;
+	char	   *sql;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	/* table privileges, then column privileges */
+	sql = psprintf("SELECT pg_catalog.format('GRANT %%s ON %s %%s TO %%s%%s', x.privilege_type,"
+				   "   $2::text,"
+				   "   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+				   "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
+				   "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+				   "  FROM pg_catalog.aclexplode(($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'acl')::pg_catalog.aclitem[]) x"
+				   " WHERE x.grantee OPERATOR(pg_catalog.<>) (SELECT oid FROM pg_catalog.pg_roles"
+				   "       WHERE rolname OPERATOR(pg_catalog.=) ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'owner'))"
+				   " UNION ALL"
+				   " SELECT pg_catalog.format('GRANT %%s (%%s) ON %s %%s TO %%s%%s', x.privilege_type,"
+				   "   pg_catalog.quote_ident(col OPERATOR(pg_catalog.->>) 'name'), $2::text,"
+				   "   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+				   "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
+				   "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+				   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') col,"
+				   "       pg_catalog.aclexplode((col OPERATOR(pg_catalog.->>) 'acl')::pg_catalog.aclitem[]) x",
+				   kind, kind);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Datum		values[2] = {CStringGetTextDatum(s->definition),
+		CStringGetTextDatum(s->target)};
+
+		rows = rows_of(sql, 2, argtypes, values, 1);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* a role named in the saved privileges is gone */
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errmsg("could not restore the privileges of \"%s\": %s",
+						s->object_identity, edata->message)));
+		rows = NIL;
+	}
+	PG_END_TRY();
+	foreach(lc, rows)
+		try_as(InvalidOid, ((char **) lfirst(lc))[0], "a privilege", s);
+}
+
+/* Comments of the relation and its columns */
+static void
+restore_comments(MigsafeSnapshotRow *s, const char *kind)
+{
+	List	   *rows;
+	ListCell   *lc;
+
+	rows = definition_rows(s, "SELECT NULL, $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'comment'"
+						   " WHERE $1::pg_catalog.jsonb ? 'comment'"
+						   " UNION ALL"
+						   " SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'comment'"
+						   "   FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
+						   "  WHERE c ? 'comment'", 2);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (r[0] == NULL)
+			try_as(InvalidOid, psprintf("COMMENT ON %s %s IS %s", kind, s->target,
+										quote_literal_cstr(r[1])),
+				   "the comment", s);
+		else
+			try_as(InvalidOid, psprintf("COMMENT ON COLUMN %s.%s IS %s", s->target,
+										quote_identifier(r[0]),
+										quote_literal_cstr(r[1])),
+				   "a column comment", s);
+	}
+}
+
+/* Revoke what migsafe granted on its storage, and give the table back */
+static void
+give_back(MigsafeSnapshotRow *s)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(s->target)};
+	List	   *rows;
+
+	rows = rows_of("SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+				   "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, ', ')"
+				   "  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
+				   " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   "   AND x.grantee OPERATOR(pg_catalog.<>) c.relowner",
+				   1, argtypes, values, 1);
+	if (((char **) linitial(rows))[0] != NULL)
+		run_as(InvalidOid, psprintf("REVOKE ALL ON TABLE %s FROM %s", s->target,
+									((char **) linitial(rows))[0]));
+	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
+								quote_identifier(GetUserNameFromId(s->runner, false))));
+}
+
+/* The select list and insert list that put a copy's rows back */
+static void
+copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, StringInfo exprs)
+{
+	List	   *rows;
+	ListCell   *lc;
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		values[2] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid)};
+
+	/*
+	 * The columns of the copy, and their types in the table (generated
+	 * columns are computed again); each must still be there.
+	 */
+	rows = rows_of("SELECT pg_catalog.quote_ident(a.attname),"
+				   "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
+				   "       t.attgenerated, a.attname"
+				   "  FROM pg_catalog.pg_attribute a"
+				   "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+				   "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+				   " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+				   " ORDER BY a.attnum",
+				   2, argtypes, values, 4);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (r[1] == NULL)
+			conflict(s, psprintf("Table \"%s.%s\" has no column \"%s\" any more.",
+								 s->schema_name, s->relation_name, r[3]));
+		if (r[2][0] != '\0')
+			continue;
+
+		if (cols->len > 0)
+		{
+			appendStringInfoString(cols, ", ");
+			appendStringInfoString(exprs, ", ");
+		}
+		appendStringInfoString(cols, r[0]);
+		appendStringInfo(exprs, "s.%s::%s", r[0], r[1]);
+	}
+}
+
+/*
+ * Insert the rows of a copy into the table relid, as its owner.  Rows
+ * that collide with existing ones make the restore fail with its own
+ * error.  Returns the number of rows.
+ */
+static int64
+insert_rows(MigsafeSnapshotRow *s, Oid relid)
+{
+	StringInfoData cols;
+	StringInfoData exprs;
+	char	   *sql;
+	int64		rows = 0;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	initStringInfo(&cols);
+	initStringInfo(&exprs);
+	copy_lists(s, relid, &cols, &exprs);
+	sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s",
+				   s->target, cols.data, exprs.data, s->storage);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		run_as(s->runner, sql);
+		rows = (int64) SPI_processed;
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
+			edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		conflict(s, psprintf("Its rows collide with rows of \"%s.%s\": %s",
+							 s->schema_name, s->relation_name, edata->message));
+	}
+	PG_END_TRY();
+	return rows;
+}
+
+/* Constraints (all, or foreign keys only) and indexes from the definition */
+static void
+restore_constraints(MigsafeSnapshotRow *s, Oid relid, bool fk_only)
+{
+	List	   *rows;
+	ListCell   *lc;
+
+	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'definition',"
+						   "       c OPERATOR(pg_catalog.->>) 'type'"
+						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'constraints') c", 3);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		Oid			argtypes[2] = {OIDOID, TEXTOID};
+		Datum		values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(r[0])};
+
+		if (fk_only && strcmp(r[2], "f") != 0)
+			continue;
+		/* already there (a moved table keeps all but its foreign keys) */
+		if (rows_of("SELECT 1 FROM pg_catalog.pg_constraint"
+					" WHERE conrelid OPERATOR(pg_catalog.=) $1"
+					"   AND conname OPERATOR(pg_catalog.=) $2",
+					2, argtypes, values, 1) != NIL)
+			continue;
+		try_as(s->runner, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
+								   s->target, quote_identifier(r[0]), r[1]),
+			   "a constraint", s);
+	}
+	if (fk_only)
+		return;
+	rows = definition_rows(s, "SELECT i FROM pg_catalog.jsonb_array_elements_text("
+						   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'indexes') i", 1);
+	foreach(lc, rows)
+		try_as(s->runner, ((char **) lfirst(lc))[0], "an index", s);
+}
+
+/* setval() of a sequence to a saved last_value (NULL: never called) */
+static char *
+setval_sql(const char *seq, const char *last_value, const char *start)
+{
+	if (last_value != NULL)
+		return psprintf("SELECT pg_catalog.setval(%s, %s, true)",
+						quote_literal_cstr(seq), last_value);
+	return psprintf("SELECT pg_catalog.setval(%s, %s, false)",
+					quote_literal_cstr(seq), start);
+}
+
+/* CREATE SEQUENCE from a saved definition (keys of "sequence" or "sequences") */
+static char *
+create_sequence_sql(const char *name, char **r)
+{
+	return psprintf("CREATE SEQUENCE %s AS %s INCREMENT %s MINVALUE %s MAXVALUE %s START %s CACHE %s %s",
+					name, r[0], r[1], r[2], r[3], r[4], r[5],
+					strcmp(r[6], "true") == 0 ? "CYCLE" : "NO CYCLE");
+}
+
+#define SEQUENCE_FIELDS(obj) \
+	obj " OPERATOR(pg_catalog.->>) 'type', " obj " OPERATOR(pg_catalog.->>) 'increment', " \
+	obj " OPERATOR(pg_catalog.->>) 'min', " obj " OPERATOR(pg_catalog.->>) 'max', " \
+	obj " OPERATOR(pg_catalog.->>) 'start', " obj " OPERATOR(pg_catalog.->>) 'cache', " \
+	obj " OPERATOR(pg_catalog.->>) 'cycle', " obj " OPERATOR(pg_catalog.->>) 'last_value'"
+
+/*
+ * The owned sequences of a re-created table: identity sequences get their
+ * value back, serial sequences are created again (when the name is free)
+ * and owned by their column.
+ */
+static void
+restore_owned_sequences(MigsafeSnapshotRow *s)
+{
+	List	   *rows;
+	ListCell   *lc;
+
+	rows = definition_rows(s, "SELECT " SEQUENCE_FIELDS("q") ","
+						   " q OPERATOR(pg_catalog.->>) 'name', q OPERATOR(pg_catalog.->>) 'column',"
+						   " q OPERATOR(pg_catalog.->>) 'identity'"
+						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q", 11);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (strcmp(r[10], "true") == 0)
+		{
+			char	   *seq = psprintf("pg_catalog.pg_get_serial_sequence(%s, %s)",
+									   quote_literal_cstr(s->target),
+									   quote_literal_cstr(r[9]));
+
+			if (r[7] != NULL)
+				try_as(InvalidOid, psprintf("SELECT pg_catalog.setval(%s, %s, true)",
+											seq, r[7]),
+					   "an identity's value", s);
+			continue;
+		}
+		try_as(InvalidOid, create_sequence_sql(r[8], r), "a sequence", s);
+		try_as(InvalidOid, setval_sql(r[8], r[7], r[4]), "a sequence's value", s);
+		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", r[8],
+									s->target, quote_identifier(r[9])),
+			   "a sequence's owner", s);
+		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", r[8],
+									quote_identifier(GetUserNameFromId(s->runner, false))),
+			   "a sequence's owner", s);
+	}
+}
+
+/* Defaults of the columns, from the definition (all, or one column) */
+static void
+restore_defaults(MigsafeSnapshotRow *s, const char *only)
+{
+	List	   *rows;
+	ListCell   *lc;
+
+	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'default'"
+						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
+						   " WHERE c ? 'default'", 2);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (only && strcmp(only, r[0]) != 0)
+			continue;
+		try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
+								   s->target, quote_identifier(r[0]), r[1]),
+			   "a column default", s);
+	}
+}
+
+/* A dropped table that was moved: move it back */
+static int64
+restore_moved(MigsafeSnapshotRow *s)
+{
+	Oid			nsp = target_namespace(s);
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		values[2];
+	List	   *rows;
+	char	   *storage_nsp = psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, s->id);
+	Oid			relid;
+
+	check_name_free(s, nsp, s->relation_name);
+	/* its indexes and sequences come back under their names too */
+	values[0] = CStringGetTextDatum(storage_nsp);
+	values[1] = ObjectIdGetDatum(nsp);
+	rows = rows_of("SELECT c.relname FROM pg_catalog.pg_class c"
+				   " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
+				   "   AND EXISTS (SELECT FROM pg_catalog.pg_class o"
+				   "                WHERE o.relnamespace OPERATOR(pg_catalog.=) $2"
+				   "                  AND o.relname OPERATOR(pg_catalog.=) c.relname)"
+				   " ORDER BY 1",
+				   2, argtypes, values, 1);
+	if (rows != NIL)
+		conflict(s, psprintf("Relation \"%s.%s\" (an index or sequence of the table) already exists.",
+							 s->schema_name, ((char **) linitial(rows))[0]));
+
+	run_as(InvalidOid, psprintf("ALTER TABLE %s SET SCHEMA %s", s->storage,
+								quote_identifier(s->schema_name)));
+	give_back(s);
+	relid = get_relname_relid(s->relation_name, nsp);
+	restore_grants(s, "TABLE");
+	restore_constraints(s, relid, true);
+	migsafe_snapshot_drop_storage(s->id);
+	return s->row_count;
+}
+
+/* A dropped table that was copied: create it again and fill it */
+static int64
+restore_copied_table(MigsafeSnapshotRow *s)
+{
+	Oid			nsp = target_namespace(s);
+	StringInfoData def;
+	List	   *rows;
+	ListCell   *lc;
+	int64		count;
+	Oid			relid;
+
+	check_name_free(s, nsp, s->relation_name);
+	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'type',"
+						   "       c OPERATOR(pg_catalog.->>) 'collation', c OPERATOR(pg_catalog.->>) 'notnull',"
+						   "       c OPERATOR(pg_catalog.->>) 'identity', c OPERATOR(pg_catalog.->>) 'generated'"
+						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c", 6);
+	initStringInfo(&def);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		char	   *type = column_type(r[1]);
+
+		if (def.len > 0)
+			appendStringInfoString(&def, ", ");
+		appendStringInfo(&def, "%s %s", quote_identifier(r[0]), type);
+		if (r[2] != NULL && strcmp(type, r[1]) == 0)
+			appendStringInfo(&def, " COLLATE %s", r[2]);
+		if (strcmp(r[3], "true") == 0)
+			appendStringInfoString(&def, " NOT NULL");
+		if (r[4] != NULL)
+			appendStringInfo(&def, " GENERATED %s AS IDENTITY",
+							 strcmp(r[4], "a") == 0 ? "ALWAYS" : "BY DEFAULT");
+		if (r[5] != NULL)
+			appendStringInfo(&def, " GENERATED ALWAYS AS (%s) STORED", r[5]);
+	}
+	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'unlogged'", 1);
+	run_as(InvalidOid, psprintf("CREATE %sTABLE %s (%s)",
+								((char **) linitial(rows))[0] != NULL &&
+								strcmp(((char **) linitial(rows))[0], "true") == 0 ?
+								"UNLOGGED " : "",
+								s->target, def.data));
+	relid = get_relname_relid(s->relation_name, nsp);
+	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
+								quote_identifier(GetUserNameFromId(s->runner, false))));
+	count = insert_rows(s, relid);
+	restore_owned_sequences(s);
+	restore_defaults(s, NULL);
+	restore_constraints(s, relid, false);
+
+	/* back into its partitioned table or inheritance parents */
+	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_of',"
+						   "       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_bound'", 2);
+	if (((char **) linitial(rows))[0] != NULL)
+		try_as(s->runner, psprintf("ALTER TABLE %s ATTACH PARTITION %s %s",
+								   ((char **) linitial(rows))[0], s->target,
+								   ((char **) linitial(rows))[1]),
+			   "its partition of", s);
+	rows = definition_rows(s, "SELECT p FROM pg_catalog.jsonb_array_elements_text("
+						   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'inherits') p", 1);
+	foreach(lc, rows)
+		try_as(s->runner, psprintf("ALTER TABLE %s INHERIT %s", s->target,
+								   ((char **) lfirst(lc))[0]),
+			   "its inheritance", s);
+	restore_grants(s, "TABLE");
+	restore_comments(s, "TABLE");
+	migsafe_snapshot_drop_storage(s->id);
+	return count;
+}
+
+/*
+ * The condition matching a row of the table (t) with its row in a column
+ * copy (s): by key, or when there was none by all other columns.
+ */
+static char *
+match_condition(MigsafeSnapshotRow *s, Oid relid)
+{
+	Oid			argtypes[4] = {TEXTOID, OIDOID, TEXTOID, TEXTOID};
+	Datum		values[4] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid),
+		CStringGetTextDatum(s->column_name),
+	CStringGetTextDatum(s->key_columns ? s->key_columns : "{}")};
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData lhs;
+	StringInfoData rhs;
+	bool		keyed = s->key_columns != NULL;
+
+	rows = rows_of("SELECT pg_catalog.quote_ident(a.attname),"
+				   "       pg_catalog.format_type(t.atttypid, t.atttypmod)"
+				   "  FROM pg_catalog.pg_attribute a"
+				   "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+				   "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+				   " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+				   "   AND a.attname OPERATOR(pg_catalog.<>) $3"
+				   "   AND (a.attname OPERATOR(pg_catalog.=) ANY ($4::pg_catalog.name[])"
+				   "        OR pg_catalog.cardinality($4::pg_catalog.name[]) OPERATOR(pg_catalog.=) 0)"
+				   " ORDER BY a.attnum",
+				   4, argtypes, values, 2);
+	if (rows == NIL)
+		conflict(s, "The table no longer has the columns that identify its rows in the snapshot.");
+	initStringInfo(&lhs);
+	initStringInfo(&rhs);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (keyed)
+		{
+			if (lhs.len > 0)
+				appendStringInfoString(&lhs, " AND ");
+			appendStringInfo(&lhs, "t.%s = s.%s::%s", r[0], r[0], r[1]);
+		}
+		else
+		{
+			if (lhs.len > 0)
+			{
+				appendStringInfoString(&lhs, ", ");
+				appendStringInfoString(&rhs, ", ");
+			}
+			appendStringInfo(&lhs, "t.%s", r[0]);
+			appendStringInfo(&rhs, "s.%s::%s", r[0], r[1]);
+		}
+	}
+	if (keyed)
+		return lhs.data;
+	return psprintf("ROW(%s)::text = ROW(%s)::text", lhs.data, rhs.data);
+}
+
+/* A dropped or retyped column: put the column and its values back */
+static int64
+restore_column(MigsafeSnapshotRow *s)
+{
+	Oid			relid = existing_relation(s);
+	AttrNumber	attnum = get_attnum(relid, s->column_name);
+	const char *col = quote_identifier(s->column_name);
+	List	   *rows;
+	char	  **r;
+	char	   *type;
+	int64		count;
+
+	if (strcmp(s->operation, "blank") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("migsafe cannot put back the attribute values kept by snapshot " INT64_FORMAT,
+						s->id),
+				 errdetail("The composite type of column \"%s\" lost an attribute; the values with it are in %s.",
+						   s->object_identity, s->storage),
+				 errhint("Add the attribute to the type again and copy the values from %s.",
+						 s->storage)));
+
+	rows = definition_rows(s, psprintf("SELECT c OPERATOR(pg_catalog.->>) 'type', c OPERATOR(pg_catalog.->>) 'collation',"
+									   "       c OPERATOR(pg_catalog.->>) 'notnull'"
+									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
+									   " WHERE c OPERATOR(pg_catalog.->>) 'name' OPERATOR(pg_catalog.=) %s",
+									   quote_literal_cstr(s->column_name)), 3);
+	if (rows == NIL)
+		elog(ERROR, "snapshot " INT64_FORMAT " has no definition of column \"%s\"",
+			 s->id, s->column_name);
+	r = linitial(rows);
+	type = column_type(r[0]);
+
+	if (strcmp(s->operation, "drop") == 0)
+	{
+		if (attnum != InvalidAttrNumber)
+			conflict(s, psprintf("Column \"%s\" of \"%s.%s\" already exists.",
+								 s->column_name, s->schema_name, s->relation_name));
+		run_as(s->runner, psprintf("ALTER TABLE %s ADD COLUMN %s %s%s%s", s->target,
+								   col, type,
+								   r[1] != NULL && strcmp(type, r[0]) == 0 ? " COLLATE " : "",
+								   r[1] != NULL && strcmp(type, r[0]) == 0 ? r[1] : ""));
+	}
+	else
+	{
+		Oid			curtype;
+		int32		curtypmod;
+		Oid			curcoll;
+
+		if (attnum == InvalidAttrNumber)
+			conflict(s, psprintf("Column \"%s\" of \"%s.%s\" does not exist any more.",
+								 s->column_name, s->schema_name, s->relation_name));
+		/* back to the old type (rows added since are converted) */
+		get_atttypetypmodcoll(relid, attnum, &curtype, &curtypmod, &curcoll);
+		if (strcmp(format_type_with_typemod(curtype, curtypmod), type) != 0)
+			run_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s",
+									   s->target, col, type, col, type));
+	}
+
+	run_as(s->runner, psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s",
+							   s->target, col, col, type, s->storage,
+							   match_condition(s, relid)));
+	count = (int64) SPI_processed;
+	if (strcmp(s->operation, "drop") == 0)
+	{
+		restore_defaults(s, s->column_name);
+		if (strcmp(r[2], "true") == 0)
+			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+									   s->target, col),
+				   "NOT NULL", s);
+	}
+	migsafe_snapshot_drop_storage(s->id);
+	return count;
+}
+
+/* A sequence: create it again, or set its value back */
+static int64
+restore_sequence(MigsafeSnapshotRow *s)
+{
+	List	   *rows = definition_rows(s, "SELECT " SEQUENCE_FIELDS("($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequence')"), 8);
+	char	  **r = linitial(rows);
+
+	if (strcmp(s->operation, "drop") == 0)
+	{
+		check_name_free(s, target_namespace(s), s->relation_name);
+		run_as(InvalidOid, create_sequence_sql(s->target, r));
+		run_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", s->target,
+									quote_identifier(GetUserNameFromId(s->runner, false))));
+		restore_grants(s, "SEQUENCE");
+		restore_comments(s, "SEQUENCE");
+	}
+	else
+		(void) existing_relation(s);
+	run_as(s->runner, setval_sql(s->target, r[7], r[4]));
+	return 1;
+}
+
+/* A materialized view: create it again from its query */
+static int64
+restore_matview(MigsafeSnapshotRow *s)
+{
+	List	   *rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'viewdef'", 1);
+	char	   *viewdef = ((char **) linitial(rows))[0];
+	int64		count;
+	ListCell   *lc;
+	int			len = strlen(viewdef);
+
+	check_name_free(s, target_namespace(s), s->relation_name);
+	while (len > 0 && (viewdef[len - 1] == ';' || viewdef[len - 1] == '\n' ||
+					   viewdef[len - 1] == ' '))
+		viewdef[--len] = '\0';
+	run_as(s->runner, psprintf("CREATE MATERIALIZED VIEW %s AS %s", s->target, viewdef));
+	count = (int64) SPI_processed;
+	rows = definition_rows(s, "SELECT i FROM pg_catalog.jsonb_array_elements_text("
+						   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'indexes') i", 1);
+	foreach(lc, rows)
+		try_as(s->runner, ((char **) lfirst(lc))[0], "an index", s);
+	restore_grants(s, "TABLE");
+	restore_comments(s, "MATERIALIZED VIEW");
+	return count;
+}
+
+/* Read snapshot id, locked against a concurrent restore or purge */
+static MigsafeSnapshotRow *
+read_snapshot(int64 id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	List	   *rows;
+	char	  **r;
+	MigsafeSnapshotRow *s = palloc0(sizeof(MigsafeSnapshotRow));
+
+	rows = rows_of("SELECT status, method, operation, object_type, object_identity,"
+				   "       schema_name, relation_name, column_name, owner, storage,"
+				   "       key_columns, row_count, definition"
+				   "  FROM migsafe.snapshots WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+				   1, argtypes, values, 13);
+	if (rows == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migsafe snapshot " INT64_FORMAT " does not exist", id)));
+	r = linitial(rows);
+	s->id = id;
+	s->status = r[0];
+	s->method = r[1];
+	s->operation = r[2];
+	s->object_type = r[3];
+	s->object_identity = r[4];
+	s->schema_name = r[5];
+	s->relation_name = r[6];
+	s->column_name = r[7];
+	s->owner = r[8];
+	s->storage = r[9];
+	s->key_columns = r[10];
+	s->row_count = r[11] ? pg_strtoint64(r[11]) : 0;
+	s->definition = r[12];
+	s->owner_oid = s->owner ? get_role_oid(s->owner, true) : InvalidOid;
+	s->target = quote_qualified_identifier(s->schema_name, s->relation_name);
+	return s;
+}
+
+/* Whether the user may restore or purge s: superuser, or the owner's member */
+static bool
+may_manage(MigsafeSnapshotRow *s, Oid userid)
+{
+	return superuser_arg(userid) ||
+		(OidIsValid(s->owner_oid) && has_privs_of_role(userid, s->owner_oid));
+}
+
+/* Restore snapshot id; see migsafe_restore() */
+static int64
+restore_snapshot(int64 id)
+{
+	MigsafeInternal state;
+	MigsafeSnapshotRow *s;
+	int64		count = 0;
+	Oid			caller = GetUserId();
+
+	migsafe_snapshot_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		s = read_snapshot(id);
+		if (!may_manage(s, caller))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to restore migsafe snapshot " INT64_FORMAT, id),
+					 errdetail("Only superusers and members of role \"%s\", the owner of \"%s\", may restore it.",
+							   s->owner ? s->owner : "?", s->object_identity)));
+		if (strcmp(s->status, "kept") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("migsafe snapshot " INT64_FORMAT " of %s \"%s\" was %s",
+							id, s->object_type, s->object_identity, s->status),
+					 errdetail("Its data is no longer kept.")));
+		if (s->storage != NULL &&
+			!OidIsValid(get_namespace_oid(psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id), true)))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the data of migsafe snapshot " INT64_FORMAT " is gone", id),
+					 errdetail("Its schema was dropped outside migsafe.")));
+		s->runner = OidIsValid(s->owner_oid) ? s->owner_oid : caller;
+
+		if (strcmp(s->method, "moved") == 0)
+			count = restore_moved(s);
+		else if (strcmp(s->object_type, "column") == 0)
+			count = restore_column(s);
+		else if (strcmp(s->method, "copied") == 0 &&
+				 strcmp(s->operation, "truncate") == 0)
+			count = insert_rows(s, existing_relation(s));
+		else if (strcmp(s->method, "copied") == 0)
+			count = restore_copied_table(s);
+		else if (strcmp(s->method, "state") == 0)
+			count = restore_sequence(s);
+		else
+			count = restore_matview(s);
+
+		if (strcmp(s->operation, "truncate") == 0)
+			migsafe_snapshot_drop_storage(s->id);
+		{
+			Oid			argtypes[1] = {INT8OID};
+			Datum		values[1] = {Int64GetDatum(id)};
+
+			if (SPI_execute_with_args("UPDATE migsafe.snapshots SET status = 'restored',"
+									  " status_changed_at = pg_catalog.clock_timestamp(),"
+									  " status_changed_by = pg_catalog.session_user()"
+									  " WHERE id OPERATOR(pg_catalog.=) $1",
+									  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
+		}
+		migsafe_snapshot_audit("RESTORE", id, s->object_type, s->object_identity,
+							   psprintf("Snapshot " INT64_FORMAT " restored: " INT64_FORMAT " %s put back.",
+										id, count,
+										strcmp(s->object_type, "column") == 0 ? "values" : "rows"));
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_snapshot_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_snapshot_internal_end(&state);
+	return count;
+}
+
+PG_FUNCTION_INFO_V1(migsafe_restore);
+
+/*
+ * migsafe_restore
+ *
+ * SQL function migsafe.restore(snapshot_id bigint): put back what the
+ * snapshot kept, in the current transaction.  Returns the number of rows
+ * (or column values) put back.  Superusers and members of the original
+ * object's owner may restore; a snapshot is restored once.
+ */
+Datum
+migsafe_restore(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(restore_snapshot(PG_GETARG_INT64(0)));
+}
+
+PG_FUNCTION_INFO_V1(migsafe_restore_by_name);
+
+/*
+ * migsafe_restore_by_name
+ *
+ * SQL function migsafe.restore(object_name text): restore the newest kept
+ * snapshot of a table, sequence or materialized view ("schema.name") or
+ * of a column ("schema.table.column"), quoted as in SQL.  A name without
+ * schema must be unambiguous among kept snapshots.
+ */
+Datum
+migsafe_restore_by_name(PG_FUNCTION_ARGS)
+{
+	List	   *names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	const char *nsp = NULL;
+	const char *rel;
+	const char *col = NULL;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	int64		id = 0;
+	int			ret;
+
+	switch (list_length(names))
+	{
+		case 1:
+			rel = strVal(linitial(names));
+			break;
+		case 2:
+			nsp = strVal(linitial(names));
+			rel = strVal(lsecond(names));
+			break;
+		case 3:
+			nsp = strVal(linitial(names));
+			rel = strVal(lsecond(names));
+			col = strVal(lthird(names));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid object name \"%s\"",
+							text_to_cstring(PG_GETARG_TEXT_PP(0))),
+					 errhint("Name a table as schema.table, or a column as schema.table.column.")));
+			rel = NULL;			/* keep compiler quiet */
+	}
+
+	values[0] = nsp ? CStringGetTextDatum(nsp) : (Datum) 0;
+	nulls[0] = nsp ? ' ' : 'n';
+	values[1] = CStringGetTextDatum(rel);
+	values[2] = col ? CStringGetTextDatum(col) : (Datum) 0;
+	nulls[2] = col ? ' ' : 'n';
+	SPI_connect();
+	ret = SPI_execute_with_args("SELECT id, schema_name FROM migsafe.snapshots"
+								" WHERE status OPERATOR(pg_catalog.=) 'kept'"
+								"   AND ($1 IS NULL OR schema_name OPERATOR(pg_catalog.=) $1)"
+								"   AND relation_name OPERATOR(pg_catalog.=) $2"
+								"   AND column_name IS NOT DISTINCT FROM $3"
+								" ORDER BY id DESC",
+								3, argtypes, values, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read migsafe.snapshots");
+	if (SPI_processed > 0)
+	{
+		uint64		i;
+		char	   *first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		for (i = 1; nsp == NULL && i < SPI_processed; i++)
+			if (strcmp(first, SPI_getvalue(SPI_tuptable->vals[i],
+										   SPI_tuptable->tupdesc, 2)) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+						 errmsg("snapshots of \"%s\" exist in more than one schema", rel),
+						 errhint("Qualify the name with its schema.")));
+		id = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	}
+	SPI_finish();
+	if (id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("migsafe keeps no snapshot of \"%s\"",
+						text_to_cstring(PG_GETARG_TEXT_PP(0))),
+				 errhint("See SELECT * FROM migsafe.snapshots WHERE status = 'kept'.")));
+	PG_RETURN_INT64(restore_snapshot(id));
+}
+
+PG_FUNCTION_INFO_V1(migsafe_purge_snapshots);
+
+/*
+ * migsafe_purge_snapshots
+ *
+ * SQL function migsafe.purge_snapshots(older_than interval DEFAULT NULL):
+ * drop the kept snapshots older than the interval (NULL: older than
+ * migsafe.snapshot_retention, or none when that is 0).  Superusers purge
+ * any, other roles the snapshots of objects their roles own.  Each purge
+ * is audited.  Returns how many were purged.
+ */
+Datum
+migsafe_purge_snapshots(PG_FUNCTION_ARGS)
+{
+	MigsafeInternal state;
+	Oid			caller = GetUserId();
+	Oid			argtypes[1] = {INTERVALOID};
+	Datum		values[1];
+	List	   *ids = NIL;
+	ListCell   *lc;
+	int			purged = 0;
+	uint64		i;
+
+	if (PG_ARGISNULL(0))
+	{
+		if (migsafe_snapshot_retention <= 0)
+			PG_RETURN_INT32(0);
+		values[0] = DirectFunctionCall1(interval_in,
+										CStringGetDatum(psprintf("%d minutes",
+																 migsafe_snapshot_retention)));
+	}
+	else
+		values[0] = PG_GETARG_DATUM(0);
+
+	migsafe_snapshot_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		if (SPI_execute_with_args("SELECT id FROM migsafe.snapshots"
+								  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+								  "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
+								  "       OPERATOR(pg_catalog.-) $1)"
+								  " ORDER BY id",
+								  1, argtypes, values, NULL, false, 0) < 0)
+			elog(ERROR, "could not read migsafe.snapshots");
+		for (i = 0; i < SPI_processed; i++)
+			ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
+											SPI_tuptable->tupdesc, 1));
+		foreach(lc, ids)
+		{
+			int64		id = pg_strtoint64(lfirst(lc));
+			MigsafeSnapshotRow *s = read_snapshot(id);
+
+			if (!may_manage(s, caller))
+				continue;
+			migsafe_snapshot_retire(id, "purged", "PURGE SNAPSHOT",
+									"purged by migsafe.purge_snapshots()");
+			purged++;
+		}
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_snapshot_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_snapshot_internal_end(&state);
+	PG_RETURN_INT32(purged);
+}
