@@ -55,7 +55,7 @@ char	   *migsafe_skip_snapshot = NULL;
 bool		migsafe_snapshot = true;
 int			migsafe_snapshot_max_copy_size = 1024 * 1024;	/* kB: 1 GB */
 int			migsafe_snapshot_max_total_size = 0;	/* MB: no cap */
-int			migsafe_snapshot_retention = 7 * 24 * 60;	/* minutes */
+int			migsafe_snapshot_retention = 7 * 24 * 3600; /* seconds */
 bool		migsafe_trace = false;
 
 static const struct config_enum_entry mode_options[] = {
@@ -278,9 +278,9 @@ _PG_init(void)
 							gettext_noop("Sets how long snapshots are kept."),
 							gettext_noop("0 keeps them until purged."),
 							&migsafe_snapshot_retention,
-							7 * 24 * 60, 0, INT_MAX,
+							7 * 24 * 3600, 0, INT_MAX,
 							PGC_SUSET,
-							GUC_UNIT_MIN,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	/*

@@ -404,15 +404,16 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	{
 		ErrorData  *edata;
 
+		/* the subtransaction goes first, whatever the error */
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
-			edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
-			PG_RE_THROW();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
+			edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
+			ReThrowError(edata);
 		conflict(s, psprintf("Its rows collide with rows of \"%s.%s\": %s",
 							 s->schema_name, s->relation_name, edata->message));
 	}
@@ -521,6 +522,38 @@ restore_owned_sequences(MigsafeSnapshotRow *s)
 		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", r[8],
 									quote_identifier(GetUserNameFromId(s->runner, false))),
 			   "a sequence's owner", s);
+	}
+}
+
+/*
+ * After truncated rows are back: the table's own sequences must not hand
+ * out their values again (TRUNCATE ... RESTART IDENTITY reset them), so
+ * each is moved up to at least the value it had when the snapshot was
+ * taken.
+ */
+static void
+catch_up_sequences(MigsafeSnapshotRow *s)
+{
+	List	   *rows;
+	ListCell   *lc;
+
+	rows = definition_rows(s, "SELECT q OPERATOR(pg_catalog.->>) 'column', q OPERATOR(pg_catalog.->>) 'last_value'"
+						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q"
+						   " WHERE q OPERATOR(pg_catalog.->>) 'last_value' IS NOT NULL", 2);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		char	   *seq = psprintf("pg_catalog.pg_get_serial_sequence(%s, %s)",
+								   quote_literal_cstr(s->target),
+								   quote_literal_cstr(r[0]));
+
+		try_as(s->runner,
+			   psprintf("SELECT pg_catalog.setval(%s, pg_catalog.max(v), true)"
+						"  FROM (SELECT %s::bigint AS v"
+						"        UNION ALL SELECT pg_catalog.pg_sequence_last_value(%s::pg_catalog.regclass)) q"
+						" WHERE %s IS NOT NULL",
+						seq, r[1], seq, seq),
+			   "a sequence's value", s);
 	}
 }
 
@@ -919,7 +952,10 @@ restore_snapshot(int64 id)
 			count = restore_column(s);
 		else if (strcmp(s->method, "copied") == 0 &&
 				 strcmp(s->operation, "truncate") == 0)
+		{
 			count = insert_rows(s, existing_relation(s));
+			catch_up_sequences(s);
+		}
 		else if (strcmp(s->method, "copied") == 0)
 			count = restore_copied_table(s);
 		else if (strcmp(s->method, "state") == 0)
@@ -1036,16 +1072,49 @@ migsafe_restore_by_name(PG_FUNCTION_ARGS)
 	if (SPI_processed > 0)
 	{
 		uint64		i;
+		uint64		pick = 0;
+		bool		ambiguous = false;
 		char	   *first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
-		for (i = 1; nsp == NULL && i < SPI_processed; i++)
-			if (strcmp(first, SPI_getvalue(SPI_tuptable->vals[i],
-										   SPI_tuptable->tupdesc, 2)) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
-						 errmsg("snapshots of \"%s\" exist in more than one schema", rel),
-						 errhint("Qualify the name with its schema.")));
-		id = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+		/*
+		 * Without a schema, the first schema of search_path holding one wins,
+		 * as for a table name; outside search_path the name must be unique.
+		 */
+		if (nsp == NULL)
+		{
+			List	   *path = fetch_search_path(false);
+			ListCell   *lc;
+
+			pick = SPI_processed;
+			foreach(lc, path)
+			{
+				char	   *name = get_namespace_name(lfirst_oid(lc));
+
+				for (i = 0; name != NULL && i < SPI_processed; i++)
+					if (strcmp(name, SPI_getvalue(SPI_tuptable->vals[i],
+												  SPI_tuptable->tupdesc, 2)) == 0)
+						break;
+				if (name != NULL && i < SPI_processed)
+				{
+					pick = i;
+					break;
+				}
+			}
+			if (pick == SPI_processed)
+			{
+				pick = 0;
+				for (i = 1; i < SPI_processed; i++)
+					if (strcmp(first, SPI_getvalue(SPI_tuptable->vals[i],
+												   SPI_tuptable->tupdesc, 2)) != 0)
+						ambiguous = true;
+			}
+		}
+		if (ambiguous)
+			ereport(ERROR,
+					(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+					 errmsg("snapshots of \"%s\" exist in more than one schema", rel),
+					 errhint("Qualify the name with its schema.")));
+		id = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[pick], SPI_tuptable->tupdesc, 1));
 	}
 	SPI_finish();
 	if (id == 0)
@@ -1084,9 +1153,11 @@ migsafe_purge_snapshots(PG_FUNCTION_ARGS)
 	{
 		if (migsafe_snapshot_retention <= 0)
 			PG_RETURN_INT32(0);
-		values[0] = DirectFunctionCall1(interval_in,
-										CStringGetDatum(psprintf("%d minutes",
-																 migsafe_snapshot_retention)));
+		values[0] = DirectFunctionCall3(interval_in,
+										CStringGetDatum(psprintf("%d seconds",
+																 migsafe_snapshot_retention)),
+										ObjectIdGetDatum(InvalidOid),
+										Int32GetDatum(-1));
 	}
 	else
 		values[0] = PG_GETARG_DATUM(0);

@@ -419,11 +419,13 @@ needs_snapshot(MigsafeTarget *t)
 									waiver);
 		return false;
 	}
-	if (t->relkind == RELKIND_RELATION)
+	if (t->relkind == RELKIND_RELATION || t->relkind == RELKIND_MATVIEW)
 	{
 		if (t->bytes < 0 || t->rows_exact == false || t->rows == 0)
 			migsafe_guard_measure(t, true);
-		if (t->subid > 0 ? t->values == 0 : t->rows == 0)
+		/* a materialized view's definition is kept even when it is empty */
+		if (t->relkind == RELKIND_RELATION &&
+			(t->subid > 0 ? t->values == 0 : t->rows == 0))
 			return false;
 	}
 	return true;
@@ -1043,7 +1045,7 @@ apply_limits(void)
 		if (SPI_execute_with_args("SELECT id FROM migsafe.snapshots"
 								  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
 								  "   AND created_at OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()"
-								  "       OPERATOR(pg_catalog.-) pg_catalog.make_interval(mins => $1))"
+								  "       OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))"
 								  "   AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()"
 								  " ORDER BY id",
 								  1, argtypes, values, NULL, false, 0) < 0)

@@ -1,0 +1,98 @@
+--
+-- Who may read and restore a snapshot: the roles that could read the
+-- original (its owner and SELECT grantees), superusers; never PUBLIC.
+-- Only migsafe writes the registry.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+RESET client_min_messages;
+
+CREATE ROLE regress_snap_owner;
+CREATE ROLE regress_snap_grantee;
+CREATE ROLE regress_snap_writer;
+CREATE ROLE regress_snap_stranger;
+CREATE SCHEMA vault AUTHORIZATION regress_snap_owner;
+SET ROLE regress_snap_owner;
+CREATE TABLE vault.secrets (id int PRIMARY KEY, secret text);
+INSERT INTO vault.secrets VALUES (1, 'alpha'), (2, 'beta');
+GRANT SELECT ON vault.secrets TO regress_snap_grantee;
+GRANT INSERT, UPDATE ON vault.secrets TO regress_snap_writer;
+GRANT SELECT ON vault.secrets TO PUBLIC;
+GRANT USAGE ON SCHEMA vault TO PUBLIC;
+-- the owner approves and drops its own table
+BEGIN;
+SET LOCAL migsafe.approve = 'vault.secrets';
+DROP TABLE vault.secrets;
+COMMIT;
+RESET ROLE;
+SELECT max(id) AS snap FROM migsafe.snapshots WHERE object_identity = 'vault.secrets' \gset
+SELECT owner, method FROM migsafe.snapshots WHERE id = :snap;
+SELECT storage AS storage FROM migsafe.snapshots WHERE id = :snap \gset
+
+-- the storage belongs to migsafe's owner; readers may read, nobody writes
+SELECT pg_get_userbyid(relowner) = (SELECT rolname FROM pg_roles WHERE oid = 10) AS owned_by_bootstrap
+  FROM pg_class WHERE oid = :'storage'::regclass;
+SELECT r.rolname,
+	   has_table_privilege(r.rolname, :'storage', 'SELECT') AS can_select,
+	   has_table_privilege(r.rolname, :'storage', 'INSERT') AS can_insert,
+	   has_table_privilege(r.rolname, :'storage', 'DELETE') AS can_delete
+  FROM pg_roles r WHERE r.rolname LIKE 'regress\_snap\_%' ORDER BY 1;
+SELECT count(*) AS public_grants FROM pg_class c, aclexplode(c.relacl) x
+ WHERE c.oid = :'storage'::regclass AND x.grantee = 0;
+SET ROLE regress_snap_grantee;
+SELECT * FROM :storage ORDER BY id;
+DELETE FROM :storage;
+RESET ROLE;
+SET ROLE regress_snap_stranger;
+SELECT * FROM :storage ORDER BY id;
+-- the registry is readable by all, writable by none
+SELECT object_identity, method FROM migsafe.snapshots WHERE id = :snap;
+UPDATE migsafe.snapshots SET status = 'restored' WHERE id = :snap;
+-- only the owner (or a superuser) restores
+SELECT migsafe.restore(:snap);
+SELECT migsafe.purge_snapshots(interval '0');
+RESET ROLE;
+SET ROLE regress_snap_grantee;
+SELECT migsafe.restore(:snap);
+RESET ROLE;
+UPDATE migsafe.snapshots SET status = 'restored' WHERE id = :snap;
+DELETE FROM migsafe.snapshots WHERE id = :snap;
+
+SET ROLE regress_snap_owner;
+SELECT migsafe.restore(:snap) AS restored;
+RESET ROLE;
+-- the original privileges are back, and only those
+SELECT pg_get_userbyid(relowner) AS owner, relacl FROM pg_class WHERE oid = 'vault.secrets'::regclass;
+SELECT session_role, effective_role, command_tag, decision FROM migsafe.audit_log
+ WHERE snapshot_id = :snap ORDER BY id;
+
+-- a copied snapshot: the same rules
+SET ROLE regress_snap_owner;
+CREATE VIEW vault.secret_view AS SELECT * FROM vault.secrets;
+BEGIN;
+SET LOCAL migsafe.approve = 'vault.secrets';
+TRUNCATE vault.secrets;
+COMMIT;
+RESET ROLE;
+SELECT max(id) AS snap2 FROM migsafe.snapshots WHERE object_identity = 'vault.secrets' \gset
+SELECT storage AS storage2 FROM migsafe.snapshots WHERE id = :snap2 \gset
+SELECT r.rolname, has_table_privilege(r.rolname, :'storage2', 'SELECT') AS can_select
+  FROM pg_roles r WHERE r.rolname LIKE 'regress\_snap\_%' ORDER BY 1;
+SET ROLE regress_snap_stranger;
+SELECT * FROM :storage2;
+RESET ROLE;
+
+-- a role that can read a snapshot is dropped like any grantee
+DROP ROLE regress_snap_grantee;
+DROP OWNED BY regress_snap_grantee;
+DROP ROLE regress_snap_grantee;
+SET ROLE regress_snap_owner;
+SELECT migsafe.restore(:snap2) AS restored;
+RESET ROLE;
+BEGIN;
+SET LOCAL migsafe.approve = 'vault.*';
+SET LOCAL migsafe.snapshot = off;
+DROP SCHEMA vault CASCADE;
+COMMIT;
+DROP OWNED BY regress_snap_owner, regress_snap_writer, regress_snap_stranger;
+DROP ROLE regress_snap_owner, regress_snap_writer, regress_snap_stranger;
