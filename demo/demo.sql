@@ -1,4 +1,5 @@
--- migsafe demo: a migration that would lose data is blocked, then approved.
+-- migsafe demo: a migration that would lose data is blocked, approved
+-- (with a snapshot of what it destroys), audited, and undone.
 -- Run by `make demo` on a throwaway cluster with migsafe preloaded.
 \set VERBOSITY default
 \pset footer off
@@ -52,12 +53,31 @@ SET LOCAL migsafe.approve = 'reporting.*';
 DROP SCHEMA reporting CASCADE;
 COMMIT;
 
--- 7. Everything above is in the audit log, the blocked attempts included
---    (their transactions rolled back; a background worker wrote them).
+-- 7. Every approved change kept a snapshot of what it destroyed first.
+SELECT id, operation, object_type, object_identity, method, row_count, status
+  FROM migsafe.snapshots ORDER BY id;
+
+-- 8. The notes turn out to be needed after all: one call puts the column
+--    back, every value on its row.
+SELECT migsafe.restore('public.customers.legacy_notes') AS values_restored;
+SELECT id, email, legacy_notes FROM customers ORDER BY id LIMIT 3;
+
+-- And a dropped table comes back whole (a plain DROP TABLE moves it aside,
+-- whatever its size, instead of copying it).
+BEGIN;
+SET LOCAL migsafe.approve = 'public.customers';
+DROP TABLE customers;
+COMMIT;
+SELECT migsafe.restore('public.customers') AS rows_restored;
+SELECT count(*) AS customers, count(legacy_notes) AS notes FROM customers;
+
+-- 9. Everything above is in the audit log, the blocked attempts included
+--    (their transactions rolled back; a background worker wrote them), with
+--    the snapshot each approved change took and each restore.
 SELECT pg_sleep(0.5);
-SELECT id, command_tag, object_identity, scope, decision, approved_by, reason
+SELECT id, command_tag, object_identity, scope, decision, approved_by, snapshot_id
   FROM migsafe.audit_log
- WHERE risk = 'destructive'
+ WHERE risk = 'destructive' OR command_tag = 'RESTORE'
  ORDER BY ts, id;
 
 -- After a deploy: one line per transaction, blocked ones first.

@@ -73,17 +73,20 @@
 
 /*
  * The same for rows that took snapshots: each new snapshot is linked back
- * to its row.  Only changes that ran take snapshots, so the queue's
+ * to its row (the first one naming it: an owned sequence's row names its
+ * table's snapshot too).  Only changes that ran take snapshots, so the queue's
  * writers never use it (and never lock migsafe.snapshots).
  */
 #define INSERT_LINK_SQL \
 	"WITH ins AS (" INSERT_SQL \
 	" RETURNING id, snapshot_id, command_tag)" \
-	" UPDATE migsafe.snapshots s SET audit_id = ins.id FROM ins" \
-	" WHERE s.id OPERATOR(pg_catalog.=) ins.snapshot_id" \
-	" AND s.audit_id IS NULL" \
-	" AND ins.command_tag OPERATOR(pg_catalog.<>) ALL" \
-	" ('{RESTORE,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])"
+	" UPDATE migsafe.snapshots s SET audit_id = i.id" \
+	" FROM (SELECT snapshot_id, pg_catalog.min(id) AS id FROM ins" \
+	" WHERE command_tag OPERATOR(pg_catalog.<>) ALL" \
+	" ('{RESTORE,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])" \
+	" GROUP BY snapshot_id) i" \
+	" WHERE s.id OPERATOR(pg_catalog.=) i.snapshot_id" \
+	" AND s.audit_id IS NULL"
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_link_plan = NULL;
@@ -484,11 +487,34 @@ tuple_text(TupleTableSlot *slot, Relation rel, const char *attname)
 	return OidOutputFunctionCall(typoutput, d);
 }
 
+/* Append a bookkeeping row's step ("app.name", or one column) to buf */
+static void
+append_step(StringInfo buf, TupleTableSlot *slot, Relation rel,
+			const MigsafeToolTable *tt)
+{
+	char	   *a = tuple_text(slot, rel, tt->column);
+	char	   *b = tuple_text(slot, rel, tt->column2);
+
+	if (a == NULL && b == NULL)
+		return;
+	if (buf->len > 0)
+		appendStringInfoString(buf, ", ");
+	if (a != NULL && b != NULL)
+		appendStringInfo(buf, "%s.%s", a, b);
+	else
+		appendStringInfoString(buf, a ? a : b);
+}
+
 /*
  * tool_steps
  *
  * The migrations this transaction recorded in one bookkeeping table: rows
- * whose xmin is one of this transaction's own (subtransactions included).
+ * it inserted (a migration applied), or, when it inserted none, rows it
+ * deleted (a migration unapplied: Django, Rails, knex and node-pg-migrate
+ * delete their row), as "down: name".  Rows are this transaction's when
+ * their xmin (or deleting xmax) is one of its own, subtransactions
+ * included; every version of the table is looked at (SnapshotAny), since
+ * deleted rows are invisible to the transaction itself.
  */
 static void
 tool_steps(const MigsafeToolTable *tt, StringInfo steps)
@@ -497,7 +523,7 @@ tool_steps(const MigsafeToolTable *tt, StringInfo steps)
 	Relation	rel;
 	TableScanDesc scan;
 	TupleTableSlot *slot;
-	Snapshot	snap;
+	StringInfoData deleted;
 
 	if (tt->nspname != NULL)
 	{
@@ -510,34 +536,33 @@ tool_steps(const MigsafeToolTable *tt, StringInfo steps)
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
 		return;
 
+	initStringInfo(&deleted);
 	rel = table_open(relid, AccessShareLock);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	scan = table_beginscan(rel, snap, 0, NULL);
+	scan = table_beginscan(rel, SnapshotAny, 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		bool		should_free;
 		HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &should_free);
-		char	   *a;
-		char	   *b;
+		HeapTupleHeader htup = tup->t_data;
+		bool		inserted = TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(htup));
+		bool		removed = !(htup->t_infomask & HEAP_XMAX_INVALID) &&
+		!HEAP_XMAX_IS_LOCKED_ONLY(htup->t_infomask) &&
+		TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetUpdateXid(htup));
 
-		if (!TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetRawXmin(tup->t_data)))
-			continue;
-		a = tuple_text(slot, rel, tt->column);
-		b = tuple_text(slot, rel, tt->column2);
-		if (a == NULL && b == NULL)
-			continue;
-		if (steps->len > 0)
-			appendStringInfoString(steps, ", ");
-		if (a != NULL && b != NULL)
-			appendStringInfo(steps, "%s.%s", a, b);
-		else
-			appendStringInfoString(steps, a ? a : b);
+		if (inserted && !removed)
+			append_step(steps, slot, rel, tt);
+		else if (removed && !inserted &&
+				 TransactionIdDidCommit(HeapTupleHeaderGetRawXmin(htup)))
+			append_step(&deleted, slot, rel, tt);
+		if (should_free)
+			heap_freetuple(tup);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
-	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
+	if (steps->len == 0 && deleted.len > 0)
+		appendStringInfo(steps, "down: %s", deleted.data);
 }
 
 /*

@@ -116,6 +116,9 @@
 /* Tables up to this many blocks (8 MB) get exact row counts in messages */
 #define MIGSAFE_EXACT_COUNT_BLOCKS	1024
 
+/* Longest approval list repeated in the primary message of the error */
+#define MIGSAFE_MESSAGE_APPROVAL_MAX	200
+
 /* At most this many objects are described in one DETAIL */
 #define MIGSAFE_DETAIL_MAX	10
 
@@ -1379,16 +1382,35 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 		appendStringInfoChar(&literal, *p);
 	}
 
+	/*
+	 * The approval also goes in the primary message: many migration tools
+	 * (knex, node-pg-migrate, Prisma) show that line alone.  A long list is
+	 * left to the HINT.
+	 */
+	if (literal.len > MIGSAFE_MESSAGE_APPROVAL_MAX)
+		ereport(elevel,
+				(errcode(ERRCODE_MIGSAFE_NOT_APPROVED),
+				 nobjs == 1 ?
+				 errmsg("%s on %s \"%s\" requires migsafe approval",
+						tag, target_noun(first), display_name(first)) :
+				 errmsg_plural("%s on %s \"%s\" and %d other object requires migsafe approval",
+							   "%s on %s \"%s\" and %d other objects require migsafe approval",
+							   nobjs - 1,
+							   tag, target_noun(first), display_name(first),
+							   nobjs - 1),
+				 errdetail_internal("%s", detail.data),
+				 errhint("To approve them, run SET LOCAL migsafe.approve = '%s' in the same transaction.",
+						 literal.data)));
 	ereport(elevel,
 			(errcode(ERRCODE_MIGSAFE_NOT_APPROVED),
 			 nobjs == 1 ?
-			 errmsg("%s on %s \"%s\" requires migsafe approval",
-					tag, target_noun(first), display_name(first)) :
-			 errmsg_plural("%s on %s \"%s\" and %d other object requires migsafe approval",
-						   "%s on %s \"%s\" and %d other objects require migsafe approval",
+			 errmsg("%s on %s \"%s\" requires migsafe approval (migsafe.approve = '%s')",
+					tag, target_noun(first), display_name(first), literal.data) :
+			 errmsg_plural("%s on %s \"%s\" and %d other object requires migsafe approval (migsafe.approve = '%s')",
+						   "%s on %s \"%s\" and %d other objects require migsafe approval (migsafe.approve = '%s')",
 						   nobjs - 1,
 						   tag, target_noun(first), display_name(first),
-						   nobjs - 1),
+						   nobjs - 1, literal.data),
 			 errdetail_internal("%s", detail.data),
 			 database ?
 			 errhint("To approve it, run SET migsafe.approve = '%s' in the same session; DROP DATABASE cannot run inside a transaction block.",

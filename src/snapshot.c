@@ -1229,6 +1229,31 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 
 	take_internal(cmd, todo, moves);
 
+	/* owned sequences were kept with their table (moved, or its definition) */
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+		Oid			owner;
+		int32		col;
+		ListCell   *oc;
+
+		if (!t->follows || t->relkind != RELKIND_SEQUENCE ||
+			!(sequenceIsOwned(t->objid, DEPENDENCY_AUTO, &owner, &col) ||
+			  sequenceIsOwned(t->objid, DEPENDENCY_INTERNAL, &owner, &col)))
+			continue;
+		foreach(oc, todo)
+		{
+			MigsafeTarget *o = lfirst(oc);
+
+			if (o->objid == owner && o->snapshot_id > 0 && t->snapshot_id == 0)
+			{
+				t->snapshot_id = o->snapshot_id;
+				t->snapshot_note = psprintf("Kept with its table in snapshot " INT64_FORMAT ".",
+											o->snapshot_id);
+			}
+		}
+	}
+
 	foreach(lc, todo)
 		report_snapshot(lfirst(lc));
 }

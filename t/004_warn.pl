@@ -89,7 +89,7 @@ make_table('postgres', 'e1', 3);
 isnt($ret, 0, 'enforce: DROP TABLE fails');
 like(
 	$stderr,
-	qr/ERROR:  MS001: DROP TABLE on table "public.e1" requires migsafe approval$/m,
+	qr/ERROR:  MS001: DROP TABLE on table "public.e1" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'enforce: migsafe\'s error');
 is(rows('postgres', 'e1'), '3', 'enforce: the rows are intact');
 
@@ -103,7 +103,7 @@ make_table('postgres', 'w1', 3);
 is($ret, 0, 'warn: DROP TABLE succeeds');
 like(
 	$stderr,
-	qr/WARNING:  MS001: DROP TABLE on table "public.w1" requires migsafe approval$/m,
+	qr/WARNING:  MS001: DROP TABLE on table "public.w1" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'warn: the WARNING has the same SQLSTATE and primary text');
 like(
 	$stderr,
@@ -121,7 +121,7 @@ make_table('postgres', 'w2', 2);
 is($ret, 0, 'warn: TRUNCATE succeeds');
 like(
 	$stderr,
-	qr/WARNING:  MS001: TRUNCATE TABLE on table "public.w2" requires migsafe approval$/m,
+	qr/WARNING:  MS001: TRUNCATE TABLE on table "public.w2" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'warn: TRUNCATE warns');
 is(rows('postgres', 'w2'), '0', 'warn: the table was emptied');
 
@@ -175,7 +175,7 @@ make_table('d',        'e2', 3);
 isnt($ret, 0, 'enforce again: DROP TABLE fails');
 like(
 	$stderr,
-	qr/ERROR:  MS001: DROP TABLE on table "public.e2" requires migsafe approval$/m,
+	qr/ERROR:  MS001: DROP TABLE on table "public.e2" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'enforce again: migsafe\'s error');
 is(rows('d', 'e2'), '3', 'enforce again: the rows are intact');
 
@@ -187,7 +187,7 @@ is($node->safe_psql('d', 'SHOW migsafe.mode'),
 is($ret, 0, 'warn in d: DROP TABLE succeeds');
 like(
 	$stderr,
-	qr/WARNING:  MS001: DROP TABLE on table "public.e2" requires migsafe approval$/m,
+	qr/WARNING:  MS001: DROP TABLE on table "public.e2" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'warn in d: WARNING');
 is(rows('d', 'e2'), 'gone', 'warn in d: the table is gone');
 
@@ -195,7 +195,7 @@ is(rows('d', 'e2'), 'gone', 'warn in d: the table is gone');
 isnt($ret, 0, 'other database still enforces');
 like(
 	$stderr,
-	qr/ERROR:  MS001: DROP TABLE on table "public.e2" requires migsafe approval$/m,
+	qr/ERROR:  MS001: DROP TABLE on table "public.e2" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'other database: migsafe\'s error');
 is(rows('postgres', 'e2'), '3', 'other database: the rows are intact');
 
@@ -205,7 +205,7 @@ make_table('d', 'e3', 3);
 isnt($ret, 0, 'd back to enforce: DROP TABLE fails');
 like(
 	$stderr,
-	qr/ERROR:  MS001: DROP TABLE on table "public.e3" requires migsafe approval$/m,
+	qr/ERROR:  MS001: DROP TABLE on table "public.e3" requires migsafe approval \(migsafe\.approve = '[^']*'\)$/m,
 	'd back to enforce: migsafe\'s error');
 is(rows('d', 'e3'), '3', 'd back to enforce: the rows are intact');
 

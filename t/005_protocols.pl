@@ -114,8 +114,8 @@ foreach my $mode ('extended', 'prepared')
 		[ 'pgbench', '-n', '-t', '1', '-M', $mode, '-f', $approved, 'postgres' ],
 		0,
 		[qr/number of transactions actually processed: 1\/1/],
-		[qr/^$/],
-		"pgbench -M $mode: approved DROP TABLE succeeds");
+		[qr/\ANOTICE:  migsafe kept snapshot \d+ of table "public\.victim"\nHINT:  Restore it with SELECT migsafe\.restore\(\d+\)\.\n\z/],
+		"pgbench -M $mode: approved DROP TABLE succeeds, with a snapshot");
 	is(rows('victim'), 'gone', "pgbench -M $mode: the table is gone");
 }
 
@@ -155,8 +155,8 @@ $node->command_checks_all(
 	],
 	0,
 	[qr/^$/],
-	[qr/^$/],
-	'multi-statement string: SET LOCAL approves the DROP in the same string');
+	[qr/\ANOTICE:  migsafe kept snapshot \d+ of table "public\.v3"\nHINT:  Restore it with SELECT migsafe\.restore\(\d+\)\.\n\z/],
+	'multi-statement string: SET LOCAL approves the DROP in the same string, with a snapshot');
 is(rows('v3'), 'gone', 'multi-statement string: the approved table is gone');
 
 # ... and nothing after it

@@ -425,8 +425,8 @@ django_unapply_0003() {
 		"$(q "$db" "SELECT data_type FROM information_schema.columns
 			WHERE table_schema = 'public' AND table_name = 'shop_item' AND column_name = 'price'")|$(fingerprint "$db" shop_item "t.id, t.sku, t.price::text")" \
 		"character varying|$items"
-	check_approved_audit "$db" public.shop_item.price django shop.0003_alter_item_price "$t: audit of unapplying 0003" \
-		"an unapplied migration deletes its django_migrations row, and migsafe only ties a transaction to rows it inserted"
+	check_approved_audit "$db" public.shop_item.price django "down: shop.0003_alter_item_price" "$t: audit of unapplying 0003" \
+		"Django deletes the django_migrations row of an unapplied migration after the migration's transaction committed, in a transaction of its own"
 
 	django "$db" shop.migrations_approved "dj-reapply-0003" -- migrate --no-input shop 0003
 	check_succeeded "$t: apply 0003 again"
@@ -491,8 +491,7 @@ npm_story() {
 			check_succeeded "$t: PGOPTIONS='-c migsafe.approve=$item' down migration $n"
 		fi
 		check "$t: down $n approved: $((n - 1)) applied" "$(npm_applied "$db")" $((n - 1))
-		check_approved_audit "$db" "$item" node-pg-migrate "$mig" "$t: audit of down $n" \
-			"a down migration deletes its pgmigrations row, and migsafe only ties a transaction to rows it inserted"
+		check_approved_audit "$db" "$item" node-pg-migrate "down: $mig" "$t: audit of down $n"
 		if [[ $n == 2 ]]; then
 			check "$t: color dropped" "$(q "$db" "SELECT count(*) FROM information_schema.columns
 				WHERE table_schema = 'public' AND table_name = 'widgets' AND column_name = 'color'")" 0
