@@ -240,6 +240,7 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
 				  FROM pg_inherits i
 				 WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid AND NOT c.relispartition),
 	'viewdef', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'm' THEN pg_get_viewdef(c.oid) END,
+	'partition_key', CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'p' THEN pg_get_partkeydef(c.oid) END,
 	'columns', (SELECT jsonb_agg(jsonb_build_object(
 					'name', a.attname,
 					'type', format_type(a.atttypid, a.atttypmod),

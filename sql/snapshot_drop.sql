@@ -162,20 +162,35 @@ SELECT nextval('shop.invoice_no');
 SELECT migsafe.restore('shop.totals') AS restored;
 SELECT * FROM shop.totals;
 
--- 7. partitions are copied one by one and attach again to their parent
-CREATE TABLE readings (at int, v int) PARTITION BY RANGE (at);
+-- 7. a partition tree: each partition is copied, the partitioned table
+-- keeps its definition, and restoring it brings the whole tree back
+CREATE TABLE readings (at int NOT NULL, v int, PRIMARY KEY (at)) PARTITION BY RANGE (at);
 CREATE TABLE readings_1 PARTITION OF readings FOR VALUES FROM (0) TO (100);
-CREATE TABLE readings_2 PARTITION OF readings FOR VALUES FROM (100) TO (200);
+CREATE TABLE readings_2 PARTITION OF readings FOR VALUES FROM (100) TO (200)
+	PARTITION BY RANGE (at);
+CREATE TABLE readings_2a PARTITION OF readings_2 FOR VALUES FROM (100) TO (150);
+CREATE TABLE readings_2b PARTITION OF readings_2 FOR VALUES FROM (150) TO (200);
 INSERT INTO readings SELECT g, g FROM generate_series(0, 199) g;
 SELECT fingerprint('readings') AS readings_before \gset
 BEGIN;
 SET LOCAL migsafe.approve = 'sd.readings';
 DROP TABLE readings;
 COMMIT;
-SELECT object_identity, method, row_count FROM migsafe.snapshots
- WHERE object_identity LIKE 'sd.readings%' ORDER BY 1;
-CREATE TABLE readings (at int, v int) PARTITION BY RANGE (at);
-SELECT migsafe.restore('sd.readings_1') + migsafe.restore('sd.readings_2') AS restored;
+SELECT object_type, object_identity, method, row_count FROM migsafe.snapshots
+ WHERE object_identity LIKE 'sd.readings%' ORDER BY 2;
+SELECT migsafe.restore('sd.readings') AS restored;
+SELECT fingerprint('readings') = :'readings_before' AS same_data;
+SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent IN ('readings'::regclass, 'readings_2'::regclass) ORDER BY 1;
+SELECT count(*) AS kept FROM migsafe.snapshots
+ WHERE object_identity LIKE 'sd.readings%' AND status = 'kept';
+-- a partition alone: copied, and attached again when restored
+BEGIN;
+SET LOCAL migsafe.approve = 'sd.readings_1';
+DROP TABLE readings_1;
+COMMIT;
+SELECT migsafe.restore('sd.readings_1') AS restored;
 SELECT fingerprint('readings') = :'readings_before' AS same_data;
 
 -- 8. empty tables and tables created in the same transaction keep nothing

@@ -62,6 +62,10 @@ typedef struct MigsafeSnapshotRow
 	char	   *target;			/* quoted qualified name of the original */
 } MigsafeSnapshotRow;
 
+static int64 restore_snapshot(int64 id);
+static void column_definitions(MigsafeSnapshotRow *s, StringInfo def);
+static void attach_and_inherit(MigsafeSnapshotRow *s);
+
 /* Run sql as role (InvalidOid: the bootstrap superuser) */
 static void
 run_as(Oid role, const char *sql)
@@ -622,34 +626,12 @@ restore_copied_table(MigsafeSnapshotRow *s)
 	Oid			nsp = target_namespace(s);
 	StringInfoData def;
 	List	   *rows;
-	ListCell   *lc;
 	int64		count;
 	Oid			relid;
 
 	check_name_free(s, nsp, s->relation_name);
-	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'type',"
-						   "       c OPERATOR(pg_catalog.->>) 'collation', c OPERATOR(pg_catalog.->>) 'notnull',"
-						   "       c OPERATOR(pg_catalog.->>) 'identity', c OPERATOR(pg_catalog.->>) 'generated'"
-						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c", 6);
 	initStringInfo(&def);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-		char	   *type = column_type(r[1]);
-
-		if (def.len > 0)
-			appendStringInfoString(&def, ", ");
-		appendStringInfo(&def, "%s %s", quote_identifier(r[0]), type);
-		if (r[2] != NULL && strcmp(type, r[1]) == 0)
-			appendStringInfo(&def, " COLLATE %s", r[2]);
-		if (strcmp(r[3], "true") == 0)
-			appendStringInfoString(&def, " NOT NULL");
-		if (r[4] != NULL)
-			appendStringInfo(&def, " GENERATED %s AS IDENTITY",
-							 strcmp(r[4], "a") == 0 ? "ALWAYS" : "BY DEFAULT");
-		if (r[5] != NULL)
-			appendStringInfo(&def, " GENERATED ALWAYS AS (%s) STORED", r[5]);
-	}
+	column_definitions(s, &def);
 	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'unlogged'", 1);
 	run_as(InvalidOid, psprintf("CREATE %sTABLE %s (%s)",
 								((char **) linitial(rows))[0] != NULL &&
@@ -663,8 +645,51 @@ restore_copied_table(MigsafeSnapshotRow *s)
 	restore_owned_sequences(s);
 	restore_defaults(s, NULL);
 	restore_constraints(s, relid, false);
+	attach_and_inherit(s);
+	restore_grants(s, "TABLE");
+	restore_comments(s, "TABLE");
+	migsafe_snapshot_drop_storage(s->id);
+	return count;
+}
 
-	/* back into its partitioned table or inheritance parents */
+/* The column list of a table to create from the definition */
+static void
+column_definitions(MigsafeSnapshotRow *s, StringInfo def)
+{
+	List	   *rows;
+	ListCell   *lc;
+
+	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'type',"
+						   "       c OPERATOR(pg_catalog.->>) 'collation', c OPERATOR(pg_catalog.->>) 'notnull',"
+						   "       c OPERATOR(pg_catalog.->>) 'identity', c OPERATOR(pg_catalog.->>) 'generated'"
+						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c", 6);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		char	   *type = column_type(r[1]);
+
+		if (def->len > 0)
+			appendStringInfoString(def, ", ");
+		appendStringInfo(def, "%s %s", quote_identifier(r[0]), type);
+		if (r[2] != NULL && strcmp(type, r[1]) == 0)
+			appendStringInfo(def, " COLLATE %s", r[2]);
+		if (strcmp(r[3], "true") == 0)
+			appendStringInfoString(def, " NOT NULL");
+		if (r[4] != NULL)
+			appendStringInfo(def, " GENERATED %s AS IDENTITY",
+							 strcmp(r[4], "a") == 0 ? "ALWAYS" : "BY DEFAULT");
+		if (r[5] != NULL)
+			appendStringInfo(def, " GENERATED ALWAYS AS (%s) STORED", r[5]);
+	}
+}
+
+/* Back into its partitioned table or inheritance parents, if they exist */
+static void
+attach_and_inherit(MigsafeSnapshotRow *s)
+{
+	List	   *rows;
+	ListCell   *lc;
+
 	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_of',"
 						   "       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_bound'", 2);
 	if (((char **) linitial(rows))[0] != NULL)
@@ -678,9 +703,51 @@ restore_copied_table(MigsafeSnapshotRow *s)
 		try_as(s->runner, psprintf("ALTER TABLE %s INHERIT %s", s->target,
 								   ((char **) lfirst(lc))[0]),
 			   "its inheritance", s);
+}
+
+/*
+ * A dropped partitioned table: create it again from its definition, then
+ * restore the partitions dropped with it (kept snapshots of the same
+ * transaction naming it as their parent), which attach themselves.
+ */
+static int64
+restore_partitioned(MigsafeSnapshotRow *s)
+{
+	Oid			nsp = target_namespace(s);
+	StringInfoData def;
+	List	   *rows;
+	ListCell   *lc;
+	int64		count = 0;
+	Oid			relid;
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(s->id), CStringGetTextDatum(s->target)};
+	List	   *parts;
+
+	check_name_free(s, nsp, s->relation_name);
+	initStringInfo(&def);
+	column_definitions(s, &def);
+	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_key'", 1);
+	run_as(InvalidOid, psprintf("CREATE TABLE %s (%s) PARTITION BY %s",
+								s->target, def.data, ((char **) linitial(rows))[0]));
+	relid = get_relname_relid(s->relation_name, nsp);
+	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
+								quote_identifier(GetUserNameFromId(s->runner, false))));
+	restore_defaults(s, NULL);
+	restore_constraints(s, relid, false);
+	attach_and_inherit(s);
 	restore_grants(s, "TABLE");
 	restore_comments(s, "TABLE");
-	migsafe_snapshot_drop_storage(s->id);
+
+	parts = rows_of("SELECT p.id FROM migsafe.snapshots p, migsafe.snapshots s"
+					" WHERE s.id OPERATOR(pg_catalog.=) $1"
+					"   AND p.xid OPERATOR(pg_catalog.=) s.xid"
+					"   AND p.status OPERATOR(pg_catalog.=) 'kept'"
+					"   AND p.column_name IS NULL"
+					"   AND p.definition OPERATOR(pg_catalog.->>) 'partition_of' OPERATOR(pg_catalog.=) $2"
+					" ORDER BY p.id",
+					2, argtypes, values, 1);
+	foreach(lc, parts)
+		count += restore_snapshot(pg_strtoint64(((char **) lfirst(lc))[0]));
 	return count;
 }
 
@@ -960,6 +1027,8 @@ restore_snapshot(int64 id)
 			count = restore_copied_table(s);
 		else if (strcmp(s->method, "state") == 0)
 			count = restore_sequence(s);
+		else if (strcmp(s->object_type, "partitioned table") == 0)
+			count = restore_partitioned(s);
 		else
 			count = restore_matview(s);
 

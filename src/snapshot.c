@@ -598,13 +598,22 @@ drop_is_self_contained(MigsafeCommand *cmd, List *named)
  * ----------------------------------------------------------------
  */
 
+/*
+ * The id of a new snapshot.  An id whose schema name is taken already
+ * (someone created a schema of that name) is skipped: a role that may
+ * create schemas must not be able to make approved changes fail.
+ */
 static int64
 next_id(void)
 {
-	char	   *id = query_text("SELECT pg_catalog.nextval('migsafe.snapshots_id_seq')",
-								0, NULL, NULL);
+	for (;;)
+	{
+		int64		id = pg_strtoint64(query_text("SELECT pg_catalog.nextval('migsafe.snapshots_id_seq')",
+												  0, NULL, NULL));
 
-	return pg_strtoint64(id);
+		if (!OidIsValid(get_namespace_oid(storage_schema(id), true)))
+			return id;
+	}
 }
 
 /*
@@ -947,7 +956,7 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 									id, rows, nsp);
 }
 
-/* Keep a sequence's state, or a materialized view's definition */
+/* Keep a sequence's state, a materialized view's or partitioned table's definition */
 static void
 take_definition(MigsafeCommand *cmd, MigsafeTarget *t)
 {
@@ -957,6 +966,12 @@ take_definition(MigsafeCommand *cmd, MigsafeTarget *t)
 	{
 		register_snapshot(cmd, t, id, "state", NULL, NIL, -1, false, 0);
 		t->snapshot_note = psprintf("Snapshot " INT64_FORMAT ": the sequence's state.",
+									id);
+	}
+	else if (t->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		register_snapshot(cmd, t, id, "definition", NULL, NIL, -1, false, 0);
+		t->snapshot_note = psprintf("Snapshot " INT64_FORMAT ": the partitioned table's definition (restore brings its partitions back with it).",
 									id);
 	}
 	else
@@ -1176,6 +1191,21 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 	}
 	if (todo == NIL)
 		return;
+
+	/*
+	 * A partitioned table dropped with partitions that keep snapshots: keep
+	 * its definition too, so that restore can build the tree again.
+	 */
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->classid == RelationRelationId && !t->protected &&
+			t->relkind == RELKIND_PARTITIONED_TABLE && t->subid == 0 &&
+			t->op == MIGSAFE_OP_DROP && migsafe_snapshot &&
+			get_rel_namespace(t->objid) != get_namespace_oid("migsafe", true))
+			todo = lappend(todo, t);
+	}
 
 	/* a plain DROP TABLE: move the tables instead of copying them */
 	if (IsA(parsetree, DropStmt) &&
