@@ -7,6 +7,7 @@
 #                 throwaway instances
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
+# make bench      every benchmark in bench/ (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
 
 MODULE_big = migsafe
@@ -42,7 +43,7 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: test demo deps indent
+.PHONY: test demo bench deps indent
 
 deps:
 	bash scripts/install-deps.sh
@@ -52,6 +53,9 @@ test:
 
 demo:
 	bash scripts/demo.sh
+
+bench:
+	@set -e; for f in bench/*.sh; do echo "bench: $$f"; bash "$$f"; done
 
 indent:
 	bash scripts/indent.sh
