@@ -43,6 +43,9 @@ extern void migsafe_snapshot_internal_begin(MigsafeInternal *state);
 extern void migsafe_snapshot_internal_end(MigsafeInternal *state);
 extern void migsafe_snapshot_internal_abort(MigsafeInternal *state);
 extern void migsafe_snapshot_as_user(Oid userid);
+extern int	migsafe_snapshot_exec(const char *sql, int nargs, Oid *argtypes,
+								  Datum *values, const char *nulls,
+								  long tcount);
 extern void migsafe_snapshot_run(const char *sql);
 extern void migsafe_snapshot_lock_down(const char *nspname, const char *readers);
 extern void migsafe_snapshot_drop_storage(int64 id);

@@ -119,12 +119,8 @@ rows_of(const char *sql, int nargs, Oid *argtypes, Datum *values, int ncols)
 {
 	List	   *result = NIL;
 	uint64		i;
-	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values, NULL,
-											false, 0);
 
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
+	(void) migsafe_snapshot_exec(sql, nargs, argtypes, values, NULL, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	  **row = palloc0(sizeof(char *) * ncols);
@@ -1038,11 +1034,11 @@ restore_snapshot(int64 id)
 			Oid			argtypes[1] = {INT8OID};
 			Datum		values[1] = {Int64GetDatum(id)};
 
-			if (SPI_execute_with_args("UPDATE migsafe.snapshots SET status = 'restored',"
+			if (migsafe_snapshot_exec("UPDATE migsafe.snapshots SET status = 'restored',"
 									  " status_changed_at = pg_catalog.clock_timestamp(),"
 									  " status_changed_by = pg_catalog.session_user()"
 									  " WHERE id OPERATOR(pg_catalog.=) $1",
-									  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+									  1, argtypes, values, NULL, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
 		}
 		migsafe_snapshot_audit("RESTORE", id, s->object_type, s->object_identity,
@@ -1129,13 +1125,13 @@ migsafe_restore_by_name(PG_FUNCTION_ARGS)
 	values[2] = col ? CStringGetTextDatum(col) : (Datum) 0;
 	nulls[2] = col ? ' ' : 'n';
 	SPI_connect();
-	ret = SPI_execute_with_args("SELECT id, schema_name FROM migsafe.snapshots"
+	ret = migsafe_snapshot_exec("SELECT id, schema_name FROM migsafe.snapshots"
 								" WHERE status OPERATOR(pg_catalog.=) 'kept'"
 								"   AND ($1 IS NULL OR schema_name OPERATOR(pg_catalog.=) $1)"
 								"   AND relation_name OPERATOR(pg_catalog.=) $2"
 								"   AND column_name IS NOT DISTINCT FROM $3"
 								" ORDER BY id DESC",
-								3, argtypes, values, nulls, true, 0);
+								3, argtypes, values, nulls, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read migsafe.snapshots");
 	if (SPI_processed > 0)
@@ -1235,12 +1231,12 @@ migsafe_purge_snapshots(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		SPI_connect();
-		if (SPI_execute_with_args("SELECT id FROM migsafe.snapshots"
+		if (migsafe_snapshot_exec("SELECT id FROM migsafe.snapshots"
 								  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
 								  "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
 								  "       OPERATOR(pg_catalog.-) $1)"
 								  " ORDER BY id",
-								  1, argtypes, values, NULL, false, 0) < 0)
+								  1, argtypes, values, NULL, 0) < 0)
 			elog(ERROR, "could not read migsafe.snapshots");
 		for (i = 0; i < SPI_processed; i++)
 			ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],

@@ -47,6 +47,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_policy.h"
@@ -63,6 +64,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -165,27 +167,49 @@ migsafe_snapshot_as_user(Oid userid)
 						   sec_context);
 }
 
-/* Run one statement through SPI (connected by the caller); errors raise */
+/*
+ * migsafe_snapshot_exec
+ *
+ * Run one statement through SPI (connected by the caller) with the latest
+ * snapshot, not the transaction's: under REPEATABLE READ the catalogs,
+ * privileges and snapshot storage migsafe reads must be what is committed
+ * now, as the locked rows it copies are.  Returns SPI's result code;
+ * errors raise.
+ */
+int
+migsafe_snapshot_exec(const char *sql, int nargs, Oid *argtypes,
+					  Datum *values, const char *nulls, long tcount)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	Snapshot	snap;
+	int			ret;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed (%s): %s",
+			 SPI_result_code_string(SPI_result), sql);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
+							   false, true, tcount);
+	UnregisterSnapshot(snap);
+	SPI_freeplan(plan);
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
+			 SPI_result_code_string(ret), sql);
+	return ret;
+}
+
+/* Run one statement (see migsafe_snapshot_exec) */
 void
 migsafe_snapshot_run(const char *sql)
 {
-	int			ret = SPI_execute(sql, false, 0);
-
-	if (ret < 0)
-		elog(ERROR, "SPI_execute failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
+	(void) migsafe_snapshot_exec(sql, 0, NULL, NULL, NULL, 0);
 }
 
 /* The first column of the first row of a query as text, or NULL */
 static char *
 query_text(const char *sql, int nargs, Oid *argtypes, Datum *values)
 {
-	int			ret = SPI_execute_with_args(sql, nargs, argtypes, values,
-											NULL, false, 1);
-
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_with_args failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
+	(void) migsafe_snapshot_exec(sql, nargs, argtypes, values, NULL, 1);
 	if (SPI_processed == 0)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -593,6 +617,52 @@ drop_is_self_contained(MigsafeCommand *cmd, List *named)
 	return true;
 }
 
+/*
+ * Whether anything outside the named tables depends on relid (or its row
+ * type) now, under the lock the statement holds: a view or foreign key
+ * created between the dry run, whose locks went with it, and the lock
+ * taken again.  Such a table is copied, not moved: moving it would keep
+ * the dependent, which the DROP would have refused or dropped.
+ */
+static bool
+has_foreign_dependents(Oid relid, List *named)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	Oid			rowtype = get_rel_type_id(relid);
+	Oid			refs[3][2] = {{RelationRelationId, relid},
+	{TypeRelationId, rowtype},
+	{TypeRelationId, OidIsValid(rowtype) ? get_array_type(rowtype) : InvalidOid}};
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < 3 && !found; i++)
+	{
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		if (!OidIsValid(refs[i][1]))
+			continue;
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(refs[i][0]));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(refs[i][1]));
+		scan = systable_beginscan(depRel, DependReferenceIndexId, true,
+								  NULL, 2, key);
+		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+			Oid			owner = owning_relation(dep->classid, dep->objid);
+
+			if (!OidIsValid(owner) || !list_member_oid(named, owner))
+				found = true;
+		}
+		systable_endscan(scan);
+	}
+	table_close(depRel, AccessShareLock);
+	return found;
+}
+
 /* ----------------------------------------------------------------
  * Taking snapshots
  * ----------------------------------------------------------------
@@ -668,7 +738,7 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 	values[11] = Int64GetDatum(Max(bytes, 0));
 	values[12] = ObjectIdGetDatum(t->objid);
 
-	ret = SPI_execute_with_args("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
+	ret = migsafe_snapshot_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
 								" operation, object_type, object_identity, schema_name,"
 								" relation_name, column_name, owner, method, storage,"
 								" key_columns, row_count, rows_estimated, size_bytes,"
@@ -681,10 +751,20 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 								" JOIN pg_catalog.pg_namespace n"
 								" ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 								" WHERE c.oid OPERATOR(pg_catalog.=) $13",
-								13, argtypes, values, nulls, false, 0);
+								13, argtypes, values, nulls, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
 	t->snapshot_id = id;
+}
+
+/*
+ * Set the audit note of t.  Snapshots are taken inside SPI, whose memory
+ * goes at SPI_finish(): the note lives with the statement's frame.
+ */
+static void
+set_note(MigsafeCommand *cmd, MigsafeTarget *t, char *note)
+{
+	t->snapshot_note = MemoryContextStrdup(cmd->cxt, note);
 }
 
 /* Total size of a relation (with TOAST and indexes) */
@@ -718,11 +798,11 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 					  quote_qualified_identifier(nsp, t->relname), NIL,
 					  t->rows, !t->rows_exact, total_size(t->objid));
 
-	if (SPI_execute_with_args("SELECT conname FROM pg_catalog.pg_constraint"
+	if (migsafe_snapshot_exec("SELECT conname FROM pg_catalog.pg_constraint"
 							  " WHERE conrelid OPERATOR(pg_catalog.=) $1"
 							  "   AND contype OPERATOR(pg_catalog.=) 'f'"
 							  "   AND confrelid OPERATOR(pg_catalog.<>) conrelid",
-							  1, argtypes, values, NULL, false, 0) < 0)
+							  1, argtypes, values, NULL, 0) < 0)
 		elog(ERROR, "could not read foreign keys of \"%s\"", orig);
 	for (i = 0; i < SPI_processed; i++)
 		fks = lappend(fks, SPI_getvalue(SPI_tuptable->vals[i],
@@ -739,8 +819,8 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
 	migsafe_snapshot_lock_down(nsp, readers);
-	t->snapshot_note = psprintf("Snapshot " INT64_FORMAT ": the table itself, moved to schema %s.",
-								id, nsp);
+	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table itself, moved to schema %s.",
+							  id, nsp));
 }
 
 /*
@@ -929,7 +1009,7 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 			 SPI_result_code_string(SPI_result), sql);
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	ret = SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
-							   false, false, 0);
+							   false, true, 0);
 	UnregisterSnapshot(snap);
 	if (ret < 0)
 		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
@@ -943,17 +1023,17 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 					  (double) rows, false, total_size(copyid));
 	migsafe_snapshot_lock_down(nsp, readers);
 	if (t->subid > 0)
-		t->snapshot_note = psprintf(ngettext("Snapshot " INT64_FORMAT ": the column in " UINT64_FORMAT " row, with %s, copied to schema %s.",
-											 "Snapshot " INT64_FORMAT ": the column in " UINT64_FORMAT " rows, with %s, copied to schema %s.",
-											 (unsigned long) rows),
-									id, rows,
-									keys != NIL ? "the table's key" : "the rest of the row",
-									nsp);
+		set_note(cmd, t, psprintf(ngettext("Snapshot " INT64_FORMAT ": the column in " UINT64_FORMAT " row, with %s, copied to schema %s.",
+										   "Snapshot " INT64_FORMAT ": the column in " UINT64_FORMAT " rows, with %s, copied to schema %s.",
+										   (unsigned long) rows),
+								  id, rows,
+								  keys != NIL ? "the table's key" : "the rest of the row",
+								  nsp));
 	else
-		t->snapshot_note = psprintf(ngettext("Snapshot " INT64_FORMAT ": " UINT64_FORMAT " row, copied to schema %s.",
-											 "Snapshot " INT64_FORMAT ": " UINT64_FORMAT " rows, copied to schema %s.",
-											 (unsigned long) rows),
-									id, rows, nsp);
+		set_note(cmd, t, psprintf(ngettext("Snapshot " INT64_FORMAT ": " UINT64_FORMAT " row, copied to schema %s.",
+										   "Snapshot " INT64_FORMAT ": " UINT64_FORMAT " rows, copied to schema %s.",
+										   (unsigned long) rows),
+								  id, rows, nsp));
 }
 
 /* Keep a sequence's state, a materialized view's or partitioned table's definition */
@@ -965,21 +1045,21 @@ take_definition(MigsafeCommand *cmd, MigsafeTarget *t)
 	if (t->relkind == RELKIND_SEQUENCE)
 	{
 		register_snapshot(cmd, t, id, "state", NULL, NIL, -1, false, 0);
-		t->snapshot_note = psprintf("Snapshot " INT64_FORMAT ": the sequence's state.",
-									id);
+		set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the sequence's state.",
+								  id));
 	}
 	else if (t->relkind == RELKIND_PARTITIONED_TABLE)
 	{
 		register_snapshot(cmd, t, id, "definition", NULL, NIL, -1, false, 0);
-		t->snapshot_note = psprintf("Snapshot " INT64_FORMAT ": the partitioned table's definition (restore brings its partitions back with it).",
-									id);
+		set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the partitioned table's definition (restore brings its partitions back with it).",
+								  id));
 	}
 	else
 	{
 		register_snapshot(cmd, t, id, "definition", NULL, NIL,
 						  t->rows, !t->rows_exact, 0);
-		t->snapshot_note = psprintf("Snapshot " INT64_FORMAT ": the materialized view's definition (restore runs its query again).",
-									id);
+		set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the materialized view's definition (restore runs its query again).",
+								  id));
 	}
 }
 
@@ -1023,13 +1103,13 @@ migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 	char	   *identity;
 
 	migsafe_snapshot_drop_storage(id);
-	ret = SPI_execute_with_args("UPDATE migsafe.snapshots"
+	ret = migsafe_snapshot_exec("UPDATE migsafe.snapshots"
 								"   SET status = $2,"
 								"       status_changed_at = pg_catalog.clock_timestamp(),"
 								"       status_changed_by = pg_catalog.session_user()"
 								" WHERE id OPERATOR(pg_catalog.=) $1"
 								" RETURNING object_type, object_identity",
-								2, argtypes, values, NULL, false, 0);
+								2, argtypes, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
 	type = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -1057,13 +1137,13 @@ apply_limits(void)
 	if (migsafe_snapshot_retention > 0)
 	{
 		values[0] = Int32GetDatum(migsafe_snapshot_retention);
-		if (SPI_execute_with_args("SELECT id FROM migsafe.snapshots"
+		if (migsafe_snapshot_exec("SELECT id FROM migsafe.snapshots"
 								  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
 								  "   AND created_at OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()"
 								  "       OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))"
 								  "   AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()"
 								  " ORDER BY id",
-								  1, argtypes, values, NULL, false, 0) < 0)
+								  1, argtypes, values, NULL, 0) < 0)
 			elog(ERROR, "could not read migsafe.snapshots");
 		for (i = 0; i < SPI_processed; i++)
 			ids = lappend(ids, psprintf("%s", SPI_getvalue(SPI_tuptable->vals[i],
@@ -1081,11 +1161,11 @@ apply_limits(void)
 		ListCell   *sc;
 
 		ids = NIL;
-		if (SPI_execute("SELECT id, size_bytes,"
-						"       xid IS NOT DISTINCT FROM pg_catalog.pg_current_xact_id()"
-						"  FROM migsafe.snapshots"
-						" WHERE status OPERATOR(pg_catalog.=) 'kept' ORDER BY id",
-						false, 0) < 0)
+		if (migsafe_snapshot_exec("SELECT id, size_bytes,"
+								  "       xid IS NOT DISTINCT FROM pg_catalog.pg_current_xact_id()"
+								  "  FROM migsafe.snapshots"
+								  " WHERE status OPERATOR(pg_catalog.=) 'kept' ORDER BY id",
+								  0, NULL, NULL, NULL, 0) < 0)
 			elog(ERROR, "could not read migsafe.snapshots");
 		for (i = 0; i < SPI_processed; i++)
 		{
@@ -1220,7 +1300,8 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 				MigsafeTarget *t = lfirst(lc);
 
 				if (t->subid == 0 && list_member_oid(named, t->objid) &&
-					movable(t->objid))
+					movable(t->objid) &&
+					!has_foreign_dependents(t->objid, named))
 					moves = lappend(moves, t);
 			}
 		}
