@@ -46,6 +46,13 @@ SELECT format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'people'::regclass AND attname = 'score';
 SELECT md5(string_agg(format('%s|%s|%s', id, phone, score), ',' ORDER BY id)) = :'before' AS same_data
   FROM people WHERE id <= 100;
+-- changing the column back is itself a change of type, approved by the
+-- restore for that column only: it keeps a snapshot of the values it
+-- converted (row 101's), and is audited
+SELECT operation, row_count, status FROM migsafe.snapshots
+ WHERE object_identity = 'sc.people.score' ORDER BY id;
+SELECT command_tag, decision, approved_by FROM migsafe.audit_log
+ WHERE scope = 'object' AND object_identity = 'sc.people.score' ORDER BY id;
 
 -- 3. DROP TYPE ... CASCADE drops a column; its values are kept as text,
 -- independent of the type that goes

@@ -31,6 +31,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
@@ -66,13 +67,48 @@ static int64 restore_snapshot(int64 id);
 static void column_definitions(MigsafeSnapshotRow *s, StringInfo def);
 static void attach_and_inherit(MigsafeSnapshotRow *s);
 
-/* Run sql as role (InvalidOid: the bootstrap superuser) */
+/*
+ * Run sql as role (InvalidOid: the bootstrap superuser).  Statements run
+ * as the object's owner may run the owner's code (triggers, casts,
+ * constraint and index expressions), so the guard is back on for them:
+ * whatever that code changes is decided and audited like any change.
+ */
 static void
 run_as(Oid role, const char *sql)
 {
+	int			depth = migsafe_internal_depth;
+
 	migsafe_snapshot_as_user(role);
-	migsafe_snapshot_run(sql);
+	if (OidIsValid(role))
+		migsafe_internal_depth = 0;
+	PG_TRY();
+	{
+		migsafe_snapshot_run(sql);
+	}
+	PG_FINALLY();
+	{
+		migsafe_internal_depth = depth;
+	}
+	PG_END_TRY();
 	migsafe_snapshot_as_user(InvalidOid);
+}
+
+/*
+ * run_as() with an approval of one object in force: restore's own
+ * destructive step (a column changed back to its old type) goes through
+ * the guard like any change, approved for that object only, and keeps a
+ * snapshot of the values it converts.
+ */
+static void
+run_approved(Oid role, const char *approval, const char *sql)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("migsafe.approve", approval,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	run_as(role, sql);
+	AtEOXact_GUC(true, level);
 }
 
 /*
@@ -861,8 +897,10 @@ restore_column(MigsafeSnapshotRow *s)
 		/* back to the old type (rows added since are converted) */
 		get_atttypetypmodcoll(relid, attnum, &curtype, &curtypmod, &curcoll);
 		if (strcmp(format_type_with_typemod(curtype, curtypmod), type) != 0)
-			run_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s",
-									   s->target, col, type, col, type));
+			run_approved(s->runner,
+						 psprintf("%s.%s", s->target, col),
+						 psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s",
+								  s->target, col, type, col, type));
 	}
 
 	run_as(s->runner, psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s",
