@@ -272,14 +272,24 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
 					WHERE co.conrelid OPERATOR(pg_catalog.=) c.oid
 					  AND co.contype IN ('p', 'u', 'c', 'f', 'x')
 					  AND co.conislocal),
-	'indexes', (SELECT jsonb_agg(pg_get_indexdef(i.indexrelid) ORDER BY i.indexrelid)
+	'indexes', (SELECT jsonb_agg(jsonb_build_object(
+					'name', ic.relname,
+					'definition', pg_get_indexdef(i.indexrelid)) ORDER BY i.indexrelid)
 				 FROM pg_index i
+				 JOIN pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid
 				WHERE i.indrelid OPERATOR(pg_catalog.=) c.oid
 				  AND NOT EXISTS (SELECT FROM pg_constraint co
 								   WHERE co.conindid OPERATOR(pg_catalog.=) i.indexrelid
 									 AND co.conrelid OPERATOR(pg_catalog.=) c.oid)),
+	'statistics', (SELECT jsonb_agg(jsonb_build_object(
+					   'name', st.stxname,
+					   'definition', pg_get_statisticsobjdef(st.oid)) ORDER BY st.oid)
+					FROM pg_statistic_ext st
+				   WHERE st.stxrelid OPERATOR(pg_catalog.=) c.oid),
 	'sequences', (SELECT jsonb_agg(jsonb_build_object(
 					  'name', s.seqrelid::regclass::text,
+					  'acl', (SELECT sc.relacl::text FROM pg_class sc
+							   WHERE sc.oid OPERATOR(pg_catalog.=) s.seqrelid),
 					  'column', a.attname,
 					  'identity', a.attidentity OPERATOR(pg_catalog.<>) '',
 					  'type', format_type(s.seqtypid, NULL),

@@ -48,8 +48,8 @@ extern int	migsafe_snapshot_exec(const char *sql, int nargs, Oid *argtypes,
 								  long tcount);
 extern void migsafe_snapshot_run(const char *sql);
 extern void migsafe_snapshot_lock_down(const char *nspname, const char *readers);
-extern void migsafe_snapshot_drop_storage(int64 id);
-extern void migsafe_snapshot_retire(int64 id, const char *status,
+extern bool migsafe_snapshot_drop_storage(int64 id);
+extern bool migsafe_snapshot_retire(int64 id, const char *status,
 									const char *tag, const char *why);
 extern void migsafe_snapshot_audit(const char *tag, int64 id,
 								   const char *object_type,

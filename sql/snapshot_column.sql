@@ -91,3 +91,54 @@ ALTER TYPE addr DROP ATTRIBUTE zip;
 COMMIT;
 SELECT operation, method FROM migsafe.snapshots WHERE id = csnap('sc.shops.a');
 SELECT migsafe.restore('sc.shops.a');
+
+-- 6. a column dropped together with other subcommands still counts for
+-- the tables that store the row type (blanked there)
+CREATE TABLE addr2 (street text, zip int, city text);
+CREATE TABLE homes (id int PRIMARY KEY, home addr2);
+INSERT INTO homes VALUES (1, ROW('Main St', 12345, 'Springfield')::addr2);
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.addr2.zip';
+ALTER TABLE addr2 DROP COLUMN zip, ALTER COLUMN street SET DEFAULT 'x';
+ROLLBACK;
+SELECT home FROM homes;
+
+-- 7. values kept as text read back the same whatever the session's
+-- DateStyle and float settings were
+CREATE DOMAIN ddate AS date;
+CREATE DOMAIN dfloat AS float8;
+CREATE TABLE dd (id int PRIMARY KEY, d ddate, f dfloat);
+INSERT INTO dd VALUES (1, '2020-02-01', 3.14159265358979);
+SET datestyle = 'SQL, DMY';
+SET extra_float_digits = -15;
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.dd';
+TRUNCATE dd;
+COMMIT;
+RESET datestyle;
+RESET extra_float_digits;
+SELECT migsafe.restore('sc.dd') AS restored;
+SELECT id, d, f FROM dd;
+
+-- 8. without a key, rows alike apart from the column but with different
+-- values in it cannot be told apart: restore refuses
+CREATE TABLE k (a int, b int);
+INSERT INTO k VALUES (1, 10), (1, 20), (2, 30);
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.k.b';
+ALTER TABLE k DROP COLUMN b;
+COMMIT;
+SELECT migsafe.restore('sc.k.b');
+SELECT count(*) AS still_kept FROM migsafe.snapshots WHERE object_identity = 'sc.k.b' AND status = 'kept';
+
+-- 9. a serial or identity column comes back with its sequence and value
+CREATE TABLE sq (k text PRIMARY KEY, n serial, g int GENERATED ALWAYS AS IDENTITY);
+INSERT INTO sq (k) SELECT 'k' || g FROM generate_series(1, 5) g;
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.sq.n, sc.sq.g';
+ALTER TABLE sq DROP COLUMN n, DROP COLUMN g;
+COMMIT;
+SELECT migsafe.restore('sc.sq.n') AS n_restored, migsafe.restore('sc.sq.g') AS g_restored;
+INSERT INTO sq (k) VALUES ('k6');
+SELECT k, n, g FROM sq ORDER BY k;
+\d sq

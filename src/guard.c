@@ -1899,7 +1899,8 @@ collect_row_type_users(MigsafeCommand *cmd)
 	{
 		MigsafeTarget *t = lfirst(lc);
 
-		if (t->classid == RelationRelationId && t->subid > 0)
+		if (t->classid == RelationRelationId && t->subid > 0 &&
+			t->op == MIGSAFE_OP_DROP)
 			types = list_append_unique_oid(types, get_rel_type_id(t->objid));
 	}
 	foreach(lc, types)
@@ -2417,6 +2418,9 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 				break;
 			case MIGSAFE_STMT_ALTER:
 				collect_alter(cmd, parsetree);
+				/* a column dropped along with other subcommands */
+				if (IsA(parsetree, AlterTableStmt))
+					collect_row_type_users(cmd);
 				break;
 			default:
 				break;

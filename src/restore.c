@@ -66,6 +66,8 @@ typedef struct MigsafeSnapshotRow
 static int64 restore_snapshot(int64 id);
 static void column_definitions(MigsafeSnapshotRow *s, StringInfo def);
 static void attach_and_inherit(MigsafeSnapshotRow *s);
+static void restore_indexes(MigsafeSnapshotRow *s);
+static void restore_sequence_grants(MigsafeSnapshotRow *s);
 
 /*
  * Run sql as role (InvalidOid: the bootstrap superuser).  Statements run
@@ -312,6 +314,52 @@ restore_grants(MigsafeSnapshotRow *s, const char *kind)
 		try_as(InvalidOid, ((char **) lfirst(lc))[0], "a privilege", s);
 }
 
+/* The privileges the table's own sequences had (serial, identity) */
+static void
+restore_sequence_grants(MigsafeSnapshotRow *s)
+{
+	List	   *volatile rows = NIL;
+	ListCell   *lc;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		rows = definition_rows(s, "SELECT pg_catalog.format('GRANT %s ON SEQUENCE %s TO %s%s', x.privilege_type,"
+							   "   q OPERATOR(pg_catalog.->>) 'name',"
+							   "   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+							   "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
+							   "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
+							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q,"
+							   "       pg_catalog.aclexplode((q OPERATOR(pg_catalog.->>) 'acl')::pg_catalog.aclitem[]) x"
+							   " WHERE x.grantee OPERATOR(pg_catalog.<>) (SELECT oid FROM pg_catalog.pg_roles"
+							   "       WHERE rolname OPERATOR(pg_catalog.=) ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'owner'))",
+							   1);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errmsg("could not restore the privileges of the sequences of \"%s\": %s",
+						s->object_identity, edata->message)));
+	}
+	PG_END_TRY();
+	foreach(lc, rows)
+		try_as(InvalidOid, ((char **) lfirst(lc))[0], "a sequence's privilege", s);
+}
+
 /* Comments of the relation and its columns */
 static void
 restore_comments(MigsafeSnapshotRow *s, const char *kind)
@@ -487,10 +535,36 @@ restore_constraints(MigsafeSnapshotRow *s, Oid relid, bool fk_only)
 	}
 	if (fk_only)
 		return;
-	rows = definition_rows(s, "SELECT i FROM pg_catalog.jsonb_array_elements_text("
-						   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'indexes') i", 1);
+	restore_indexes(s);
+}
+
+/*
+ * The indexes (not backing constraints) and extended statistics of the
+ * definition that do not exist: all of them for a re-created table; for a
+ * moved one, those dropped when it was moved (their expressions would have
+ * run as migsafe's superuser in ANALYZE and VACUUM).
+ */
+static void
+restore_indexes(MigsafeSnapshotRow *s)
+{
+	List	   *rows;
+	ListCell   *lc;
+	const char *nsp = quote_literal_cstr(s->schema_name);
+
+	rows = definition_rows(s, psprintf("SELECT i OPERATOR(pg_catalog.->>) 'definition', 'an index'"
+									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'indexes') i"
+									   " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class r"
+									   "                    WHERE r.relname OPERATOR(pg_catalog.=) (i OPERATOR(pg_catalog.->>) 'name')"
+									   "                      AND r.relnamespace OPERATOR(pg_catalog.=) %s::pg_catalog.regnamespace)"
+									   " UNION ALL"
+									   " SELECT x OPERATOR(pg_catalog.->>) 'definition', 'extended statistics'"
+									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'statistics') x"
+									   " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_statistic_ext e"
+									   "                    WHERE e.stxname OPERATOR(pg_catalog.=) (x OPERATOR(pg_catalog.->>) 'name')"
+									   "                      AND e.stxnamespace OPERATOR(pg_catalog.=) %s::pg_catalog.regnamespace)",
+									   nsp, nsp), 2);
 	foreach(lc, rows)
-		try_as(s->runner, ((char **) lfirst(lc))[0], "an index", s);
+		try_as(s->runner, ((char **) lfirst(lc))[0], ((char **) lfirst(lc))[1], s);
 }
 
 /* setval() of a sequence to a saved last_value (NULL: never called) */
@@ -525,7 +599,7 @@ create_sequence_sql(const char *name, char **r)
  * and owned by their column.
  */
 static void
-restore_owned_sequences(MigsafeSnapshotRow *s)
+restore_owned_sequences(MigsafeSnapshotRow *s, const char *only)
 {
 	List	   *rows;
 	ListCell   *lc;
@@ -538,6 +612,8 @@ restore_owned_sequences(MigsafeSnapshotRow *s)
 	{
 		char	  **r = lfirst(lc);
 
+		if (only != NULL && strcmp(only, r[9]) != 0)
+			continue;
 		if (strcmp(r[10], "true") == 0)
 		{
 			char	   *seq = psprintf("pg_catalog.pg_get_serial_sequence(%s, %s)",
@@ -646,8 +722,10 @@ restore_moved(MigsafeSnapshotRow *s)
 	give_back(s);
 	relid = get_relname_relid(s->relation_name, nsp);
 	restore_grants(s, "TABLE");
+	restore_sequence_grants(s);
 	restore_constraints(s, relid, true);
-	migsafe_snapshot_drop_storage(s->id);
+	restore_indexes(s);
+	(void) migsafe_snapshot_drop_storage(s->id);
 	return s->row_count;
 }
 
@@ -674,13 +752,14 @@ restore_copied_table(MigsafeSnapshotRow *s)
 	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
 								quote_identifier(GetUserNameFromId(s->runner, false))));
 	count = insert_rows(s, relid);
-	restore_owned_sequences(s);
+	restore_owned_sequences(s, NULL);
+	restore_sequence_grants(s);
 	restore_defaults(s, NULL);
 	restore_constraints(s, relid, false);
 	attach_and_inherit(s);
 	restore_grants(s, "TABLE");
 	restore_comments(s, "TABLE");
-	migsafe_snapshot_drop_storage(s->id);
+	(void) migsafe_snapshot_drop_storage(s->id);
 	return count;
 }
 
@@ -839,6 +918,27 @@ match_condition(MigsafeSnapshotRow *s, Oid relid)
 	}
 	if (keyed)
 		return lhs.data;
+
+	/*
+	 * Without a key, rows that are the same apart from the column must have
+	 * had the same value in it: otherwise which value goes on which row
+	 * cannot be told, and the restore refuses.
+	 */
+	{
+		StringInfoData plain;
+
+		initStringInfo(&plain);
+		foreach(lc, rows)
+			appendStringInfo(&plain, "%ss.%s", plain.len > 0 ? ", " : "",
+							 ((char **) lfirst(lc))[0]);
+		if (rows_of(psprintf("SELECT 1 FROM %s s GROUP BY ROW(%s)::text"
+							 " HAVING count(DISTINCT ROW(s.%s)::text) > 1 LIMIT 1",
+							 s->storage, plain.data,
+							 quote_identifier(s->column_name)),
+					0, NULL, NULL, 1) != NIL)
+			conflict(s, psprintf("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it.",
+								 s->schema_name, s->relation_name, s->column_name));
+	}
 	return psprintf("ROW(%s)::text = ROW(%s)::text", lhs.data, rhs.data);
 }
 
@@ -865,10 +965,10 @@ restore_column(MigsafeSnapshotRow *s)
 						 s->storage)));
 
 	rows = definition_rows(s, psprintf("SELECT c OPERATOR(pg_catalog.->>) 'type', c OPERATOR(pg_catalog.->>) 'collation',"
-									   "       c OPERATOR(pg_catalog.->>) 'notnull'"
+									   "       c OPERATOR(pg_catalog.->>) 'notnull', c OPERATOR(pg_catalog.->>) 'identity'"
 									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
 									   " WHERE c OPERATOR(pg_catalog.->>) 'name' OPERATOR(pg_catalog.=) %s",
-									   quote_literal_cstr(s->column_name)), 3);
+									   quote_literal_cstr(s->column_name)), 4);
 	if (rows == NIL)
 		elog(ERROR, "snapshot " INT64_FORMAT " has no definition of column \"%s\"",
 			 s->id, s->column_name);
@@ -909,13 +1009,21 @@ restore_column(MigsafeSnapshotRow *s)
 	count = (int64) SPI_processed;
 	if (strcmp(s->operation, "drop") == 0)
 	{
-		restore_defaults(s, s->column_name);
-		if (strcmp(r[2], "true") == 0)
+		if (strcmp(r[2], "true") == 0 || r[3] != NULL)
 			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
 									   s->target, col),
 				   "NOT NULL", s);
+		/* an identity column is one again, a serial one gets its sequence */
+		if (r[3] != NULL)
+			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY",
+									   s->target, col,
+									   strcmp(r[3], "a") == 0 ? "ALWAYS" : "BY DEFAULT"),
+				   "the identity", s);
+		restore_owned_sequences(s, s->column_name);
+		restore_sequence_grants(s);
+		restore_defaults(s, s->column_name);
 	}
-	migsafe_snapshot_drop_storage(s->id);
+	(void) migsafe_snapshot_drop_storage(s->id);
 	return count;
 }
 
@@ -948,7 +1056,6 @@ restore_matview(MigsafeSnapshotRow *s)
 	List	   *rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'viewdef'", 1);
 	char	   *viewdef = ((char **) linitial(rows))[0];
 	int64		count;
-	ListCell   *lc;
 	int			len = strlen(viewdef);
 
 	check_name_free(s, target_namespace(s), s->relation_name);
@@ -957,10 +1064,7 @@ restore_matview(MigsafeSnapshotRow *s)
 		viewdef[--len] = '\0';
 	run_as(s->runner, psprintf("CREATE MATERIALIZED VIEW %s AS %s", s->target, viewdef));
 	count = (int64) SPI_processed;
-	rows = definition_rows(s, "SELECT i FROM pg_catalog.jsonb_array_elements_text("
-						   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'indexes') i", 1);
-	foreach(lc, rows)
-		try_as(s->runner, ((char **) lfirst(lc))[0], "an index", s);
+	restore_indexes(s);
 	restore_grants(s, "TABLE");
 	restore_comments(s, "MATERIALIZED VIEW");
 	return count;
@@ -1067,7 +1171,7 @@ restore_snapshot(int64 id)
 			count = restore_matview(s);
 
 		if (strcmp(s->operation, "truncate") == 0)
-			migsafe_snapshot_drop_storage(s->id);
+			(void) migsafe_snapshot_drop_storage(s->id);
 		{
 			Oid			argtypes[1] = {INT8OID};
 			Datum		values[1] = {Int64GetDatum(id)};
@@ -1286,9 +1390,9 @@ migsafe_purge_snapshots(PG_FUNCTION_ARGS)
 
 			if (!may_manage(s, caller))
 				continue;
-			migsafe_snapshot_retire(id, "purged", "PURGE SNAPSHOT",
-									"purged by migsafe.purge_snapshots()");
-			purged++;
+			if (migsafe_snapshot_retire(id, "purged", "PURGE SNAPSHOT",
+										"purged by migsafe.purge_snapshots()"))
+				purged++;
 		}
 		SPI_finish();
 	}

@@ -104,6 +104,26 @@ migsafe_snapshot_internal_begin(MigsafeInternal *state)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+
+	/*
+	 * Values kept as text must read back the same whatever the caller's
+	 * settings (as pg_dump does).
+	 */
+	(void) set_config_option("datestyle", "ISO, MDY",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("intervalstyle", "postgres",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("extra_float_digits", "3",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("bytea_output", "hex",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("lc_monetary", "C",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	/* no "drop cascades to" notices about migsafe's own storage */
 	if (client_min_messages < WARNING)
 		(void) set_config_option("client_min_messages", "warning",
@@ -224,8 +244,9 @@ storage_schema(int64 id)
 
 /*
  * The roles that may read a snapshot of relid: its owner and the roles
- * granted SELECT on the table itself, never PUBLIC.  A list for GRANT, or
- * NULL.
+ * granted SELECT on the table itself, never PUBLIC.  With row-level
+ * security on, the grantees saw only some rows: only the owner may read
+ * the snapshot (its copy has no policies).  A list for GRANT, or NULL.
  */
 static char *
 readers_of(Oid relid)
@@ -242,6 +263,7 @@ readers_of(Oid relid)
 					  "                 SELECT x.grantee FROM pg_catalog.pg_class c,"
 					  "                        pg_catalog.aclexplode(c.relacl) x"
 					  "                  WHERE c.oid OPERATOR(pg_catalog.=) $1"
+					  "                    AND NOT c.relrowsecurity"
 					  "                    AND x.privilege_type OPERATOR(pg_catalog.=) 'SELECT')",
 					  1, argtypes, values);
 }
@@ -301,12 +323,68 @@ migsafe_snapshot_lock_down(const char *nspname, const char *readers)
 	}
 }
 
-/* Drop the storage of snapshot id, if it has any left */
-void
+/*
+ * migsafe_snapshot_drop_storage
+ *
+ * Drop the storage of snapshot id, if it has any left.  Objects of others
+ * that depend on it (a view on the snapshot's table, a column of its row
+ * type) are never dropped with it: the storage is then kept, with a
+ * WARNING naming them, and false is returned.
+ */
+bool
 migsafe_snapshot_drop_storage(int64 id)
 {
-	migsafe_snapshot_run(psprintf("DROP SCHEMA IF EXISTS %s CASCADE",
-								  quote_identifier(storage_schema(id))));
+	char	   *nsp = storage_schema(id);
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(nsp)};
+	char	   *outside;
+
+	if (!OidIsValid(get_namespace_oid(nsp, true)))
+		return true;
+	outside = query_text("SELECT pg_catalog.string_agg(DISTINCT"
+						 "        pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ')"
+						 "  FROM pg_catalog.pg_depend d"
+						 " WHERE ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+						 "         AND d.refobjid IN (SELECT c.oid FROM pg_catalog.pg_class c"
+						 "                             WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace))"
+						 "     OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+						 "         AND d.refobjid IN (SELECT t.oid FROM pg_catalog.pg_type t"
+						 "                             WHERE t.typnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace)))"
+						 "   AND d.deptype OPERATOR(pg_catalog.<>) 'i'"
+						 "   AND NOT coalesce(CASE"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
+						 "     (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass THEN"
+						 "     (SELECT t.typnamespace FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
+						 "     (SELECT o.connamespace FROM pg_catalog.pg_constraint o WHERE o.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN"
+						 "     (SELECT x.stxnamespace FROM pg_catalog.pg_statistic_ext x WHERE x.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
+						 "     (SELECT c.relnamespace FROM pg_catalog.pg_attrdef a JOIN pg_catalog.pg_class c"
+						 "       ON c.oid OPERATOR(pg_catalog.=) a.adrelid WHERE a.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
+						 "     (SELECT c.relnamespace FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c"
+						 "       ON c.oid OPERATOR(pg_catalog.=) g.tgrelid WHERE g.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN"
+						 "     (SELECT c.relnamespace FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c"
+						 "       ON c.oid OPERATOR(pg_catalog.=) p.polrelid WHERE p.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
+						 "     (SELECT c.relnamespace FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c"
+						 "       ON c.oid OPERATOR(pg_catalog.=) r.ev_class WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
+						 "   END OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace, false)",
+						 1, argtypes, values);
+	if (outside != NULL)
+	{
+		ereport(WARNING,
+				(errmsg("the data of migsafe snapshot " INT64_FORMAT " is kept in schema \"%s\"",
+						id, nsp),
+				 errdetail("Other objects depend on it: %s.", outside),
+				 errhint("Drop or change them, then drop the schema.")));
+		return false;
+	}
+	migsafe_snapshot_run(psprintf("DROP SCHEMA %s CASCADE", quote_identifier(nsp)));
+	return true;
 }
 
 /*
@@ -554,6 +632,36 @@ owning_relation(Oid classid, Oid objid)
 }
 
 /*
+ * Whether a constraint of relid uses an index with expressions or a
+ * predicate (an exclusion constraint): such an index cannot be dropped
+ * from a moved table, and its expressions would run as migsafe's superuser
+ * in ANALYZE, VACUUM and REINDEX.
+ */
+static bool
+has_constraint_expressions(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
+	bool		found = false;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if ((!heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
+			 !heap_attisnull(tup, Anum_pg_index_indpred, NULL)) &&
+			OidIsValid(get_index_constraint(lfirst_oid(lc))))
+			found = true;
+		ReleaseSysCache(tup);
+	}
+	relation_close(rel, NoLock);
+	return found;
+}
+
+/*
  * Whether a table can be moved instead of dropped: a plain table, not a
  * partition, not in an inheritance tree (moving it would keep it there).
  */
@@ -571,8 +679,10 @@ movable(Oid relid)
 		!form->relhassubclass && form->relpersistence == RELPERSISTENCE_PERMANENT;
 	ReleaseSysCache(tup);
 	/* an extension's member would stay one, in the snapshot */
-	return result && !has_superclass(relid) &&
-		!OidIsValid(getExtensionOfObject(RelationRelationId, relid));
+	if (!result || has_superclass(relid) ||
+		OidIsValid(getExtensionOfObject(RelationRelationId, relid)))
+		return false;
+	return !has_constraint_expressions(relid);
 }
 
 /*
@@ -810,6 +920,31 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 	foreach(lc, fks)
 		migsafe_snapshot_run(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
 									  orig, quote_identifier(lfirst(lc))));
+
+	/*
+	 * The table will belong to migsafe's superuser: nothing of the owner's
+	 * code may stay on it that maintenance runs as the table's owner.  Its
+	 * indexes with expressions or predicates and its extended statistics are
+	 * dropped (restore builds them again from the definition); triggers,
+	 * defaults and constraints only run on writes, which nobody makes.
+	 */
+	if (migsafe_snapshot_exec("SELECT pg_catalog.format('DROP INDEX %s', i.indexrelid::pg_catalog.regclass)"
+							  "  FROM pg_catalog.pg_index i"
+							  " WHERE i.indrelid OPERATOR(pg_catalog.=) $1"
+							  "   AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)"
+							  " UNION ALL"
+							  " SELECT pg_catalog.format('DROP STATISTICS %I.%I', n.nspname, x.stxname)"
+							  "  FROM pg_catalog.pg_statistic_ext x"
+							  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.stxnamespace"
+							  " WHERE x.stxrelid OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, 0) < 0)
+		elog(ERROR, "could not read indexes of \"%s\"", orig);
+	fks = NIL;
+	for (i = 0; i < SPI_processed; i++)
+		fks = lappend(fks, SPI_getvalue(SPI_tuptable->vals[i],
+										SPI_tuptable->tupdesc, 1));
+	foreach(lc, fks)
+		migsafe_snapshot_run(lfirst(lc));
 
 	migsafe_snapshot_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
 	migsafe_snapshot_run(psprintf("ALTER TABLE %s SET SCHEMA %s", orig,
@@ -1092,7 +1227,7 @@ check_copy_size(MigsafeTarget *t)
  * Evict or purge one snapshot: drop its storage, mark it, audit it.  Runs
  * in an internal section, connected to SPI.
  */
-void
+bool
 migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 						const char *why)
 {
@@ -1102,7 +1237,8 @@ migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 	char	   *type;
 	char	   *identity;
 
-	migsafe_snapshot_drop_storage(id);
+	if (!migsafe_snapshot_drop_storage(id))
+		return false;
 	ret = migsafe_snapshot_exec("UPDATE migsafe.snapshots"
 								"   SET status = $2,"
 								"       status_changed_at = pg_catalog.clock_timestamp(),"
@@ -1117,6 +1253,7 @@ migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 	migsafe_snapshot_audit(tag, id, type, identity,
 						   psprintf("Snapshot " INT64_FORMAT " %s: %s.", id,
 									status, why));
+	return true;
 }
 
 /*
@@ -1183,9 +1320,10 @@ apply_limits(void)
 		{
 			if (total <= cap)
 				break;
-			migsafe_snapshot_retire(pg_strtoint64(lfirst(lc)), "evicted", "EVICT SNAPSHOT",
-									"the oldest snapshot, over migsafe.snapshot_max_total_size");
-			total -= pg_strtoint64(lfirst(sc));
+			/* one that others depend on is kept: the next oldest goes */
+			if (migsafe_snapshot_retire(pg_strtoint64(lfirst(lc)), "evicted", "EVICT SNAPSHOT",
+										"the oldest snapshot, over migsafe.snapshot_max_total_size"))
+				total -= pg_strtoint64(lfirst(sc));
 		}
 	}
 }
