@@ -219,6 +219,25 @@ CREATE TRIGGER snapshots_no_truncate
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.snapshots_guard();
 ALTER TABLE @extschema@.snapshots ENABLE ALWAYS TRIGGER snapshots_no_truncate;
 
+-- The privileges of an ACL but its owner's, by role name: restore gives
+-- them back one by one, so that a role dropped since costs only its own.
+CREATE FUNCTION @extschema@.snapshot_grants(acl aclitem[], owner oid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT jsonb_agg(jsonb_build_object(
+		'grantee', CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+					   ELSE pg_get_userbyid(x.grantee) END,
+		'privilege', x.privilege_type,
+		'grantable', x.is_grantable)
+		ORDER BY x.grantee, x.privilege_type)
+  FROM aclexplode(acl) x
+ WHERE x.grantee OPERATOR(pg_catalog.<>) owner
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.snapshot_grants(aclitem[], oid) FROM PUBLIC;
+
 -- What restore needs to rebuild a relation: columns, constraints, indexes,
 -- owned sequences, owner, privileges, comments.  Read with search_path =
 -- pg_catalog, so every name in it is qualified.
@@ -231,7 +250,44 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
 	'relkind', c.relkind,
 	'owner', pg_get_userbyid(c.relowner),
 	'acl', c.relacl::text,
+	'grants', @extschema@.snapshot_grants(c.relacl, c.relowner),
+	'rls', c.relrowsecurity,
+	'force_rls', c.relforcerowsecurity,
 	'comment', obj_description(c.oid, 'pg_class'),
+	'owned_by', (SELECT jsonb_build_object(
+					 'table', dep.refobjid::regclass::text,
+					 'column', a.attname,
+					 'identity', NULLIF(a.attidentity, ''))
+				   FROM pg_depend dep
+				   JOIN pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) dep.refobjid
+						AND a.attnum OPERATOR(pg_catalog.=) dep.refobjsubid
+				  WHERE c.relkind OPERATOR(pg_catalog.=) 'S'
+					AND dep.classid OPERATOR(pg_catalog.=) 'pg_class'::regclass
+					AND dep.objid OPERATOR(pg_catalog.=) c.oid
+					AND dep.refclassid OPERATOR(pg_catalog.=) 'pg_class'::regclass
+					AND dep.deptype IN ('a', 'i')
+				  LIMIT 1),
+	'triggers', (SELECT jsonb_agg(jsonb_build_object(
+					 'name', tg.tgname,
+					 'definition', pg_get_triggerdef(tg.oid),
+					 'enabled', tg.tgenabled) ORDER BY tg.tgname)
+				   FROM pg_trigger tg
+				  WHERE tg.tgrelid OPERATOR(pg_catalog.=) c.oid AND NOT tg.tgisinternal),
+	'policies', (SELECT jsonb_agg(jsonb_build_object(
+					 'name', po.polname,
+					 'definition', format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s',
+						po.polname, c.oid::regclass,
+						CASE WHEN po.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+						CASE po.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
+							WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+						(SELECT string_agg(CASE WHEN r OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+											ELSE quote_ident(pg_get_userbyid(r)) END, ', ')
+						   FROM unnest(po.polroles) r),
+						' USING (' OPERATOR(pg_catalog.||) pg_get_expr(po.polqual, po.polrelid) OPERATOR(pg_catalog.||) ')',
+						' WITH CHECK (' OPERATOR(pg_catalog.||) pg_get_expr(po.polwithcheck, po.polrelid) OPERATOR(pg_catalog.||) ')'))
+					 ORDER BY po.polname)
+				   FROM pg_policy po
+				  WHERE po.polrelid OPERATOR(pg_catalog.=) c.oid),
 	'unlogged', c.relpersistence OPERATOR(pg_catalog.=) 'u',
 	'partition_of', (SELECT i.inhparent::regclass::text FROM pg_inherits i
 					  WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid AND c.relispartition),
@@ -255,6 +311,7 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
 							  FROM pg_collation co JOIN pg_namespace n ON n.oid OPERATOR(pg_catalog.=) co.collnamespace
 							 WHERE co.oid OPERATOR(pg_catalog.=) a.attcollation) END,
 					'acl', a.attacl::text,
+					'grants', @extschema@.snapshot_grants(a.attacl, c.relowner),
 					'comment', col_description(c.oid, a.attnum))
 					ORDER BY a.attnum)
 				  FROM pg_attribute a
@@ -288,8 +345,9 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
 				   WHERE st.stxrelid OPERATOR(pg_catalog.=) c.oid),
 	'sequences', (SELECT jsonb_agg(jsonb_build_object(
 					  'name', s.seqrelid::regclass::text,
-					  'acl', (SELECT sc.relacl::text FROM pg_class sc
-							   WHERE sc.oid OPERATOR(pg_catalog.=) s.seqrelid),
+					  'grants', (SELECT @extschema@.snapshot_grants(sc.relacl, sc.relowner)
+								  FROM pg_class sc
+								 WHERE sc.oid OPERATOR(pg_catalog.=) s.seqrelid),
 					  'column', a.attname,
 					  'identity', a.attidentity OPERATOR(pg_catalog.<>) '',
 					  'type', format_type(s.seqtypid, NULL),

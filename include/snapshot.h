@@ -47,6 +47,7 @@ extern int	migsafe_snapshot_exec(const char *sql, int nargs, Oid *argtypes,
 								  Datum *values, const char *nulls,
 								  long tcount);
 extern void migsafe_snapshot_run(const char *sql);
+extern const char *migsafe_snapshot_caller_path(void);
 extern void migsafe_snapshot_lock_down(const char *nspname, const char *readers);
 extern bool migsafe_snapshot_drop_storage(int64 id);
 extern bool migsafe_snapshot_retire(int64 id, const char *status,

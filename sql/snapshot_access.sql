@@ -183,6 +183,64 @@ SET ROLE regress_snap_stranger;
 INSERT INTO vault2.ss (v) VALUES ('b');
 RESET ROLE;
 SELECT id, v FROM vault2.ss ORDER BY id;
+-- privileges come back one by one: a grantee dropped since loses only
+-- its own
+CREATE ROLE regress_snap_gone;
+SET ROLE regress_snap_owner2;
+CREATE TABLE vault2.pv (id int);
+INSERT INTO vault2.pv VALUES (1);
+GRANT SELECT ON vault2.pv TO regress_snap_gone;
+GRANT SELECT, INSERT ON vault2.pv TO regress_snap_stranger;
+BEGIN;
+SET LOCAL migsafe.approve = 'vault2.pv';
+DROP TABLE vault2.pv;
+COMMIT;
+RESET ROLE;
+DROP OWNED BY regress_snap_gone;
+DROP ROLE regress_snap_gone;
+SET ROLE regress_snap_owner2;
+SELECT migsafe.restore('vault2.pv') AS restored;
+RESET ROLE;
+SELECT relacl FROM pg_class WHERE oid = 'vault2.pv'::regclass;
+
+-- a copied table owned by an ordinary role: its serial sequence, policies,
+-- triggers and row-level security come back, and its owner reads the
+-- snapshot whole
+SET ROLE regress_snap_owner2;
+CREATE TABLE vault2.cp (id serial PRIMARY KEY, who text);
+INSERT INTO vault2.cp (who) VALUES ('a'), ('b');
+CREATE VIEW vault2.cp_v AS SELECT * FROM vault2.cp;
+CREATE FUNCTION vault2.stamp() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN NEW.who := NEW.who || '!'; RETURN NEW; END $$;
+CREATE TRIGGER stamp BEFORE INSERT ON vault2.cp FOR EACH ROW EXECUTE FUNCTION vault2.stamp();
+ALTER TABLE vault2.cp DISABLE TRIGGER stamp;
+ALTER TABLE vault2.cp ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_a ON vault2.cp FOR SELECT TO PUBLIC USING (who = 'a');
+BEGIN;
+SET LOCAL migsafe.approve = 'vault2.cp';
+DROP TABLE vault2.cp CASCADE;
+COMMIT;
+SELECT migsafe.restore('vault2.cp') AS restored;
+SELECT pg_get_serial_sequence('vault2.cp', 'id') AS owned_sequence;
+INSERT INTO vault2.cp (who) VALUES ('c');
+RESET ROLE;
+SELECT id, who FROM vault2.cp ORDER BY id;
+SELECT relrowsecurity, (SELECT count(*) FROM pg_policy WHERE polrelid = 'vault2.cp'::regclass) AS policies,
+	   (SELECT tgenabled FROM pg_trigger WHERE tgrelid = 'vault2.cp'::regclass AND tgname = 'stamp') AS trigger
+  FROM pg_class WHERE oid = 'vault2.cp'::regclass;
+-- a moved table with row-level security: only its owner reads it, whole
+SET ROLE regress_snap_owner2;
+BEGIN;
+SET LOCAL migsafe.approve = 'vault2.cp';
+DROP TABLE vault2.cp;
+COMMIT;
+SELECT storage AS cpstore FROM migsafe.snapshots
+ WHERE object_identity = 'vault2.cp' ORDER BY id DESC LIMIT 1 \gset
+SELECT count(*) AS owner_sees FROM :cpstore;
+SELECT migsafe.restore('vault2.cp') AS restored;
+RESET ROLE;
+SELECT relrowsecurity FROM pg_class WHERE oid = 'vault2.cp'::regclass;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'vault2.*';
 SET LOCAL migsafe.snapshot = off;

@@ -142,3 +142,22 @@ SELECT migsafe.restore('sc.sq.n') AS n_restored, migsafe.restore('sc.sq.g') AS g
 INSERT INTO sq (k) VALUES ('k6');
 SELECT k, n, g FROM sq ORDER BY k;
 \d sq
+
+-- 10. DROP IDENTITY keeps the sequence's state, and restore makes the
+-- column an identity again with it; an identity RESTART keeps one snapshot
+CREATE TABLE idd (id int GENERATED ALWAYS AS IDENTITY, v int);
+INSERT INTO idd (v) VALUES (1), (2), (3);
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.idd';
+ALTER TABLE idd ALTER COLUMN id RESTART;
+COMMIT;
+SELECT count(*) AS restart_snapshots FROM migsafe.snapshots
+ WHERE object_identity = 'sc.idd_id_seq' AND operation = 'restart';
+SELECT migsafe.restore('sc.idd_id_seq') AS restored;
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.idd';
+ALTER TABLE idd ALTER COLUMN id DROP IDENTITY;
+COMMIT;
+SELECT migsafe.restore('sc.idd_id_seq') AS restored;
+INSERT INTO idd (v) VALUES (4);
+SELECT id, v FROM idd ORDER BY v;

@@ -113,3 +113,14 @@ SELECT migsafe.purge_snapshots() AS purged_by_retention;
 RESET migsafe.snapshot_retention;
 SELECT count(*) AS kept FROM migsafe.snapshots WHERE status = 'kept'
    AND object_identity IN ('sl.r1', 'sl.r2');
+
+-- 6. the registry itself goes only with an approved TRUNCATE (the data
+-- schemas stay); it cannot be written otherwise
+BEGIN;
+TRUNCATE migsafe.snapshots;
+ROLLBACK;
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.snapshots';
+TRUNCATE migsafe.snapshots;
+SELECT count(*) AS registry_rows FROM migsafe.snapshots;
+ROLLBACK;

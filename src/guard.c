@@ -2349,6 +2349,8 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s cannot be stored with ALTER ROLE, ALTER DATABASE or ALTER SYSTEM",
 						stored_setting_name(parsetree)),
+				 strcmp(stored_setting_name(parsetree), "migsafe.skip_snapshot") == 0 ?
+				 errdetail("A stored waiver would waive the snapshots of every later session's approved changes.") :
 				 errdetail("A stored approval would approve every later session's destructive changes."),
 				 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
 

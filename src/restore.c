@@ -22,8 +22,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -57,6 +60,7 @@ typedef struct MigsafeSnapshotRow
 	char	   *storage;
 	char	   *key_columns;	/* text of a name[] */
 	int64		row_count;
+	bool		rows_estimated; /* row_count is the planner's estimate */
 	char	   *definition;		/* jsonb as text */
 	Oid			owner_oid;		/* InvalidOid when the role is gone */
 	Oid			runner;			/* who runs user code: owner, or caller */
@@ -68,6 +72,7 @@ static void column_definitions(MigsafeSnapshotRow *s, StringInfo def);
 static void attach_and_inherit(MigsafeSnapshotRow *s);
 static void restore_indexes(MigsafeSnapshotRow *s);
 static void restore_sequence_grants(MigsafeSnapshotRow *s);
+static void restore_security(MigsafeSnapshotRow *s, bool moved);
 
 /*
  * Run sql as role (InvalidOid: the bootstrap superuser).  Statements run
@@ -80,9 +85,18 @@ run_as(Oid role, const char *sql)
 {
 	int			depth = migsafe_internal_depth;
 
+	volatile int level = 0;
+
 	migsafe_snapshot_as_user(role);
 	if (OidIsValid(role))
+	{
+		/* the owner's code finds its objects as the caller's session would */
 		migsafe_internal_depth = 0;
+		level = NewGUCNestLevel();
+		(void) set_config_option("search_path", migsafe_snapshot_caller_path(),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
 	PG_TRY();
 	{
 		migsafe_snapshot_run(sql);
@@ -92,6 +106,8 @@ run_as(Oid role, const char *sql)
 		migsafe_internal_depth = depth;
 	}
 	PG_END_TRY();
+	if (level > 0)
+		AtEOXact_GUC(true, level);
 	migsafe_snapshot_as_user(InvalidOid);
 }
 
@@ -182,6 +198,18 @@ definition_rows(MigsafeSnapshotRow *s, const char *sql, int ncols)
 	return rows_of(sql, 1, argtypes, values, ncols);
 }
 
+/* The same, with its own hint */
+static void
+conflict_hint(MigsafeSnapshotRow *s, const char *detail, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGSAFE_RESTORE_CONFLICT),
+			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s \"%s\"",
+					s->id, s->object_type, s->object_identity),
+			 errdetail_internal("%s", detail),
+			 errhint("%s", hint)));
+}
+
 /* The error a restore raises when it would overwrite something */
 static void
 conflict(MigsafeSnapshotRow *s, const char *detail)
@@ -252,112 +280,112 @@ column_type(const char *type)
 	return pstrdup("text");
 }
 
-/* Give back the privileges the original had (saved ACLs), as far as possible */
+/*
+ * GRANT statements from (grantee, privilege, grantable, on, columns) rows;
+ * a privilege of a role dropped since is skipped with a WARNING, the
+ * others are given back one by one.
+ */
+static void
+grant_rows(MigsafeSnapshotRow *s, List *rows)
+{
+	ListCell   *lc;
+
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		bool		public = strcmp(r[0], "PUBLIC") == 0;
+
+		if (!public && !OidIsValid(get_role_oid(r[0], true)))
+		{
+			ereport(WARNING,
+					(errmsg("could not restore privilege %s of role \"%s\" on \"%s\": the role does not exist",
+							r[1], r[0], s->object_identity)));
+			continue;
+		}
+		try_as(InvalidOid,
+			   psprintf("GRANT %s%s ON %s TO %s%s", r[1],
+						r[4] ? psprintf(" (%s)", quote_identifier(r[4])) : "",
+						r[3], public ? "PUBLIC" : quote_identifier(r[0]),
+						strcmp(r[2], "true") == 0 ? " WITH GRANT OPTION" : ""),
+			   "a privilege", s);
+	}
+}
+
+/* Give back the privileges the original had (table and columns) */
 static void
 restore_grants(MigsafeSnapshotRow *s, const char *kind)
 {
-	List	   *rows;
-	ListCell   *lc;
-	char	   *sql;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	const char *on = psprintf("%s %s", kind, s->target);
 
-	/* table privileges, then column privileges */
-	sql = psprintf("SELECT pg_catalog.format('GRANT %%s ON %s %%s TO %%s%%s', x.privilege_type,"
-				   "   $2::text,"
-				   "   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-				   "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
-				   "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-				   "  FROM pg_catalog.aclexplode(($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'acl')::pg_catalog.aclitem[]) x"
-				   " WHERE x.grantee OPERATOR(pg_catalog.<>) (SELECT oid FROM pg_catalog.pg_roles"
-				   "       WHERE rolname OPERATOR(pg_catalog.=) ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'owner'))"
-				   " UNION ALL"
-				   " SELECT pg_catalog.format('GRANT %%s (%%s) ON %s %%s TO %%s%%s', x.privilege_type,"
-				   "   pg_catalog.quote_ident(col OPERATOR(pg_catalog.->>) 'name'), $2::text,"
-				   "   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-				   "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
-				   "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-				   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') col,"
-				   "       pg_catalog.aclexplode((col OPERATOR(pg_catalog.->>) 'acl')::pg_catalog.aclitem[]) x",
-				   kind, kind);
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		Oid			argtypes[2] = {TEXTOID, TEXTOID};
-		Datum		values[2] = {CStringGetTextDatum(s->definition),
-		CStringGetTextDatum(s->target)};
-
-		rows = rows_of(sql, 2, argtypes, values, 1);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		/* a role named in the saved privileges is gone */
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ereport(WARNING,
-				(errmsg("could not restore the privileges of \"%s\": %s",
-						s->object_identity, edata->message)));
-		rows = NIL;
-	}
-	PG_END_TRY();
-	foreach(lc, rows)
-		try_as(InvalidOid, ((char **) lfirst(lc))[0], "a privilege", s);
+	grant_rows(s, definition_rows(s, psprintf("SELECT g OPERATOR(pg_catalog.->>) 'grantee',"
+											  "       g OPERATOR(pg_catalog.->>) 'privilege',"
+											  "       g OPERATOR(pg_catalog.->>) 'grantable', %s, NULL"
+											  "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'grants') g"
+											  " UNION ALL"
+											  " SELECT g OPERATOR(pg_catalog.->>) 'grantee',"
+											  "       g OPERATOR(pg_catalog.->>) 'privilege',"
+											  "       g OPERATOR(pg_catalog.->>) 'grantable', %s,"
+											  "       c OPERATOR(pg_catalog.->>) 'name'"
+											  "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c,"
+											  "       pg_catalog.jsonb_array_elements(c OPERATOR(pg_catalog.->) 'grants') g",
+											  quote_literal_cstr(on), quote_literal_cstr(on)),
+								  5));
 }
 
 /* The privileges the table's own sequences had (serial, identity) */
 static void
 restore_sequence_grants(MigsafeSnapshotRow *s)
 {
-	List	   *volatile rows = NIL;
+	grant_rows(s, definition_rows(s, "SELECT g OPERATOR(pg_catalog.->>) 'grantee',"
+								  "       g OPERATOR(pg_catalog.->>) 'privilege',"
+								  "       g OPERATOR(pg_catalog.->>) 'grantable',"
+								  "       'SEQUENCE ' OPERATOR(pg_catalog.||) (q OPERATOR(pg_catalog.->>) 'name'), NULL"
+								  "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q,"
+								  "       pg_catalog.jsonb_array_elements(q OPERATOR(pg_catalog.->) 'grants') g",
+								  5));
+}
+
+/*
+ * The triggers, row-level security and policies of a re-created table (a
+ * moved table kept them; its row-level security was switched off while it
+ * was kept, for its owner to read it whole).
+ */
+static void
+restore_security(MigsafeSnapshotRow *s, bool moved)
+{
+	List	   *rows;
 	ListCell   *lc;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	if (!moved)
 	{
-		rows = definition_rows(s, "SELECT pg_catalog.format('GRANT %s ON SEQUENCE %s TO %s%s', x.privilege_type,"
-							   "   q OPERATOR(pg_catalog.->>) 'name',"
-							   "   CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-							   "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
-							   "   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q,"
-							   "       pg_catalog.aclexplode((q OPERATOR(pg_catalog.->>) 'acl')::pg_catalog.aclitem[]) x"
-							   " WHERE x.grantee OPERATOR(pg_catalog.<>) (SELECT oid FROM pg_catalog.pg_roles"
-							   "       WHERE rolname OPERATOR(pg_catalog.=) ($1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'owner'))",
-							   1);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+		rows = definition_rows(s, "SELECT t OPERATOR(pg_catalog.->>) 'definition', t OPERATOR(pg_catalog.->>) 'name',"
+							   "       t OPERATOR(pg_catalog.->>) 'enabled'"
+							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'triggers') t"
+							   " UNION ALL"
+							   " SELECT p OPERATOR(pg_catalog.->>) 'definition', NULL, NULL"
+							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'policies') p", 3);
+		foreach(lc, rows)
+		{
+			char	  **r = lfirst(lc);
 
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ereport(WARNING,
-				(errmsg("could not restore the privileges of the sequences of \"%s\": %s",
-						s->object_identity, edata->message)));
+			try_as(s->runner, r[0], r[1] ? "a trigger" : "a policy", s);
+			if (r[1] != NULL && strcmp(r[2], "O") != 0)
+				try_as(s->runner,
+					   psprintf("ALTER TABLE %s %s TRIGGER %s", s->target,
+								strcmp(r[2], "D") == 0 ? "DISABLE" :
+								strcmp(r[2], "A") == 0 ? "ENABLE ALWAYS" : "ENABLE REPLICA",
+								quote_identifier(r[1])),
+					   "a trigger's state", s);
+		}
 	}
-	PG_END_TRY();
-	foreach(lc, rows)
-		try_as(InvalidOid, ((char **) lfirst(lc))[0], "a sequence's privilege", s);
+	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'rls',"
+						   "       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'force_rls'", 2);
+	if (strcmp(((char **) linitial(rows))[0], "true") == 0)
+		try_as(s->runner, psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", s->target),
+			   "row-level security", s);
+	if (strcmp(((char **) linitial(rows))[1], "true") == 0)
+		try_as(s->runner, psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", s->target),
+			   "row-level security", s);
 }
 
 /* Comments of the relation and its columns */
@@ -628,11 +656,11 @@ restore_owned_sequences(MigsafeSnapshotRow *s, const char *only)
 		}
 		try_as(InvalidOid, create_sequence_sql(r[8], r), "a sequence", s);
 		try_as(InvalidOid, setval_sql(r[8], r[7], r[4]), "a sequence's value", s);
-		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", r[8],
-									s->target, quote_identifier(r[9])),
-			   "a sequence's owner", s);
 		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", r[8],
 									quote_identifier(GetUserNameFromId(s->runner, false))),
+			   "a sequence's owner", s);
+		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", r[8],
+									s->target, quote_identifier(r[9])),
 			   "a sequence's owner", s);
 	}
 }
@@ -725,6 +753,7 @@ restore_moved(MigsafeSnapshotRow *s)
 	restore_sequence_grants(s);
 	restore_constraints(s, relid, true);
 	restore_indexes(s);
+	restore_security(s, true);
 	(void) migsafe_snapshot_drop_storage(s->id);
 	return s->row_count;
 }
@@ -757,6 +786,7 @@ restore_copied_table(MigsafeSnapshotRow *s)
 	restore_defaults(s, NULL);
 	restore_constraints(s, relid, false);
 	attach_and_inherit(s);
+	restore_security(s, false);
 	restore_grants(s, "TABLE");
 	restore_comments(s, "TABLE");
 	(void) migsafe_snapshot_drop_storage(s->id);
@@ -936,8 +966,10 @@ match_condition(MigsafeSnapshotRow *s, Oid relid)
 							 s->storage, plain.data,
 							 quote_identifier(s->column_name)),
 					0, NULL, NULL, 1) != NIL)
-			conflict(s, psprintf("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it.",
-								 s->schema_name, s->relation_name, s->column_name));
+			conflict_hint(s, psprintf("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it.",
+									  s->schema_name, s->relation_name, s->column_name),
+						  psprintf("Nothing was changed.  Put the values back by hand from %s.",
+								   s->storage));
 	}
 	return psprintf("ROW(%s)::text = ROW(%s)::text", lhs.data, rhs.data);
 }
@@ -1027,25 +1059,87 @@ restore_column(MigsafeSnapshotRow *s)
 	return count;
 }
 
+/* pg_attribute.attidentity of a column */
+static char
+attidentity(Oid relid, AttrNumber attnum)
+{
+	HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+									  Int16GetDatum(attnum));
+	char		result = '\0';
+
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_attribute) GETSTRUCT(tup))->attidentity;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
 /* A sequence: create it again, or set its value back */
 static int64
 restore_sequence(MigsafeSnapshotRow *s)
 {
 	List	   *rows = definition_rows(s, "SELECT " SEQUENCE_FIELDS("($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequence')"), 8);
 	char	  **r = linitial(rows);
+	List	   *owned;
+	char	  **o;
+	Oid			tabid = InvalidOid;
+	AttrNumber	attnum = InvalidAttrNumber;
 
-	if (strcmp(s->operation, "drop") == 0)
+	if (strcmp(s->operation, "drop") != 0)
 	{
-		check_name_free(s, target_namespace(s), s->relation_name);
-		run_as(InvalidOid, create_sequence_sql(s->target, r));
-		run_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", s->target,
-									quote_identifier(GetUserNameFromId(s->runner, false))));
-		restore_grants(s, "SEQUENCE");
-		restore_comments(s, "SEQUENCE");
-	}
-	else
 		(void) existing_relation(s);
+		run_as(s->runner, setval_sql(s->target, r[7], r[4]));
+		return 1;
+	}
+
+	/* the column it belonged to, if it is still there */
+	owned = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'table',"
+							"       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'column',"
+							"       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'identity',"
+							"       pg_catalog.to_regclass($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'table')::pg_catalog.oid", 4);
+	o = linitial(owned);
+	if (o[0] != NULL && o[3] != NULL)
+	{
+		tabid = (Oid) strtoul(o[3], NULL, 10);
+		attnum = get_attnum(tabid, o[1]);
+	}
+
+	/*
+	 * An identity's sequence (DROP IDENTITY): the column becomes an identity
+	 * again, with the value the sequence had.
+	 */
+	if (o[2] != NULL && attnum > 0 && attidentity(tabid, attnum) == '\0')
+	{
+		run_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY",
+								   o[0], quote_identifier(o[1]),
+								   strcmp(o[2], "a") == 0 ? "ALWAYS" : "BY DEFAULT"));
+		if (r[7] != NULL)
+			run_as(s->runner, psprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %s, true)",
+									   quote_literal_cstr(o[0]), quote_literal_cstr(o[1]), r[7]));
+		return 1;
+	}
+
+	check_name_free(s, target_namespace(s), s->relation_name);
+	run_as(InvalidOid, create_sequence_sql(s->target, r));
+	run_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", s->target,
+								quote_identifier(GetUserNameFromId(s->runner, false))));
+	restore_grants(s, "SEQUENCE");
+	restore_comments(s, "SEQUENCE");
 	run_as(s->runner, setval_sql(s->target, r[7], r[4]));
+
+	/* a serial's sequence: owned by its column again, and its default */
+	if (o[2] == NULL && attnum > 0)
+	{
+		try_as(s->runner, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", s->target,
+								   o[0], quote_identifier(o[1])),
+			   "the sequence's column", s);
+		if (!OidIsValid(GetAttrDefaultOid(tabid, attnum)))
+			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT pg_catalog.nextval(%s::pg_catalog.regclass)",
+									   o[0], quote_identifier(o[1]),
+									   quote_literal_cstr(s->target)),
+				   "the column's default", s);
+	}
 	return 1;
 }
 
@@ -1082,9 +1176,9 @@ read_snapshot(int64 id)
 
 	rows = rows_of("SELECT status, method, operation, object_type, object_identity,"
 				   "       schema_name, relation_name, column_name, owner, storage,"
-				   "       key_columns, row_count, definition"
+				   "       key_columns, row_count, definition, rows_estimated"
 				   "  FROM migsafe.snapshots WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-				   1, argtypes, values, 13);
+				   1, argtypes, values, 14);
 	if (rows == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -1104,6 +1198,7 @@ read_snapshot(int64 id)
 	s->key_columns = r[10];
 	s->row_count = r[11] ? pg_strtoint64(r[11]) : 0;
 	s->definition = r[12];
+	s->rows_estimated = strcmp(r[13], "t") == 0;
 	s->owner_oid = s->owner ? get_role_oid(s->owner, true) : InvalidOid;
 	s->target = quote_qualified_identifier(s->schema_name, s->relation_name);
 	return s;
@@ -1184,8 +1279,11 @@ restore_snapshot(int64 id)
 				elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
 		}
 		migsafe_snapshot_audit("RESTORE", id, s->object_type, s->object_identity,
-							   psprintf("Snapshot " INT64_FORMAT " restored: " INT64_FORMAT " %s put back.",
-										id, count,
+							   psprintf("Snapshot " INT64_FORMAT " restored: %s" INT64_FORMAT " %s put back.",
+										id,
+										strcmp(s->method, "moved") == 0 && s->rows_estimated ?
+										"about " : "",
+										count,
 										strcmp(s->object_type, "column") == 0 ? "values" : "rows"));
 		SPI_finish();
 	}

@@ -67,6 +67,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -81,6 +82,9 @@ int			migsafe_internal_depth = 0;
 
 /* The role that called into the outermost internal section, for audit rows */
 static Oid	internal_caller = InvalidOid;
+
+/* The caller's search_path there, for the owner's code restore runs */
+static char *internal_caller_path = NULL;
 
 /* ----------------------------------------------------------------
  * Running migsafe's own statements
@@ -100,6 +104,13 @@ void
 migsafe_snapshot_internal_begin(MigsafeInternal *state)
 {
 	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
+	if (migsafe_internal_depth == 0)
+	{
+		if (internal_caller_path != NULL)
+			pfree(internal_caller_path);
+		internal_caller_path = MemoryContextStrdup(TopMemoryContext,
+												   namespace_search_path ? namespace_search_path : "");
+	}
 	state->save_nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -216,6 +227,13 @@ migsafe_snapshot_exec(const char *sql, int nargs, Oid *argtypes,
 		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
 			 SPI_result_code_string(ret), sql);
 	return ret;
+}
+
+/* The search_path of the session that called into migsafe's section */
+const char *
+migsafe_snapshot_caller_path(void)
+{
+	return internal_caller_path ? internal_caller_path : "\"$user\", public";
 }
 
 /* Run one statement (see migsafe_snapshot_exec) */
@@ -903,7 +921,15 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 	uint64		i;
 	List	   *fks = NIL;
 	ListCell   *lc;
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->objid));
+	bool		rls = false;
 
+	if (HeapTupleIsValid(tup))
+	{
+		rls = ((Form_pg_class) GETSTRUCT(tup))->relrowsecurity ||
+			((Form_pg_class) GETSTRUCT(tup))->relforcerowsecurity;
+		ReleaseSysCache(tup);
+	}
 	register_snapshot(cmd, t, id, "moved",
 					  quote_qualified_identifier(nsp, t->relname), NIL,
 					  t->rows, !t->rows_exact, total_size(t->objid));
@@ -953,6 +979,10 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 								  quote_qualified_identifier(nsp, t->relname),
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
+	/* only the owner may read it (readers_of): whole, as the owner could */
+	if (rls)
+		migsafe_snapshot_run(psprintf("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY",
+									  quote_qualified_identifier(nsp, t->relname)));
 	migsafe_snapshot_lock_down(nsp, readers);
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table itself, moved to schema %s.",
 							  id, nsp));
@@ -1339,6 +1369,28 @@ report_snapshot(MigsafeTarget *t)
 					 t->snapshot_id)));
 }
 
+/* The same object's snapshot taken by an enclosing statement, or NULL */
+static MigsafeTarget *
+enclosing_snapshot(MigsafeCommand *cmd, MigsafeTarget *t)
+{
+	MigsafeCommand *outer;
+
+	for (outer = cmd->outer; outer != NULL; outer = outer->outer)
+	{
+		ListCell   *lc;
+
+		foreach(lc, outer->targets)
+		{
+			MigsafeTarget *o = lfirst(lc);
+
+			if (o->classid == t->classid && o->objid == t->objid &&
+				o->subid == t->subid && o->snapshot_id > 0)
+				return o;
+		}
+	}
+	return NULL;
+}
+
 /* Take the snapshots of todo (moving those in moves), then apply limits */
 static void
 take_all(MigsafeCommand *cmd, List *todo, List *moves)
@@ -1403,8 +1455,19 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 	foreach(lc, cmd->targets)
 	{
 		MigsafeTarget *t = lfirst(lc);
+		MigsafeTarget *kept = enclosing_snapshot(cmd, t);
 
-		if (needs_snapshot(t))
+		/*
+		 * A statement run by another (the ALTER SEQUENCE of an identity's
+		 * RESTART) keeps nothing twice.
+		 */
+		if (kept != NULL)
+		{
+			t->snapshot_id = kept->snapshot_id;
+			t->snapshot_note = psprintf("Kept by the enclosing statement in snapshot " INT64_FORMAT ".",
+										kept->snapshot_id);
+		}
+		else if (needs_snapshot(t))
 			todo = lappend(todo, t);
 	}
 	if (todo == NIL)
@@ -1544,6 +1607,10 @@ migsafe_snapshots_guard(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "migsafe_snapshots_guard: not called by trigger manager");
+	/* an approved TRUNCATE (the ProcessUtility hook decided it) */
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) &&
+		migsafe_guard_truncate_approved(RelationGetRelid(trigdata->tg_relation)))
+		return PointerGetDatum(NULL);
 	if (migsafe_internal_depth > 0 || migsafe_audit_writing())
 	{
 		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
