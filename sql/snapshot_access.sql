@@ -241,6 +241,28 @@ SELECT migsafe.restore('vault2.cp') AS restored;
 RESET ROLE;
 SELECT relrowsecurity FROM pg_class WHERE oid = 'vault2.cp'::regclass;
 
+-- a column of a role's own range type: its subtype_diff would run in
+-- ANALYZE as the owner of a moved table, migsafe's superuser; the table
+-- is copied instead (values as text), and maintenance runs none of it
+SET ROLE regress_snap_owner2;
+CREATE FUNCTION vault2.diff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS
+$$ BEGIN RAISE WARNING 'subtype_diff runs as %', current_user; RETURN a - b; END $$;
+CREATE TYPE vault2.frange AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = vault2.diff);
+CREATE TABLE vault2.rt (id int, r vault2.frange);
+INSERT INTO vault2.rt SELECT g, vault2.frange(g, g + 1) FROM generate_series(1, 20) g;
+BEGIN;
+SET LOCAL migsafe.approve = 'vault2.rt';
+DROP TABLE vault2.rt;
+COMMIT;
+RESET ROLE;
+SELECT method, storage AS rtstore FROM migsafe.snapshots
+ WHERE object_identity = 'vault2.rt' ORDER BY id DESC LIMIT 1 \gset
+SELECT :'method' AS method;
+ANALYZE :rtstore;
+SET ROLE regress_snap_owner2;
+SELECT migsafe.restore('vault2.rt') AS restored;
+RESET ROLE;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'vault2.*';
 SET LOCAL migsafe.snapshot = off;

@@ -680,6 +680,37 @@ has_constraint_expressions(Oid relid)
 }
 
 /*
+ * Whether a column of relid is of a user's range type (or a domain over
+ * one): its subtype_diff function, which any role may write, runs in
+ * ANALYZE and in GiST index builds, as the table's owner, that is as
+ * migsafe's superuser once the table is moved.  Such a table is copied:
+ * the copy keeps the values as text.
+ */
+static bool
+has_user_ranges(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < desc->natts && !found; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			base;
+
+		if (att->attisdropped)
+			continue;
+		base = getBaseType(att->atttypid);
+		if (base >= FirstUnpinnedObjectId &&
+			(type_is_range(base) || type_is_multirange(base)))
+			found = true;
+	}
+	relation_close(rel, NoLock);
+	return found;
+}
+
+/*
  * Whether a table can be moved instead of dropped: a plain table, not a
  * partition, not in an inheritance tree (moving it would keep it there).
  */
@@ -700,7 +731,7 @@ movable(Oid relid)
 	if (!result || has_superclass(relid) ||
 		OidIsValid(getExtensionOfObject(RelationRelationId, relid)))
 		return false;
-	return !has_constraint_expressions(relid);
+	return !has_constraint_expressions(relid) && !has_user_ranges(relid);
 }
 
 /*
