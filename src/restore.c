@@ -130,28 +130,30 @@ run_approved(Oid role, const char *approval, const char *sql)
 }
 
 /*
- * Run sql as role in a subtransaction; on error, WARN that what (a part
- * of the snapshot such as a constraint) could not be restored, and go on.
+ * Run sql as role in a subtransaction.  Returns NULL when it succeeded
+ * (*processed gets SPI_processed, if given), or the error it raised, with
+ * the subtransaction rolled back and the session as it was before.
  */
-static void
-try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s)
+static ErrorData *
+run_in_subxact(Oid role, const char *sql, int64 *processed)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
 		run_as(role, sql);
+		if (processed)
+			*processed = (int64) SPI_processed;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -159,12 +161,25 @@ try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s)
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 		migsafe_snapshot_as_user(InvalidOid);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/*
+ * Run sql as role in a subtransaction; on error, WARN that what (a part
+ * of the snapshot such as a constraint) could not be restored, and go on.
+ */
+static void
+try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s)
+{
+	ErrorData  *edata = run_in_subxact(role, sql, NULL);
+
+	if (edata != NULL)
 		ereport(WARNING,
 				(errmsg("could not restore %s of \"%s\": %s",
 						what, s->object_identity, edata->message),
 				 errdetail("Statement: %s", sql)));
-	}
-	PG_END_TRY();
 }
 
 /* All rows of a query, column 1..n as text (NULL for SQL NULL) */
@@ -493,8 +508,7 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	StringInfoData exprs;
 	char	   *sql;
 	int64		rows = 0;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata;
 
 	initStringInfo(&cols);
 	initStringInfo(&exprs);
@@ -502,34 +516,15 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s",
 				   s->target, cols.data, exprs.data, s->storage);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	edata = run_in_subxact(s->runner, sql, &rows);
+	if (edata != NULL)
 	{
-		run_as(s->runner, sql);
-		rows = (int64) SPI_processed;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		/* the subtransaction goes first, whatever the error */
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
 			edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
 			ReThrowError(edata);
 		conflict(s, psprintf("Its rows collide with rows of \"%s.%s\": %s",
 							 s->schema_name, s->relation_name, edata->message));
 	}
-	PG_END_TRY();
 	return rows;
 }
 
