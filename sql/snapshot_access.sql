@@ -263,6 +263,28 @@ SET ROLE regress_snap_owner2;
 SELECT migsafe.restore('vault2.rt') AS restored;
 RESET ROLE;
 
+-- DROP OWNED revokes the owner's access to the snapshot it takes (the
+-- command revokes every privilege of the role): restore still reads it
+CREATE ROLE regress_snap_leaving;
+GRANT CREATE, USAGE ON SCHEMA vault2 TO regress_snap_leaving;
+SET ROLE regress_snap_leaving;
+CREATE TABLE vault2.lv (id serial PRIMARY KEY, v text);
+INSERT INTO vault2.lv (v) VALUES ('x'), ('y');
+RESET ROLE;
+BEGIN;
+SET LOCAL migsafe.approve = 'vault2.lv';
+DROP OWNED BY regress_snap_leaving;
+COMMIT;
+SELECT method FROM migsafe.snapshots WHERE object_identity = 'vault2.lv' ORDER BY id DESC LIMIT 1;
+SELECT migsafe.restore('vault2.lv') AS restored;
+SELECT id, v FROM vault2.lv ORDER BY id;
+SET migsafe.approve = 'vault2.lv';
+SET migsafe.snapshot = off;
+DROP OWNED BY regress_snap_leaving;
+RESET migsafe.approve;
+RESET migsafe.snapshot;
+DROP ROLE regress_snap_leaving;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'vault2.*';
 SET LOCAL migsafe.snapshot = off;

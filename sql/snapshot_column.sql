@@ -161,3 +161,20 @@ COMMIT;
 SELECT migsafe.restore('sc.idd_id_seq') AS restored;
 INSERT INTO idd (v) VALUES (4);
 SELECT id, v FROM idd ORDER BY v;
+
+-- 11. arrays and XML kept as text read back the same whatever the
+-- restoring session's array_nulls and xmloption say
+CREATE DOMAIN textd AS text;
+CREATE DOMAIN xmld AS xml;
+CREATE TABLE an (id int PRIMARY KEY, ta textd[], x xmld);
+INSERT INTO an VALUES (1, '{NULL,"NULL",x}', 'abc<a/>');
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.an';
+TRUNCATE an;
+COMMIT;
+BEGIN;
+SET LOCAL array_nulls = off;
+SET LOCAL xmloption = document;
+SELECT migsafe.restore('sc.an') AS restored;
+COMMIT;
+SELECT ta, ta[1] IS NULL AS first_is_null, x::text FROM an;

@@ -1215,6 +1215,8 @@ restore_snapshot(int64 id)
 	MigsafeSnapshotRow *s;
 	int64		count = 0;
 	Oid			caller = GetUserId();
+	Oid			nspid;
+	const char *lend;
 
 	migsafe_snapshot_internal_begin(&state);
 	PG_TRY();
@@ -1241,6 +1243,38 @@ restore_snapshot(int64 id)
 					 errdetail("Its schema was dropped outside migsafe.")));
 		s->runner = OidIsValid(s->owner_oid) ? s->owner_oid : caller;
 
+		/*
+		 * The owner reads the storage to put the rows back, also when its
+		 * privileges on it went since (DROP OWNED revokes them).
+		 */
+		if (s->storage != NULL)
+		{
+			const char *nsp = quote_identifier(psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id));
+			const char *role = quote_identifier(GetUserNameFromId(s->runner, false));
+
+			migsafe_snapshot_run(psprintf("GRANT USAGE ON SCHEMA %s TO %s", nsp, role));
+			migsafe_snapshot_run(psprintf("GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s",
+										  nsp, role));
+		}
+
+		/*
+		 * The owner runs the statements that put data back into its schema:
+		 * if it may no longer use it or create in it (DROP OWNED revoked
+		 * that), it may for this restore only.
+		 */
+		nspid = get_namespace_oid(s->schema_name, true);
+		lend = NULL;
+		if (OidIsValid(nspid) &&
+			pg_namespace_aclcheck(nspid, s->runner, ACL_USAGE) != ACLCHECK_OK)
+			lend = "USAGE";
+		if (OidIsValid(nspid) &&
+			pg_namespace_aclcheck(nspid, s->runner, ACL_CREATE) != ACLCHECK_OK)
+			lend = lend ? "USAGE, CREATE" : "CREATE";
+		if (lend)
+			migsafe_snapshot_run(psprintf("GRANT %s ON SCHEMA %s TO %s", lend,
+										  quote_identifier(s->schema_name),
+										  quote_identifier(GetUserNameFromId(s->runner, false))));
+
 		if (strcmp(s->method, "moved") == 0)
 			count = restore_moved(s);
 		else if (strcmp(s->object_type, "column") == 0)
@@ -1260,6 +1294,10 @@ restore_snapshot(int64 id)
 		else
 			count = restore_matview(s);
 
+		if (lend)
+			migsafe_snapshot_run(psprintf("REVOKE %s ON SCHEMA %s FROM %s", lend,
+										  quote_identifier(s->schema_name),
+										  quote_identifier(GetUserNameFromId(s->runner, false))));
 		if (strcmp(s->operation, "truncate") == 0)
 			(void) migsafe_snapshot_drop_storage(s->id);
 		{

@@ -135,6 +135,12 @@ migsafe_snapshot_internal_begin(MigsafeInternal *state)
 	(void) set_config_option("lc_monetary", "C",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+	(void) set_config_option("array_nulls", "on",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("xmloption", "content",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 	/* no "drop cascades to" notices about migsafe's own storage */
 	if (client_min_messages < WARNING)
 		(void) set_config_option("client_min_messages", "warning",
@@ -1298,6 +1304,17 @@ migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 	char	   *type;
 	char	   *identity;
 
+	/*
+	 * Lock the snapshot's row first: a restore holds it, and one that
+	 * committed leaves it no longer kept.
+	 */
+	if (migsafe_snapshot_exec("SELECT 1 FROM migsafe.snapshots"
+							  " WHERE id OPERATOR(pg_catalog.=) $1"
+							  "   AND status OPERATOR(pg_catalog.=) 'kept' FOR UPDATE",
+							  1, argtypes, values, NULL, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock migsafe snapshot " INT64_FORMAT, id);
+	if (SPI_processed == 0)
+		return false;
 	if (!migsafe_snapshot_drop_storage(id))
 		return false;
 	ret = migsafe_snapshot_exec("UPDATE migsafe.snapshots"
