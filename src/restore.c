@@ -1159,6 +1159,65 @@ restore_matview(MigsafeSnapshotRow *s)
 	return count;
 }
 
+/* Restore s by its kind */
+static int64
+restore_by_kind(MigsafeSnapshotRow *s)
+{
+	if (strcmp(s->method, "moved") == 0)
+		return restore_moved(s);
+	if (strcmp(s->object_type, "column") == 0)
+		return restore_column(s);
+	if (strcmp(s->method, "copied") == 0 &&
+		strcmp(s->operation, "truncate") == 0)
+	{
+		int64		count = insert_rows(s, existing_relation(s));
+
+		catch_up_sequences(s);
+		return count;
+	}
+	if (strcmp(s->method, "copied") == 0)
+		return restore_copied_table(s);
+	if (strcmp(s->method, "state") == 0)
+		return restore_sequence(s);
+	if (strcmp(s->object_type, "partitioned table") == 0)
+		return restore_partitioned(s);
+	return restore_matview(s);
+}
+
+/*
+ * restore_by_kind(), with a name another session took after restore
+ * checked it was free (and committed while restore waited for its lock)
+ * turned into restore's own refusal.
+ */
+static int64
+restore_dispatch(MigsafeSnapshotRow *s)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile int64 count = 0;
+
+	PG_TRY();
+	{
+		count = restore_by_kind(s);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
+			edata->constraint_name == NULL ||
+			(strcmp(edata->constraint_name, "pg_class_relname_nsp_index") != 0 &&
+			 strcmp(edata->constraint_name, "pg_type_typname_nsp_index") != 0))
+			PG_RE_THROW();
+		FlushErrorState();
+		conflict(s, psprintf("A relation or type named like it, or like one of its indexes or sequences, was created in schema \"%s\" meanwhile.",
+							 s->schema_name));
+	}
+	PG_END_TRY();
+	return count;
+}
+
 /* Read snapshot id, locked against a concurrent restore or purge */
 static MigsafeSnapshotRow *
 read_snapshot(int64 id)
@@ -1275,24 +1334,7 @@ restore_snapshot(int64 id)
 										  quote_identifier(s->schema_name),
 										  quote_identifier(GetUserNameFromId(s->runner, false))));
 
-		if (strcmp(s->method, "moved") == 0)
-			count = restore_moved(s);
-		else if (strcmp(s->object_type, "column") == 0)
-			count = restore_column(s);
-		else if (strcmp(s->method, "copied") == 0 &&
-				 strcmp(s->operation, "truncate") == 0)
-		{
-			count = insert_rows(s, existing_relation(s));
-			catch_up_sequences(s);
-		}
-		else if (strcmp(s->method, "copied") == 0)
-			count = restore_copied_table(s);
-		else if (strcmp(s->method, "state") == 0)
-			count = restore_sequence(s);
-		else if (strcmp(s->object_type, "partitioned table") == 0)
-			count = restore_partitioned(s);
-		else
-			count = restore_matview(s);
+		count = restore_dispatch(s);
 
 		if (lend)
 			migsafe_snapshot_run(psprintf("REVOKE %s ON SCHEMA %s FROM %s", lend,
