@@ -56,6 +56,8 @@ extern void migsafe_snapshot_audit(const char *tag, int64 id,
 								   const char *object_type,
 								   const char *identity,
 								   const char *detail);
+extern Datum migsafe_snapshot_retention_interval(void);
+extern List *migsafe_snapshot_expired(Datum older_than, bool spare_current);
 extern void migsafe_snapshot_xact_callback(XactEvent event, void *arg);
 
 #endif							/* MIGSAFE_SNAPSHOT_H */

@@ -1522,40 +1522,25 @@ migsafe_purge_snapshots(PG_FUNCTION_ARGS)
 {
 	MigsafeInternal state;
 	Oid			caller = GetUserId();
-	Oid			argtypes[1] = {INTERVALOID};
-	Datum		values[1];
+	Datum		older_than;
 	List	   *ids = NIL;
 	ListCell   *lc;
 	int			purged = 0;
-	uint64		i;
 
 	if (PG_ARGISNULL(0))
 	{
 		if (migsafe_snapshot_retention <= 0)
 			PG_RETURN_INT32(0);
-		values[0] = DirectFunctionCall3(interval_in,
-										CStringGetDatum(psprintf("%d seconds",
-																 migsafe_snapshot_retention)),
-										ObjectIdGetDatum(InvalidOid),
-										Int32GetDatum(-1));
+		older_than = migsafe_snapshot_retention_interval();
 	}
 	else
-		values[0] = PG_GETARG_DATUM(0);
+		older_than = PG_GETARG_DATUM(0);
 
 	migsafe_snapshot_internal_begin(&state);
 	PG_TRY();
 	{
 		SPI_connect();
-		if (migsafe_snapshot_exec("SELECT id FROM migsafe.snapshots"
-								  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
-								  "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
-								  "       OPERATOR(pg_catalog.-) $1)"
-								  " ORDER BY id",
-								  1, argtypes, values, NULL, 0) < 0)
-			elog(ERROR, "could not read migsafe.snapshots");
-		for (i = 0; i < SPI_processed; i++)
-			ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
-											SPI_tuptable->tupdesc, 1));
+		ids = migsafe_snapshot_expired(older_than, false);
 		foreach(lc, ids)
 		{
 			int64		id = pg_strtoint64(lfirst(lc));

@@ -92,6 +92,22 @@ static char *internal_caller_path = NULL;
  */
 
 /*
+ * Settings of migsafe's own statements: names resolve in pg_catalog only,
+ * and values kept as text are written and read back the same whatever the
+ * caller's settings (as pg_dump pins them).
+ */
+static const char *const internal_settings[][2] = {
+	{"search_path", "pg_catalog, pg_temp"},
+	{"datestyle", "ISO, MDY"},
+	{"intervalstyle", "postgres"},
+	{"extra_float_digits", "3"},
+	{"bytea_output", "hex"},
+	{"lc_monetary", "C"},
+	{"array_nulls", "on"},
+	{"xmloption", "content"},
+};
+
+/*
  * migsafe_snapshot_internal_begin
  *
  * Start a section of migsafe's own statements: the guard lets them
@@ -103,6 +119,8 @@ static char *internal_caller_path = NULL;
 void
 migsafe_snapshot_internal_begin(MigsafeInternal *state)
 {
+	int			i;
+
 	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
 	if (migsafe_internal_depth == 0)
 	{
@@ -112,35 +130,10 @@ migsafe_snapshot_internal_begin(MigsafeInternal *state)
 												   namespace_search_path ? namespace_search_path : "");
 	}
 	state->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-
-	/*
-	 * Values kept as text must read back the same whatever the caller's
-	 * settings (as pg_dump does).
-	 */
-	(void) set_config_option("datestyle", "ISO, MDY",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	(void) set_config_option("intervalstyle", "postgres",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	(void) set_config_option("extra_float_digits", "3",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	(void) set_config_option("bytea_output", "hex",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	(void) set_config_option("lc_monetary", "C",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	(void) set_config_option("array_nulls", "on",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	(void) set_config_option("xmloption", "content",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	for (i = 0; i < lengthof(internal_settings); i++)
+		(void) set_config_option(internal_settings[i][0], internal_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 	/* no "drop cascades to" notices about migsafe's own storage */
 	if (client_min_messages < WARNING)
 		(void) set_config_option("client_min_messages", "warning",
@@ -547,7 +540,8 @@ needs_snapshot(MigsafeTarget *t)
 	}
 	if (t->relkind == RELKIND_RELATION || t->relkind == RELKIND_MATVIEW)
 	{
-		if (t->bytes < 0 || t->rows_exact == false || t->rows == 0)
+		/* approved targets were not measured by the decision */
+		if (t->bytes < 0)
 			migsafe_guard_measure(t, true);
 		/* a materialized view's definition is kept even when it is empty */
 		if (t->relkind == RELKIND_RELATION &&
@@ -1334,6 +1328,47 @@ migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 	return true;
 }
 
+/* migsafe.snapshot_retention as an interval */
+Datum
+migsafe_snapshot_retention_interval(void)
+{
+	return DirectFunctionCall3(interval_in,
+							   CStringGetDatum(psprintf("%d seconds",
+														migsafe_snapshot_retention)),
+							   ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}
+
+/*
+ * migsafe_snapshot_expired
+ *
+ * The ids (as text) of the kept snapshots older than an interval, oldest
+ * first; with spare_current, not those of the current transaction.  Runs
+ * in an internal section, connected to SPI.
+ */
+List	   *
+migsafe_snapshot_expired(Datum older_than, bool spare_current)
+{
+	Oid			argtypes[1] = {INTERVALOID};
+	Datum		values[1] = {older_than};
+	List	   *ids = NIL;
+	uint64		i;
+
+	if (migsafe_snapshot_exec(psprintf("SELECT id FROM migsafe.snapshots"
+									   " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+									   "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
+									   "       OPERATOR(pg_catalog.-) $1)%s"
+									   " ORDER BY id",
+									   spare_current ?
+									   " AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()" : ""),
+							  1, argtypes, values, NULL, 0) < 0)
+		elog(ERROR, "could not read migsafe.snapshots");
+	for (i = 0; i < SPI_processed; i++)
+		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
+										SPI_tuptable->tupdesc, 1));
+	return ids;
+}
+
 /*
  * Apply migsafe.snapshot_retention and migsafe.snapshot_max_total_size
  * after new snapshots were taken: purge the expired ones, then evict the
@@ -1343,26 +1378,13 @@ migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
 static void
 apply_limits(void)
 {
-	Oid			argtypes[1] = {INT4OID};
-	Datum		values[1];
 	List	   *ids = NIL;
 	ListCell   *lc;
 	uint64		i;
 
 	if (migsafe_snapshot_retention > 0)
 	{
-		values[0] = Int32GetDatum(migsafe_snapshot_retention);
-		if (migsafe_snapshot_exec("SELECT id FROM migsafe.snapshots"
-								  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
-								  "   AND created_at OPERATOR(pg_catalog.<) (pg_catalog.clock_timestamp()"
-								  "       OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $1))"
-								  "   AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()"
-								  " ORDER BY id",
-								  1, argtypes, values, NULL, 0) < 0)
-			elog(ERROR, "could not read migsafe.snapshots");
-		for (i = 0; i < SPI_processed; i++)
-			ids = lappend(ids, psprintf("%s", SPI_getvalue(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 1)));
+		ids = migsafe_snapshot_expired(migsafe_snapshot_retention_interval(), true);
 		foreach(lc, ids)
 			migsafe_snapshot_retire(pg_strtoint64(lfirst(lc)), "purged", "PURGE SNAPSHOT",
 									"older than migsafe.snapshot_retention");
