@@ -14,11 +14,18 @@ MODULE_big = migsafe
 OBJS = \
 	$(WIN32RES) \
 	migsafe.o \
+	src/approval.o \
 	src/audit.o \
+	src/catalog.o \
 	src/classify.o \
+	src/collect.o \
+	src/command.o \
 	src/guard.o \
+	src/internal.o \
+	src/rebuild.o \
 	src/restore.o \
 	src/snapshot.o \
+	src/storage.o \
 	src/worker.o
 
 EXTENSION = migsafe

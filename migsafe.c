@@ -7,10 +7,15 @@
  * migsafe must be loaded through shared_preload_libraries.  It installs a
  * ProcessUtility hook (the gate, before any catalog change) and an
  * object-access hook (the safety net, on every object really dropped or
- * truncated), and registers the security-label provider that marks the
- * databases it guards.  The hooks exit at once for anything that cannot
- * destroy data, then call into src/guard.c, and always chain to the
- * previous hook exactly once.
+ * truncated), registers the security-label provider that marks the
+ * databases it guards, and one transaction callback.  The hooks exit at
+ * once for anything that cannot destroy data, then call into src/guard.c,
+ * and always chain to the previous hook exactly once.
+ *
+ * Calls flow one way: this file calls guard.c, which calls the modules of
+ * src/ below it (see README.md, "Development"); this file also reaches
+ * the settings' parsers (approval.c), the queue (worker.c) and each
+ * module's end-of-transaction reset.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -23,7 +28,10 @@
 #include <limits.h>
 
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/objectaccess.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "commands/seclabel.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -32,10 +40,13 @@
 #include "utils/guc.h"
 
 #include "migsafe.h"
+#include "approval.h"
 #include "audit.h"
 #include "classify.h"
+#include "collect.h"
+#include "command.h"
 #include "guard.h"
-#include "snapshot.h"
+#include "internal.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -81,33 +92,18 @@ static void migsafe_object_access(ObjectAccessType access, Oid classId,
 								  Oid objectId, int subId, void *arg);
 static void migsafe_shmem_request(void);
 static void migsafe_shmem_startup(void);
+static void migsafe_xact_callback(XactEvent event, void *arg);
+static void define_settings(void);
 
 /*
- * _PG_init
+ * define_settings
  *
- * Module load callback.  Refuses to load outside shared_preload_libraries:
- * a guard that only some backends have is no guard.
+ * Define migsafe's settings, in alphabetical order: a flat list, each with
+ * its purpose and who may set it.
  */
-void
-_PG_init(void)
+static void
+define_settings(void)
 {
-	/*
-	 * pg_upgrade restores the "migsafe" security label of guarded databases,
-	 * so the provider must exist; the guard itself stands aside in
-	 * binary-upgrade mode.
-	 */
-	if (IsBinaryUpgrade)
-	{
-		register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
-		return;
-	}
-
-	if (!process_shared_preload_libraries_in_progress)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("migsafe must be loaded via shared_preload_libraries"),
-				 errhint("Add migsafe to shared_preload_libraries in postgresql.conf and restart the server.")));
-
 	/*
 	 * migsafe.allow_empty: let a table or column that holds no data (created
 	 * in this transaction, or verifiably empty under lock) be destroyed
@@ -133,7 +129,8 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   GUC_LIST_INPUT,
-							   migsafe_guard_check_approve, NULL, NULL);
+							   migsafe_approval_check_approve,
+							   migsafe_approval_assign_approve, NULL);
 
 	/*
 	 * migsafe.audit_queue_size: slots (4 kB each) of the shared-memory queue
@@ -160,7 +157,8 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
-							   migsafe_guard_check_exempt, NULL, NULL);
+							   migsafe_approval_check_exempt,
+							   migsafe_approval_assign_exempt, NULL);
 
 	/*
 	 * migsafe.exempt_roles: roles (and their members) never blocked.
@@ -173,7 +171,8 @@ _PG_init(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
-							   migsafe_guard_check_roles, NULL, NULL);
+							   migsafe_approval_check_roles,
+							   migsafe_approval_assign_roles, NULL);
 
 	/*
 	 * migsafe.log_audit: also write every audit row, as one JSON line, to the
@@ -227,7 +226,8 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   GUC_LIST_INPUT,
-							   migsafe_guard_check_approve, NULL, NULL);
+							   migsafe_approval_check_approve,
+							   migsafe_approval_assign_skip_snapshot, NULL);
 
 	/*
 	 * migsafe.snapshot: keep the data of approved destructive changes.
@@ -295,13 +295,39 @@ _PG_init(void)
 							 PGC_USERSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							 NULL, NULL, NULL);
+}
 
+/*
+ * _PG_init
+ *
+ * Module load callback.  Refuses to load outside shared_preload_libraries:
+ * a guard that only some backends have is no guard.
+ */
+void
+_PG_init(void)
+{
+	/*
+	 * pg_upgrade restores the "migsafe" security label of guarded databases,
+	 * so the provider must exist; the guard itself stands aside in
+	 * binary-upgrade mode.
+	 */
+	if (IsBinaryUpgrade)
+	{
+		register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
+		return;
+	}
+
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("migsafe must be loaded via shared_preload_libraries"),
+				 errhint("Add migsafe to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	define_settings();
 	MarkGUCPrefixReserved("migsafe");
 
 	register_label_provider(MIGSAFE_LABEL_PROVIDER, migsafe_guard_relabel);
-	RegisterXactCallback(migsafe_guard_xact_callback, NULL);
-	RegisterXactCallback(migsafe_audit_xact_callback, NULL);
-	RegisterXactCallback(migsafe_snapshot_xact_callback, NULL);
+	RegisterXactCallback(migsafe_xact_callback, NULL);
 
 	/* the worker that starts audit writers when backends could not */
 	migsafe_worker_register_launcher();
@@ -347,6 +373,7 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					   DestReceiver *dest, QueryCompletion *qc)
 {
 	MigsafeCommand *cmd;
+	PlannedStmt *run;
 
 	/*
 	 * Fast path: a statement that is not a schema change (BEGIN, COMMIT, SET,
@@ -356,7 +383,7 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	 * purge) pass too: they are decided and audited by their caller.
 	 */
 	if (!migsafe_classify_is_schema_change(pstmt->utilityStmt) ||
-		migsafe_internal_depth > 0)
+		migsafe_internal_active())
 	{
 		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);
@@ -364,16 +391,16 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 
 	/* Decide before anything runs; this raises the blocking error */
-	cmd = migsafe_guard_begin(pstmt, queryString, context, params, queryEnv);
+	cmd = migsafe_guard_begin(pstmt, queryString, context, params, queryEnv,
+							  &run);
 
 	PG_TRY();
 	{
 		/*
-		 * Tables moved into a snapshot are left out of the DROP that runs
-		 * (cmd->replacement): they are gone already.
+		 * run is pstmt, or the same DROP without the tables a snapshot moved
+		 * away: they are gone already.
 		 */
-		chain_ProcessUtility(cmd && cmd->replacement ? cmd->replacement : pstmt,
-							 queryString, readOnlyTree, context,
+		chain_ProcessUtility(run, queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);
 		/* it ran: its audit rows go in its own transaction */
 		migsafe_guard_record(cmd);
@@ -390,8 +417,9 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 /*
  * migsafe_object_access
  *
- * Sees every object created, altered, dropped or truncated.  Only drops
- * and truncations (and the extension's own creation) concern migsafe.
+ * Sees every object created, altered, dropped or truncated; switched on
+ * the access type, then on the object's class.  Drops and truncations of
+ * data, and changes to migsafe's own objects, concern the gate.
  */
 static void
 migsafe_object_access(ObjectAccessType access, Oid classId, Oid objectId,
@@ -401,16 +429,88 @@ migsafe_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		prev_object_access_hook(access, classId, objectId, subId, arg);
 
 	/* migsafe's own statements: decided by their caller */
-	if (migsafe_internal_depth > 0)
+	if (migsafe_internal_active())
 		return;
 
 	switch (access)
 	{
-		case OAT_DROP:
-		case OAT_TRUNCATE:
 		case OAT_POST_CREATE:
+			migsafe_guard_note_object(classId, objectId, subId,
+									  ((ObjectAccessPostCreate *) arg)->is_internal);
+			break;
 		case OAT_POST_ALTER:
-			migsafe_guard_object_access(access, classId, objectId, subId, arg);
+			migsafe_guard_note_object(classId, objectId, subId,
+									  ((ObjectAccessPostAlter *) arg)->is_internal);
+			break;
+		case OAT_DROP:
+			{
+				ObjectAccessDrop *drop = (ObjectAccessDrop *) arg;
+
+				migsafe_guard_note_dropped(classId, objectId, subId);
+
+				/*
+				 * Internal deletions are the old storage of a rewritten table
+				 * (ALTER TYPE, VACUUM FULL, CLUSTER: the rewrite itself is
+				 * guarded in ProcessUtility), temporary objects at commit,
+				 * DISCARD or exit, and an identity's sequence after DROP
+				 * IDENTITY.  Blocking those would make COMMIT or backend exit
+				 * fail.
+				 *
+				 * XXX: the cleanup of temporary objects cascades to whatever
+				 * depends on them, and a permanent table can be made to (a
+				 * typed table of a temporary composite type, a column of a
+				 * temporary domain): that cascade is not seen here.
+				 */
+				if (drop != NULL && (drop->dropflags & PERFORM_DELETION_INTERNAL))
+					break;
+				switch (classId)
+				{
+					case RelationRelationId:
+						migsafe_guard_drop_relation(objectId, subId);
+						break;
+					case ExtensionRelationId:
+						migsafe_guard_drop_extension(objectId);
+						break;
+					default:
+						migsafe_guard_drop_object(classId, objectId, subId);
+						break;
+				}
+				break;
+			}
+		case OAT_TRUNCATE:
+			migsafe_guard_truncate(objectId);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * migsafe_xact_callback
+ *
+ * The one transaction callback.  Before commit, tie the transaction's
+ * audit rows to its migration; at its end, reset each module's state
+ * (memory in transaction contexts is gone, and an error may have left
+ * frames, dry runs or sections open).
+ */
+static void
+migsafe_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			migsafe_audit_pre_commit();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			migsafe_approval_at_eoxact();
+			migsafe_command_at_eoxact();
+			migsafe_collect_at_eoxact();
+			migsafe_audit_at_eoxact();
+			migsafe_internal_at_eoxact();
 			break;
 		default:
 			break;

@@ -12,9 +12,10 @@
 #ifndef MIGSAFE_AUDIT_H
 #define MIGSAFE_AUDIT_H
 
-#include "access/xact.h"
 #include "access/xlogdefs.h"
 #include "nodes/pg_list.h"
+
+#include "migsafe.h"
 
 /* One audit row before it is serialized */
 typedef struct MigsafeAuditRow
@@ -33,11 +34,15 @@ typedef struct MigsafeAuditRow
 	int64		snapshot_id;	/* 0: none */
 } MigsafeAuditRow;
 
+extern List *migsafe_audit_rows(MigsafeCommand *cmd, List *targets,
+								const char *decision);
 extern char *migsafe_audit_json(MigsafeAuditRow *row, bool for_queue);
 extern void migsafe_audit_write(List *rows);
 extern void migsafe_audit_queue(Oid dbid, List *rows);
-extern void migsafe_audit_insert_json(const char *rows, bool link);
-extern bool migsafe_audit_writing(void);
-extern void migsafe_audit_xact_callback(XactEvent event, void *arg);
+extern void migsafe_audit_event(const char *tag, int64 snapshot_id,
+								const char *object_type, const char *identity,
+								const char *detail);
+extern void migsafe_audit_pre_commit(void);
+extern void migsafe_audit_at_eoxact(void);
 
 #endif							/* MIGSAFE_AUDIT_H */

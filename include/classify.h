@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * classify.h
- *	  Statement and object classification for migsafe.
+ *	  Statement and object classification for migsafe: pure functions of
+ *	  the parse tree, shared by the gate and the preview.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -13,6 +14,8 @@
 #define MIGSAFE_CLASSIFY_H
 
 #include "nodes/parsenodes.h"
+
+#include "migsafe.h"
 
 /* What the guard has to do with a utility statement */
 typedef enum MigsafeStmtKind
@@ -27,21 +30,50 @@ typedef enum MigsafeStmtKind
 	MIGSAFE_STMT_STORED_APPROVAL	/* ALTER ROLE/DATABASE SET migsafe.approve */
 } MigsafeStmtKind;
 
-/* How an object loses its data */
-typedef enum MigsafeOp
+/* What one ALTER TABLE / ALTER TYPE subcommand does to stored data */
+typedef enum MigsafeAlterEffect
 {
-	MIGSAFE_OP_DROP,			/* relation, column or database removed */
-	MIGSAFE_OP_TRUNCATE,		/* every row removed */
-	MIGSAFE_OP_RETYPE,			/* column values converted to a new type */
-	MIGSAFE_OP_BLANK,			/* attribute of a composite value removed */
-	MIGSAFE_OP_ALTER,			/* one of migsafe's own objects changed */
-	MIGSAFE_OP_UNLOG,			/* SET UNLOGGED: rows lost at the next crash */
-	MIGSAFE_OP_RESTART			/* a sequence's value reset */
-} MigsafeOp;
+	MIGSAFE_ALTER_KEEPS,		/* keeps every stored value */
+	MIGSAFE_ALTER_DROP_COLUMN,	/* DROP COLUMN, DROP ATTRIBUTE */
+	MIGSAFE_ALTER_RETYPE,		/* ALTER COLUMN / ATTRIBUTE ... TYPE */
+	MIGSAFE_ALTER_DROP_IDENTITY,	/* drops the identity's sequence */
+	MIGSAFE_ALTER_RESTART,		/* SET ... RESTART resets the identity */
+	MIGSAFE_ALTER_UNLOG			/* SET UNLOGGED: rows lost at a crash */
+} MigsafeAlterEffect;
+
+/* What a rename or move changes of the names approvals match */
+typedef enum MigsafeNameChange
+{
+	MIGSAFE_NAME_SCHEMA,		/* a schema renamed */
+	MIGSAFE_NAME_RELATION,		/* a relation renamed or moved */
+	MIGSAFE_NAME_COLUMN,		/* a column renamed */
+	MIGSAFE_NAME_EXTENSION,		/* an extension's tables moved */
+	MIGSAFE_NAME_ATTACH			/* a table attached as a partition */
+} MigsafeNameChange;
+
+/* One name a statement changes, as written in it */
+typedef struct MigsafeRenamed
+{
+	MigsafeNameChange change;
+	RangeVar   *relation;		/* RELATION, COLUMN, ATTACH */
+	const char *name;			/* SCHEMA, EXTENSION; COLUMN: the column */
+} MigsafeRenamed;
 
 extern bool migsafe_classify_is_schema_change(Node *parsetree);
 extern MigsafeStmtKind migsafe_classify_statement(Node *parsetree);
+extern MigsafeAlterEffect migsafe_classify_alter_cmd(AlterTableCmd *cmd);
+extern MigsafeOp migsafe_classify_alter_op(MigsafeAlterEffect effect);
+extern List *migsafe_classify_renames(Node *parsetree);
+extern List *migsafe_classify_own_relations(Node *parsetree);
+extern bool migsafe_classify_drops_extensions(Node *parsetree,
+											  bool *names_migsafe);
+extern const char *migsafe_classify_database(Node *parsetree);
+extern const char *migsafe_classify_template(CreatedbStmt *stmt);
+extern const char *migsafe_classify_stored_setting(Node *parsetree);
+extern char *migsafe_classify_named_objects(Node *parsetree);
+extern bool migsafe_classify_nameable_class(Oid classId);
 extern bool migsafe_classify_relkind(char relkind);
 extern const char *migsafe_classify_relkind_noun(char relkind);
+extern const char *migsafe_classify_op_name(MigsafeOp op);
 
 #endif							/* MIGSAFE_CLASSIFY_H */

@@ -10,8 +10,11 @@
  * that ran are inserted by the ProcessUtility hook after the change, in
  * its transaction, so a change that rolls back leaves no row.  Rows of
  * blocked changes go through the queue of worker.c, so that they outlive
- * the abort.  Only code in this file sets audit_writing, which the
- * append-only trigger checks.
+ * the abort.  The INSERT itself runs in internal.c's log-writer section,
+ * whose flag the append-only trigger here checks.
+ *
+ * Calls command.c (names of targets), worker.c (the queue), internal.c
+ * (writing) and classify.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -28,6 +31,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/objectaddress.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -38,6 +42,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "utils/acl.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -50,49 +55,13 @@
 
 #include "migsafe.h"
 #include "audit.h"
-#include "guard.h"
+#include "classify.h"
+#include "command.h"
+#include "internal.h"
 #include "worker.h"
 
 /* Statement text kept in a queued row (a queue slot is 4 kB) */
 #define MIGSAFE_QUEUE_STMT_MAX	1500
-
-/* The INSERT of audit rows given as a JSON array ($1) */
-#define INSERT_SQL \
-	"INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
-	" effective_role, client_addr, application_name, backend_pid," \
-	" command_tag, object_type, object_identity, statement, nested," \
-	" scope, risk, decision, detail, approval, approved_by, reason," \
-	" wal_lsn, snapshot_id)" \
-	" SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
-	" r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
-	" r.command_tag, r.object_type, r.object_identity, r.statement," \
-	" r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
-	" r.approved_by, r.reason, r.wal_lsn, r.snapshot_id" \
-	" FROM pg_catalog.jsonb_populate_recordset(NULL::migsafe.audit_log," \
-	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r"
-
-/*
- * The same for rows that took snapshots: each new snapshot is linked back
- * to its row (the first one naming it: an owned sequence's row names its
- * table's snapshot too).  Only changes that ran take snapshots, so the queue's
- * writers never use it (and never lock migsafe.snapshots).
- */
-#define INSERT_LINK_SQL \
-	"WITH ins AS (" INSERT_SQL \
-	" RETURNING id, snapshot_id, command_tag)" \
-	" UPDATE migsafe.snapshots s SET audit_id = i.id" \
-	" FROM (SELECT snapshot_id, pg_catalog.min(id) AS id FROM ins" \
-	" WHERE command_tag OPERATOR(pg_catalog.<>) ALL" \
-	" ('{RESTORE,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])" \
-	" GROUP BY snapshot_id) i" \
-	" WHERE s.id OPERATOR(pg_catalog.=) i.snapshot_id" \
-	" AND s.audit_id IS NULL"
-
-static SPIPlanPtr insert_plan = NULL;
-static SPIPlanPtr insert_link_plan = NULL;
-
-/* Set while migsafe itself writes migsafe.audit_log */
-static bool audit_writing = false;
 
 /* This transaction wrote audit rows: tie them to a migration at commit */
 static bool audit_rows_this_xact = false;
@@ -167,7 +136,7 @@ migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
 		snprintf(num, sizeof(num), UINT64_FORMAT, U64FromFullTransactionId(fxid));
 		json_field(&buf, "xid", num);
 	}
-	snprintf(num, sizeof(num), "%d/%u", MyProc->backendId, MyProc->lxid);
+	snprintf(num, sizeof(num), "%d/%u", migsafe_my_backend_id(), migsafe_my_lxid());
 	json_field(&buf, "vxid", num);
 	json_field(&buf, "database", get_database_name(MyDatabaseId));
 	json_field(&buf, "session_role", GetUserNameFromId(GetSessionUserId(), true));
@@ -210,96 +179,15 @@ migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
 	return buf.data;
 }
 
-/*
- * Write migsafe.audit_log as the bootstrap superuser, whoever runs the
- * change (no role has privileges on the table), with the append-only
- * trigger told that migsafe is writing.  Undone by back_from_owner.
- */
-static void
-as_owner(Oid *save_userid, int *save_sec_context)
-{
-	GetUserIdAndSecContext(save_userid, save_sec_context);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	audit_writing = true;
-}
-
-static void
-back_from_owner(Oid save_userid, int save_sec_context)
-{
-	audit_writing = false;
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-}
-
-/* Whether migsafe is writing its audit log right now (for triggers) */
-bool
-migsafe_audit_writing(void)
-{
-	return audit_writing;
-}
-
 /* One server-log line per row, when migsafe.log_audit is on */
 static void
 log_row(const char *json)
 {
 	if (migsafe_log_audit)
 		ereport(LOG,
-				(errmsg_internal("migsafe audit: %s", json),
+				(errmsg("migsafe audit row"),
+				 errdetail_log("%s", json),
 				 errhidestmt(true), errhidecontext(true)));
-}
-
-/*
- * migsafe_audit_insert_json
- *
- * Insert rows given as a JSON array of row objects into migsafe.audit_log,
- * in one statement, in the current transaction (with an active snapshot).
- * Used by the ProcessUtility hook and by the queue's writers.  Errors
- * propagate.
- */
-void
-migsafe_audit_insert_json(const char *rows, bool link)
-{
-	SPIPlanPtr *planp = link ? &insert_link_plan : &insert_plan;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	int			ret;
-	Oid			save_userid;
-	int			save_sec_context;
-
-	values[0] = CStringGetTextDatum(rows);
-	SPI_connect();
-	as_owner(&save_userid, &save_sec_context);
-	PG_TRY();
-	{
-		/*
-		 * Prepared once per backend (parsing and planning it for every row
-		 * cost more than the row); the plan cache re-plans it if the
-		 * extension is dropped and created again.
-		 */
-		if (*planp == NULL)
-		{
-			SPIPlanPtr	plan = SPI_prepare(link ? INSERT_LINK_SQL : INSERT_SQL,
-										   1, argtypes);
-
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed: %s",
-					 SPI_result_code_string(SPI_result));
-			if (SPI_keepplan(plan) != 0)
-				elog(ERROR, "SPI_keepplan failed");
-			*planp = plan;
-		}
-		ret = SPI_execute_plan(*planp, values, NULL, false, 0);
-		if (ret != (link ? SPI_OK_UPDATE : SPI_OK_INSERT))
-			elog(ERROR, "SPI_execute_plan returned %s",
-				 SPI_result_code_string(ret));
-	}
-	PG_FINALLY();
-	{
-		back_from_owner(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
-	SPI_finish();
 }
 
 /*
@@ -329,8 +217,8 @@ migsafe_audit_write(List *rows)
 	{
 		foreach(lc, rows)
 			ereport(LOG,
-					(errmsg_internal("migsafe audit: %s",
-									 migsafe_audit_json(lfirst(lc), false)),
+					(errmsg("migsafe audit row written to the server log during recovery"),
+					 errdetail_log("%s", migsafe_audit_json(lfirst(lc), false)),
 					 errhidestmt(true)));
 		return;
 	}
@@ -359,7 +247,7 @@ migsafe_audit_write(List *rows)
 		log_row(json);
 	}
 	appendStringInfoChar(&array, ']');
-	migsafe_audit_insert_json(array.data, link);
+	migsafe_internal_insert_log(array.data, link);
 	if (pushed)
 		PopActiveSnapshot();
 	audit_rows_this_xact = true;
@@ -385,6 +273,161 @@ migsafe_audit_queue(Oid dbid, List *rows)
 	}
 }
 
+/*
+ * command_object
+ *
+ * Type and identity of the object a command is about: for DROP and
+ * TRUNCATE the names as written (the objects are gone, their rows say
+ * exactly what went), otherwise the first object the command created or
+ * altered, named after it ran.
+ */
+static void
+command_object(MigsafeCommand *cmd, const char **type, const char **identity)
+{
+	Node	   *parsetree = cmd->parsetree;
+
+	*type = NULL;
+	*identity = NULL;
+	if (parsetree != NULL && IsA(parsetree, DropStmt))
+	{
+		char	   *t = pstrdup(cmd->tag + strlen("DROP "));
+		char	   *p;
+
+		for (p = t; *p; p++)
+			*p = pg_ascii_tolower((unsigned char) *p);
+		*type = t;
+		*identity = migsafe_classify_named_objects(parsetree);
+	}
+	else if (parsetree != NULL && IsA(parsetree, TruncateStmt))
+	{
+		*type = "table";
+		*identity = migsafe_classify_named_objects(parsetree);
+	}
+	else if (parsetree != NULL && IsA(parsetree, DropdbStmt))
+	{
+		*type = "database";
+		*identity = quote_identifier(((DropdbStmt *) parsetree)->dbname);
+	}
+	else if (parsetree != NULL && IsA(parsetree, CreateStmt) &&
+			 OidIsValid(RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+										 NoLock, true)))
+	{
+		/* not the sequence of a serial column, made first */
+		ObjectAddress addr;
+
+		ObjectAddressSet(addr, RelationRelationId,
+						 RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+										  NoLock, true));
+		*type = getObjectTypeDescription(&addr, true);
+		*identity = getObjectIdentity(&addr, true);
+	}
+	else if (OidIsValid(cmd->object.classId))
+	{
+		*type = getObjectTypeDescription(&cmd->object, true);
+		*identity = getObjectIdentity(&cmd->object, true);
+	}
+	else if (parsetree != NULL && IsA(parsetree, AlterTableStmt))
+	{
+		RangeVar   *rv = ((AlterTableStmt *) parsetree)->relation;
+
+		*type = ((AlterTableStmt *) parsetree)->objtype == OBJECT_TYPE ?
+			"type" : "table";
+		*identity = rv->schemaname ?
+			psprintf("%s.%s", rv->schemaname, rv->relname) : rv->relname;
+	}
+}
+
+/*
+ * migsafe_audit_rows
+ *
+ * The audit rows of cmd: one for the command, with the given decision, and
+ * one per target in list.  Allocated in the current memory context.
+ */
+List	   *
+migsafe_audit_rows(MigsafeCommand *cmd, List *list, const char *decision)
+{
+	MigsafeAuditRow *row = palloc0(sizeof(MigsafeAuditRow));
+	List	   *rows;
+	ListCell   *lc;
+
+	row->command_tag = cmd->tag;
+	command_object(cmd, &row->object_type, &row->object_identity);
+	row->statement = cmd->stmt_text;
+	row->nested = cmd->nested;
+	row->destructive = cmd->destructive || list != NIL;
+	row->decision = decision;
+	row->wal_lsn = cmd->wal_lsn;
+	rows = list_make1(row);
+
+	foreach(lc, list)
+	{
+		MigsafeTarget *t = lfirst(lc);
+		MigsafeAuditRow *r = palloc0(sizeof(MigsafeAuditRow));
+
+		r->command_tag = cmd->tag;
+		r->object_type = migsafe_command_noun(t);
+		r->object_identity = migsafe_command_identity(t);
+		r->statement = cmd->stmt_text;
+		r->nested = cmd->nested;
+		r->object_scope = true;
+		r->destructive = true;
+		r->decision = migsafe_command_decision_name(t->decision);
+		r->approved_by = t->matched;
+		r->snapshot_id = t->snapshot_id;
+		if (t->decision == MIGSAFE_DECISION_BLOCKED ||
+			t->decision == MIGSAFE_DECISION_WARNED)
+		{
+			StringInfoData detail;
+
+			initStringInfo(&detail);
+			migsafe_command_describe(&detail, t);
+			if (t->snapshot_note)
+				appendStringInfo(&detail, " %s", t->snapshot_note);
+			r->detail = detail.data;
+		}
+		else
+			r->detail = t->snapshot_note;
+		r->wal_lsn = cmd->wal_lsn;
+		rows = lappend(rows, r);
+	}
+	return rows;
+}
+
+/*
+ * migsafe_audit_event
+ *
+ * An audit row for something migsafe did itself to a snapshot (restored,
+ * purged, evicted), written in the current transaction.  The row names the
+ * role that called into migsafe, not migsafe's own.
+ */
+void
+migsafe_audit_event(const char *tag, int64 snapshot_id,
+					const char *object_type, const char *identity,
+					const char *detail)
+{
+	MigsafeAuditRow *row = palloc0(sizeof(MigsafeAuditRow));
+	Oid			caller = migsafe_internal_caller();
+	Oid			current;
+	int			sec_context;
+
+	row->command_tag = tag;
+	row->object_type = object_type;
+	row->object_identity = identity;
+	row->statement = debug_query_string ? debug_query_string : "";
+	row->nested = true;
+	row->object_scope = true;
+	row->destructive = strcmp(tag, "RESTORE") != 0;
+	row->decision = "allowed";
+	row->detail = detail;
+	row->wal_lsn = InvalidXLogRecPtr;
+	row->snapshot_id = snapshot_id;
+
+	GetUserIdAndSecContext(&current, &sec_context);
+	SetUserIdAndSecContext(OidIsValid(caller) ? caller : current, sec_context);
+	migsafe_audit_write(list_make1(row));
+	SetUserIdAndSecContext(current, sec_context);
+}
+
 PG_FUNCTION_INFO_V1(migsafe_audit_log_guard);
 
 /*
@@ -407,10 +450,10 @@ migsafe_audit_log_guard(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
 		/* a TRUNCATE the guard approved (ProcessUtility decided it) */
-		if (migsafe_guard_truncate_approved(RelationGetRelid(trigdata->tg_relation)))
+		if (migsafe_command_truncate_approved(RelationGetRelid(trigdata->tg_relation)))
 			return PointerGetDatum(NULL);
 	}
-	else if (audit_writing)
+	else if (migsafe_internal_writing_log())
 	{
 		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 			return PointerGetDatum(trigdata->tg_newtuple);
@@ -588,8 +631,7 @@ tie_to_migration(void)
 			Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 			Datum		values[3];
 			char		xid[64];
-			Oid			save_userid;
-			int			save_sec_context;
+			MigsafeLogWriter state;
 
 			snprintf(xid, sizeof(xid), UINT64_FORMAT,
 					 U64FromFullTransactionId(GetTopFullTransactionId()));
@@ -597,7 +639,7 @@ tie_to_migration(void)
 			values[1] = CStringGetTextDatum(steps.data);
 			values[2] = CStringGetTextDatum(xid);
 			SPI_connect();
-			as_owner(&save_userid, &save_sec_context);
+			migsafe_internal_log_begin(&state);
 			PG_TRY();
 			{
 				SPI_execute_with_args("UPDATE migsafe.audit_log"
@@ -608,7 +650,7 @@ tie_to_migration(void)
 			}
 			PG_FINALLY();
 			{
-				back_from_owner(save_userid, save_sec_context);
+				migsafe_internal_log_end(&state);
 			}
 			PG_END_TRY();
 			SPI_finish();
@@ -618,41 +660,31 @@ tie_to_migration(void)
 }
 
 /*
- * migsafe_audit_xact_callback
+ * migsafe_audit_pre_commit
  *
- * Before commit, tie this transaction's rows to its migration; at the end,
- * forget that it wrote any.
+ * Before commit: tie this transaction's rows to its migration.
  */
 void
-migsafe_audit_xact_callback(XactEvent event, void *arg)
+migsafe_audit_pre_commit(void)
 {
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-			if (audit_rows_this_xact)
-			{
-				bool		pushed = false;
+	bool		pushed = false;
 
-				audit_rows_this_xact = false;
-				if (!ActiveSnapshotSet())
-				{
-					PushActiveSnapshot(GetTransactionSnapshot());
-					pushed = true;
-				}
-				tie_to_migration();
-				if (pushed)
-					PopActiveSnapshot();
-			}
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			audit_rows_this_xact = false;
-			audit_writing = false;
-			break;
-		default:
-			break;
+	if (!audit_rows_this_xact)
+		return;
+	audit_rows_this_xact = false;
+	if (!ActiveSnapshotSet())
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pushed = true;
 	}
+	tie_to_migration();
+	if (pushed)
+		PopActiveSnapshot();
+}
+
+/* At transaction end: forget that it wrote rows */
+void
+migsafe_audit_at_eoxact(void)
+{
+	audit_rows_this_xact = false;
 }

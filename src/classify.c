@@ -6,8 +6,10 @@
  *
  * Everything here is pure: it reads the parse tree and its arguments,
  * never the catalogs, never writes, and reports nothing above DEBUG.  It is
- * called from the ProcessUtility hook after the node-tag fast path, and from
- * the object-access hook.
+ * the one place that says what a statement, or an ALTER subcommand, does to
+ * stored data and to the names approvals match: the gate (guard.c,
+ * collect.c, approval.c) and the preview read the same answers.  It calls
+ * nothing of migsafe's.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -17,9 +19,44 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_cast.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_conversion.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_event_trigger.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_opfamily.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_publication.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_subscription.h"
+#include "catalog/pg_tablespace.h"
+#include "catalog/pg_transform.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_ts_config.h"
+#include "catalog/pg_ts_dict.h"
+#include "catalog/pg_ts_parser.h"
+#include "catalog/pg_ts_template.h"
+#include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
 #include "tcop/utility.h"
 
 #include "classify.h"
@@ -74,6 +111,60 @@ has_option(Node *options, const char *name)
 }
 
 /*
+ * migsafe_classify_alter_cmd
+ *
+ * What one ALTER TABLE or ALTER TYPE subcommand does to stored data.  The
+ * gate (which columns and sequences it collects) and the preview (what it
+ * reports) both read it here, so that they cannot disagree: an identity's
+ * SET INCREMENT BY keeps the sequence's value, only SET ... RESTART resets
+ * it.
+ */
+MigsafeAlterEffect
+migsafe_classify_alter_cmd(AlterTableCmd *cmd)
+{
+	switch (cmd->subtype)
+	{
+		case AT_DropColumn:
+			return MIGSAFE_ALTER_DROP_COLUMN;
+		case AT_AlterColumnType:
+			return MIGSAFE_ALTER_RETYPE;
+		case AT_DropIdentity:
+			return MIGSAFE_ALTER_DROP_IDENTITY;
+		case AT_SetUnLogged:
+			return MIGSAFE_ALTER_UNLOG;
+		case AT_SetIdentity:
+			/* a list of sequence options and GENERATED ALWAYS/BY DEFAULT */
+			return has_option(cmd->def, "restart") ?
+				MIGSAFE_ALTER_RESTART : MIGSAFE_ALTER_KEEPS;
+		default:
+			return MIGSAFE_ALTER_KEEPS;
+	}
+}
+
+/*
+ * migsafe_classify_alter_op
+ *
+ * How the object an ALTER subcommand's effect reaches loses its data: the
+ * column for a drop or a retype, the identity's sequence for DROP IDENTITY
+ * and RESTART, the table for SET UNLOGGED.
+ */
+MigsafeOp
+migsafe_classify_alter_op(MigsafeAlterEffect effect)
+{
+	switch (effect)
+	{
+		case MIGSAFE_ALTER_RETYPE:
+			return MIGSAFE_OP_RETYPE;
+		case MIGSAFE_ALTER_RESTART:
+			return MIGSAFE_OP_RESTART;
+		case MIGSAFE_ALTER_UNLOG:
+			return MIGSAFE_OP_UNLOG;
+		default:
+			return MIGSAFE_OP_DROP;
+	}
+}
+
+/*
  * classify_alter
  *
  * An ALTER TABLE / ALTER TYPE that drops or retypes a column can destroy
@@ -91,15 +182,12 @@ classify_alter(AlterTableStmt *stmt)
 
 	foreach(lc, stmt->cmds)
 	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+		MigsafeAlterEffect effect =
+		migsafe_classify_alter_cmd(lfirst_node(AlterTableCmd, lc));
 
-		if (cmd->subtype == AT_DropColumn ||
-			cmd->subtype == AT_AlterColumnType ||
-			cmd->subtype == AT_DropIdentity ||
-			cmd->subtype == AT_SetUnLogged ||
-			(cmd->subtype == AT_SetIdentity && has_option(cmd->def, "restart")))
+		if (effect != MIGSAFE_ALTER_KEEPS)
 			destroys = true;
-		if (cmd->subtype != AT_DropColumn)
+		if (effect != MIGSAFE_ALTER_DROP_COLUMN)
 			only_drops = false;
 	}
 	if (!destroys)
@@ -301,5 +389,345 @@ migsafe_classify_relkind_noun(char relkind)
 			return "partitioned table";
 		default:
 			return "table";
+	}
+}
+
+/* The name of an operation, as traces and migsafe.snapshots.operation say */
+const char *
+migsafe_classify_op_name(MigsafeOp op)
+{
+	switch (op)
+	{
+		case MIGSAFE_OP_DROP:
+			return "drop";
+		case MIGSAFE_OP_TRUNCATE:
+			return "truncate";
+		case MIGSAFE_OP_RETYPE:
+			return "retype";
+		case MIGSAFE_OP_BLANK:
+			return "blank";
+		case MIGSAFE_OP_ALTER:
+			return "alter";
+		case MIGSAFE_OP_UNLOG:
+			return "unlog";
+		case MIGSAFE_OP_RESTART:
+			return "restart";
+	}
+	return "drop";				/* keep compiler quiet */
+}
+
+/* Append one name a statement changes to list */
+static List *
+renamed(List *list, MigsafeNameChange change, RangeVar *relation,
+		const char *name)
+{
+	MigsafeRenamed *r = palloc(sizeof(MigsafeRenamed));
+
+	r->change = change;
+	r->relation = relation;
+	r->name = name;
+	return lappend(list, r);
+}
+
+/*
+ * migsafe_classify_renames
+ *
+ * The names a rename, SET SCHEMA or ATTACH PARTITION changes, as written
+ * (a List of MigsafeRenamed): approvals keep naming objects by the names
+ * they had when the transaction began, and a table attached now is not
+ * covered by an approval of its new parent.
+ */
+List	   *
+migsafe_classify_renames(Node *parsetree)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_SCHEMA)
+					result = renamed(result, MIGSAFE_NAME_SCHEMA, NULL,
+									 stmt->subname);
+				else if (stmt->relation != NULL &&
+						 stmt->renameType == OBJECT_COLUMN)
+					result = renamed(result, MIGSAFE_NAME_COLUMN,
+									 stmt->relation, stmt->subname);
+				else if (stmt->relation != NULL)
+					result = renamed(result, MIGSAFE_NAME_RELATION,
+									 stmt->relation, NULL);
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				if (stmt->relation != NULL)
+					result = renamed(result, MIGSAFE_NAME_RELATION,
+									 stmt->relation, NULL);
+				else if (stmt->objectType == OBJECT_EXTENSION)
+					result = renamed(result, MIGSAFE_NAME_EXTENSION, NULL,
+									 strVal(stmt->object));
+				break;
+			}
+		case T_AlterTableStmt:
+			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+			{
+				AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+				if (c->subtype == AT_AttachPartition)
+					result = renamed(result, MIGSAFE_NAME_ATTACH,
+									 ((PartitionCmd *) c->def)->name, NULL);
+			}
+			break;
+		default:
+			break;
+	}
+	return result;
+}
+
+/*
+ * migsafe_classify_own_relations
+ *
+ * The relations (RangeVars) a statement renames, moves or makes another
+ * table inherit from: for migsafe's own tables these need an approval,
+ * and the object-access hook cannot judge them afterwards (a moved table
+ * no longer looks like migsafe's; pg_inherits is written after the
+ * creation hook, and ADD INHERIT fires none).
+ */
+List	   *
+migsafe_classify_own_relations(Node *parsetree)
+{
+	List	   *relations = NIL;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->relation)
+				relations = list_make1(((RenameStmt *) parsetree)->relation);
+			break;
+		case T_AlterObjectSchemaStmt:
+			if (((AlterObjectSchemaStmt *) parsetree)->relation)
+				relations = list_make1(((AlterObjectSchemaStmt *) parsetree)->relation);
+			break;
+		case T_CreateStmt:
+			relations = list_copy(((CreateStmt *) parsetree)->inhRelations);
+			break;
+		case T_AlterTableStmt:
+			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+			{
+				AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+				if (c->subtype == AT_AddInherit && c->def != NULL &&
+					IsA(c->def, RangeVar))
+					relations = lappend(relations, c->def);
+			}
+			break;
+		default:
+			break;
+	}
+	return relations;
+}
+
+/*
+ * migsafe_classify_drops_extensions
+ *
+ * Whether a statement can drop extensions (DROP EXTENSION, DROP SCHEMA,
+ * DROP OWNED): then the extension itself is the target that guards
+ * everything of migsafe's going with it.  *names_migsafe, when given, says
+ * whether it can drop migsafe's own (it names "migsafe", or is DROP
+ * OWNED): its audit log must then be locked first.
+ */
+bool
+migsafe_classify_drops_extensions(Node *parsetree, bool *names_migsafe)
+{
+	DropStmt   *stmt;
+	ListCell   *lc;
+
+	if (names_migsafe)
+		*names_migsafe = false;
+	if (IsA(parsetree, DropOwnedStmt))
+	{
+		if (names_migsafe)
+			*names_migsafe = true;
+		return true;
+	}
+	if (!IsA(parsetree, DropStmt))
+		return false;
+	stmt = (DropStmt *) parsetree;
+	if (stmt->removeType != OBJECT_EXTENSION &&
+		stmt->removeType != OBJECT_SCHEMA)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		if (names_migsafe && IsA(lfirst(lc), String) &&
+			strcmp(strVal(lfirst(lc)), MIGSAFE_SCHEMA) == 0)
+			*names_migsafe = true;
+	}
+	return true;
+}
+
+/*
+ * migsafe_classify_template
+ *
+ * The template a CREATE DATABASE copies: its TEMPLATE option, or
+ * template1.
+ */
+const char *
+migsafe_classify_template(CreatedbStmt *stmt)
+{
+	const char *template = "template1";
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *opt = lfirst_node(DefElem, lc);
+
+		if (strcmp(opt->defname, "template") == 0 && opt->arg != NULL)
+			template = defGetString(opt);
+	}
+	return template;
+}
+
+/*
+ * migsafe_classify_database
+ *
+ * The database a statement refuses to work on while another process is
+ * connected to it (DROP DATABASE, the template of CREATE DATABASE, ALTER
+ * DATABASE, RENAME of a database), or NULL.
+ */
+const char *
+migsafe_classify_database(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropdbStmt:
+			return ((DropdbStmt *) parsetree)->dbname;
+		case T_CreatedbStmt:
+			return migsafe_classify_template((CreatedbStmt *) parsetree);
+		case T_AlterDatabaseStmt:
+			return ((AlterDatabaseStmt *) parsetree)->dbname;
+		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+				return ((RenameStmt *) parsetree)->subname;
+			return NULL;
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * migsafe_classify_stored_setting
+ *
+ * The setting an ALTER ROLE, ALTER DATABASE or ALTER SYSTEM ... SET that
+ * classifies as MIGSAFE_STMT_STORED_APPROVAL would store.
+ */
+const char *
+migsafe_classify_stored_setting(Node *parsetree)
+{
+	VariableSetStmt *setstmt = NULL;
+
+	if (IsA(parsetree, AlterRoleSetStmt))
+		setstmt = ((AlterRoleSetStmt *) parsetree)->setstmt;
+	else if (IsA(parsetree, AlterDatabaseSetStmt))
+		setstmt = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
+	else if (IsA(parsetree, AlterSystemStmt))
+		setstmt = ((AlterSystemStmt *) parsetree)->setstmt;
+	return setstmt && setstmt->name ? setstmt->name : "migsafe.approve";
+}
+
+/*
+ * migsafe_classify_named_objects
+ *
+ * The names a DROP or TRUNCATE names, as written, comma-separated, or NULL.
+ * Allocated in the current memory context.
+ */
+char	   *
+migsafe_classify_named_objects(Node *parsetree)
+{
+	StringInfoData buf;
+	List	   *objects = NIL;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	if (IsA(parsetree, DropStmt))
+		objects = ((DropStmt *) parsetree)->objects;
+	else if (IsA(parsetree, TruncateStmt))
+		objects = ((TruncateStmt *) parsetree)->relations;
+	foreach(lc, objects)
+	{
+		Node	   *obj = lfirst(lc);
+		char	   *name = NULL;
+
+		if (IsA(obj, List))
+			name = NameListToString((List *) obj);
+		else if (IsA(obj, String))
+			name = strVal(obj);
+		else if (IsA(obj, TypeName))
+			name = TypeNameToString((TypeName *) obj);
+		else if (IsA(obj, ObjectWithArgs))
+			name = NameListToString(((ObjectWithArgs *) obj)->objname);
+		else if (IsA(obj, RangeVar))
+			name = ((RangeVar *) obj)->schemaname ?
+				psprintf("%s.%s", ((RangeVar *) obj)->schemaname,
+						 ((RangeVar *) obj)->relname) :
+				((RangeVar *) obj)->relname;
+		if (name != NULL)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", name);
+	}
+	return buf.len ? buf.data : NULL;
+}
+
+/*
+ * migsafe_classify_nameable_class
+ *
+ * Whether objects of a catalog can be named with getObjectIdentity(): some
+ * catalogs that fire object-access events are not object classes (role
+ * settings, pg_index during CLUSTER), and naming them raises an error.
+ */
+bool
+migsafe_classify_nameable_class(Oid classId)
+{
+	switch (classId)
+	{
+		case RelationRelationId:
+		case TypeRelationId:
+		case ProcedureRelationId:
+		case NamespaceRelationId:
+		case ConstraintRelationId:
+		case TriggerRelationId:
+		case RewriteRelationId:
+		case PolicyRelationId:
+		case AttrDefaultRelationId:
+		case ExtensionRelationId:
+		case CollationRelationId:
+		case ConversionRelationId:
+		case LanguageRelationId:
+		case OperatorRelationId:
+		case OperatorClassRelationId:
+		case OperatorFamilyRelationId:
+		case AccessMethodRelationId:
+		case CastRelationId:
+		case TSConfigRelationId:
+		case TSDictionaryRelationId:
+		case TSParserRelationId:
+		case TSTemplateRelationId:
+		case ForeignDataWrapperRelationId:
+		case ForeignServerRelationId:
+		case EventTriggerRelationId:
+		case PublicationRelationId:
+		case SubscriptionRelationId:
+		case StatisticExtRelationId:
+		case TransformRelationId:
+		case DatabaseRelationId:
+		case AuthIdRelationId:
+		case TableSpaceRelationId:
+			return true;
+		default:
+			return false;
 	}
 }

@@ -6,13 +6,12 @@
  * A restore runs in the caller's transaction and either puts everything
  * back or, with an error, nothing: it refuses up front when a name is
  * taken, and turns rows that collide with existing ones into its own
- * error.  Structural steps on migsafe's storage run as the bootstrap
- * superuser; every step that runs user code (casts back to the original
- * types, triggers of the restored table, constraint checks, index
- * expressions, a materialized view's query) runs as the owner of the
- * original object.  Parts that cannot come back (a constraint referencing
- * a table that is gone since) are skipped with a WARNING each; the rows
- * always come back or the restore fails.
+ * error (MS004).  This file puts the data back, per kind of snapshot
+ * (a moved or copied table, a partition tree, a column, a sequence, a
+ * materialized view); rebuild.c puts back what hangs off a table.  Every
+ * restore and purge is audited.
+ *
+ * Calls rebuild.c, storage.c, audit.c and internal.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -38,420 +37,16 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
-#include "utils/resowner.h"
 #include "utils/syscache.h"
 
 #include "migsafe.h"
-#include "snapshot.h"
-
-/* One snapshot row, as text */
-typedef struct MigsafeSnapshotRow
-{
-	int64		id;
-	char	   *status;
-	char	   *method;
-	char	   *operation;
-	char	   *object_type;
-	char	   *object_identity;
-	char	   *schema_name;
-	char	   *relation_name;
-	char	   *column_name;
-	char	   *owner;
-	char	   *storage;
-	char	   *key_columns;	/* text of a name[] */
-	int64		row_count;
-	bool		rows_estimated; /* row_count is the planner's estimate */
-	char	   *definition;		/* jsonb as text */
-	Oid			owner_oid;		/* InvalidOid when the role is gone */
-	Oid			runner;			/* who runs user code: owner, or caller */
-	char	   *target;			/* quoted qualified name of the original */
-} MigsafeSnapshotRow;
+#include "audit.h"
+#include "internal.h"
+#include "rebuild.h"
+#include "restore.h"
+#include "storage.h"
 
 static int64 restore_snapshot(int64 id);
-static void column_definitions(MigsafeSnapshotRow *s, StringInfo def);
-static void attach_and_inherit(MigsafeSnapshotRow *s);
-static void restore_indexes(MigsafeSnapshotRow *s);
-static void restore_sequence_grants(MigsafeSnapshotRow *s);
-static void restore_security(MigsafeSnapshotRow *s, bool moved);
-
-/*
- * Run sql as role (InvalidOid: the bootstrap superuser).  Statements run
- * as the object's owner may run the owner's code (triggers, casts,
- * constraint and index expressions), so the guard is back on for them:
- * whatever that code changes is decided and audited like any change.
- */
-static void
-run_as(Oid role, const char *sql)
-{
-	int			depth = migsafe_internal_depth;
-
-	volatile int level = 0;
-
-	migsafe_snapshot_as_user(role);
-	if (OidIsValid(role))
-	{
-		/* the owner's code finds its objects as the caller's session would */
-		migsafe_internal_depth = 0;
-		level = NewGUCNestLevel();
-		(void) set_config_option("search_path", migsafe_snapshot_caller_path(),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-	}
-	PG_TRY();
-	{
-		migsafe_snapshot_run(sql);
-	}
-	PG_FINALLY();
-	{
-		migsafe_internal_depth = depth;
-	}
-	PG_END_TRY();
-	if (level > 0)
-		AtEOXact_GUC(true, level);
-	migsafe_snapshot_as_user(InvalidOid);
-}
-
-/*
- * run_as() with an approval of one object in force: restore's own
- * destructive step (a column changed back to its old type) goes through
- * the guard like any change, approved for that object only, and keeps a
- * snapshot of the values it converts.
- */
-static void
-run_approved(Oid role, const char *approval, const char *sql)
-{
-	int			level = NewGUCNestLevel();
-
-	(void) set_config_option("migsafe.approve", approval,
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
-	run_as(role, sql);
-	AtEOXact_GUC(true, level);
-}
-
-/*
- * Run sql as role in a subtransaction.  Returns NULL when it succeeded
- * (*processed gets SPI_processed, if given), or the error it raised, with
- * the subtransaction rolled back and the session as it was before.
- */
-static ErrorData *
-run_in_subxact(Oid role, const char *sql, int64 *processed)
-{
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		run_as(role, sql);
-		if (processed)
-			*processed = (int64) SPI_processed;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		migsafe_snapshot_as_user(InvalidOid);
-	}
-	PG_END_TRY();
-	return edata;
-}
-
-/*
- * Run sql as role in a subtransaction; on error, WARN that what (a part
- * of the snapshot such as a constraint) could not be restored, and go on.
- */
-static void
-try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s)
-{
-	ErrorData  *edata = run_in_subxact(role, sql, NULL);
-
-	if (edata != NULL)
-		ereport(WARNING,
-				(errmsg("could not restore %s of \"%s\": %s",
-						what, s->object_identity, edata->message),
-				 errdetail("Statement: %s", sql)));
-}
-
-/* All rows of a query, column 1..n as text (NULL for SQL NULL) */
-static List *
-rows_of(const char *sql, int nargs, Oid *argtypes, Datum *values, int ncols)
-{
-	List	   *result = NIL;
-	uint64		i;
-
-	(void) migsafe_snapshot_exec(sql, nargs, argtypes, values, NULL, 0);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	  **row = palloc0(sizeof(char *) * ncols);
-		int			c;
-
-		for (c = 0; c < ncols; c++)
-			row[c] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-								  c + 1);
-		result = lappend(result, row);
-	}
-	return result;
-}
-
-/* Query the snapshot's definition (jsonb $1) */
-static List *
-definition_rows(MigsafeSnapshotRow *s, const char *sql, int ncols)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(s->definition)};
-
-	return rows_of(sql, 1, argtypes, values, ncols);
-}
-
-/* The same, with its own hint */
-static void
-conflict_hint(MigsafeSnapshotRow *s, const char *detail, const char *hint)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_MIGSAFE_RESTORE_CONFLICT),
-			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s \"%s\"",
-					s->id, s->object_type, s->object_identity),
-			 errdetail_internal("%s", detail),
-			 errhint("%s", hint)));
-}
-
-/* The error a restore raises when it would overwrite something */
-static void
-conflict(MigsafeSnapshotRow *s, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_MIGSAFE_RESTORE_CONFLICT),
-			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s \"%s\"",
-					s->id, s->object_type, s->object_identity),
-			 errdetail_internal("%s", detail),
-			 errhint("Nothing was changed.  Rename or drop what is in the way, then restore again; the data stays readable in %s.",
-					 s->storage ? s->storage : "migsafe.snapshots.definition")));
-}
-
-/* The original's schema, which must exist */
-static Oid
-target_namespace(MigsafeSnapshotRow *s)
-{
-	Oid			nsp = get_namespace_oid(s->schema_name, true);
-
-	if (!OidIsValid(nsp))
-		conflict(s, psprintf("Schema \"%s\" does not exist.", s->schema_name));
-	return nsp;
-}
-
-/* Refuse when a relation (or type) of that name exists in the schema */
-static void
-check_name_free(MigsafeSnapshotRow *s, Oid nsp, const char *relname)
-{
-	if (OidIsValid(get_relname_relid(relname, nsp)))
-		conflict(s, psprintf("Relation \"%s.%s\" already exists.",
-							 s->schema_name, relname));
-	if (OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								   CStringGetDatum(relname),
-								   ObjectIdGetDatum(nsp))))
-		conflict(s, psprintf("Type \"%s.%s\" already exists.",
-							 s->schema_name, relname));
-}
-
-/* The original relation, which must exist (truncate, column, restart) */
-static Oid
-existing_relation(MigsafeSnapshotRow *s)
-{
-	Oid			relid = get_relname_relid(s->relation_name, target_namespace(s));
-
-	if (!OidIsValid(relid))
-		conflict(s, psprintf("Relation \"%s.%s\" does not exist any more.",
-							 s->schema_name, s->relation_name));
-	return relid;
-}
-
-/*
- * The type to restore a column as: its original type if it still exists,
- * else text (the value's text form, which the snapshot kept).
- */
-static char *
-column_type(const char *type)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(type)};
-	List	   *rows = rows_of("SELECT pg_catalog.to_regtype($1) IS NOT NULL",
-							   1, argtypes, values, 1);
-
-	if (strcmp(((char **) linitial(rows))[0], "t") == 0)
-		return pstrdup(type);
-	ereport(WARNING,
-			(errmsg("type %s does not exist any more; the values are restored as text",
-					type)));
-	return pstrdup("text");
-}
-
-/*
- * GRANT statements from (grantee, privilege, grantable, on, columns) rows;
- * a privilege of a role dropped since is skipped with a WARNING, the
- * others are given back one by one.
- */
-static void
-grant_rows(MigsafeSnapshotRow *s, List *rows)
-{
-	ListCell   *lc;
-
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-		bool		public = strcmp(r[0], "PUBLIC") == 0;
-
-		if (!public && !OidIsValid(get_role_oid(r[0], true)))
-		{
-			ereport(WARNING,
-					(errmsg("could not restore privilege %s of role \"%s\" on \"%s\": the role does not exist",
-							r[1], r[0], s->object_identity)));
-			continue;
-		}
-		try_as(InvalidOid,
-			   psprintf("GRANT %s%s ON %s TO %s%s", r[1],
-						r[4] ? psprintf(" (%s)", quote_identifier(r[4])) : "",
-						r[3], public ? "PUBLIC" : quote_identifier(r[0]),
-						strcmp(r[2], "true") == 0 ? " WITH GRANT OPTION" : ""),
-			   "a privilege", s);
-	}
-}
-
-/* Give back the privileges the original had (table and columns) */
-static void
-restore_grants(MigsafeSnapshotRow *s, const char *kind)
-{
-	const char *on = psprintf("%s %s", kind, s->target);
-
-	grant_rows(s, definition_rows(s, psprintf("SELECT g OPERATOR(pg_catalog.->>) 'grantee',"
-											  "       g OPERATOR(pg_catalog.->>) 'privilege',"
-											  "       g OPERATOR(pg_catalog.->>) 'grantable', %s, NULL"
-											  "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'grants') g"
-											  " UNION ALL"
-											  " SELECT g OPERATOR(pg_catalog.->>) 'grantee',"
-											  "       g OPERATOR(pg_catalog.->>) 'privilege',"
-											  "       g OPERATOR(pg_catalog.->>) 'grantable', %s,"
-											  "       c OPERATOR(pg_catalog.->>) 'name'"
-											  "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c,"
-											  "       pg_catalog.jsonb_array_elements(c OPERATOR(pg_catalog.->) 'grants') g",
-											  quote_literal_cstr(on), quote_literal_cstr(on)),
-								  5));
-}
-
-/* The privileges the table's own sequences had (serial, identity) */
-static void
-restore_sequence_grants(MigsafeSnapshotRow *s)
-{
-	grant_rows(s, definition_rows(s, "SELECT g OPERATOR(pg_catalog.->>) 'grantee',"
-								  "       g OPERATOR(pg_catalog.->>) 'privilege',"
-								  "       g OPERATOR(pg_catalog.->>) 'grantable',"
-								  "       'SEQUENCE ' OPERATOR(pg_catalog.||) (q OPERATOR(pg_catalog.->>) 'name'), NULL"
-								  "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q,"
-								  "       pg_catalog.jsonb_array_elements(q OPERATOR(pg_catalog.->) 'grants') g",
-								  5));
-}
-
-/*
- * The triggers, row-level security and policies of a re-created table (a
- * moved table kept them; its row-level security was switched off while it
- * was kept, for its owner to read it whole).
- */
-static void
-restore_security(MigsafeSnapshotRow *s, bool moved)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	if (!moved)
-	{
-		rows = definition_rows(s, "SELECT t OPERATOR(pg_catalog.->>) 'definition', t OPERATOR(pg_catalog.->>) 'name',"
-							   "       t OPERATOR(pg_catalog.->>) 'enabled'"
-							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'triggers') t"
-							   " UNION ALL"
-							   " SELECT p OPERATOR(pg_catalog.->>) 'definition', NULL, NULL"
-							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'policies') p", 3);
-		foreach(lc, rows)
-		{
-			char	  **r = lfirst(lc);
-
-			try_as(s->runner, r[0], r[1] ? "a trigger" : "a policy", s);
-			if (r[1] != NULL && strcmp(r[2], "O") != 0)
-				try_as(s->runner,
-					   psprintf("ALTER TABLE %s %s TRIGGER %s", s->target,
-								strcmp(r[2], "D") == 0 ? "DISABLE" :
-								strcmp(r[2], "A") == 0 ? "ENABLE ALWAYS" : "ENABLE REPLICA",
-								quote_identifier(r[1])),
-					   "a trigger's state", s);
-		}
-	}
-	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'rls',"
-						   "       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'force_rls'", 2);
-	if (strcmp(((char **) linitial(rows))[0], "true") == 0)
-		try_as(s->runner, psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", s->target),
-			   "row-level security", s);
-	if (strcmp(((char **) linitial(rows))[1], "true") == 0)
-		try_as(s->runner, psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", s->target),
-			   "row-level security", s);
-}
-
-/* Comments of the relation and its columns */
-static void
-restore_comments(MigsafeSnapshotRow *s, const char *kind)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT NULL, $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'comment'"
-						   " WHERE $1::pg_catalog.jsonb ? 'comment'"
-						   " UNION ALL"
-						   " SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'comment'"
-						   "   FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
-						   "  WHERE c ? 'comment'", 2);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-
-		if (r[0] == NULL)
-			try_as(InvalidOid, psprintf("COMMENT ON %s %s IS %s", kind, s->target,
-										quote_literal_cstr(r[1])),
-				   "the comment", s);
-		else
-			try_as(InvalidOid, psprintf("COMMENT ON COLUMN %s.%s IS %s", s->target,
-										quote_identifier(r[0]),
-										quote_literal_cstr(r[1])),
-				   "a column comment", s);
-	}
-}
-
-/* Revoke what migsafe granted on its storage, and give the table back */
-static void
-give_back(MigsafeSnapshotRow *s)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(s->target)};
-	List	   *rows;
-
-	rows = rows_of("SELECT pg_catalog.string_agg(DISTINCT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-				   "       ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END, ', ')"
-				   "  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
-				   " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-				   "   AND x.grantee OPERATOR(pg_catalog.<>) c.relowner",
-				   1, argtypes, values, 1);
-	if (((char **) linitial(rows))[0] != NULL)
-		run_as(InvalidOid, psprintf("REVOKE ALL ON TABLE %s FROM %s", s->target,
-									((char **) linitial(rows))[0]));
-	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
-								quote_identifier(GetUserNameFromId(s->runner, false))));
-}
 
 /* The select list and insert list that put a copy's rows back */
 static void
@@ -466,23 +61,23 @@ copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, StringInfo exprs)
 	 * The columns of the copy, and their types in the table (generated
 	 * columns are computed again); each must still be there.
 	 */
-	rows = rows_of("SELECT pg_catalog.quote_ident(a.attname),"
-				   "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
-				   "       t.attgenerated, a.attname"
-				   "  FROM pg_catalog.pg_attribute a"
-				   "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
-				   "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
-				   " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-				   "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-				   " ORDER BY a.attnum",
-				   2, argtypes, values, 4);
+	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
+								 "       t.attgenerated, a.attname"
+								 "  FROM pg_catalog.pg_attribute a"
+								 "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+								 " ORDER BY a.attnum",
+								 2, argtypes, values, 4);
 	foreach(lc, rows)
 	{
 		char	  **r = lfirst(lc);
 
 		if (r[1] == NULL)
-			conflict(s, psprintf("Table \"%s.%s\" has no column \"%s\" any more.",
-								 s->schema_name, s->relation_name, r[3]));
+			migsafe_rebuild_conflict(s, psprintf("Table \"%s.%s\" has no column \"%s\" any more.",
+												 s->schema_name, s->relation_name, r[3]));
 		if (r[2][0] != '\0')
 			continue;
 
@@ -516,240 +111,54 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s",
 				   s->target, cols.data, exprs.data, s->storage);
 
-	edata = run_in_subxact(s->runner, sql, &rows);
+	edata = migsafe_rebuild_run_in_subxact(s->runner, sql, &rows);
 	if (edata != NULL)
 	{
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
 			edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
 			ReThrowError(edata);
-		conflict(s, psprintf("Its rows collide with rows of \"%s.%s\": %s",
-							 s->schema_name, s->relation_name, edata->message));
+		migsafe_rebuild_conflict(s, psprintf("Its rows collide with rows of \"%s.%s\": %s",
+											 s->schema_name, s->relation_name, edata->message));
 	}
 	return rows;
-}
-
-/* Constraints (all, or foreign keys only) and indexes from the definition */
-static void
-restore_constraints(MigsafeSnapshotRow *s, Oid relid, bool fk_only)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'definition',"
-						   "       c OPERATOR(pg_catalog.->>) 'type'"
-						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'constraints') c", 3);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-		Oid			argtypes[2] = {OIDOID, TEXTOID};
-		Datum		values[2] = {ObjectIdGetDatum(relid), CStringGetTextDatum(r[0])};
-
-		if (fk_only && strcmp(r[2], "f") != 0)
-			continue;
-		/* already there (a moved table keeps all but its foreign keys) */
-		if (rows_of("SELECT 1 FROM pg_catalog.pg_constraint"
-					" WHERE conrelid OPERATOR(pg_catalog.=) $1"
-					"   AND conname OPERATOR(pg_catalog.=) $2",
-					2, argtypes, values, 1) != NIL)
-			continue;
-		try_as(s->runner, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
-								   s->target, quote_identifier(r[0]), r[1]),
-			   "a constraint", s);
-	}
-	if (fk_only)
-		return;
-	restore_indexes(s);
-}
-
-/*
- * The indexes (not backing constraints) and extended statistics of the
- * definition that do not exist: all of them for a re-created table; for a
- * moved one, those dropped when it was moved (their expressions would have
- * run as migsafe's superuser in ANALYZE and VACUUM).
- */
-static void
-restore_indexes(MigsafeSnapshotRow *s)
-{
-	List	   *rows;
-	ListCell   *lc;
-	const char *nsp = quote_literal_cstr(s->schema_name);
-
-	rows = definition_rows(s, psprintf("SELECT i OPERATOR(pg_catalog.->>) 'definition', 'an index'"
-									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'indexes') i"
-									   " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class r"
-									   "                    WHERE r.relname OPERATOR(pg_catalog.=) (i OPERATOR(pg_catalog.->>) 'name')"
-									   "                      AND r.relnamespace OPERATOR(pg_catalog.=) %s::pg_catalog.regnamespace)"
-									   " UNION ALL"
-									   " SELECT x OPERATOR(pg_catalog.->>) 'definition', 'extended statistics'"
-									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'statistics') x"
-									   " WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_statistic_ext e"
-									   "                    WHERE e.stxname OPERATOR(pg_catalog.=) (x OPERATOR(pg_catalog.->>) 'name')"
-									   "                      AND e.stxnamespace OPERATOR(pg_catalog.=) %s::pg_catalog.regnamespace)",
-									   nsp, nsp), 2);
-	foreach(lc, rows)
-		try_as(s->runner, ((char **) lfirst(lc))[0], ((char **) lfirst(lc))[1], s);
-}
-
-/* setval() of a sequence to a saved last_value (NULL: never called) */
-static char *
-setval_sql(const char *seq, const char *last_value, const char *start)
-{
-	if (last_value != NULL)
-		return psprintf("SELECT pg_catalog.setval(%s, %s, true)",
-						quote_literal_cstr(seq), last_value);
-	return psprintf("SELECT pg_catalog.setval(%s, %s, false)",
-					quote_literal_cstr(seq), start);
-}
-
-/* CREATE SEQUENCE from a saved definition (keys of "sequence" or "sequences") */
-static char *
-create_sequence_sql(const char *name, char **r)
-{
-	return psprintf("CREATE SEQUENCE %s AS %s INCREMENT %s MINVALUE %s MAXVALUE %s START %s CACHE %s %s",
-					name, r[0], r[1], r[2], r[3], r[4], r[5],
-					strcmp(r[6], "true") == 0 ? "CYCLE" : "NO CYCLE");
-}
-
-#define SEQUENCE_FIELDS(obj) \
-	obj " OPERATOR(pg_catalog.->>) 'type', " obj " OPERATOR(pg_catalog.->>) 'increment', " \
-	obj " OPERATOR(pg_catalog.->>) 'min', " obj " OPERATOR(pg_catalog.->>) 'max', " \
-	obj " OPERATOR(pg_catalog.->>) 'start', " obj " OPERATOR(pg_catalog.->>) 'cache', " \
-	obj " OPERATOR(pg_catalog.->>) 'cycle', " obj " OPERATOR(pg_catalog.->>) 'last_value'"
-
-/*
- * The owned sequences of a re-created table: identity sequences get their
- * value back, serial sequences are created again (when the name is free)
- * and owned by their column.
- */
-static void
-restore_owned_sequences(MigsafeSnapshotRow *s, const char *only)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT " SEQUENCE_FIELDS("q") ","
-						   " q OPERATOR(pg_catalog.->>) 'name', q OPERATOR(pg_catalog.->>) 'column',"
-						   " q OPERATOR(pg_catalog.->>) 'identity'"
-						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q", 11);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-
-		if (only != NULL && strcmp(only, r[9]) != 0)
-			continue;
-		if (strcmp(r[10], "true") == 0)
-		{
-			char	   *seq = psprintf("pg_catalog.pg_get_serial_sequence(%s, %s)",
-									   quote_literal_cstr(s->target),
-									   quote_literal_cstr(r[9]));
-
-			if (r[7] != NULL)
-				try_as(InvalidOid, psprintf("SELECT pg_catalog.setval(%s, %s, true)",
-											seq, r[7]),
-					   "an identity's value", s);
-			continue;
-		}
-		try_as(InvalidOid, create_sequence_sql(r[8], r), "a sequence", s);
-		try_as(InvalidOid, setval_sql(r[8], r[7], r[4]), "a sequence's value", s);
-		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", r[8],
-									quote_identifier(GetUserNameFromId(s->runner, false))),
-			   "a sequence's owner", s);
-		try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", r[8],
-									s->target, quote_identifier(r[9])),
-			   "a sequence's owner", s);
-	}
-}
-
-/*
- * After truncated rows are back: the table's own sequences must not hand
- * out their values again (TRUNCATE ... RESTART IDENTITY reset them), so
- * each is moved up to at least the value it had when the snapshot was
- * taken.
- */
-static void
-catch_up_sequences(MigsafeSnapshotRow *s)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT q OPERATOR(pg_catalog.->>) 'column', q OPERATOR(pg_catalog.->>) 'last_value'"
-						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequences') q"
-						   " WHERE q OPERATOR(pg_catalog.->>) 'last_value' IS NOT NULL", 2);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-		char	   *seq = psprintf("pg_catalog.pg_get_serial_sequence(%s, %s)",
-								   quote_literal_cstr(s->target),
-								   quote_literal_cstr(r[0]));
-
-		try_as(s->runner,
-			   psprintf("SELECT pg_catalog.setval(%s, pg_catalog.max(v), true)"
-						"  FROM (SELECT %s::bigint AS v"
-						"        UNION ALL SELECT pg_catalog.pg_sequence_last_value(%s::pg_catalog.regclass)) q"
-						" WHERE %s IS NOT NULL",
-						seq, r[1], seq, seq),
-			   "a sequence's value", s);
-	}
-}
-
-/* Defaults of the columns, from the definition (all, or one column) */
-static void
-restore_defaults(MigsafeSnapshotRow *s, const char *only)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'default'"
-						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
-						   " WHERE c ? 'default'", 2);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-
-		if (only && strcmp(only, r[0]) != 0)
-			continue;
-		try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
-								   s->target, quote_identifier(r[0]), r[1]),
-			   "a column default", s);
-	}
 }
 
 /* A dropped table that was moved: move it back */
 static int64
 restore_moved(MigsafeSnapshotRow *s)
 {
-	Oid			nsp = target_namespace(s);
+	Oid			nsp = migsafe_rebuild_namespace(s);
 	Oid			argtypes[2] = {TEXTOID, OIDOID};
 	Datum		values[2];
 	List	   *rows;
-	char	   *storage_nsp = psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, s->id);
+	char	   *storage_nsp = migsafe_storage_schema(s->id);
 	Oid			relid;
 
-	check_name_free(s, nsp, s->relation_name);
+	migsafe_rebuild_check_name_free(s, nsp, s->relation_name);
 	/* its indexes and sequences come back under their names too */
 	values[0] = CStringGetTextDatum(storage_nsp);
 	values[1] = ObjectIdGetDatum(nsp);
-	rows = rows_of("SELECT c.relname FROM pg_catalog.pg_class c"
-				   " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-				   "   AND EXISTS (SELECT FROM pg_catalog.pg_class o"
-				   "                WHERE o.relnamespace OPERATOR(pg_catalog.=) $2"
-				   "                  AND o.relname OPERATOR(pg_catalog.=) c.relname)"
-				   " ORDER BY 1",
-				   2, argtypes, values, 1);
+	rows = migsafe_internal_rows("SELECT c.relname FROM pg_catalog.pg_class c"
+								 " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
+								 "   AND EXISTS (SELECT FROM pg_catalog.pg_class o"
+								 "                WHERE o.relnamespace OPERATOR(pg_catalog.=) $2"
+								 "                  AND o.relname OPERATOR(pg_catalog.=) c.relname)"
+								 " ORDER BY 1",
+								 2, argtypes, values, 1);
 	if (rows != NIL)
-		conflict(s, psprintf("Relation \"%s.%s\" (an index or sequence of the table) already exists.",
-							 s->schema_name, ((char **) linitial(rows))[0]));
+		migsafe_rebuild_conflict(s, psprintf("Relation \"%s.%s\" (an index or sequence of the table) already exists.",
+											 s->schema_name, ((char **) linitial(rows))[0]));
 
-	run_as(InvalidOid, psprintf("ALTER TABLE %s SET SCHEMA %s", s->storage,
-								quote_identifier(s->schema_name)));
-	give_back(s);
+	migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s SET SCHEMA %s", s->storage,
+												quote_identifier(s->schema_name)));
+	migsafe_rebuild_give_back(s);
 	relid = get_relname_relid(s->relation_name, nsp);
-	restore_grants(s, "TABLE");
-	restore_sequence_grants(s);
-	restore_constraints(s, relid, true);
-	restore_indexes(s);
-	restore_security(s, true);
-	(void) migsafe_snapshot_drop_storage(s->id);
+	migsafe_rebuild_grants(s, "TABLE");
+	migsafe_rebuild_sequence_grants(s);
+	migsafe_rebuild_constraints(s, relid, true);
+	migsafe_rebuild_indexes(s);
+	migsafe_rebuild_security(s, true);
+	(void) migsafe_storage_drop(s->id);
 	return s->row_count;
 }
 
@@ -757,88 +166,35 @@ restore_moved(MigsafeSnapshotRow *s)
 static int64
 restore_copied_table(MigsafeSnapshotRow *s)
 {
-	Oid			nsp = target_namespace(s);
+	Oid			nsp = migsafe_rebuild_namespace(s);
 	StringInfoData def;
 	List	   *rows;
 	int64		count;
 	Oid			relid;
 
-	check_name_free(s, nsp, s->relation_name);
+	migsafe_rebuild_check_name_free(s, nsp, s->relation_name);
 	initStringInfo(&def);
-	column_definitions(s, &def);
-	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'unlogged'", 1);
-	run_as(InvalidOid, psprintf("CREATE %sTABLE %s (%s)",
-								((char **) linitial(rows))[0] != NULL &&
-								strcmp(((char **) linitial(rows))[0], "true") == 0 ?
-								"UNLOGGED " : "",
-								s->target, def.data));
+	migsafe_rebuild_column_definitions(s, &def);
+	rows = migsafe_rebuild_definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'unlogged'", 1);
+	migsafe_rebuild_run_as(InvalidOid, psprintf("CREATE %sTABLE %s (%s)",
+												((char **) linitial(rows))[0] != NULL &&
+												strcmp(((char **) linitial(rows))[0], "true") == 0 ?
+												"UNLOGGED " : "",
+												s->target, def.data));
 	relid = get_relname_relid(s->relation_name, nsp);
-	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
-								quote_identifier(GetUserNameFromId(s->runner, false))));
+	migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
+												quote_identifier(GetUserNameFromId(s->runner, false))));
 	count = insert_rows(s, relid);
-	restore_owned_sequences(s, NULL);
-	restore_sequence_grants(s);
-	restore_defaults(s, NULL);
-	restore_constraints(s, relid, false);
-	attach_and_inherit(s);
-	restore_security(s, false);
-	restore_grants(s, "TABLE");
-	restore_comments(s, "TABLE");
-	(void) migsafe_snapshot_drop_storage(s->id);
+	migsafe_rebuild_owned_sequences(s, NULL);
+	migsafe_rebuild_sequence_grants(s);
+	migsafe_rebuild_defaults(s, NULL);
+	migsafe_rebuild_constraints(s, relid, false);
+	migsafe_rebuild_attach_and_inherit(s);
+	migsafe_rebuild_security(s, false);
+	migsafe_rebuild_grants(s, "TABLE");
+	migsafe_rebuild_comments(s, "TABLE");
+	(void) migsafe_storage_drop(s->id);
 	return count;
-}
-
-/* The column list of a table to create from the definition */
-static void
-column_definitions(MigsafeSnapshotRow *s, StringInfo def)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT c OPERATOR(pg_catalog.->>) 'name', c OPERATOR(pg_catalog.->>) 'type',"
-						   "       c OPERATOR(pg_catalog.->>) 'collation', c OPERATOR(pg_catalog.->>) 'notnull',"
-						   "       c OPERATOR(pg_catalog.->>) 'identity', c OPERATOR(pg_catalog.->>) 'generated'"
-						   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c", 6);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-		char	   *type = column_type(r[1]);
-
-		if (def->len > 0)
-			appendStringInfoString(def, ", ");
-		appendStringInfo(def, "%s %s", quote_identifier(r[0]), type);
-		if (r[2] != NULL && strcmp(type, r[1]) == 0)
-			appendStringInfo(def, " COLLATE %s", r[2]);
-		if (strcmp(r[3], "true") == 0)
-			appendStringInfoString(def, " NOT NULL");
-		if (r[4] != NULL)
-			appendStringInfo(def, " GENERATED %s AS IDENTITY",
-							 strcmp(r[4], "a") == 0 ? "ALWAYS" : "BY DEFAULT");
-		if (r[5] != NULL)
-			appendStringInfo(def, " GENERATED ALWAYS AS (%s) STORED", r[5]);
-	}
-}
-
-/* Back into its partitioned table or inheritance parents, if they exist */
-static void
-attach_and_inherit(MigsafeSnapshotRow *s)
-{
-	List	   *rows;
-	ListCell   *lc;
-
-	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_of',"
-						   "       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_bound'", 2);
-	if (((char **) linitial(rows))[0] != NULL)
-		try_as(s->runner, psprintf("ALTER TABLE %s ATTACH PARTITION %s %s",
-								   ((char **) linitial(rows))[0], s->target,
-								   ((char **) linitial(rows))[1]),
-			   "its partition of", s);
-	rows = definition_rows(s, "SELECT p FROM pg_catalog.jsonb_array_elements_text("
-						   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'inherits') p", 1);
-	foreach(lc, rows)
-		try_as(s->runner, psprintf("ALTER TABLE %s INHERIT %s", s->target,
-								   ((char **) lfirst(lc))[0]),
-			   "its inheritance", s);
 }
 
 /*
@@ -849,7 +205,7 @@ attach_and_inherit(MigsafeSnapshotRow *s)
 static int64
 restore_partitioned(MigsafeSnapshotRow *s)
 {
-	Oid			nsp = target_namespace(s);
+	Oid			nsp = migsafe_rebuild_namespace(s);
 	StringInfoData def;
 	List	   *rows;
 	ListCell   *lc;
@@ -859,29 +215,29 @@ restore_partitioned(MigsafeSnapshotRow *s)
 	Datum		values[2] = {Int64GetDatum(s->id), CStringGetTextDatum(s->target)};
 	List	   *parts;
 
-	check_name_free(s, nsp, s->relation_name);
+	migsafe_rebuild_check_name_free(s, nsp, s->relation_name);
 	initStringInfo(&def);
-	column_definitions(s, &def);
-	rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_key'", 1);
-	run_as(InvalidOid, psprintf("CREATE TABLE %s (%s) PARTITION BY %s",
-								s->target, def.data, ((char **) linitial(rows))[0]));
+	migsafe_rebuild_column_definitions(s, &def);
+	rows = migsafe_rebuild_definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'partition_key'", 1);
+	migsafe_rebuild_run_as(InvalidOid, psprintf("CREATE TABLE %s (%s) PARTITION BY %s",
+												s->target, def.data, ((char **) linitial(rows))[0]));
 	relid = get_relname_relid(s->relation_name, nsp);
-	run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
-								quote_identifier(GetUserNameFromId(s->runner, false))));
-	restore_defaults(s, NULL);
-	restore_constraints(s, relid, false);
-	attach_and_inherit(s);
-	restore_grants(s, "TABLE");
-	restore_comments(s, "TABLE");
+	migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s OWNER TO %s", s->target,
+												quote_identifier(GetUserNameFromId(s->runner, false))));
+	migsafe_rebuild_defaults(s, NULL);
+	migsafe_rebuild_constraints(s, relid, false);
+	migsafe_rebuild_attach_and_inherit(s);
+	migsafe_rebuild_grants(s, "TABLE");
+	migsafe_rebuild_comments(s, "TABLE");
 
-	parts = rows_of("SELECT p.id FROM migsafe.snapshots p, migsafe.snapshots s"
-					" WHERE s.id OPERATOR(pg_catalog.=) $1"
-					"   AND p.xid OPERATOR(pg_catalog.=) s.xid"
-					"   AND p.status OPERATOR(pg_catalog.=) 'kept'"
-					"   AND p.column_name IS NULL"
-					"   AND p.definition OPERATOR(pg_catalog.->>) 'partition_of' OPERATOR(pg_catalog.=) $2"
-					" ORDER BY p.id",
-					2, argtypes, values, 1);
+	parts = migsafe_internal_rows("SELECT p.id FROM migsafe.snapshots p, migsafe.snapshots s"
+								  " WHERE s.id OPERATOR(pg_catalog.=) $1"
+								  "   AND p.xid OPERATOR(pg_catalog.=) s.xid"
+								  "   AND p.status OPERATOR(pg_catalog.=) 'kept'"
+								  "   AND p.column_name IS NULL"
+								  "   AND p.definition OPERATOR(pg_catalog.->>) 'partition_of' OPERATOR(pg_catalog.=) $2"
+								  " ORDER BY p.id",
+								  2, argtypes, values, 1);
 	foreach(lc, parts)
 		count += restore_snapshot(pg_strtoint64(((char **) lfirst(lc))[0]));
 	return count;
@@ -904,20 +260,20 @@ match_condition(MigsafeSnapshotRow *s, Oid relid)
 	StringInfoData rhs;
 	bool		keyed = s->key_columns != NULL;
 
-	rows = rows_of("SELECT pg_catalog.quote_ident(a.attname),"
-				   "       pg_catalog.format_type(t.atttypid, t.atttypmod)"
-				   "  FROM pg_catalog.pg_attribute a"
-				   "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
-				   "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
-				   " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-				   "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-				   "   AND a.attname OPERATOR(pg_catalog.<>) $3"
-				   "   AND (a.attname OPERATOR(pg_catalog.=) ANY ($4::pg_catalog.name[])"
-				   "        OR pg_catalog.cardinality($4::pg_catalog.name[]) OPERATOR(pg_catalog.=) 0)"
-				   " ORDER BY a.attnum",
-				   4, argtypes, values, 2);
+	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod)"
+								 "  FROM pg_catalog.pg_attribute a"
+								 "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+								 "   AND a.attname OPERATOR(pg_catalog.<>) $3"
+								 "   AND (a.attname OPERATOR(pg_catalog.=) ANY ($4::pg_catalog.name[])"
+								 "        OR pg_catalog.cardinality($4::pg_catalog.name[]) OPERATOR(pg_catalog.=) 0)"
+								 " ORDER BY a.attnum",
+								 4, argtypes, values, 2);
 	if (rows == NIL)
-		conflict(s, "The table no longer has the columns that identify its rows in the snapshot.");
+		migsafe_rebuild_conflict(s, "The table no longer has the columns that identify its rows in the snapshot.");
 	initStringInfo(&lhs);
 	initStringInfo(&rhs);
 	foreach(lc, rows)
@@ -956,15 +312,15 @@ match_condition(MigsafeSnapshotRow *s, Oid relid)
 		foreach(lc, rows)
 			appendStringInfo(&plain, "%ss.%s", plain.len > 0 ? ", " : "",
 							 ((char **) lfirst(lc))[0]);
-		if (rows_of(psprintf("SELECT 1 FROM %s s GROUP BY ROW(%s)::text"
-							 " HAVING count(DISTINCT ROW(s.%s)::text) > 1 LIMIT 1",
-							 s->storage, plain.data,
-							 quote_identifier(s->column_name)),
-					0, NULL, NULL, 1) != NIL)
-			conflict_hint(s, psprintf("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it.",
-									  s->schema_name, s->relation_name, s->column_name),
-						  psprintf("Nothing was changed.  Put the values back by hand from %s.",
-								   s->storage));
+		if (migsafe_internal_rows(psprintf("SELECT 1 FROM %s s GROUP BY ROW(%s)::text"
+										   " HAVING count(DISTINCT ROW(s.%s)::text) > 1 LIMIT 1",
+										   s->storage, plain.data,
+										   quote_identifier(s->column_name)),
+								  0, NULL, NULL, 1) != NIL)
+			migsafe_rebuild_conflict_hint(s, psprintf("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it.",
+													  s->schema_name, s->relation_name, s->column_name),
+										  psprintf("Nothing was changed.  Put the values back by hand from %s.",
+												   s->storage));
 	}
 	return psprintf("ROW(%s)::text = ROW(%s)::text", lhs.data, rhs.data);
 }
@@ -973,7 +329,7 @@ match_condition(MigsafeSnapshotRow *s, Oid relid)
 static int64
 restore_column(MigsafeSnapshotRow *s)
 {
-	Oid			relid = existing_relation(s);
+	Oid			relid = migsafe_rebuild_existing_relation(s);
 	AttrNumber	attnum = get_attnum(relid, s->column_name);
 	const char *col = quote_identifier(s->column_name);
 	List	   *rows;
@@ -991,26 +347,26 @@ restore_column(MigsafeSnapshotRow *s)
 				 errhint("Add the attribute to the type again and copy the values from %s.",
 						 s->storage)));
 
-	rows = definition_rows(s, psprintf("SELECT c OPERATOR(pg_catalog.->>) 'type', c OPERATOR(pg_catalog.->>) 'collation',"
-									   "       c OPERATOR(pg_catalog.->>) 'notnull', c OPERATOR(pg_catalog.->>) 'identity'"
-									   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
-									   " WHERE c OPERATOR(pg_catalog.->>) 'name' OPERATOR(pg_catalog.=) %s",
-									   quote_literal_cstr(s->column_name)), 4);
+	rows = migsafe_rebuild_definition_rows(s, psprintf("SELECT c OPERATOR(pg_catalog.->>) 'type', c OPERATOR(pg_catalog.->>) 'collation',"
+													   "       c OPERATOR(pg_catalog.->>) 'notnull', c OPERATOR(pg_catalog.->>) 'identity'"
+													   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'columns') c"
+													   " WHERE c OPERATOR(pg_catalog.->>) 'name' OPERATOR(pg_catalog.=) %s",
+													   quote_literal_cstr(s->column_name)), 4);
 	if (rows == NIL)
 		elog(ERROR, "snapshot " INT64_FORMAT " has no definition of column \"%s\"",
 			 s->id, s->column_name);
 	r = linitial(rows);
-	type = column_type(r[0]);
+	type = migsafe_rebuild_column_type(r[0]);
 
 	if (strcmp(s->operation, "drop") == 0)
 	{
 		if (attnum != InvalidAttrNumber)
-			conflict(s, psprintf("Column \"%s\" of \"%s.%s\" already exists.",
-								 s->column_name, s->schema_name, s->relation_name));
-		run_as(s->runner, psprintf("ALTER TABLE %s ADD COLUMN %s %s%s%s", s->target,
-								   col, type,
-								   r[1] != NULL && strcmp(type, r[0]) == 0 ? " COLLATE " : "",
-								   r[1] != NULL && strcmp(type, r[0]) == 0 ? r[1] : ""));
+			migsafe_rebuild_conflict(s, psprintf("Column \"%s\" of \"%s.%s\" already exists.",
+												 s->column_name, s->schema_name, s->relation_name));
+		migsafe_rebuild_run_as(s->runner, psprintf("ALTER TABLE %s ADD COLUMN %s %s%s%s", s->target,
+												   col, type,
+												   r[1] != NULL && strcmp(type, r[0]) == 0 ? " COLLATE " : "",
+												   r[1] != NULL && strcmp(type, r[0]) == 0 ? r[1] : ""));
 	}
 	else
 	{
@@ -1019,38 +375,38 @@ restore_column(MigsafeSnapshotRow *s)
 		Oid			curcoll;
 
 		if (attnum == InvalidAttrNumber)
-			conflict(s, psprintf("Column \"%s\" of \"%s.%s\" does not exist any more.",
-								 s->column_name, s->schema_name, s->relation_name));
+			migsafe_rebuild_conflict(s, psprintf("Column \"%s\" of \"%s.%s\" does not exist any more.",
+												 s->column_name, s->schema_name, s->relation_name));
 		/* back to the old type (rows added since are converted) */
 		get_atttypetypmodcoll(relid, attnum, &curtype, &curtypmod, &curcoll);
 		if (strcmp(format_type_with_typemod(curtype, curtypmod), type) != 0)
-			run_approved(s->runner,
-						 psprintf("%s.%s", s->target, col),
-						 psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s",
-								  s->target, col, type, col, type));
+			migsafe_rebuild_run_approved(s->runner,
+										 psprintf("%s.%s", s->target, col),
+										 psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s",
+												  s->target, col, type, col, type));
 	}
 
-	run_as(s->runner, psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s",
-							   s->target, col, col, type, s->storage,
-							   match_condition(s, relid)));
+	migsafe_rebuild_run_as(s->runner, psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s",
+											   s->target, col, col, type, s->storage,
+											   match_condition(s, relid)));
 	count = (int64) SPI_processed;
 	if (strcmp(s->operation, "drop") == 0)
 	{
 		if (strcmp(r[2], "true") == 0 || r[3] != NULL)
-			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
-									   s->target, col),
-				   "NOT NULL", s);
+			migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+													   s->target, col),
+								   "NOT NULL", s);
 		/* an identity column is one again, a serial one gets its sequence */
 		if (r[3] != NULL)
-			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY",
-									   s->target, col,
-									   strcmp(r[3], "a") == 0 ? "ALWAYS" : "BY DEFAULT"),
-				   "the identity", s);
-		restore_owned_sequences(s, s->column_name);
-		restore_sequence_grants(s);
-		restore_defaults(s, s->column_name);
+			migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY",
+													   s->target, col,
+													   strcmp(r[3], "a") == 0 ? "ALWAYS" : "BY DEFAULT"),
+								   "the identity", s);
+		migsafe_rebuild_owned_sequences(s, s->column_name);
+		migsafe_rebuild_sequence_grants(s);
+		migsafe_rebuild_defaults(s, s->column_name);
 	}
-	(void) migsafe_snapshot_drop_storage(s->id);
+	(void) migsafe_storage_drop(s->id);
 	return count;
 }
 
@@ -1074,7 +430,7 @@ attidentity(Oid relid, AttrNumber attnum)
 static int64
 restore_sequence(MigsafeSnapshotRow *s)
 {
-	List	   *rows = definition_rows(s, "SELECT " SEQUENCE_FIELDS("($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequence')"), 8);
+	List	   *rows = migsafe_rebuild_definition_rows(s, "SELECT " SEQUENCE_FIELDS("($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'sequence')"), 8);
 	char	  **r = linitial(rows);
 	List	   *owned;
 	char	  **o;
@@ -1083,16 +439,16 @@ restore_sequence(MigsafeSnapshotRow *s)
 
 	if (strcmp(s->operation, "drop") != 0)
 	{
-		(void) existing_relation(s);
-		run_as(s->runner, setval_sql(s->target, r[7], r[4]));
+		(void) migsafe_rebuild_existing_relation(s);
+		migsafe_rebuild_run_as(s->runner, migsafe_rebuild_setval_sql(s->target, r[7], r[4]));
 		return 1;
 	}
 
 	/* the column it belonged to, if it is still there */
-	owned = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'table',"
-							"       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'column',"
-							"       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'identity',"
-							"       pg_catalog.to_regclass($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'table')::pg_catalog.oid", 4);
+	owned = migsafe_rebuild_definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'table',"
+											"       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'column',"
+											"       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'identity',"
+											"       pg_catalog.to_regclass($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'owned_by' OPERATOR(pg_catalog.->>) 'table')::pg_catalog.oid", 4);
 	o = linitial(owned);
 	if (o[0] != NULL && o[3] != NULL)
 	{
@@ -1106,34 +462,34 @@ restore_sequence(MigsafeSnapshotRow *s)
 	 */
 	if (o[2] != NULL && attnum > 0 && attidentity(tabid, attnum) == '\0')
 	{
-		run_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY",
-								   o[0], quote_identifier(o[1]),
-								   strcmp(o[2], "a") == 0 ? "ALWAYS" : "BY DEFAULT"));
+		migsafe_rebuild_run_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s ADD GENERATED %s AS IDENTITY",
+												   o[0], quote_identifier(o[1]),
+												   strcmp(o[2], "a") == 0 ? "ALWAYS" : "BY DEFAULT"));
 		if (r[7] != NULL)
-			run_as(s->runner, psprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %s, true)",
-									   quote_literal_cstr(o[0]), quote_literal_cstr(o[1]), r[7]));
+			migsafe_rebuild_run_as(s->runner, psprintf("SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(%s, %s), %s, true)",
+													   quote_literal_cstr(o[0]), quote_literal_cstr(o[1]), r[7]));
 		return 1;
 	}
 
-	check_name_free(s, target_namespace(s), s->relation_name);
-	run_as(InvalidOid, create_sequence_sql(s->target, r));
-	run_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", s->target,
-								quote_identifier(GetUserNameFromId(s->runner, false))));
-	restore_grants(s, "SEQUENCE");
-	restore_comments(s, "SEQUENCE");
-	run_as(s->runner, setval_sql(s->target, r[7], r[4]));
+	migsafe_rebuild_check_name_free(s, migsafe_rebuild_namespace(s), s->relation_name);
+	migsafe_rebuild_run_as(InvalidOid, migsafe_rebuild_create_sequence_sql(s->target, r));
+	migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", s->target,
+												quote_identifier(GetUserNameFromId(s->runner, false))));
+	migsafe_rebuild_grants(s, "SEQUENCE");
+	migsafe_rebuild_comments(s, "SEQUENCE");
+	migsafe_rebuild_run_as(s->runner, migsafe_rebuild_setval_sql(s->target, r[7], r[4]));
 
 	/* a serial's sequence: owned by its column again, and its default */
 	if (o[2] == NULL && attnum > 0)
 	{
-		try_as(s->runner, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", s->target,
-								   o[0], quote_identifier(o[1])),
-			   "the sequence's column", s);
+		migsafe_rebuild_try_as(s->runner, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", s->target,
+												   o[0], quote_identifier(o[1])),
+							   "the sequence's column", s);
 		if (!OidIsValid(GetAttrDefaultOid(tabid, attnum)))
-			try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT pg_catalog.nextval(%s::pg_catalog.regclass)",
-									   o[0], quote_identifier(o[1]),
-									   quote_literal_cstr(s->target)),
-				   "the column's default", s);
+			migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT pg_catalog.nextval(%s::pg_catalog.regclass)",
+													   o[0], quote_identifier(o[1]),
+													   quote_literal_cstr(s->target)),
+								   "the column's default", s);
 	}
 	return 1;
 }
@@ -1142,20 +498,20 @@ restore_sequence(MigsafeSnapshotRow *s)
 static int64
 restore_matview(MigsafeSnapshotRow *s)
 {
-	List	   *rows = definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'viewdef'", 1);
+	List	   *rows = migsafe_rebuild_definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'viewdef'", 1);
 	char	   *viewdef = ((char **) linitial(rows))[0];
 	int64		count;
 	int			len = strlen(viewdef);
 
-	check_name_free(s, target_namespace(s), s->relation_name);
+	migsafe_rebuild_check_name_free(s, migsafe_rebuild_namespace(s), s->relation_name);
 	while (len > 0 && (viewdef[len - 1] == ';' || viewdef[len - 1] == '\n' ||
 					   viewdef[len - 1] == ' '))
 		viewdef[--len] = '\0';
-	run_as(s->runner, psprintf("CREATE MATERIALIZED VIEW %s AS %s", s->target, viewdef));
+	migsafe_rebuild_run_as(s->runner, psprintf("CREATE MATERIALIZED VIEW %s AS %s", s->target, viewdef));
 	count = (int64) SPI_processed;
-	restore_indexes(s);
-	restore_grants(s, "TABLE");
-	restore_comments(s, "MATERIALIZED VIEW");
+	migsafe_rebuild_indexes(s);
+	migsafe_rebuild_grants(s, "TABLE");
+	migsafe_rebuild_comments(s, "MATERIALIZED VIEW");
 	return count;
 }
 
@@ -1170,9 +526,9 @@ restore_by_kind(MigsafeSnapshotRow *s)
 	if (strcmp(s->method, "copied") == 0 &&
 		strcmp(s->operation, "truncate") == 0)
 	{
-		int64		count = insert_rows(s, existing_relation(s));
+		int64		count = insert_rows(s, migsafe_rebuild_existing_relation(s));
 
-		catch_up_sequences(s);
+		migsafe_rebuild_catch_up_sequences(s);
 		return count;
 	}
 	if (strcmp(s->method, "copied") == 0)
@@ -1211,8 +567,8 @@ restore_dispatch(MigsafeSnapshotRow *s)
 			 strcmp(edata->constraint_name, "pg_type_typname_nsp_index") != 0))
 			PG_RE_THROW();
 		FlushErrorState();
-		conflict(s, psprintf("A relation or type named like it, or like one of its indexes or sequences, was created in schema \"%s\" meanwhile.",
-							 s->schema_name));
+		migsafe_rebuild_conflict(s, psprintf("A relation or type named like it, or like one of its indexes or sequences, was created in schema \"%s\" meanwhile.",
+											 s->schema_name));
 	}
 	PG_END_TRY();
 	return count;
@@ -1228,11 +584,11 @@ read_snapshot(int64 id)
 	char	  **r;
 	MigsafeSnapshotRow *s = palloc0(sizeof(MigsafeSnapshotRow));
 
-	rows = rows_of("SELECT status, method, operation, object_type, object_identity,"
-				   "       schema_name, relation_name, column_name, owner, storage,"
-				   "       key_columns, row_count, definition, rows_estimated"
-				   "  FROM migsafe.snapshots WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-				   1, argtypes, values, 14);
+	rows = migsafe_internal_rows("SELECT status, method, operation, object_type, object_identity,"
+								 "       schema_name, relation_name, column_name, owner, storage,"
+								 "       key_columns, row_count, definition, rows_estimated"
+								 "  FROM migsafe.snapshots WHERE id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+								 1, argtypes, values, 14);
 	if (rows == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -1277,7 +633,7 @@ restore_snapshot(int64 id)
 	Oid			nspid;
 	const char *lend;
 
-	migsafe_snapshot_internal_begin(&state);
+	migsafe_internal_begin(&state);
 	PG_TRY();
 	{
 		SPI_connect();
@@ -1295,7 +651,7 @@ restore_snapshot(int64 id)
 							id, s->object_type, s->object_identity, s->status),
 					 errdetail("Its data is no longer kept.")));
 		if (s->storage != NULL &&
-			!OidIsValid(get_namespace_oid(psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id), true)))
+			!OidIsValid(get_namespace_oid(migsafe_storage_schema(id), true)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the data of migsafe snapshot " INT64_FORMAT " is gone", id),
@@ -1308,11 +664,11 @@ restore_snapshot(int64 id)
 		 */
 		if (s->storage != NULL)
 		{
-			const char *nsp = quote_identifier(psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id));
+			const char *nsp = quote_identifier(migsafe_storage_schema(id));
 			const char *role = quote_identifier(GetUserNameFromId(s->runner, false));
 
-			migsafe_snapshot_run(psprintf("GRANT USAGE ON SCHEMA %s TO %s", nsp, role));
-			migsafe_snapshot_run(psprintf("GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s",
+			migsafe_internal_run(psprintf("GRANT USAGE ON SCHEMA %s TO %s", nsp, role));
+			migsafe_internal_run(psprintf("GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s",
 										  nsp, role));
 		}
 
@@ -1324,51 +680,51 @@ restore_snapshot(int64 id)
 		nspid = get_namespace_oid(s->schema_name, true);
 		lend = NULL;
 		if (OidIsValid(nspid) &&
-			pg_namespace_aclcheck(nspid, s->runner, ACL_USAGE) != ACLCHECK_OK)
+			migsafe_namespace_aclcheck(nspid, s->runner, ACL_USAGE) != ACLCHECK_OK)
 			lend = "USAGE";
 		if (OidIsValid(nspid) &&
-			pg_namespace_aclcheck(nspid, s->runner, ACL_CREATE) != ACLCHECK_OK)
+			migsafe_namespace_aclcheck(nspid, s->runner, ACL_CREATE) != ACLCHECK_OK)
 			lend = lend ? "USAGE, CREATE" : "CREATE";
 		if (lend)
-			migsafe_snapshot_run(psprintf("GRANT %s ON SCHEMA %s TO %s", lend,
+			migsafe_internal_run(psprintf("GRANT %s ON SCHEMA %s TO %s", lend,
 										  quote_identifier(s->schema_name),
 										  quote_identifier(GetUserNameFromId(s->runner, false))));
 
 		count = restore_dispatch(s);
 
 		if (lend)
-			migsafe_snapshot_run(psprintf("REVOKE %s ON SCHEMA %s FROM %s", lend,
+			migsafe_internal_run(psprintf("REVOKE %s ON SCHEMA %s FROM %s", lend,
 										  quote_identifier(s->schema_name),
 										  quote_identifier(GetUserNameFromId(s->runner, false))));
 		if (strcmp(s->operation, "truncate") == 0)
-			(void) migsafe_snapshot_drop_storage(s->id);
+			(void) migsafe_storage_drop(s->id);
 		{
 			Oid			argtypes[1] = {INT8OID};
 			Datum		values[1] = {Int64GetDatum(id)};
 
-			if (migsafe_snapshot_exec("UPDATE migsafe.snapshots SET status = 'restored',"
+			if (migsafe_internal_exec("UPDATE migsafe.snapshots SET status = 'restored',"
 									  " status_changed_at = pg_catalog.clock_timestamp(),"
 									  " status_changed_by = pg_catalog.session_user()"
 									  " WHERE id OPERATOR(pg_catalog.=) $1",
 									  1, argtypes, values, NULL, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
 		}
-		migsafe_snapshot_audit("RESTORE", id, s->object_type, s->object_identity,
-							   psprintf("Snapshot " INT64_FORMAT " restored: %s" INT64_FORMAT " %s put back.",
-										id,
-										strcmp(s->method, "moved") == 0 && s->rows_estimated ?
-										"about " : "",
-										count,
-										strcmp(s->object_type, "column") == 0 ? "values" : "rows"));
+		migsafe_audit_event("RESTORE", id, s->object_type, s->object_identity,
+							psprintf("Snapshot " INT64_FORMAT " restored: %s" INT64_FORMAT " %s put back.",
+									 id,
+									 strcmp(s->method, "moved") == 0 && s->rows_estimated ?
+									 "about " : "",
+									 count,
+									 strcmp(s->object_type, "column") == 0 ? "values" : "rows"));
 		SPI_finish();
 	}
 	PG_CATCH();
 	{
-		migsafe_snapshot_internal_abort(&state);
+		migsafe_internal_abort(&state);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	migsafe_snapshot_internal_end(&state);
+	migsafe_internal_end(&state);
 	return count;
 }
 
@@ -1440,7 +796,7 @@ migsafe_restore_by_name(PG_FUNCTION_ARGS)
 	values[2] = col ? CStringGetTextDatum(col) : (Datum) 0;
 	nulls[2] = col ? ' ' : 'n';
 	SPI_connect();
-	ret = migsafe_snapshot_exec("SELECT id, schema_name FROM migsafe.snapshots"
+	ret = migsafe_internal_exec("SELECT id, schema_name FROM migsafe.snapshots"
 								" WHERE status OPERATOR(pg_catalog.=) 'kept'"
 								"   AND ($1 IS NULL OR schema_name OPERATOR(pg_catalog.=) $1)"
 								"   AND relation_name OPERATOR(pg_catalog.=) $2"
@@ -1531,16 +887,16 @@ migsafe_purge_snapshots(PG_FUNCTION_ARGS)
 	{
 		if (migsafe_snapshot_retention <= 0)
 			PG_RETURN_INT32(0);
-		older_than = migsafe_snapshot_retention_interval();
+		older_than = migsafe_storage_retention();
 	}
 	else
 		older_than = PG_GETARG_DATUM(0);
 
-	migsafe_snapshot_internal_begin(&state);
+	migsafe_internal_begin(&state);
 	PG_TRY();
 	{
 		SPI_connect();
-		ids = migsafe_snapshot_expired(older_than, false);
+		ids = migsafe_storage_expired(older_than, false);
 		foreach(lc, ids)
 		{
 			int64		id = pg_strtoint64(lfirst(lc));
@@ -1548,18 +904,18 @@ migsafe_purge_snapshots(PG_FUNCTION_ARGS)
 
 			if (!may_manage(s, caller))
 				continue;
-			if (migsafe_snapshot_retire(id, "purged", "PURGE SNAPSHOT",
-										"purged by migsafe.purge_snapshots()"))
+			if (migsafe_storage_retire(id, "purged", "PURGE SNAPSHOT",
+									   "purged by migsafe.purge_snapshots()"))
 				purged++;
 		}
 		SPI_finish();
 	}
 	PG_CATCH();
 	{
-		migsafe_snapshot_internal_abort(&state);
+		migsafe_internal_abort(&state);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	migsafe_snapshot_internal_end(&state);
+	migsafe_internal_end(&state);
 	PG_RETURN_INT32(purged);
 }

@@ -23,8 +23,10 @@
  * away.  Snapshot storage belongs to the bootstrap superuser; only roles
  * that could read the original may read it, never PUBLIC.
  *
- * migsafe's own statements (here, in restore.c and when purging) run with
- * migsafe_internal_depth > 0: the hooks in migsafe.c let them through.
+ * The statements that keep the data run in an internal section
+ * (internal.c), which the hooks let through; where the data goes and how
+ * long it stays is storage.c's.  Calls catalog.c, approval.c (waivers),
+ * command.c (names), storage.c, internal.c and classify.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -73,412 +75,18 @@
 #include "utils/syscache.h"
 
 #include "migsafe.h"
-#include "audit.h"
-#include "guard.h"
+#include "approval.h"
+#include "catalog.h"
+#include "classify.h"
+#include "command.h"
+#include "internal.h"
 #include "snapshot.h"
-
-/* Depth of migsafe's own statements: the hooks let them through */
-int			migsafe_internal_depth = 0;
-
-/* The role that called into the outermost internal section, for audit rows */
-static Oid	internal_caller = InvalidOid;
-
-/* The caller's search_path there, for the owner's code restore runs */
-static char *internal_caller_path = NULL;
-
-/* ----------------------------------------------------------------
- * Running migsafe's own statements
- * ----------------------------------------------------------------
- */
-
-/*
- * Settings of migsafe's own statements: names resolve in pg_catalog only,
- * and values kept as text are written and read back the same whatever the
- * caller's settings (as pg_dump pins them).
- */
-static const char *const internal_settings[][2] = {
-	{"search_path", "pg_catalog, pg_temp"},
-	{"datestyle", "ISO, MDY"},
-	{"intervalstyle", "postgres"},
-	{"extra_float_digits", "3"},
-	{"bytea_output", "hex"},
-	{"lc_monetary", "C"},
-	{"array_nulls", "on"},
-	{"xmloption", "content"},
-};
-
-/*
- * migsafe_snapshot_internal_begin
- *
- * Start a section of migsafe's own statements: the guard lets them
- * through, they run as the bootstrap superuser, and names resolve in
- * pg_catalog only.  End it with migsafe_snapshot_internal_end(); on an
- * error, transaction (or subtransaction) abort restores the user and the
- * settings, and the transaction callback the depth.
- */
-void
-migsafe_snapshot_internal_begin(MigsafeInternal *state)
-{
-	int			i;
-
-	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
-	if (migsafe_internal_depth == 0)
-	{
-		if (internal_caller_path != NULL)
-			pfree(internal_caller_path);
-		internal_caller_path = MemoryContextStrdup(TopMemoryContext,
-												   namespace_search_path ? namespace_search_path : "");
-	}
-	state->save_nestlevel = NewGUCNestLevel();
-	for (i = 0; i < lengthof(internal_settings); i++)
-		(void) set_config_option(internal_settings[i][0], internal_settings[i][1],
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-	/* no "drop cascades to" notices about migsafe's own storage */
-	if (client_min_messages < WARNING)
-		(void) set_config_option("client_min_messages", "warning",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-								 true, 0, false);
-	if (migsafe_internal_depth == 0)
-		internal_caller = state->save_userid;
-
-	/*
-	 * Inside an extension's script, objects created become the extension's
-	 * members: snapshot storage must not (DROP EXTENSION would need it gone).
-	 */
-	state->save_creating_extension = creating_extension;
-	state->save_extension = CurrentExtensionObject;
-	creating_extension = false;
-	CurrentExtensionObject = InvalidOid;
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   state->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	migsafe_internal_depth++;
-}
-
-/*
- * After an error in a section started by migsafe_snapshot_internal_begin():
- * the (sub)transaction abort restores the user and the settings.
- */
-void
-migsafe_snapshot_internal_abort(MigsafeInternal *state)
-{
-	migsafe_internal_depth--;
-	creating_extension = state->save_creating_extension;
-	CurrentExtensionObject = state->save_extension;
-}
-
-/* End a section started by migsafe_snapshot_internal_begin() */
-void
-migsafe_snapshot_internal_end(MigsafeInternal *state)
-{
-	migsafe_internal_depth--;
-	creating_extension = state->save_creating_extension;
-	CurrentExtensionObject = state->save_extension;
-	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
-	AtEOXact_GUC(true, state->save_nestlevel);
-}
-
-/*
- * migsafe_snapshot_as_user
- *
- * Inside an internal section, act as another role (InvalidOid: the
- * bootstrap superuser again).  Statements that run user code (casts,
- * triggers, constraint checks of the restored table) run as the table's
- * owner, never as a superuser.
- */
-void
-migsafe_snapshot_as_user(Oid userid)
-{
-	Oid			current;
-	int			sec_context;
-
-	GetUserIdAndSecContext(&current, &sec_context);
-	SetUserIdAndSecContext(OidIsValid(userid) ? userid : BOOTSTRAP_SUPERUSERID,
-						   sec_context);
-}
-
-/*
- * migsafe_snapshot_exec
- *
- * Run one statement through SPI (connected by the caller) with the latest
- * snapshot, not the transaction's: under REPEATABLE READ the catalogs,
- * privileges and snapshot storage migsafe reads must be what is committed
- * now, as the locked rows it copies are.  Returns SPI's result code;
- * errors raise.
- */
-int
-migsafe_snapshot_exec(const char *sql, int nargs, Oid *argtypes,
-					  Datum *values, const char *nulls, long tcount)
-{
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-	Snapshot	snap;
-	int			ret;
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed (%s): %s",
-			 SPI_result_code_string(SPI_result), sql);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
-							   false, true, tcount);
-	UnregisterSnapshot(snap);
-	SPI_freeplan(plan);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
-	return ret;
-}
-
-/* The search_path of the session that called into migsafe's section */
-const char *
-migsafe_snapshot_caller_path(void)
-{
-	return internal_caller_path ? internal_caller_path : "\"$user\", public";
-}
-
-/* Run one statement (see migsafe_snapshot_exec) */
-void
-migsafe_snapshot_run(const char *sql)
-{
-	(void) migsafe_snapshot_exec(sql, 0, NULL, NULL, NULL, 0);
-}
-
-/* The first column of the first row of a query as text, or NULL */
-static char *
-query_text(const char *sql, int nargs, Oid *argtypes, Datum *values)
-{
-	(void) migsafe_snapshot_exec(sql, nargs, argtypes, values, NULL, 1);
-	if (SPI_processed == 0)
-		return NULL;
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-}
-
-/* The schema that holds the data of snapshot id */
-static char *
-storage_schema(int64 id)
-{
-	return psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id);
-}
-
-/*
- * The roles that may read a snapshot of relid: its owner and the roles
- * granted SELECT on the table itself, never PUBLIC.  With row-level
- * security on, the grantees saw only some rows: only the owner may read
- * the snapshot (its copy has no policies).  A list for GRANT, or NULL.
- */
-static char *
-readers_of(Oid relid)
-{
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(relid)};
-
-	return query_text("SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)"
-					  "  FROM pg_catalog.pg_roles r"
-					  " WHERE r.oid OPERATOR(pg_catalog.<>) 10"
-					  "   AND r.oid IN (SELECT c.relowner FROM pg_catalog.pg_class c"
-					  "                  WHERE c.oid OPERATOR(pg_catalog.=) $1"
-					  "                 UNION"
-					  "                 SELECT x.grantee FROM pg_catalog.pg_class c,"
-					  "                        pg_catalog.aclexplode(c.relacl) x"
-					  "                  WHERE c.oid OPERATOR(pg_catalog.=) $1"
-					  "                    AND NOT c.relrowsecurity"
-					  "                    AND x.privilege_type OPERATOR(pg_catalog.=) 'SELECT')",
-					  1, argtypes, values);
-}
-
-/*
- * migsafe_snapshot_lock_down
- *
- * Make snapshot storage readable by readers only: revoke every privilege
- * on the schema and on the tables and sequences in it (column privileges
- * and any default privileges included) from everyone but the owner, then
- * grant USAGE and SELECT to readers (a list for GRANT, or NULL).
- */
-void
-migsafe_snapshot_lock_down(const char *nspname, const char *readers)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(nspname)};
-	char	   *grantees;
-	const char *nsp = quote_identifier(nspname);
-
-	grantees = query_text("SELECT pg_catalog.string_agg(DISTINCT g, ', ') FROM ("
-						  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-						  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END g"
-						  "   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
-						  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-						  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-						  " UNION"
-						  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-						  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
-						  "   FROM pg_catalog.pg_class c"
-						  "   JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid,"
-						  "        pg_catalog.aclexplode(a.attacl) x"
-						  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-						  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-						  " UNION"
-						  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-						  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
-						  "   FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) x"
-						  "  WHERE n.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-						  "    AND x.grantee OPERATOR(pg_catalog.<>) n.nspowner) q",
-						  1, argtypes, values);
-	if (grantees != NULL)
-	{
-		migsafe_snapshot_run(psprintf("REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s",
-									  nsp, grantees));
-		migsafe_snapshot_run(psprintf("REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM %s",
-									  nsp, grantees));
-		migsafe_snapshot_run(psprintf("REVOKE ALL ON SCHEMA %s FROM %s",
-									  nsp, grantees));
-	}
-	if (readers != NULL)
-	{
-		migsafe_snapshot_run(psprintf("GRANT USAGE ON SCHEMA %s TO %s",
-									  nsp, readers));
-		migsafe_snapshot_run(psprintf("GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s",
-									  nsp, readers));
-	}
-}
-
-/*
- * migsafe_snapshot_drop_storage
- *
- * Drop the storage of snapshot id, if it has any left.  Objects of others
- * that depend on it (a view on the snapshot's table, a column of its row
- * type) are never dropped with it: the storage is then kept, with a
- * WARNING naming them, and false is returned.
- */
-bool
-migsafe_snapshot_drop_storage(int64 id)
-{
-	char	   *nsp = storage_schema(id);
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(nsp)};
-	char	   *outside;
-
-	if (!OidIsValid(get_namespace_oid(nsp, true)))
-		return true;
-	outside = query_text("SELECT pg_catalog.string_agg(DISTINCT"
-						 "        pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ')"
-						 "  FROM pg_catalog.pg_depend d"
-						 " WHERE ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-						 "         AND d.refobjid IN (SELECT c.oid FROM pg_catalog.pg_class c"
-						 "                             WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace))"
-						 "     OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
-						 "         AND d.refobjid IN (SELECT t.oid FROM pg_catalog.pg_type t"
-						 "                             WHERE t.typnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace)))"
-						 "   AND d.deptype OPERATOR(pg_catalog.<>) 'i'"
-						 "   AND NOT coalesce(CASE"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass THEN"
-						 "     (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass THEN"
-						 "     (SELECT t.typnamespace FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass THEN"
-						 "     (SELECT o.connamespace FROM pg_catalog.pg_constraint o WHERE o.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass THEN"
-						 "     (SELECT x.stxnamespace FROM pg_catalog.pg_statistic_ext x WHERE x.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN"
-						 "     (SELECT c.relnamespace FROM pg_catalog.pg_attrdef a JOIN pg_catalog.pg_class c"
-						 "       ON c.oid OPERATOR(pg_catalog.=) a.adrelid WHERE a.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN"
-						 "     (SELECT c.relnamespace FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c"
-						 "       ON c.oid OPERATOR(pg_catalog.=) g.tgrelid WHERE g.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass THEN"
-						 "     (SELECT c.relnamespace FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c"
-						 "       ON c.oid OPERATOR(pg_catalog.=) p.polrelid WHERE p.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "    WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
-						 "     (SELECT c.relnamespace FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c"
-						 "       ON c.oid OPERATOR(pg_catalog.=) r.ev_class WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
-						 "   END OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace, false)",
-						 1, argtypes, values);
-	if (outside != NULL)
-	{
-		ereport(WARNING,
-				(errmsg("the data of migsafe snapshot " INT64_FORMAT " is kept in schema \"%s\"",
-						id, nsp),
-				 errdetail("Other objects depend on it: %s.", outside),
-				 errhint("Drop or change them, then drop the schema.")));
-		return false;
-	}
-	migsafe_snapshot_run(psprintf("DROP SCHEMA %s CASCADE", quote_identifier(nsp)));
-	return true;
-}
-
-/*
- * migsafe_snapshot_audit
- *
- * An audit row for something migsafe did to a snapshot (kept, restored,
- * purged, evicted), in the current transaction.
- */
-void
-migsafe_snapshot_audit(const char *tag, int64 id, const char *object_type,
-					   const char *identity, const char *detail)
-{
-	MigsafeAuditRow *row = palloc0(sizeof(MigsafeAuditRow));
-	Oid			current;
-	int			sec_context;
-
-	row->command_tag = tag;
-	row->object_type = object_type;
-	row->object_identity = identity;
-	row->statement = debug_query_string ? debug_query_string : "";
-	row->nested = true;
-	row->object_scope = true;
-	row->destructive = strcmp(tag, "RESTORE") != 0;
-	row->decision = "allowed";
-	row->detail = detail;
-	row->wal_lsn = InvalidXLogRecPtr;
-	row->snapshot_id = id;
-
-	/* the row names the role that called migsafe, not migsafe's own */
-	GetUserIdAndSecContext(&current, &sec_context);
-	SetUserIdAndSecContext(OidIsValid(internal_caller) ? internal_caller : current,
-						   sec_context);
-	migsafe_audit_write(list_make1(row));
-	SetUserIdAndSecContext(current, sec_context);
-}
+#include "storage.h"
 
 /* ----------------------------------------------------------------
  * What to keep
  * ----------------------------------------------------------------
  */
-
-/* The operation of a target, as migsafe.snapshots.operation names it */
-static const char *
-operation_name(MigsafeOp op)
-{
-	switch (op)
-	{
-		case MIGSAFE_OP_TRUNCATE:
-			return "truncate";
-		case MIGSAFE_OP_RETYPE:
-			return "retype";
-		case MIGSAFE_OP_BLANK:
-			return "blank";
-		case MIGSAFE_OP_RESTART:
-			return "restart";
-		default:
-			return "drop";
-	}
-}
-
-/* The object type of a target, as migsafe.snapshots.object_type names it */
-static const char *
-object_type_name(MigsafeTarget *t)
-{
-	if (t->subid > 0)
-		return "column";
-	return migsafe_classify_relkind_noun(t->relkind);
-}
-
-/* The unquoted name of a target: "public.orders" or "public.orders.note" */
-static char *
-object_name(MigsafeTarget *t)
-{
-	if (t->subid > 0)
-		return psprintf("%s.%s.%s", t->nspname, t->relname, t->attname);
-	return psprintf("%s.%s", t->nspname, t->relname);
-}
 
 /*
  * Whether a decided target loses data that a snapshot should keep: an
@@ -494,7 +102,7 @@ wants_snapshot(MigsafeTarget *t)
 	 * the extension, unregistered.
 	 */
 	if (t->classid != RelationRelationId || t->protected || t->follows ||
-		get_rel_namespace(t->objid) == get_namespace_oid("migsafe", true))
+		get_rel_namespace(t->objid) == migsafe_catalog_namespace())
 		return false;
 	if (t->decision != MIGSAFE_DECISION_APPROVED &&
 		t->decision != MIGSAFE_DECISION_WARNED)
@@ -532,7 +140,7 @@ needs_snapshot(MigsafeTarget *t)
 		t->snapshot_note = pstrdup("No snapshot: migsafe.snapshot is off.");
 		return false;
 	}
-	if ((waiver = migsafe_guard_setting_match(migsafe_skip_snapshot, t)) != NULL)
+	if ((waiver = migsafe_approval_match(MIGSAFE_SETTING_SKIP_SNAPSHOT, t)) != NULL)
 	{
 		t->snapshot_note = psprintf("No snapshot: waived by migsafe.skip_snapshot (%s).",
 									waiver);
@@ -542,7 +150,7 @@ needs_snapshot(MigsafeTarget *t)
 	{
 		/* approved targets were not measured by the decision */
 		if (t->bytes < 0)
-			migsafe_guard_measure(t, true);
+			migsafe_catalog_measure(t, true);
 		/* a materialized view's definition is kept even when it is empty */
 		if (t->relkind == RELKIND_RELATION &&
 			(t->subid > 0 ? t->values == 0 : t->rows == 0))
@@ -555,99 +163,6 @@ needs_snapshot(MigsafeTarget *t)
  * Moving a dropped table
  * ----------------------------------------------------------------
  */
-
-/* The table of a constraint (InvalidOid for a domain's) */
-static Oid
-constraint_relid(Oid conid)
-{
-	return migsafe_guard_catalog_oid(ConstraintRelationId, ConstraintOidIndexId,
-									 Anum_pg_constraint_conrelid, conid);
-}
-
-/* The table an object belongs to (index, TOAST, row type...), if known */
-static Oid
-owning_relation(Oid classid, Oid objid)
-{
-	Oid			relid = InvalidOid;
-	int32		col;
-
-	switch (classid)
-	{
-		case RelationRelationId:
-			switch (get_rel_relkind(objid))
-			{
-				case RELKIND_INDEX:
-				case RELKIND_PARTITIONED_INDEX:
-					relid = IndexGetRelation(objid, true);
-					/* a TOAST table's index belongs to the TOAST's table */
-					return OidIsValid(relid) ?
-						owning_relation(RelationRelationId, relid) : InvalidOid;
-				case RELKIND_SEQUENCE:
-					if (sequenceIsOwned(objid, DEPENDENCY_AUTO, &relid, &col) ||
-						sequenceIsOwned(objid, DEPENDENCY_INTERNAL, &relid, &col))
-						return relid;
-					return InvalidOid;
-				case RELKIND_TOASTVALUE:
-					{
-						/* named pg_toast_<table OID>, kept so by rewrites */
-						char	   *name = get_rel_name(objid);
-						unsigned int owner;
-
-						if (name != NULL &&
-							sscanf(name, "pg_toast_%u", &owner) == 1)
-							return (Oid) owner;
-						return InvalidOid;
-					}
-				default:
-					return objid;
-			}
-		case TypeRelationId:
-			{
-				Oid			elem = get_element_type(objid);
-
-				return get_typ_typrelid(OidIsValid(elem) ? elem : objid);
-			}
-		case ConstraintRelationId:
-			return constraint_relid(objid);
-		case TriggerRelationId:
-			{
-				Oid			con = migsafe_guard_catalog_oid(TriggerRelationId,
-															TriggerOidIndexId,
-															Anum_pg_trigger_tgconstraint,
-															objid);
-
-				/* a foreign key's triggers on the referenced table */
-				if (OidIsValid(con))
-					return constraint_relid(con);
-				return migsafe_guard_catalog_oid(TriggerRelationId,
-												 TriggerOidIndexId,
-												 Anum_pg_trigger_tgrelid,
-												 objid);
-			}
-		case RewriteRelationId:
-			return migsafe_guard_catalog_oid(RewriteRelationId,
-											 RewriteOidIndexId,
-											 Anum_pg_rewrite_ev_class,
-											 objid);
-		case PolicyRelationId:
-			return migsafe_guard_catalog_oid(PolicyRelationId,
-											 PolicyOidIndexId,
-											 Anum_pg_policy_polrelid,
-											 objid);
-		case AttrDefaultRelationId:
-			return migsafe_guard_catalog_oid(AttrDefaultRelationId,
-											 AttrDefaultOidIndexId,
-											 Anum_pg_attrdef_adrelid,
-											 objid);
-		case StatisticExtRelationId:
-			return migsafe_guard_catalog_oid(StatisticExtRelationId,
-											 StatisticExtOidIndexId,
-											 Anum_pg_statistic_ext_stxrelid,
-											 objid);
-		default:
-			return InvalidOid;
-	}
-}
 
 /*
  * Whether a constraint of relid uses an index with expressions or a
@@ -702,7 +217,7 @@ has_user_ranges(Oid relid)
 		if (att->attisdropped)
 			continue;
 		base = getBaseType(att->atttypid);
-		if (base >= FirstUnpinnedObjectId &&
+		if (!MIGSAFE_BUILTIN_OBJECT(base) &&
 			(type_is_range(base) || type_is_multirange(base)))
 			found = true;
 	}
@@ -768,7 +283,7 @@ drop_is_self_contained(MigsafeCommand *cmd, List *named)
 	foreach(lc, cmd->dropped)
 	{
 		ObjectAddress *addr = lfirst(lc);
-		Oid			owner = owning_relation(addr->classId, addr->objectId);
+		Oid			owner = migsafe_catalog_owning_relation(addr->classId, addr->objectId);
 
 		if (!OidIsValid(owner) || !list_member_oid(named, owner))
 			return false;
@@ -811,7 +326,7 @@ has_foreign_dependents(Oid relid, List *named)
 		while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-			Oid			owner = owning_relation(dep->classid, dep->objid);
+			Oid			owner = migsafe_catalog_owning_relation(dep->classid, dep->objid);
 
 			if (!OidIsValid(owner) || !list_member_oid(named, owner))
 				found = true;
@@ -835,12 +350,16 @@ has_foreign_dependents(Oid relid, List *named)
 static int64
 next_id(void)
 {
+	Oid			seqid = get_relname_relid("snapshots_id_seq",
+										  migsafe_catalog_namespace());
+
+	if (!OidIsValid(seqid))
+		elog(ERROR, "sequence \"migsafe.snapshots_id_seq\" does not exist");
 	for (;;)
 	{
-		int64		id = pg_strtoint64(query_text("SELECT pg_catalog.nextval('migsafe.snapshots_id_seq')",
-												  0, NULL, NULL));
+		int64		id = nextval_internal(seqid, false);
 
-		if (!OidIsValid(get_namespace_oid(storage_schema(id), true)))
+		if (!OidIsValid(get_namespace_oid(migsafe_storage_schema(id), true)))
 			return id;
 	}
 }
@@ -863,9 +382,9 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int64GetDatum(id);
 	values[1] = CStringGetTextDatum(cmd->tag);
-	values[2] = CStringGetTextDatum(operation_name(t->op));
-	values[3] = CStringGetTextDatum(object_type_name(t));
-	values[4] = CStringGetTextDatum(object_name(t));
+	values[2] = CStringGetTextDatum(migsafe_classify_op_name(t->op));
+	values[3] = CStringGetTextDatum(migsafe_command_noun(t));
+	values[4] = CStringGetTextDatum(migsafe_command_display_name(t));
 	if (t->subid > 0)
 		values[5] = DirectFunctionCall1(namein, CStringGetDatum(t->attname));
 	else
@@ -897,7 +416,7 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 	values[11] = Int64GetDatum(Max(bytes, 0));
 	values[12] = ObjectIdGetDatum(t->objid);
 
-	ret = migsafe_snapshot_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
+	ret = migsafe_internal_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
 								" operation, object_type, object_identity, schema_name,"
 								" relation_name, column_name, owner, method, storage,"
 								" key_columns, row_count, rows_estimated, size_bytes,"
@@ -944,13 +463,11 @@ static void
 take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 {
 	int64		id = next_id();
-	char	   *nsp = storage_schema(id);
-	char	   *readers = readers_of(t->objid);
+	char	   *nsp = migsafe_storage_schema(id);
+	char	   *readers = migsafe_catalog_readers(t->objid);
 	char	   *orig = quote_qualified_identifier(t->nspname, t->relname);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		values[1] = {ObjectIdGetDatum(t->objid)};
-	uint64		i;
-	List	   *fks = NIL;
+	List	   *fks = migsafe_catalog_foreign_keys(t->objid);
+	List	   *code = migsafe_catalog_owner_code(t->objid);
 	ListCell   *lc;
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->objid));
 	bool		rls = false;
@@ -965,17 +482,8 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 					  quote_qualified_identifier(nsp, t->relname), NIL,
 					  t->rows, !t->rows_exact, total_size(t->objid));
 
-	if (migsafe_snapshot_exec("SELECT conname FROM pg_catalog.pg_constraint"
-							  " WHERE conrelid OPERATOR(pg_catalog.=) $1"
-							  "   AND contype OPERATOR(pg_catalog.=) 'f'"
-							  "   AND confrelid OPERATOR(pg_catalog.<>) conrelid",
-							  1, argtypes, values, NULL, 0) < 0)
-		elog(ERROR, "could not read foreign keys of \"%s\"", orig);
-	for (i = 0; i < SPI_processed; i++)
-		fks = lappend(fks, SPI_getvalue(SPI_tuptable->vals[i],
-										SPI_tuptable->tupdesc, 1));
 	foreach(lc, fks)
-		migsafe_snapshot_run(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
+		migsafe_internal_run(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
 									  orig, quote_identifier(lfirst(lc))));
 
 	/*
@@ -985,36 +493,28 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 	 * dropped (restore builds them again from the definition); triggers,
 	 * defaults and constraints only run on writes, which nobody makes.
 	 */
-	if (migsafe_snapshot_exec("SELECT pg_catalog.format('DROP INDEX %s', i.indexrelid::pg_catalog.regclass)"
-							  "  FROM pg_catalog.pg_index i"
-							  " WHERE i.indrelid OPERATOR(pg_catalog.=) $1"
-							  "   AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)"
-							  " UNION ALL"
-							  " SELECT pg_catalog.format('DROP STATISTICS %I.%I', n.nspname, x.stxname)"
-							  "  FROM pg_catalog.pg_statistic_ext x"
-							  "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.stxnamespace"
-							  " WHERE x.stxrelid OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, values, NULL, 0) < 0)
-		elog(ERROR, "could not read indexes of \"%s\"", orig);
-	fks = NIL;
-	for (i = 0; i < SPI_processed; i++)
-		fks = lappend(fks, SPI_getvalue(SPI_tuptable->vals[i],
-										SPI_tuptable->tupdesc, 1));
-	foreach(lc, fks)
-		migsafe_snapshot_run(lfirst(lc));
+	foreach(lc, code)
+	{
+		ObjectAddress *addr = lfirst(lc);
 
-	migsafe_snapshot_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
-	migsafe_snapshot_run(psprintf("ALTER TABLE %s SET SCHEMA %s", orig,
+		migsafe_internal_run(psprintf("DROP %s %s",
+									  addr->classId == RelationRelationId ?
+									  "INDEX" : "STATISTICS",
+									  getObjectIdentity(addr, false)));
+	}
+
+	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
+	migsafe_internal_run(psprintf("ALTER TABLE %s SET SCHEMA %s", orig,
 								  quote_identifier(nsp)));
-	migsafe_snapshot_run(psprintf("ALTER TABLE %s OWNER TO %s",
+	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s",
 								  quote_qualified_identifier(nsp, t->relname),
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
-	/* only the owner may read it (readers_of): whole, as the owner could */
+	/* only the owner may read it (see migsafe_catalog_readers): whole */
 	if (rls)
-		migsafe_snapshot_run(psprintf("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY",
+		migsafe_internal_run(psprintf("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY",
 									  quote_qualified_identifier(nsp, t->relname)));
-	migsafe_snapshot_lock_down(nsp, readers);
+	migsafe_storage_lock_down(nsp, readers);
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table itself, moved to schema %s.",
 							  id, nsp));
 }
@@ -1034,10 +534,10 @@ append_copy_column(StringInfo buf, Form_pg_attribute att)
 
 	if (buf->len > 0)
 		appendStringInfoString(buf, ", ");
-	if (att->atttypid < FirstUnpinnedObjectId)
+	if (MIGSAFE_BUILTIN_OBJECT(att->atttypid))
 	{
 		if (OidIsValid(att->attcollation) &&
-			att->attcollation >= FirstUnpinnedObjectId)
+			!MIGSAFE_BUILTIN_OBJECT(att->attcollation))
 			appendStringInfo(buf, "%s COLLATE pg_catalog.\"default\" AS %s",
 							 name, name);
 		else
@@ -1124,7 +624,7 @@ copy_estimate(MigsafeTarget *t)
 	int			i;
 
 	if (t->bytes < 0)
-		migsafe_guard_measure(t, true);
+		migsafe_catalog_measure(t, true);
 	if (t->subid == 0)
 		return t->bytes;
 	rel = relation_open(t->objid, NoLock);
@@ -1193,9 +693,9 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	relation_close(rel, NoLock);
 
 	id = next_id();
-	nsp = storage_schema(id);
-	readers = readers_of(t->objid);
-	migsafe_snapshot_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
+	nsp = migsafe_storage_schema(id);
+	readers = migsafe_catalog_readers(t->objid);
+	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
 	sql = psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s",
 				   quote_qualified_identifier(nsp, t->relname), cols.data,
 				   quote_qualified_identifier(t->nspname, t->relname));
@@ -1217,7 +717,7 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	register_snapshot(cmd, t, id, "copied",
 					  quote_qualified_identifier(nsp, t->relname), keynames,
 					  (double) rows, false, total_size(copyid));
-	migsafe_snapshot_lock_down(nsp, readers);
+	migsafe_storage_lock_down(nsp, readers);
 	if (t->subid > 0)
 		set_note(cmd, t, psprintf(ngettext("Snapshot " INT64_FORMAT ": the column in " UINT64_FORMAT " row, with %s, copied to schema %s.",
 										   "Snapshot " INT64_FORMAT ": the column in " UINT64_FORMAT " rows, with %s, copied to schema %s.",
@@ -1264,15 +764,14 @@ static void
 check_copy_size(MigsafeTarget *t)
 {
 	int64		estimate = copy_estimate(t);
-	char	   *name = object_name(t);
 
 	if (migsafe_snapshot_max_copy_size <= 0 ||
 		estimate <= (int64) migsafe_snapshot_max_copy_size * 1024)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGSAFE_SNAPSHOT_TOO_LARGE),
-			 errmsg("snapshot of %s \"%s\" would copy more than migsafe.snapshot_max_copy_size",
-					object_type_name(t), name),
+			 errmsg("snapshot of %s would copy more than migsafe.snapshot_max_copy_size",
+					migsafe_command_description(t)),
 			 errdetail("The copy would take about %s; the limit is %s.",
 					   text_to_cstring(DatumGetTextPP(DirectFunctionCall1(pg_size_pretty,
 																		  Int64GetDatum(estimate)))),
@@ -1282,159 +781,13 @@ check_copy_size(MigsafeTarget *t)
 					 t->ident)));
 }
 
-/*
- * migsafe_snapshot_retire
- *
- * Evict or purge one snapshot: drop its storage, mark it, audit it.  Runs
- * in an internal section, connected to SPI.
- */
-bool
-migsafe_snapshot_retire(int64 id, const char *status, const char *tag,
-						const char *why)
-{
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(status)};
-	int			ret;
-	char	   *type;
-	char	   *identity;
-
-	/*
-	 * Lock the snapshot's row first: a restore holds it, and one that
-	 * committed leaves it no longer kept.
-	 */
-	if (migsafe_snapshot_exec("SELECT 1 FROM migsafe.snapshots"
-							  " WHERE id OPERATOR(pg_catalog.=) $1"
-							  "   AND status OPERATOR(pg_catalog.=) 'kept' FOR UPDATE",
-							  1, argtypes, values, NULL, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not lock migsafe snapshot " INT64_FORMAT, id);
-	if (SPI_processed == 0)
-		return false;
-	if (!migsafe_snapshot_drop_storage(id))
-		return false;
-	ret = migsafe_snapshot_exec("UPDATE migsafe.snapshots"
-								"   SET status = $2,"
-								"       status_changed_at = pg_catalog.clock_timestamp(),"
-								"       status_changed_by = pg_catalog.session_user()"
-								" WHERE id OPERATOR(pg_catalog.=) $1"
-								" RETURNING object_type, object_identity",
-								2, argtypes, values, NULL, 0);
-	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
-		elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
-	type = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	identity = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	migsafe_snapshot_audit(tag, id, type, identity,
-						   psprintf("Snapshot " INT64_FORMAT " %s: %s.", id,
-									status, why));
-	return true;
-}
-
-/* migsafe.snapshot_retention as an interval */
-Datum
-migsafe_snapshot_retention_interval(void)
-{
-	return DirectFunctionCall3(interval_in,
-							   CStringGetDatum(psprintf("%d seconds",
-														migsafe_snapshot_retention)),
-							   ObjectIdGetDatum(InvalidOid),
-							   Int32GetDatum(-1));
-}
-
-/*
- * migsafe_snapshot_expired
- *
- * The ids (as text) of the kept snapshots older than an interval, oldest
- * first; with spare_current, not those of the current transaction.  Runs
- * in an internal section, connected to SPI.
- */
-List	   *
-migsafe_snapshot_expired(Datum older_than, bool spare_current)
-{
-	Oid			argtypes[1] = {INTERVALOID};
-	Datum		values[1] = {older_than};
-	List	   *ids = NIL;
-	uint64		i;
-
-	if (migsafe_snapshot_exec(psprintf("SELECT id FROM migsafe.snapshots"
-									   " WHERE status OPERATOR(pg_catalog.=) 'kept'"
-									   "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
-									   "       OPERATOR(pg_catalog.-) $1)%s"
-									   " ORDER BY id",
-									   spare_current ?
-									   " AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()" : ""),
-							  1, argtypes, values, NULL, 0) < 0)
-		elog(ERROR, "could not read migsafe.snapshots");
-	for (i = 0; i < SPI_processed; i++)
-		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
-										SPI_tuptable->tupdesc, 1));
-	return ids;
-}
-
-/*
- * Apply migsafe.snapshot_retention and migsafe.snapshot_max_total_size
- * after new snapshots were taken: purge the expired ones, then evict the
- * oldest until the total fits.  Snapshots of the current transaction are
- * never evicted (a snapshot larger than the cap alone is kept).
- */
-static void
-apply_limits(void)
-{
-	List	   *ids = NIL;
-	ListCell   *lc;
-	uint64		i;
-
-	if (migsafe_snapshot_retention > 0)
-	{
-		ids = migsafe_snapshot_expired(migsafe_snapshot_retention_interval(), true);
-		foreach(lc, ids)
-			migsafe_snapshot_retire(pg_strtoint64(lfirst(lc)), "purged", "PURGE SNAPSHOT",
-									"older than migsafe.snapshot_retention");
-	}
-
-	if (migsafe_snapshot_max_total_size > 0)
-	{
-		int64		cap = (int64) migsafe_snapshot_max_total_size * 1024 * 1024;
-		int64		total = 0;
-		List	   *sizes = NIL;
-		ListCell   *sc;
-
-		ids = NIL;
-		if (migsafe_snapshot_exec("SELECT id, size_bytes,"
-								  "       xid IS NOT DISTINCT FROM pg_catalog.pg_current_xact_id()"
-								  "  FROM migsafe.snapshots"
-								  " WHERE status OPERATOR(pg_catalog.=) 'kept' ORDER BY id",
-								  0, NULL, NULL, NULL, 0) < 0)
-			elog(ERROR, "could not read migsafe.snapshots");
-		for (i = 0; i < SPI_processed; i++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			int64		size = pg_strtoint64(SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
-
-			total += size;
-			if (strcmp(SPI_getvalue(tup, SPI_tuptable->tupdesc, 3), "t") != 0)
-			{
-				ids = lappend(ids, SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
-				sizes = lappend(sizes, SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
-			}
-		}
-		forboth(lc, ids, sc, sizes)
-		{
-			if (total <= cap)
-				break;
-			/* one that others depend on is kept: the next oldest goes */
-			if (migsafe_snapshot_retire(pg_strtoint64(lfirst(lc)), "evicted", "EVICT SNAPSHOT",
-										"the oldest snapshot, over migsafe.snapshot_max_total_size"))
-				total -= pg_strtoint64(lfirst(sc));
-		}
-	}
-}
-
 /* Tell the user where the data went */
 static void
 report_snapshot(MigsafeTarget *t)
 {
 	ereport(NOTICE,
-			(errmsg("migsafe kept snapshot " INT64_FORMAT " of %s \"%s\"",
-					t->snapshot_id, object_type_name(t), object_name(t)),
+			(errmsg("migsafe kept snapshot " INT64_FORMAT " of %s",
+					t->snapshot_id, migsafe_command_description(t)),
 			 errhint("Restore it with SELECT migsafe.restore(" INT64_FORMAT ").",
 					 t->snapshot_id)));
 }
@@ -1479,7 +832,7 @@ take_all(MigsafeCommand *cmd, List *todo, List *moves)
 		else
 			take_definition(cmd, t);
 	}
-	apply_limits();
+	migsafe_storage_apply_limits();
 	SPI_finish();
 }
 
@@ -1489,48 +842,37 @@ take_internal(MigsafeCommand *cmd, List *todo, List *moves)
 {
 	MigsafeInternal state;
 
-	migsafe_snapshot_internal_begin(&state);
+	migsafe_internal_begin(&state);
 	PG_TRY();
 	{
 		take_all(cmd, todo, moves);
 	}
 	PG_CATCH();
 	{
-		migsafe_snapshot_internal_abort(&state);
+		migsafe_internal_abort(&state);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	migsafe_snapshot_internal_end(&state);
+	migsafe_internal_end(&state);
 }
 
 /*
- * migsafe_snapshot_take
- *
- * Called by migsafe_guard_begin() after cmd's targets are locked and
- * decided, before the statement runs: keep what each approved target
- * loses.  When a DROP TABLE's tables are moved rather than copied, sets
- * cmd->replacement to the statement to run instead (the same DROP without
- * the moved tables).  Raises an error, before anything changed, when a
- * copy would exceed migsafe.snapshot_max_copy_size.
+ * The targets of cmd that need a snapshot, and (for the tree to be built
+ * again) the partitioned tables dropped with them.  Targets an enclosing
+ * statement kept already (the ALTER SEQUENCE of an identity's RESTART)
+ * point at that snapshot instead.
  */
-void
-migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
+static List *
+targets_to_keep(MigsafeCommand *cmd)
 {
 	List	   *todo = NIL;
-	List	   *moves = NIL;
-	List	   *named = NIL;
 	ListCell   *lc;
-	Node	   *parsetree = pstmt->utilityStmt;
 
 	foreach(lc, cmd->targets)
 	{
 		MigsafeTarget *t = lfirst(lc);
 		MigsafeTarget *kept = enclosing_snapshot(cmd, t);
 
-		/*
-		 * A statement run by another (the ALTER SEQUENCE of an identity's
-		 * RESTART) keeps nothing twice.
-		 */
 		if (kept != NULL)
 		{
 			t->snapshot_id = kept->snapshot_id;
@@ -1541,12 +883,8 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 			todo = lappend(todo, t);
 	}
 	if (todo == NIL)
-		return;
+		return NIL;
 
-	/*
-	 * A partitioned table dropped with partitions that keep snapshots: keep
-	 * its definition too, so that restore can build the tree again.
-	 */
 	foreach(lc, cmd->targets)
 	{
 		MigsafeTarget *t = lfirst(lc);
@@ -1554,64 +892,74 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 		if (t->classid == RelationRelationId && !t->protected &&
 			t->relkind == RELKIND_PARTITIONED_TABLE && t->subid == 0 &&
 			t->op == MIGSAFE_OP_DROP && migsafe_snapshot &&
-			get_rel_namespace(t->objid) != get_namespace_oid("migsafe", true))
+			get_rel_namespace(t->objid) != migsafe_catalog_namespace())
 			todo = lappend(todo, t);
 	}
+	return todo;
+}
 
-	/* a plain DROP TABLE: move the tables instead of copying them */
-	if (IsA(parsetree, DropStmt) &&
-		((DropStmt *) parsetree)->removeType == OBJECT_TABLE &&
-		!((DropStmt *) parsetree)->concurrent)
-	{
-		named = named_relations((DropStmt *) parsetree);
-		if (drop_is_self_contained(cmd, named))
-		{
-			foreach(lc, todo)
-			{
-				MigsafeTarget *t = lfirst(lc);
+/*
+ * The targets of a plain DROP TABLE to move rather than copy: tables it
+ * names, taking nothing outside themselves with them.  *named gets the
+ * relations the statement names, in its order.
+ */
+static List *
+targets_to_move(MigsafeCommand *cmd, Node *parsetree, List *todo,
+				List **named)
+{
+	List	   *moves = NIL;
+	ListCell   *lc;
 
-				if (t->subid == 0 && list_member_oid(named, t->objid) &&
-					movable(t->objid) &&
-					!has_foreign_dependents(t->objid, named))
-					moves = lappend(moves, t);
-			}
-		}
-	}
-
-	/* refuse oversized copies before anything is done */
+	*named = NIL;
+	if (!IsA(parsetree, DropStmt) ||
+		((DropStmt *) parsetree)->removeType != OBJECT_TABLE ||
+		((DropStmt *) parsetree)->concurrent)
+		return NIL;
+	*named = named_relations((DropStmt *) parsetree);
+	if (!drop_is_self_contained(cmd, *named))
+		return NIL;
 	foreach(lc, todo)
 	{
 		MigsafeTarget *t = lfirst(lc);
 
-		if (t->relkind == RELKIND_RELATION && !list_member_ptr(moves, t))
-			check_copy_size(t);
+		if (t->subid == 0 && list_member_oid(*named, t->objid) &&
+			movable(t->objid) && !has_foreign_dependents(t->objid, *named))
+			moves = lappend(moves, t);
 	}
+	return moves;
+}
 
-	if (moves != NIL)
+/* A copy of a DROP TABLE without the tables that are moved */
+static PlannedStmt *
+drop_without(PlannedStmt *pstmt, List *named, List *moves)
+{
+	PlannedStmt *copy = copyObject(pstmt);
+	DropStmt   *stmt = (DropStmt *) copy->utilityStmt;
+	List	   *objects = NIL;
+	ListCell   *lc;
+	ListCell   *oc;
+
+	forboth(lc, stmt->objects, oc, named)
 	{
-		PlannedStmt *copy = copyObject(pstmt);
-		DropStmt   *stmt = (DropStmt *) copy->utilityStmt;
-		List	   *objects = NIL;
-		ListCell   *oc;
+		bool		moved = false;
+		ListCell   *mc;
 
-		forboth(lc, stmt->objects, oc, named)
-		{
-			bool		moved = false;
-			ListCell   *mc;
-
-			foreach(mc, moves)
-				if (((MigsafeTarget *) lfirst(mc))->objid == lfirst_oid(oc))
-				moved = true;
-			if (!moved)
-				objects = lappend(objects, lfirst(lc));
-		}
-		stmt->objects = objects;
-		cmd->replacement = copy;
+		foreach(mc, moves)
+			if (((MigsafeTarget *) lfirst(mc))->objid == lfirst_oid(oc))
+			moved = true;
+		if (!moved)
+			objects = lappend(objects, lfirst(lc));
 	}
+	stmt->objects = objects;
+	return copy;
+}
 
-	take_internal(cmd, todo, moves);
+/* Owned sequences were kept with their table (moved, or its definition) */
+static void
+link_owned_sequences(MigsafeCommand *cmd, List *todo)
+{
+	ListCell   *lc;
 
-	/* owned sequences were kept with their table (moved, or its definition) */
 	foreach(lc, cmd->targets)
 	{
 		MigsafeTarget *t = lfirst(lc);
@@ -1620,8 +968,7 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 		ListCell   *oc;
 
 		if (!t->follows || t->relkind != RELKIND_SEQUENCE ||
-			!(sequenceIsOwned(t->objid, DEPENDENCY_AUTO, &owner, &col) ||
-			  sequenceIsOwned(t->objid, DEPENDENCY_INTERNAL, &owner, &col)))
+			!migsafe_catalog_sequence_owner(t->objid, &owner, &col))
 			continue;
 		foreach(oc, todo)
 		{
@@ -1635,9 +982,47 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 			}
 		}
 	}
+}
 
+/*
+ * migsafe_snapshot_take
+ *
+ * Called by migsafe_guard_begin() after cmd's targets are locked and
+ * decided, before the statement runs: keep what each approved target
+ * loses.  Returns the statement to run in pstmt's place: pstmt itself, or,
+ * when a DROP TABLE's tables were moved rather than copied, the same DROP
+ * without them (they are gone already).  Raises an error, before anything
+ * changed, when a copy would exceed migsafe.snapshot_max_copy_size.
+ */
+PlannedStmt *
+migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
+{
+	List	   *todo = targets_to_keep(cmd);
+	List	   *moves;
+	List	   *named;
+	ListCell   *lc;
+	PlannedStmt *run = pstmt;
+
+	if (todo == NIL)
+		return pstmt;
+	moves = targets_to_move(cmd, pstmt->utilityStmt, todo, &named);
+
+	/* refuse oversized copies before anything is done */
+	foreach(lc, todo)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->relkind == RELKIND_RELATION && !list_member_ptr(moves, t))
+			check_copy_size(t);
+	}
+	if (moves != NIL)
+		run = drop_without(pstmt, named, moves);
+
+	take_internal(cmd, todo, moves);
+	link_owned_sequences(cmd, todo);
 	foreach(lc, todo)
 		report_snapshot(lfirst(lc));
+	return run;
 }
 
 /*
@@ -1655,64 +1040,10 @@ migsafe_snapshot_late(MigsafeCommand *cmd, MigsafeTarget *t)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGSAFE_NOT_APPROVED),
-			 errmsg("migsafe cannot keep a snapshot of %s \"%s\"",
-					object_type_name(t), object_name(t)),
-			 errdetail("It is destroyed by a path migsafe did not see before the statement started (%s).",
-					   cmd && cmd->tag ? cmd->tag : "no statement"),
+			 errmsg("migsafe cannot keep a snapshot of %s",
+					migsafe_command_description(t)),
+			 errdetail("%s destroys it by a path migsafe did not see before the statement started.",
+					   cmd->tag),
 			 errhint("Run the change again; if it still fails, waive the snapshot with SET LOCAL migsafe.skip_snapshot = '%s'.",
 					 t->ident)));
-}
-
-PG_FUNCTION_INFO_V1(migsafe_snapshots_guard);
-
-/*
- * migsafe_snapshots_guard
- *
- * Trigger function of migsafe.snapshots: only migsafe writes it.
- */
-Datum
-migsafe_snapshots_guard(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "migsafe_snapshots_guard: not called by trigger manager");
-	/* an approved TRUNCATE (the ProcessUtility hook decided it) */
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) &&
-		migsafe_guard_truncate_approved(RelationGetRelid(trigdata->tg_relation)))
-		return PointerGetDatum(NULL);
-	if (migsafe_internal_depth > 0 || migsafe_audit_writing())
-	{
-		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-			return PointerGetDatum(trigdata->tg_newtuple);
-		return PointerGetDatum(trigdata->tg_trigtuple);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_MIGSAFE_AUDIT_APPEND_ONLY),
-			 errmsg("table \"migsafe.snapshots\" can only be changed by migsafe"),
-			 errhint("Use migsafe.restore() and migsafe.purge_snapshots().")));
-	PG_RETURN_NULL();			/* keep compiler quiet */
-}
-
-/*
- * migsafe_snapshot_xact_callback
- *
- * An error inside an internal section leaves the depth behind; the
- * transaction's end resets it.
- */
-void
-migsafe_snapshot_xact_callback(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			migsafe_internal_depth = 0;
-			break;
-		default:
-			break;
-	}
 }

@@ -20,6 +20,8 @@
  * in shared memory only: a crash loses queued rows (each is also in the
  * server log when migsafe.log_audit is on).
  *
+ * Calls only internal.c, which inserts the rows.
+ *
  * Copyright (c) 2026, migsafe developers
  *
  * src/worker.c
@@ -49,7 +51,7 @@
 #include "utils/wait_event.h"
 
 #include "migsafe.h"
-#include "audit.h"
+#include "internal.h"
 #include "worker.h"
 
 /* One queued row; the whole slot is a fixed size */
@@ -350,7 +352,7 @@ migsafe_worker_enqueue(Oid dbid, const char *row)
 			 */
 			ereport(LOG,
 					(errmsg("migsafe audit row queued without a writer"),
-					 errdetail("Audit row: %s", row)));
+					 errdetail_log("Audit row: %s.", row)));
 		}
 		if (queued)
 		{
@@ -387,7 +389,7 @@ lost:
 	ereport(WARNING,
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 			 errmsg("migsafe could not queue an audit row; it is written to the server log instead"),
-			 errdetail_log("Audit row: %s", row),
+			 errdetail_log("Audit row: %s.", row),
 			 errhint("Raise migsafe.audit_queue_size, or check that the migsafe audit writer runs.")));
 	return false;
 }
@@ -504,7 +506,7 @@ migsafe_worker_forget(Oid dbid)
 		ereport(LOG,
 				(errmsg("migsafe audit row of dropped database %u not recorded",
 						dbid),
-				 errdetail("Audit row: %s", slot->data)));
+				 errdetail_log("Audit row: %s.", slot->data)));
 		slot->state = MIGSAFE_SLOT_FREE;
 	}
 	LWLockRelease(queue->lock);
@@ -579,7 +581,7 @@ insert_rows(char **rows, int n, char **error, int *sqlerrcode)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing migsafe audit rows");
-		migsafe_audit_insert_json(array.data, false);
+		migsafe_internal_insert_log(array.data, false);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -652,7 +654,7 @@ write_batch(int *idx, int n)
 			ereport(WARNING,
 					(errmsg("migsafe audit writer could not record a row: %s",
 							error),
-					 errdetail("Audit row: %s", rows[i])));
+					 errdetail_log("Audit row: %s.", rows[i])));
 			finish_batch(&idx[i], 1, true);
 		}
 		else
@@ -661,7 +663,7 @@ write_batch(int *idx, int n)
 				ereport(WARNING,
 						(errmsg("migsafe audit writer could not record a row yet, retrying: %s",
 								error),
-						 errdetail("Audit row: %s", rows[i])));
+						 errdetail_log("Audit row: %s.", rows[i])));
 			finish_batch(&idx[i], 1, false);
 			retry = true;
 		}
@@ -703,7 +705,7 @@ log_orphans(void)
 		ereport(LOG,
 				(errmsg("migsafe audit row of database %u not recorded at shutdown",
 						slot->dbid),
-				 errdetail("Audit row: %s", slot->data)));
+				 errdetail_log("Audit row: %s.", slot->data)));
 		slot->state = MIGSAFE_SLOT_FREE;
 	}
 	LWLockRelease(queue->lock);

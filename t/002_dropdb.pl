@@ -91,7 +91,7 @@ my $err = is_blocked('postgres', 'DROP DATABASE victim',
 	'DROP DATABASE from postgres');
 like(
 	$err,
-	qr/DETAIL:  Database "victim" is guarded by migsafe and holds .*\. Statement: DROP DATABASE victim$/m,
+	qr/DETAIL:  Database "victim" is guarded by migsafe and holds .*\. The statement was: DROP DATABASE victim\.$/m,
 	'DROP DATABASE: DETAIL says the database is guarded');
 like(
 	$err,

@@ -107,7 +107,7 @@ like(
 	'warn: the WARNING has the same SQLSTATE and primary text');
 like(
 	$stderr,
-	qr/^DETAIL:  Table "public\.w1" holds 3 rows \(8192 bytes\)\. Statement: DROP TABLE w1$/m,
+	qr/^DETAIL:  Table "public\.w1" holds 3 rows \(8192 bytes\)\. The statement was: DROP TABLE w1\.$/m,
 	'warn: the WARNING has the DETAIL');
 like(
 	$stderr,

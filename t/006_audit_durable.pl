@@ -541,11 +541,11 @@ like($stderr, qr/ERROR:  MS001:/, 'log_audit: the DROP is blocked');
 my $log = slurp_file($node->logfile, $offset);
 like(
 	$log,
-	qr/LOG:  migsafe audit: \{[^\n]*"statement":"DROP TABLE logged_victim"[^\n]*"scope":"command"[^\n]*"decision":"blocked"/,
+	qr/LOG:  migsafe audit row\n[^\n]*DETAIL:  \{[^\n]*"statement":"DROP TABLE logged_victim"[^\n]*"scope":"command"[^\n]*"decision":"blocked"/,
 	'log_audit: the blocked command row is a JSON line in the server log');
 like(
 	$log,
-	qr/LOG:  migsafe audit: \{[^\n]*"object_identity":"public.logged_victim"[^\n]*"scope":"object"[^\n]*"decision":"blocked"[^\n]*"detail":"Table \\"public.logged_victim\\" holds 7 rows/,
+	qr/LOG:  migsafe audit row\n[^\n]*DETAIL:  \{[^\n]*"object_identity":"public.logged_victim"[^\n]*"scope":"object"[^\n]*"decision":"blocked"[^\n]*"detail":"Table \\"public.logged_victim\\" holds 7 rows/,
 	'log_audit: the blocked object row too, with its detail');
 ok( defined wait_for(
 		$node, rows_of('DROP TABLE logged_victim', 'blocked'),
@@ -556,7 +556,7 @@ ok( defined wait_for(
 $offset = -s $node->logfile;
 $node->safe_psql('postgres', 'CREATE TABLE logged_new (a int)');
 ok( $node->log_contains(
-		qr/LOG:  migsafe audit: \{[^\n]*"command_tag":"CREATE TABLE"[^\n]*"decision":"allowed"/,
+		qr/LOG:  migsafe audit row\n[^\n]*DETAIL:  \{[^\n]*"command_tag":"CREATE TABLE"[^\n]*"decision":"allowed"/,
 		$offset),
 	'log_audit: an allowed change is logged');
 

@@ -348,7 +348,7 @@ foreach my $sql (@ddl)
 	($ret, $stdout, $stderr) = psql_as('postgres', undef, $sql);
 	like(
 		$stderr,
-		qr/ERROR:  MS001: [^\n]*"[^"\n]*migsafe[^"\n]*"[^\n]* requires? migsafe approval/,
+		qr/ERROR:  MS001: [^\n]* on [^\n]*migsafe[^\n]* requires? migsafe approval/,
 		"superuser: $sql fails with MS001 naming the object");
 }
 is(protection('postgres'), $INTACT,

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * restore.h
+ *	  migsafe.restore() and migsafe.purge_snapshots(), called from SQL.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * include/restore.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGSAFE_RESTORE_H
+#define MIGSAFE_RESTORE_H
+
+#include "fmgr.h"
+
+extern PGDLLEXPORT Datum migsafe_restore(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum migsafe_restore_by_name(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum migsafe_purge_snapshots(PG_FUNCTION_ARGS);
+
+#endif							/* MIGSAFE_RESTORE_H */

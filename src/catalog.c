@@ -1,0 +1,573 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  What migsafe reads of the catalogs and of tables: how much data a
+ *	  target holds, which relation an object belongs to, which objects are
+ *	  migsafe's own, and who may read a table.
+ *
+ * Everything here reads through the relation, syscache and index-scan
+ * APIs, never SPI, and calls nothing of migsafe's.  Measuring scans a
+ * relation the caller has locked against writers.  Results are allocated
+ * in the current memory context.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "catalog/index.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_attrdef.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/sequence.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "optimizer/plancat.h"
+#include "storage/bufmgr.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "migsafe.h"
+#include "catalog.h"
+
+/* Tables up to this many blocks (8 MB) get exact row counts in messages */
+#define MIGSAFE_EXACT_COUNT_BLOCKS	1024
+
+/* cache of "is migsafe installed in this database", per transaction */
+static LocalTransactionId installed_lxid = InvalidLocalTransactionId;
+static bool installed_here = false;
+
+/* ----------------------------------------------------------------
+ * Measuring: is it empty, how much is at stake
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * migsafe_catalog_measure
+ *
+ * Scan a relation target with the latest snapshot (the caller holds a lock
+ * that excludes writers) and set rows, values (non-null values of a column
+ * target) and bytes.  With full false the scan stops at the first row (or
+ * first non-null value) and only emptiness is known.  Small relations are
+ * counted exactly; larger ones get the catalog's estimate.
+ */
+void
+migsafe_catalog_measure(MigsafeTarget *t, bool full)
+{
+	Relation	rel;
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	BlockNumber nblocks;
+	bool		exact;
+
+	t->rows = t->values = 0;
+	t->rows_exact = true;
+	if (t->relkind == RELKIND_SEQUENCE ||
+		t->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		t->bytes = 0;
+		return;
+	}
+
+	rel = relation_open(t->objid, NoLock);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	t->bytes = (int64) nblocks * BLCKSZ;
+	if (OidIsValid(rel->rd_rel->reltoastrelid))
+	{
+		/* the TOAST table is gone already at the table's own OAT_DROP */
+		Relation	toast = try_relation_open(rel->rd_rel->reltoastrelid,
+											  AccessShareLock);
+
+		if (toast != NULL)
+		{
+			t->bytes += (int64) RelationGetNumberOfBlocks(toast) * BLCKSZ;
+			relation_close(toast, AccessShareLock);
+		}
+	}
+
+	exact = full && nblocks <= MIGSAFE_EXACT_COUNT_BLOCKS;
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		t->rows++;
+		if (t->subid > 0 && !slot_attisnull(slot, t->subid))
+			t->values++;
+		if (!exact && (t->subid > 0 ? t->values > 0 : t->rows > 0))
+			break;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+
+	if (full && !exact)
+	{
+		BlockNumber pages;
+		double		tuples;
+		double		allvisfrac;
+
+		estimate_rel_size(rel, NULL, &pages, &tuples, &allvisfrac);
+		t->rows = Max(tuples, t->rows);
+		t->rows_exact = false;
+	}
+	relation_close(rel, NoLock);
+}
+
+/* Whether the relation was created in this transaction */
+bool
+migsafe_catalog_created_here(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	bool		result = rel->rd_createSubid != InvalidSubTransactionId;
+
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/* ----------------------------------------------------------------
+ * Owners: which relation, which schema an object belongs to
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Catalogs whose objects belong to a relation (reloid) or live in a schema
+ * of their own (nspoid), and where to read which.  The one table behind
+ * migsafe_catalog_owning_relation(), migsafe_catalog_object_namespace()
+ * and migsafe_catalog_is_migsafe_object().
+ */
+typedef struct MigsafeOwnerField
+{
+	Oid			catalog;
+	Oid			index;			/* its OID index */
+	AttrNumber	reloid;			/* owning relation, or InvalidAttrNumber */
+	AttrNumber	nspoid;			/* schema, or InvalidAttrNumber */
+} MigsafeOwnerField;
+
+static const MigsafeOwnerField owner_fields[] = {
+	{RelationRelationId, ClassOidIndexId, InvalidAttrNumber, Anum_pg_class_relnamespace},
+	{ProcedureRelationId, ProcedureOidIndexId, InvalidAttrNumber, Anum_pg_proc_pronamespace},
+	{TypeRelationId, TypeOidIndexId, Anum_pg_type_typrelid, Anum_pg_type_typnamespace},
+	{ConstraintRelationId, ConstraintOidIndexId, Anum_pg_constraint_conrelid, Anum_pg_constraint_connamespace},
+	{TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_tgrelid, InvalidAttrNumber},
+	{RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_ev_class, InvalidAttrNumber},
+	{PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_polrelid, InvalidAttrNumber},
+	{AttrDefaultRelationId, AttrDefaultOidIndexId, Anum_pg_attrdef_adrelid, InvalidAttrNumber},
+	{StatisticExtRelationId, StatisticExtOidIndexId, Anum_pg_statistic_ext_stxrelid, Anum_pg_statistic_ext_stxnamespace},
+};
+
+/* The entry of owner_fields for a catalog, or NULL */
+static const MigsafeOwnerField *
+owner_field(Oid classid)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(owner_fields); i++)
+		if (owner_fields[i].catalog == classid)
+			return &owner_fields[i];
+	return NULL;
+}
+
+/*
+ * catalog_oid_field
+ *
+ * An OID column of a catalog row found by its OID, read with SnapshotSelf:
+ * at OAT_POST_CREATE the row was inserted by this very command, before any
+ * CommandCounterIncrement, and syscaches do not see it yet.
+ */
+static Oid
+catalog_oid_field(const MigsafeOwnerField *f, AttrNumber attnum, Oid objid)
+{
+	Relation	rel = table_open(f->catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	/* every catalog of owner_fields has its OID as first column */
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, f->index, true, SnapshotSelf, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, attnum, RelationGetDescr(rel),
+									 &isnull);
+
+		if (!isnull)
+			result = DatumGetObjectId(d);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * migsafe_catalog_sequence_owner
+ *
+ * Whether a sequence belongs to a table's column (OWNED BY, serial, or
+ * identity); *relid and *attnum get the column.
+ */
+bool
+migsafe_catalog_sequence_owner(Oid seqid, Oid *relid, int32 *attnum)
+{
+	return sequenceIsOwned(seqid, DEPENDENCY_AUTO, relid, attnum) ||
+		sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, relid, attnum);
+}
+
+/* The table a relation that holds none of its own data belongs to */
+static Oid
+relation_owner(Oid relid)
+{
+	Oid			owner = InvalidOid;
+	int32		col;
+
+	switch (get_rel_relkind(relid))
+	{
+		case RELKIND_INDEX:
+		case RELKIND_PARTITIONED_INDEX:
+			owner = IndexGetRelation(relid, true);
+			/* a TOAST table's index belongs to the TOAST's table */
+			return OidIsValid(owner) ?
+				relation_owner(owner) : InvalidOid;
+		case RELKIND_SEQUENCE:
+			if (migsafe_catalog_sequence_owner(relid, &owner, &col))
+				return owner;
+			return InvalidOid;
+		case RELKIND_TOASTVALUE:
+			{
+				/*
+				 * XXX: the TOAST table is named pg_toast_<table OID> by
+				 * create_toast_table(), and rewrites keep that name (see
+				 * finish_heap_swap()); no catalog links it back to its table
+				 * more cheaply.  Should core ever name it otherwise, this
+				 * returns InvalidOid and the table is copied, not moved.
+				 */
+				char	   *name = get_rel_name(relid);
+				unsigned int table;
+
+				if (name != NULL && sscanf(name, "pg_toast_%u", &table) == 1)
+					return (Oid) table;
+				return InvalidOid;
+			}
+		default:
+			return relid;
+	}
+}
+
+/*
+ * migsafe_catalog_owning_relation
+ *
+ * The table an object belongs to (an index, TOAST table, owned sequence,
+ * row type, constraint, trigger, rule, policy, default or statistics
+ * object), the relation itself for a table, or InvalidOid.
+ */
+Oid
+migsafe_catalog_owning_relation(Oid classid, Oid objid)
+{
+	const MigsafeOwnerField *f;
+
+	switch (classid)
+	{
+		case RelationRelationId:
+			return relation_owner(objid);
+		case TypeRelationId:
+			{
+				Oid			elem = get_element_type(objid);
+
+				return get_typ_typrelid(OidIsValid(elem) ? elem : objid);
+			}
+		case TriggerRelationId:
+			{
+				const MigsafeOwnerField *c = owner_field(ConstraintRelationId);
+				Oid			con;
+
+				f = owner_field(TriggerRelationId);
+				con = catalog_oid_field(f, Anum_pg_trigger_tgconstraint, objid);
+				/* a foreign key's triggers on the referenced table */
+				if (OidIsValid(con))
+					return catalog_oid_field(c, c->reloid, con);
+				return catalog_oid_field(f, f->reloid, objid);
+			}
+		default:
+			f = owner_field(classid);
+			if (f == NULL || f->reloid == InvalidAttrNumber)
+				return InvalidOid;
+			return catalog_oid_field(f, f->reloid, objid);
+	}
+}
+
+/*
+ * migsafe_catalog_object_namespace
+ *
+ * The schema an object lives in: its own, or its relation's for objects
+ * that have none (triggers, rules, policies, defaults).  InvalidOid for an
+ * object of another catalog, or one that does not exist.
+ */
+Oid
+migsafe_catalog_object_namespace(Oid classid, Oid objid)
+{
+	const MigsafeOwnerField *f = owner_field(classid);
+	const MigsafeOwnerField *rel = owner_field(RelationRelationId);
+	Oid			relid;
+
+	if (f == NULL)
+		return InvalidOid;
+	if (f->nspoid != InvalidAttrNumber)
+		return catalog_oid_field(f, f->nspoid, objid);
+	relid = catalog_oid_field(f, f->reloid, objid);
+	if (!OidIsValid(relid))
+		return InvalidOid;
+	return catalog_oid_field(rel, rel->nspoid, relid);
+}
+
+/* ----------------------------------------------------------------
+ * migsafe's own objects
+ * ----------------------------------------------------------------
+ */
+
+/* The OID of migsafe's schema, or InvalidOid */
+Oid
+migsafe_catalog_namespace(void)
+{
+	return get_namespace_oid(MIGSAFE_SCHEMA, true);
+}
+
+/* The OID of the migsafe extension in this database, or InvalidOid */
+Oid
+migsafe_catalog_extension(void)
+{
+	return get_extension_oid("migsafe", true);
+}
+
+/*
+ * migsafe_catalog_installed
+ *
+ * Whether migsafe is installed in the current database.  Cached per
+ * transaction; migsafe_catalog_forget_installed() drops the cache when an
+ * extension is created or dropped.
+ */
+bool
+migsafe_catalog_installed(void)
+{
+	if (installed_lxid != migsafe_my_lxid())
+	{
+		installed_here = OidIsValid(migsafe_catalog_extension());
+		installed_lxid = migsafe_my_lxid();
+	}
+	return installed_here;
+}
+
+/* An extension was created or dropped: ask again next time */
+void
+migsafe_catalog_forget_installed(void)
+{
+	installed_lxid = InvalidLocalTransactionId;
+}
+
+/* Whether the migsafe extension's own script is running */
+bool
+migsafe_catalog_in_own_script(void)
+{
+	return creating_extension &&
+		CurrentExtensionObject == migsafe_catalog_extension();
+}
+
+/*
+ * migsafe_catalog_is_migsafe_object
+ *
+ * Whether an object is one of migsafe's own, or hangs off one: its schema,
+ * its extension, anything in its schema, and the triggers, rules, policies,
+ * constraints, defaults and statistics of its tables.  *owner, when given,
+ * gets the table the object hangs off (InvalidOid if none).
+ */
+bool
+migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
+{
+	Oid			migsafe_nsp = migsafe_catalog_namespace();
+	const MigsafeOwnerField *f;
+
+	if (owner != NULL)
+		*owner = InvalidOid;
+	if (!OidIsValid(migsafe_nsp))
+		return false;
+	if (classid == NamespaceRelationId)
+		return objid == migsafe_nsp;
+	if (classid == ExtensionRelationId)
+		return objid == migsafe_catalog_extension();
+	f = owner_field(classid);
+	if (f == NULL)
+		return false;
+	if (owner != NULL)
+		*owner = classid == RelationRelationId ? objid :
+			f->reloid != InvalidAttrNumber ?
+			catalog_oid_field(f, f->reloid, objid) : InvalidOid;
+	return migsafe_catalog_object_namespace(classid, objid) == migsafe_nsp;
+}
+
+/* ----------------------------------------------------------------
+ * Privileges and the owner's code on a table
+ * ----------------------------------------------------------------
+ */
+
+/* list_sort comparator of role names, as ORDER BY rolname sorts them */
+static int
+name_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/*
+ * migsafe_catalog_readers
+ *
+ * The roles that may read a copy of relid's data: its owner and the roles
+ * granted SELECT on the table itself (not on some of its columns), never
+ * PUBLIC, never the bootstrap superuser.  With row-level security on, the
+ * grantees saw only some rows: only the owner.  Quoted, comma-separated,
+ * sorted by name, for GRANT; NULL when there is none.
+ */
+char	   *
+migsafe_catalog_readers(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	List	   *roles = NIL;
+	List	   *names = NIL;
+	StringInfoData buf;
+	ListCell   *lc;
+	Datum		aclDatum;
+	bool		isnull;
+
+	if (!HeapTupleIsValid(tup))
+		return NULL;
+	form = (Form_pg_class) GETSTRUCT(tup);
+	roles = list_make1_oid(form->relowner);
+	aclDatum = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &isnull);
+	if (!isnull && !form->relrowsecurity)
+	{
+		Acl		   *acl = DatumGetAclP(aclDatum);
+		AclItem    *items = ACL_DAT(acl);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(acl); i++)
+			if ((ACLITEM_GET_PRIVS(items[i]) & ACL_SELECT) &&
+				items[i].ai_grantee != ACL_ID_PUBLIC)
+				roles = list_append_unique_oid(roles, items[i].ai_grantee);
+	}
+	ReleaseSysCache(tup);
+
+	foreach(lc, roles)
+	{
+		char	   *name;
+
+		if (lfirst_oid(lc) == BOOTSTRAP_SUPERUSERID)
+			continue;
+		name = GetUserNameFromId(lfirst_oid(lc), true);
+		if (name != NULL)
+			names = lappend(names, name);
+	}
+	if (names == NIL)
+		return NULL;
+	list_sort(names, name_cmp);
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 quote_identifier(lfirst(lc)));
+	return buf.data;
+}
+
+/*
+ * migsafe_catalog_foreign_keys
+ *
+ * The names of relid's foreign keys to other tables (a List of char *).
+ */
+List	   *
+migsafe_catalog_foreign_keys(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst_node(ForeignKeyCacheInfo, lc);
+
+		if (fk->confrelid != fk->conrelid)
+			result = lappend(result, get_constraint_name(fk->conoid));
+	}
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/*
+ * migsafe_catalog_owner_code
+ *
+ * The objects on relid whose code maintenance runs as the table's owner:
+ * its indexes with expressions or predicates, then its extended
+ * statistics.  A List of ObjectAddress *.
+ */
+List	   *
+migsafe_catalog_owner_code(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, RelationGetIndexList(rel))
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID,
+										  ObjectIdGetDatum(lfirst_oid(lc)));
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (!heap_attisnull(tup, Anum_pg_index_indexprs, NULL) ||
+			!heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+		{
+			ObjectAddress *addr = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSet(*addr, RelationRelationId, lfirst_oid(lc));
+			result = lappend(result, addr);
+		}
+		ReleaseSysCache(tup);
+	}
+	foreach(lc, RelationGetStatExtList(rel))
+	{
+		ObjectAddress *addr = palloc(sizeof(ObjectAddress));
+
+		ObjectAddressSet(*addr, StatisticExtRelationId, lfirst_oid(lc));
+		result = lappend(result, addr);
+	}
+	relation_close(rel, NoLock);
+	return result;
+}

@@ -1,0 +1,464 @@
+/*-------------------------------------------------------------------------
+ *
+ * internal.c
+ *	  migsafe's own statements: the superuser section they run in, SPI
+ *	  and subtransaction helpers, and writing the audit log.
+ *
+ * Snapshots, restore and purging run statements of their own (CREATE
+ * SCHEMA, CREATE TABLE AS, ALTER TABLE ... SET SCHEMA, GRANT) inside an
+ * internal section: as the bootstrap superuser, with pinned settings, and
+ * with the depth counter up, which tells the hooks in migsafe.c to let
+ * them through (their caller decided and audits them).  The audit log is
+ * written in a smaller section of its own: as the bootstrap superuser, in
+ * a security-restricted operation, with the flag that the append-only
+ * triggers check.  Both switch roles the same way, here and only here.
+ *
+ * This file calls nothing of migsafe's; every other module may call it.
+ * An error inside a section is cleaned up by the (sub)transaction abort,
+ * which restores the role and the settings, and by
+ * migsafe_internal_at_eoxact() for the counters.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/internal.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+
+#include "internal.h"
+
+/* The INSERT of audit rows given as a JSON array ($1) */
+#define INSERT_SQL \
+	"INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
+	" effective_role, client_addr, application_name, backend_pid," \
+	" command_tag, object_type, object_identity, statement, nested," \
+	" scope, risk, decision, detail, approval, approved_by, reason," \
+	" wal_lsn, snapshot_id)" \
+	" SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
+	" r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
+	" r.command_tag, r.object_type, r.object_identity, r.statement," \
+	" r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
+	" r.approved_by, r.reason, r.wal_lsn, r.snapshot_id" \
+	" FROM pg_catalog.jsonb_populate_recordset(NULL::migsafe.audit_log," \
+	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r"
+
+/*
+ * The same for rows that took snapshots: each new snapshot is linked back
+ * to its row (the first one naming it: an owned sequence's row names its
+ * table's snapshot too).  Only changes that ran take snapshots, so the
+ * queue's writers never use it (and never lock migsafe.snapshots).
+ */
+#define INSERT_LINK_SQL \
+	"WITH ins AS (" INSERT_SQL \
+	" RETURNING id, snapshot_id, command_tag)" \
+	" UPDATE migsafe.snapshots s SET audit_id = i.id" \
+	" FROM (SELECT snapshot_id, pg_catalog.min(id) AS id FROM ins" \
+	" WHERE command_tag OPERATOR(pg_catalog.<>) ALL" \
+	" ('{RESTORE,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])" \
+	" GROUP BY snapshot_id) i" \
+	" WHERE s.id OPERATOR(pg_catalog.=) i.snapshot_id" \
+	" AND s.audit_id IS NULL"
+
+/* Depth of migsafe's own statements: the hooks let them through */
+static int	internal_depth = 0;
+
+/* Set while migsafe itself writes migsafe.audit_log */
+static bool writing_log = false;
+
+/* The role that called into the outermost internal section, for audit rows */
+static Oid	internal_caller = InvalidOid;
+
+/* The caller's search_path there, for the owner's code restore runs */
+static char *internal_caller_path = NULL;
+
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr insert_link_plan = NULL;
+
+/*
+ * Settings of migsafe's own statements: names resolve in pg_catalog only,
+ * and values kept as text are written and read back the same whatever the
+ * caller's settings (as pg_dump pins them).
+ */
+static const char *const internal_settings[][2] = {
+	{"search_path", "pg_catalog, pg_temp"},
+	{"datestyle", "ISO, MDY"},
+	{"intervalstyle", "postgres"},
+	{"extra_float_digits", "3"},
+	{"bytea_output", "hex"},
+	{"lc_monetary", "C"},
+	{"array_nulls", "on"},
+	{"xmloption", "content"},
+};
+
+/* ----------------------------------------------------------------
+ * Sections
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Act as the bootstrap superuser, saving the current role and security
+ * context: the one way migsafe takes its own privileges.
+ */
+static void
+become_bootstrap(Oid *save_userid, int *save_sec_context, int flags)
+{
+	GetUserIdAndSecContext(save_userid, save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   *save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   flags);
+}
+
+/* Whether migsafe's own statements are running: the hooks let them pass */
+bool
+migsafe_internal_active(void)
+{
+	return internal_depth > 0;
+}
+
+/*
+ * migsafe_internal_begin
+ *
+ * Start a section of migsafe's own statements: the guard lets them
+ * through, they run as the bootstrap superuser, and names resolve in
+ * pg_catalog only.  End it with migsafe_internal_end(); on an error call
+ * migsafe_internal_abort(), and the (sub)transaction abort restores the
+ * role and the settings.
+ */
+void
+migsafe_internal_begin(MigsafeInternal *state)
+{
+	int			i;
+	Oid			userid;
+	int			sec_context;
+
+	GetUserIdAndSecContext(&userid, &sec_context);
+	if (internal_depth == 0)
+	{
+		if (internal_caller_path != NULL)
+			pfree(internal_caller_path);
+		internal_caller_path = MemoryContextStrdup(TopMemoryContext,
+												   namespace_search_path ? namespace_search_path : "");
+		internal_caller = userid;
+	}
+	state->save_nestlevel = NewGUCNestLevel();
+	for (i = 0; i < lengthof(internal_settings); i++)
+		(void) set_config_option(internal_settings[i][0], internal_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	/* no "drop cascades to" notices about migsafe's own storage */
+	if (client_min_messages < WARNING)
+		(void) set_config_option("client_min_messages", "warning",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+
+	/*
+	 * Inside an extension's script, objects created become the extension's
+	 * members: snapshot storage must not (DROP EXTENSION would need it gone).
+	 */
+	state->save_creating_extension = creating_extension;
+	state->save_extension = CurrentExtensionObject;
+	creating_extension = false;
+	CurrentExtensionObject = InvalidOid;
+	become_bootstrap(&state->save_userid, &state->save_sec_context, 0);
+	internal_depth++;
+}
+
+/* After an error in a section: the abort restores role and settings */
+void
+migsafe_internal_abort(MigsafeInternal *state)
+{
+	internal_depth--;
+	creating_extension = state->save_creating_extension;
+	CurrentExtensionObject = state->save_extension;
+}
+
+/* End a section started by migsafe_internal_begin() */
+void
+migsafe_internal_end(MigsafeInternal *state)
+{
+	internal_depth--;
+	creating_extension = state->save_creating_extension;
+	CurrentExtensionObject = state->save_extension;
+	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+	AtEOXact_GUC(true, state->save_nestlevel);
+}
+
+/*
+ * migsafe_internal_as_user
+ *
+ * Inside a section, act as another role (InvalidOid: the bootstrap
+ * superuser again).  Statements that run user code (casts, triggers,
+ * constraint checks of a restored table) run as the table's owner, never
+ * as a superuser.
+ */
+void
+migsafe_internal_as_user(Oid userid)
+{
+	Oid			current;
+	int			sec_context;
+
+	GetUserIdAndSecContext(&current, &sec_context);
+	SetUserIdAndSecContext(OidIsValid(userid) ? userid : BOOTSTRAP_SUPERUSERID,
+						   sec_context);
+}
+
+/*
+ * migsafe_internal_suspend
+ *
+ * Inside a section, put the guard back on for statements that run a
+ * user's code: whatever that code changes is decided and audited like
+ * any change.  Returns what migsafe_internal_resume() needs.
+ */
+int
+migsafe_internal_suspend(void)
+{
+	int			depth = internal_depth;
+
+	internal_depth = 0;
+	return depth;
+}
+
+/* Undo migsafe_internal_suspend() */
+void
+migsafe_internal_resume(int depth)
+{
+	internal_depth = depth;
+}
+
+/* The role that called into the outermost section (audit rows name it) */
+Oid
+migsafe_internal_caller(void)
+{
+	return internal_caller;
+}
+
+/* The search_path of the session that called into the outermost section */
+const char *
+migsafe_internal_caller_path(void)
+{
+	return internal_caller_path ? internal_caller_path : "\"$user\", public";
+}
+
+/* ----------------------------------------------------------------
+ * SPI helpers (the caller is connected to SPI)
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * migsafe_internal_exec
+ *
+ * Run one statement through SPI with the latest snapshot, not the
+ * transaction's: under REPEATABLE READ the catalogs, privileges and
+ * snapshot storage migsafe reads must be what is committed now, as the
+ * locked rows it copies are.  Returns SPI's result code; errors raise.
+ */
+int
+migsafe_internal_exec(const char *sql, int nargs, Oid *argtypes,
+					  Datum *values, const char *nulls, long tcount)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+	Snapshot	snap;
+	int			ret;
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed (%s): %s",
+			 SPI_result_code_string(SPI_result), sql);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ret = SPI_execute_snapshot(plan, values, nulls, snap, InvalidSnapshot,
+							   false, true, tcount);
+	UnregisterSnapshot(snap);
+	SPI_freeplan(plan);
+	if (ret < 0)
+		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
+			 SPI_result_code_string(ret), sql);
+	return ret;
+}
+
+/* Run one statement without arguments (see migsafe_internal_exec) */
+void
+migsafe_internal_run(const char *sql)
+{
+	(void) migsafe_internal_exec(sql, 0, NULL, NULL, NULL, 0);
+}
+
+/* The first column of the first row of a query as text, or NULL */
+char	   *
+migsafe_internal_value(const char *sql, int nargs, Oid *argtypes,
+					   Datum *values)
+{
+	(void) migsafe_internal_exec(sql, nargs, argtypes, values, NULL, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+/* All rows of a query, columns 1..ncols as text (NULL for SQL NULL) */
+List	   *
+migsafe_internal_rows(const char *sql, int nargs, Oid *argtypes,
+					  Datum *values, int ncols)
+{
+	List	   *result = NIL;
+	uint64		i;
+
+	(void) migsafe_internal_exec(sql, nargs, argtypes, values, NULL, 0);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	  **row = palloc0(sizeof(char *) * ncols);
+		int			c;
+
+		for (c = 0; c < ncols; c++)
+			row[c] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+								  c + 1);
+		result = lappend(result, row);
+	}
+	return result;
+}
+
+/*
+ * migsafe_internal_subxact
+ *
+ * Run fn(arg) in a subtransaction.  With keep, a subtransaction that
+ * succeeded is committed; without, it is always rolled back (a dry run).
+ * Returns NULL when fn succeeded, or the error it raised, copied into the
+ * caller's memory context, with the subtransaction rolled back and the
+ * resource owner and memory context as they were.
+ */
+ErrorData  *
+migsafe_internal_subxact(MigsafeSubxactFn fn, void *arg, bool keep)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	if (keep && edata == NULL)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return edata;
+}
+
+/* ----------------------------------------------------------------
+ * Writing the audit log
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * migsafe_internal_log_begin
+ *
+ * Write migsafe.audit_log as the bootstrap superuser, whoever runs the
+ * change (no role has privileges on the table), in a security-restricted
+ * operation, with the append-only triggers told that migsafe is writing.
+ * Undone by migsafe_internal_log_end(), or by the transaction's abort.
+ */
+void
+migsafe_internal_log_begin(MigsafeLogWriter *state)
+{
+	become_bootstrap(&state->save_userid, &state->save_sec_context,
+					 SECURITY_RESTRICTED_OPERATION);
+	state->save_writing = writing_log;
+	writing_log = true;
+}
+
+/* End a section started by migsafe_internal_log_begin() */
+void
+migsafe_internal_log_end(MigsafeLogWriter *state)
+{
+	writing_log = state->save_writing;
+	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+}
+
+/* Whether migsafe is writing its audit log right now (for triggers) */
+bool
+migsafe_internal_writing_log(void)
+{
+	return writing_log;
+}
+
+/*
+ * migsafe_internal_insert_log
+ *
+ * Insert rows given as a JSON array of row objects into migsafe.audit_log,
+ * in one statement, in the current transaction (with an active snapshot);
+ * with link, point each new snapshot at its row.  Used for changes that
+ * ran and by the queue's writers.  Errors propagate.
+ */
+void
+migsafe_internal_insert_log(const char *rows, bool link)
+{
+	SPIPlanPtr *planp = link ? &insert_link_plan : &insert_plan;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			ret;
+	MigsafeLogWriter state;
+
+	values[0] = CStringGetTextDatum(rows);
+	SPI_connect();
+	migsafe_internal_log_begin(&state);
+	PG_TRY();
+	{
+		/*
+		 * Prepared once per backend (parsing and planning it for every row
+		 * cost more than the row); the plan cache re-plans it if the
+		 * extension is dropped and created again.
+		 */
+		if (*planp == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(link ? INSERT_LINK_SQL : INSERT_SQL,
+										   1, argtypes);
+
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s",
+					 SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(plan) != 0)
+				elog(ERROR, "SPI_keepplan failed");
+			*planp = plan;
+		}
+		ret = SPI_execute_plan(*planp, values, NULL, false, 0);
+		if (ret != (link ? SPI_OK_UPDATE : SPI_OK_INSERT))
+			elog(ERROR, "SPI_execute_plan returned %s",
+				 SPI_result_code_string(ret));
+	}
+	PG_FINALLY();
+	{
+		migsafe_internal_log_end(&state);
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/* At transaction end: an error may have left a section open */
+void
+migsafe_internal_at_eoxact(void)
+{
+	internal_depth = 0;
+	writing_log = false;
+}

@@ -1,0 +1,371 @@
+/*-------------------------------------------------------------------------
+ *
+ * storage.c
+ *	  Where snapshots keep their data: the schemas, who may read them,
+ *	  dropping and retiring them, and the limits on what is kept.
+ *
+ * The data of snapshot <id> lives in schema migsafe_snapshot_<id>, owned
+ * by the bootstrap superuser, readable only by the roles that could read
+ * the original; migsafe.snapshots registers it.  Retiring a snapshot
+ * (purged by age or on request, evicted for space) drops its schema, marks
+ * its row and audits it; storage that other objects depend on is kept,
+ * with a WARNING.  Everything here runs inside an internal section,
+ * connected to SPI, except the registry's trigger.
+ *
+ * Calls internal.c, audit.c (rows for what it retires) and command.c (the
+ * registry's TRUNCATE trigger).
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/storage.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "migsafe.h"
+#include "audit.h"
+#include "catalog.h"
+#include "command.h"
+#include "internal.h"
+#include "storage.h"
+
+/* The schema that holds the data of snapshot id */
+char	   *
+migsafe_storage_schema(int64 id)
+{
+	return psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id);
+}
+
+/*
+ * migsafe_storage_lock_down
+ *
+ * Make snapshot storage readable by readers only: revoke every privilege
+ * on the schema and on the tables and sequences in it (column privileges
+ * and any default privileges included) from everyone but the owner, then
+ * grant USAGE and SELECT to readers (a list for GRANT, or NULL).
+ */
+void
+migsafe_storage_lock_down(const char *nspname, const char *readers)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(nspname)};
+	char	   *grantees;
+	const char *nsp = quote_identifier(nspname);
+
+	grantees = migsafe_internal_value("SELECT pg_catalog.string_agg(DISTINCT g, ', ') FROM ("
+									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END g"
+									  "   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
+									  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
+									  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
+									  " UNION"
+									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
+									  "   FROM pg_catalog.pg_class c"
+									  "   JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid,"
+									  "        pg_catalog.aclexplode(a.attacl) x"
+									  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
+									  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
+									  " UNION"
+									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
+									  "   FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) x"
+									  "  WHERE n.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
+									  "    AND x.grantee OPERATOR(pg_catalog.<>) n.nspowner) q",
+									  1, argtypes, values);
+	if (grantees != NULL)
+	{
+		migsafe_internal_run(psprintf("REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s",
+									  nsp, grantees));
+		migsafe_internal_run(psprintf("REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM %s",
+									  nsp, grantees));
+		migsafe_internal_run(psprintf("REVOKE ALL ON SCHEMA %s FROM %s",
+									  nsp, grantees));
+	}
+	if (readers != NULL)
+	{
+		migsafe_internal_run(psprintf("GRANT USAGE ON SCHEMA %s TO %s",
+									  nsp, readers));
+		migsafe_internal_run(psprintf("GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s",
+									  nsp, readers));
+	}
+}
+
+/* list_sort comparator of C strings */
+static int
+text_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/*
+ * outside_dependents
+ *
+ * The objects outside schema nspoid that depend on a relation or type in
+ * it, described and comma-separated, or NULL when there is none.  The
+ * schema of each dependent comes from catalog.c's one table of owners.
+ */
+static char *
+outside_dependents(Oid nspoid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(nspoid)};
+	List	   *found = NIL;
+	List	   *unique = NIL;
+	ListCell   *lc;
+	StringInfoData buf;
+
+	foreach(lc, migsafe_internal_rows("SELECT d.classid, d.objid, d.objsubid"
+									  "  FROM pg_catalog.pg_depend d"
+									  " WHERE ((d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+									  "         AND d.refobjid IN (SELECT c.oid FROM pg_catalog.pg_class c"
+									  "                             WHERE c.relnamespace OPERATOR(pg_catalog.=) $1))"
+									  "     OR (d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass"
+									  "         AND d.refobjid IN (SELECT t.oid FROM pg_catalog.pg_type t"
+									  "                             WHERE t.typnamespace OPERATOR(pg_catalog.=) $1)))"
+									  "   AND d.deptype OPERATOR(pg_catalog.<>) 'i'",
+									  1, argtypes, values, 3))
+	{
+		char	  **row = lfirst(lc);
+		ObjectAddress addr;
+
+		ObjectAddressSubSet(addr, (Oid) strtoul(row[0], NULL, 10),
+							(Oid) strtoul(row[1], NULL, 10), atoi(row[2]));
+		if (migsafe_catalog_object_namespace(addr.classId, addr.objectId) != nspoid)
+			found = lappend(found, getObjectDescription(&addr, false));
+	}
+	if (found == NIL)
+		return NULL;
+	list_sort(found, text_cmp);
+	initStringInfo(&buf);
+	foreach(lc, found)
+	{
+		if (unique != NIL && strcmp(llast(unique), lfirst(lc)) == 0)
+			continue;
+		unique = lappend(unique, lfirst(lc));
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	}
+	return buf.data;
+}
+
+/*
+ * migsafe_storage_drop
+ *
+ * Drop the storage of snapshot id, if it has any left.  Objects of others
+ * that depend on it (a view on the snapshot's table, a column of its row
+ * type) are never dropped with it: the storage is then kept, with a
+ * WARNING naming them, and false is returned.
+ */
+bool
+migsafe_storage_drop(int64 id)
+{
+	char	   *nsp = migsafe_storage_schema(id);
+	Oid			nspoid = get_namespace_oid(nsp, true);
+	char	   *outside;
+
+	if (!OidIsValid(nspoid))
+		return true;
+	outside = outside_dependents(nspoid);
+	if (outside != NULL)
+	{
+		ereport(WARNING,
+				(errmsg("the data of migsafe snapshot " INT64_FORMAT " is kept in schema \"%s\"",
+						id, nsp),
+				 errdetail("Other objects depend on it: %s.", outside),
+				 errhint("Drop or change them, then drop the schema.")));
+		return false;
+	}
+	migsafe_internal_run(psprintf("DROP SCHEMA %s CASCADE", quote_identifier(nsp)));
+	return true;
+}
+
+/*
+ * migsafe_storage_retire
+ *
+ * Evict or purge one snapshot: drop its storage, mark it, audit it.  Runs
+ * in an internal section, connected to SPI.
+ */
+bool
+migsafe_storage_retire(int64 id, const char *status, const char *tag,
+					   const char *why)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(status)};
+	int			ret;
+	char	   *type;
+	char	   *identity;
+
+	/*
+	 * Lock the snapshot's row first: a restore holds it, and one that
+	 * committed leaves it no longer kept.
+	 */
+	if (migsafe_internal_exec("SELECT 1 FROM migsafe.snapshots"
+							  " WHERE id OPERATOR(pg_catalog.=) $1"
+							  "   AND status OPERATOR(pg_catalog.=) 'kept' FOR UPDATE",
+							  1, argtypes, values, NULL, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock migsafe snapshot " INT64_FORMAT, id);
+	if (SPI_processed == 0)
+		return false;
+	if (!migsafe_storage_drop(id))
+		return false;
+	ret = migsafe_internal_exec("UPDATE migsafe.snapshots"
+								"   SET status = $2,"
+								"       status_changed_at = pg_catalog.clock_timestamp(),"
+								"       status_changed_by = pg_catalog.session_user()"
+								" WHERE id OPERATOR(pg_catalog.=) $1"
+								" RETURNING object_type, object_identity",
+								2, argtypes, values, NULL, 0);
+	if (ret != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
+		elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
+	type = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	identity = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	migsafe_audit_event(tag, id, type, identity,
+						psprintf("Snapshot " INT64_FORMAT " %s: %s.", id,
+								 status, why));
+	return true;
+}
+
+/* migsafe.snapshot_retention as an interval */
+Datum
+migsafe_storage_retention(void)
+{
+	return DirectFunctionCall3(interval_in,
+							   CStringGetDatum(psprintf("%d seconds",
+														migsafe_snapshot_retention)),
+							   ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}
+
+/*
+ * migsafe_storage_expired
+ *
+ * The ids (as text) of the kept snapshots older than an interval, oldest
+ * first; with spare_current, not those of the current transaction.  Runs
+ * in an internal section, connected to SPI.
+ */
+List	   *
+migsafe_storage_expired(Datum older_than, bool spare_current)
+{
+	Oid			argtypes[1] = {INTERVALOID};
+	Datum		values[1] = {older_than};
+	List	   *ids = NIL;
+	uint64		i;
+
+	if (migsafe_internal_exec(psprintf("SELECT id FROM migsafe.snapshots"
+									   " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+									   "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
+									   "       OPERATOR(pg_catalog.-) $1)%s"
+									   " ORDER BY id",
+									   spare_current ?
+									   " AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()" : ""),
+							  1, argtypes, values, NULL, 0) < 0)
+		elog(ERROR, "could not read migsafe.snapshots");
+	for (i = 0; i < SPI_processed; i++)
+		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
+										SPI_tuptable->tupdesc, 1));
+	return ids;
+}
+
+/*
+ * migsafe_storage_apply_limits
+ *
+ * Apply migsafe.snapshot_retention and migsafe.snapshot_max_total_size
+ * after new snapshots were taken: purge the expired ones, then evict the
+ * oldest until the total fits.  Snapshots of the current transaction are
+ * never evicted (a snapshot larger than the cap alone is kept).  Runs in
+ * an internal section, connected to SPI.
+ */
+void
+migsafe_storage_apply_limits(void)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	if (migsafe_snapshot_retention > 0)
+	{
+		ids = migsafe_storage_expired(migsafe_storage_retention(), true);
+		foreach(lc, ids)
+			migsafe_storage_retire(pg_strtoint64(lfirst(lc)), "purged", "PURGE SNAPSHOT",
+								   "older than migsafe.snapshot_retention");
+	}
+
+	if (migsafe_snapshot_max_total_size > 0)
+	{
+		int64		cap = (int64) migsafe_snapshot_max_total_size * 1024 * 1024;
+		int64		total = 0;
+		List	   *sizes = NIL;
+		ListCell   *sc;
+
+		ids = NIL;
+		if (migsafe_internal_exec("SELECT id, size_bytes,"
+								  "       xid IS NOT DISTINCT FROM pg_catalog.pg_current_xact_id()"
+								  "  FROM migsafe.snapshots"
+								  " WHERE status OPERATOR(pg_catalog.=) 'kept' ORDER BY id",
+								  0, NULL, NULL, NULL, 0) < 0)
+			elog(ERROR, "could not read migsafe.snapshots");
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			int64		size = pg_strtoint64(SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+
+			total += size;
+			if (strcmp(SPI_getvalue(tup, SPI_tuptable->tupdesc, 3), "t") != 0)
+			{
+				ids = lappend(ids, SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
+				sizes = lappend(sizes, SPI_getvalue(tup, SPI_tuptable->tupdesc, 2));
+			}
+		}
+		forboth(lc, ids, sc, sizes)
+		{
+			if (total <= cap)
+				break;
+			/* one that others depend on is kept: the next oldest goes */
+			if (migsafe_storage_retire(pg_strtoint64(lfirst(lc)), "evicted", "EVICT SNAPSHOT",
+									   "the oldest snapshot, over migsafe.snapshot_max_total_size"))
+				total -= pg_strtoint64(lfirst(sc));
+		}
+	}
+}
+
+PG_FUNCTION_INFO_V1(migsafe_snapshots_guard);
+
+/*
+ * migsafe_snapshots_guard
+ *
+ * Trigger function of migsafe.snapshots: only migsafe writes it.
+ */
+Datum
+migsafe_snapshots_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "migsafe_snapshots_guard: not called by trigger manager");
+	/* an approved TRUNCATE (the ProcessUtility hook decided it) */
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) &&
+		migsafe_command_truncate_approved(RelationGetRelid(trigdata->tg_relation)))
+		return PointerGetDatum(NULL);
+	if (migsafe_internal_active() || migsafe_internal_writing_log())
+	{
+		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+			return PointerGetDatum(trigdata->tg_newtuple);
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGSAFE_AUDIT_APPEND_ONLY),
+			 errmsg("table \"migsafe.snapshots\" can only be changed by migsafe"),
+			 errhint("Use migsafe.restore() and migsafe.purge_snapshots().")));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
