@@ -832,7 +832,11 @@ migsafe_guard_after(PlannedStmt *pstmt)
  * REVOKE are let through: they cannot unseal the audit log (its trigger
  * refuses writes whatever the privileges).  Internal creations and
  * alterations (a table's row type, an index's storage) are part of the
- * statement that caused them, which this function saw.
+ * statement that caused them, which this function saw.  ALTER EXTENSION
+ * migsafe UPDATE (its pg_extension row) and the script it runs change
+ * migsafe's objects as the installed package means them to: only
+ * superusers may run it, from scripts on the server's disk, and it is
+ * audited like any schema change.
  */
 void
 migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
@@ -843,7 +847,8 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 	if (classId == ExtensionRelationId)
 		migsafe_catalog_forget_installed();
 	if (cmd == NULL || cmd->collecting || cmd->muted || is_internal ||
-		!migsafe_classify_nameable_class(classId))
+		!migsafe_classify_nameable_class(classId) ||
+		migsafe_catalog_in_own_script())
 		return;
 	if (classId != RelationRelationId)
 		subId = 0;				/* only columns have sub-objects to name */
@@ -852,7 +857,10 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 		(cmd->object.classId == TypeRelationId &&
 		 classId == RelationRelationId))
 		ObjectAddressSubSet(cmd->object, classId, objectId, subId);
-	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
+	if (cmd->parsetree != NULL &&
+		(IsA(cmd->parsetree, GrantStmt) ||
+		 (IsA(cmd->parsetree, AlterExtensionStmt) &&
+		  classId == ExtensionRelationId)))
 		return;
 	if (migsafe_catalog_is_migsafe_object(classId, objectId, NULL))
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
