@@ -30,14 +30,14 @@ OBJS = \
 
 EXTENSION = migsafe
 MIGSAFE_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" migsafe.control)
-DATA = migsafe--1.0.sql
+DATA = migsafe--1.0.sql migsafe--1.0--1.1.sql
 PGFILEDESC = "migsafe - approvals for destructive schema changes"
 
 PG_CPPFLAGS = -I$(srcdir)/include -DMIGSAFE_VERSION='"$(MIGSAFE_VERSION)"'
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 
-REGRESS = approve audit guard_drop_table guard_truncate guard_alter guard_cascade \
+REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guard_cascade \
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle

@@ -1,0 +1,81 @@
+-- Upgrading in place: install 1.0 (migsafe--1.0.sql, frozen), fill the
+-- audit log and keep snapshots, run ALTER EXTENSION migsafe UPDATE, and
+-- show that everything is still there and working, with 1.1's fixes.
+-- Runs in a database of its own, so that snapshot ids elsewhere do not
+-- depend on it.
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS migsafe_upgrade;
+CREATE DATABASE migsafe_upgrade;
+\c migsafe_upgrade
+SET client_min_messages = warning;
+CREATE EXTENSION migsafe VERSION '1.0';
+RESET client_min_messages;
+SELECT extversion FROM pg_extension WHERE extname = 'migsafe';
+
+-- wait until at least n rows are newer than id "since" (writer rows)
+CREATE FUNCTION wait_rows(since bigint, n int) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1 .. 200 LOOP
+		IF (SELECT count(*) FROM migsafe.audit_log WHERE id > since) >= n THEN
+			RETURN true;
+		END IF;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RETURN false;
+END $$;
+
+-- 1. under 1.0: a blocked and an approved drop
+CREATE TABLE kept (id int PRIMARY KEY, note text);
+INSERT INTO kept SELECT g, 'row ' || g FROM generate_series(1, 5) g;
+CREATE TABLE gone (id int PRIMARY KEY, amount int);
+INSERT INTO gone SELECT g, g * 10 FROM generate_series(1, 3) g;
+SELECT coalesce(max(id), 0) AS mark FROM migsafe.audit_log \gset
+DROP TABLE gone;
+SELECT wait_rows(:mark, 2);
+BEGIN;
+SET LOCAL migsafe.approve = 'public.gone';
+DROP TABLE gone;
+COMMIT;
+
+CREATE TEMP TABLE before AS
+  SELECT id, command_tag, object_identity, scope, decision, snapshot_id
+	FROM migsafe.audit_log;
+SELECT id, object_identity, operation, method, status
+  FROM migsafe.snapshots ORDER BY id;
+SELECT p.provolatile AS audit_json_volatility
+  FROM pg_proc p WHERE p.oid = 'migsafe.audit_json(migsafe.audit_log)'::regprocedure;
+
+-- 2. the update
+ALTER EXTENSION migsafe UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'migsafe';
+
+-- every audit row and snapshot is still there, unchanged
+SELECT count(*) AS rows_before,
+	   count(*) FILTER (WHERE a.id IS NULL) AS rows_lost,
+	   count(*) FILTER (WHERE (a.command_tag, a.object_identity, a.scope,
+							   a.decision, a.snapshot_id)
+						IS DISTINCT FROM (b.command_tag, b.object_identity,
+										  b.scope, b.decision, b.snapshot_id))
+		 AS rows_changed
+  FROM before b LEFT JOIN migsafe.audit_log a USING (id);
+SELECT id, object_identity, operation, method, status
+  FROM migsafe.snapshots ORDER BY id;
+-- the update itself is audited
+SELECT command_tag, object_identity, decision FROM migsafe.audit_log
+ WHERE id > (SELECT max(id) FROM before) AND command_tag = 'ALTER EXTENSION'
+ ORDER BY id;
+
+-- 3. 1.1's fixes
+SELECT p.provolatile AS audit_json_volatility
+  FROM pg_proc p WHERE p.oid = 'migsafe.audit_json(migsafe.audit_log)'::regprocedure;
+SELECT migsafe.restore('public.gone');
+SELECT * FROM gone ORDER BY id;
+
+-- 4. the guard still guards
+DROP TABLE kept;
+
+\c contrib_regression
+SET migsafe.approve = 'DATABASE migsafe_upgrade';
+DROP DATABASE migsafe_upgrade;
+RESET migsafe.approve;
