@@ -16,6 +16,7 @@
 
 extern PGDLLEXPORT Datum migsafe_restore(PG_FUNCTION_ARGS);
 extern PGDLLEXPORT Datum migsafe_restore_by_name(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum migsafe_restore_1_1(PG_FUNCTION_ARGS);
 extern PGDLLEXPORT Datum migsafe_purge_snapshots(PG_FUNCTION_ARGS);
 
 #endif							/* MIGSAFE_RESTORE_H */

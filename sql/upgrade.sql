@@ -45,6 +45,8 @@ SELECT id, object_identity, operation, method, status
   FROM migsafe.snapshots ORDER BY id;
 SELECT p.provolatile AS audit_json_volatility
   FROM pg_proc p WHERE p.oid = 'migsafe.audit_json(migsafe.audit_log)'::regprocedure;
+-- 1.0's restore('1') looks for an object named 1
+SELECT migsafe.restore('1');
 
 -- 2. the update
 ALTER EXTENSION migsafe UPDATE;
@@ -69,7 +71,9 @@ SELECT command_tag, object_identity, decision FROM migsafe.audit_log
 -- 3. 1.1's fixes
 SELECT p.provolatile AS audit_json_volatility
   FROM pg_proc p WHERE p.oid = 'migsafe.audit_json(migsafe.audit_log)'::regprocedure;
-SELECT migsafe.restore('public.gone');
+-- digits name a snapshot id; a quoted name is still a name
+SELECT migsafe.restore('"1"');
+SELECT migsafe.restore('1');
 SELECT * FROM gone ORDER BY id;
 
 -- 4. the guard still guards

@@ -744,50 +744,72 @@ migsafe_restore(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(restore_snapshot(PG_GETARG_INT64(0)));
 }
 
-PG_FUNCTION_INFO_V1(migsafe_restore_by_name);
+/*
+ * pick_in_path
+ *
+ * Among the kept snapshots of one relation name in SPI_tuptable (columns
+ * id, schema_name; newest first), the one a name without schema means:
+ * the first schema of search_path holding one wins, as for a table name;
+ * outside search_path the name must be unique.
+ */
+static uint64
+pick_in_path(const char *rel)
+{
+	char	   *first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	List	   *path = fetch_search_path(false);
+	ListCell   *lc;
+	uint64		i;
+
+	foreach(lc, path)
+	{
+		char	   *name = get_namespace_name(lfirst_oid(lc));
+
+		for (i = 0; name != NULL && i < SPI_processed; i++)
+			if (strcmp(name, SPI_getvalue(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 2)) == 0)
+				return i;
+	}
+	for (i = 1; i < SPI_processed; i++)
+		if (strcmp(first, SPI_getvalue(SPI_tuptable->vals[i],
+									   SPI_tuptable->tupdesc, 2)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
+					 errmsg("snapshots of \"%s\" exist in more than one schema", rel),
+					 errhint("Qualify the name with its schema.")));
+	return 0;
+}
 
 /*
- * migsafe_restore_by_name
+ * snapshot_of_name
  *
- * SQL function migsafe.restore(object_name text): restore the newest kept
- * snapshot of a table, sequence or materialized view ("schema.name") or
- * of a column ("schema.table.column"), quoted as in SQL.  A name without
- * schema must be unambiguous among kept snapshots.
+ * The newest kept snapshot of a table, sequence or materialized view
+ * ("schema.name") or of a column ("schema.table.column"), quoted as in
+ * SQL.  A name without schema is looked up along search_path.
  */
-Datum
-migsafe_restore_by_name(PG_FUNCTION_ARGS)
+static int64
+snapshot_of_name(const char *name)
 {
-	List	   *names = stringToQualifiedNameList(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	List	   *names = stringToQualifiedNameList(name);
 	const char *nsp = NULL;
-	const char *rel;
+	const char *rel = NULL;
 	const char *col = NULL;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 	int64		id = 0;
-	int			ret;
 
-	switch (list_length(names))
+	if (list_length(names) < 1 || list_length(names) > 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid object name \"%s\"", name),
+				 errhint("Name a table as schema.table, or a column as schema.table.column.")));
+	if (list_length(names) == 1)
+		rel = strVal(linitial(names));
+	else
 	{
-		case 1:
-			rel = strVal(linitial(names));
-			break;
-		case 2:
-			nsp = strVal(linitial(names));
-			rel = strVal(lsecond(names));
-			break;
-		case 3:
-			nsp = strVal(linitial(names));
-			rel = strVal(lsecond(names));
-			col = strVal(lthird(names));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid object name \"%s\"",
-							text_to_cstring(PG_GETARG_TEXT_PP(0))),
-					 errhint("Name a table as schema.table, or a column as schema.table.column.")));
-			rel = NULL;			/* keep compiler quiet */
+		nsp = strVal(linitial(names));
+		rel = strVal(lsecond(names));
+		col = list_length(names) == 3 ? strVal(lthird(names)) : NULL;
 	}
 
 	values[0] = nsp ? CStringGetTextDatum(nsp) : (Datum) 0;
@@ -796,70 +818,71 @@ migsafe_restore_by_name(PG_FUNCTION_ARGS)
 	values[2] = col ? CStringGetTextDatum(col) : (Datum) 0;
 	nulls[2] = col ? ' ' : 'n';
 	SPI_connect();
-	ret = migsafe_internal_exec("SELECT id, schema_name FROM migsafe.snapshots"
-								" WHERE status OPERATOR(pg_catalog.=) 'kept'"
-								"   AND ($1 IS NULL OR schema_name OPERATOR(pg_catalog.=) $1)"
-								"   AND relation_name OPERATOR(pg_catalog.=) $2"
-								"   AND column_name IS NOT DISTINCT FROM $3"
-								" ORDER BY id DESC",
-								3, argtypes, values, nulls, 0);
-	if (ret != SPI_OK_SELECT)
+	if (migsafe_internal_exec("SELECT id, schema_name FROM migsafe.snapshots"
+							  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+							  "   AND ($1 IS NULL OR schema_name OPERATOR(pg_catalog.=) $1)"
+							  "   AND relation_name OPERATOR(pg_catalog.=) $2"
+							  "   AND column_name IS NOT DISTINCT FROM $3"
+							  " ORDER BY id DESC",
+							  3, argtypes, values, nulls, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read migsafe.snapshots");
 	if (SPI_processed > 0)
-	{
-		uint64		i;
-		uint64		pick = 0;
-		bool		ambiguous = false;
-		char	   *first = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
-		/*
-		 * Without a schema, the first schema of search_path holding one wins,
-		 * as for a table name; outside search_path the name must be unique.
-		 */
-		if (nsp == NULL)
-		{
-			List	   *path = fetch_search_path(false);
-			ListCell   *lc;
-
-			pick = SPI_processed;
-			foreach(lc, path)
-			{
-				char	   *name = get_namespace_name(lfirst_oid(lc));
-
-				for (i = 0; name != NULL && i < SPI_processed; i++)
-					if (strcmp(name, SPI_getvalue(SPI_tuptable->vals[i],
-												  SPI_tuptable->tupdesc, 2)) == 0)
-						break;
-				if (name != NULL && i < SPI_processed)
-				{
-					pick = i;
-					break;
-				}
-			}
-			if (pick == SPI_processed)
-			{
-				pick = 0;
-				for (i = 1; i < SPI_processed; i++)
-					if (strcmp(first, SPI_getvalue(SPI_tuptable->vals[i],
-												   SPI_tuptable->tupdesc, 2)) != 0)
-						ambiguous = true;
-			}
-		}
-		if (ambiguous)
-			ereport(ERROR,
-					(errcode(ERRCODE_AMBIGUOUS_PARAMETER),
-					 errmsg("snapshots of \"%s\" exist in more than one schema", rel),
-					 errhint("Qualify the name with its schema.")));
-		id = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[pick], SPI_tuptable->tupdesc, 1));
-	}
+		id = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[nsp ? 0 : pick_in_path(rel)],
+										SPI_tuptable->tupdesc, 1));
 	SPI_finish();
 	if (id == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("migsafe keeps no snapshot of \"%s\"",
-						text_to_cstring(PG_GETARG_TEXT_PP(0))),
+				 errmsg("migsafe keeps no snapshot of \"%s\"", name),
 				 errhint("See SELECT * FROM migsafe.snapshots WHERE status = 'kept'.")));
-	PG_RETURN_INT64(restore_snapshot(id));
+	return id;
+}
+
+/* Whether a string is a snapshot id written as digits */
+static bool
+is_snapshot_id(const char *s)
+{
+	const char *p = s;
+
+	while (isdigit((unsigned char) *p))
+		p++;
+	return p != s && *p == '\0';
+}
+
+PG_FUNCTION_INFO_V1(migsafe_restore_by_name);
+
+/*
+ * migsafe_restore_by_name
+ *
+ * SQL function migsafe.restore(object_name text) of version 1.0: restore
+ * the newest kept snapshot of an object named as snapshot_of_name() says.
+ * Kept for databases that have not run ALTER EXTENSION migsafe UPDATE.
+ */
+Datum
+migsafe_restore_by_name(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(restore_snapshot(snapshot_of_name(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+}
+
+PG_FUNCTION_INFO_V1(migsafe_restore_1_1);
+
+/*
+ * migsafe_restore_1_1
+ *
+ * SQL function migsafe.restore(object_name text) from version 1.1: a
+ * string of digits is a snapshot id ('42', which SQL resolves to this
+ * overload rather than the bigint one), anything else a name as for
+ * migsafe_restore_by_name().  An unquoted SQL identifier cannot start with
+ * a digit, so no name is taken for an id: a relation named 42 is '"42"'.
+ */
+Datum
+migsafe_restore_1_1(PG_FUNCTION_ARGS)
+{
+	char	   *arg = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (is_snapshot_id(arg))
+		PG_RETURN_INT64(restore_snapshot(pg_strtoint64(arg)));
+	PG_RETURN_INT64(restore_snapshot(snapshot_of_name(arg)));
 }
 
 PG_FUNCTION_INFO_V1(migsafe_purge_snapshots);
