@@ -25,18 +25,27 @@ BEGIN
 	RETURN false;
 END $$;
 
--- 1. under 1.0: a blocked and an approved drop
+-- 1. under 1.0: a blocked and an approved drop, a truncate, a column
 CREATE TABLE kept (id int PRIMARY KEY, note text);
 INSERT INTO kept SELECT g, 'row ' || g FROM generate_series(1, 5) g;
 CREATE TABLE gone (id int PRIMARY KEY, amount int);
 INSERT INTO gone SELECT g, g * 10 FROM generate_series(1, 3) g;
+CREATE TABLE counters (id int PRIMARY KEY, n information_schema.cardinal_number);
+INSERT INTO counters VALUES (1, 7), (2, 8);
 SELECT coalesce(max(id), 0) AS mark FROM migsafe.audit_log \gset
 DROP TABLE gone;
 SELECT wait_rows(:mark, 2);
 BEGIN;
-SET LOCAL migsafe.approve = 'public.gone';
+SET LOCAL migsafe.approve = 'public.gone, public.counters.n';
 DROP TABLE gone;
+ALTER TABLE counters DROP COLUMN n;
 COMMIT;
+
+-- 1.0 called information_schema's types built in, but copied them as text
+SELECT (definition -> 'columns' -> 1 ->> 'builtin')::boolean AS builtin_1_0,
+	   (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+		 WHERE a.attrelid = (s.storage)::regclass AND a.attname = 'n') AS kept_as
+  FROM migsafe.snapshots s WHERE object_identity = 'public.counters.n';
 
 CREATE TEMP TABLE before AS
   SELECT id, command_tag, object_identity, scope, decision, snapshot_id
@@ -75,9 +84,29 @@ SELECT p.provolatile AS audit_json_volatility
 SELECT migsafe.restore('"1"');
 SELECT migsafe.restore('1');
 SELECT * FROM gone ORDER BY id;
+-- the builtin flag now says what the copy does
+CREATE TABLE counters2 (id int PRIMARY KEY, n information_schema.cardinal_number,
+						m int);
+INSERT INTO counters2 VALUES (1, 7, 70);
+BEGIN;
+SET LOCAL migsafe.approve = 'public.counters2';
+ALTER TABLE counters2 DROP COLUMN n, DROP COLUMN m;
+COMMIT;
+SELECT s.column_name, (c ->> 'builtin')::boolean AS builtin,
+	   (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+		 WHERE a.attrelid = (s.storage)::regclass
+		   AND a.attname = s.column_name) AS kept_as
+  FROM migsafe.snapshots s,
+	   jsonb_array_elements(s.definition -> 'columns') c
+ WHERE s.relation_name = 'counters2' AND c ->> 'name' = s.column_name
+ ORDER BY s.column_name;
+SELECT migsafe.restore('public.counters2.n');
+SELECT * FROM counters2 ORDER BY id;
 
--- 4. the guard still guards
+-- 4. the guard still guards, and the kept 1.0 snapshot still restores
 DROP TABLE kept;
+SELECT migsafe.restore('public.counters.n');
+SELECT * FROM counters ORDER BY id;
 
 \c contrib_regression
 SET migsafe.approve = 'DATABASE migsafe_upgrade';
