@@ -54,6 +54,7 @@ extern void migsafe_rebuild_run_approved(Oid role, const char *approval,
 extern ErrorData *migsafe_rebuild_run_in_subxact(Oid role, const char *sql, int64 *processed);
 extern void migsafe_rebuild_try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s);
 extern List *migsafe_rebuild_definition_rows(MigsafeSnapshotRow *s, const char *sql, int ncols);
+extern char *migsafe_rebuild_description(MigsafeSnapshotRow *s);
 extern void migsafe_rebuild_conflict_hint(MigsafeSnapshotRow *s, const char *detail, const char *hint);
 extern void migsafe_rebuild_conflict(MigsafeSnapshotRow *s, const char *detail);
 extern Oid	migsafe_rebuild_namespace(MigsafeSnapshotRow *s);

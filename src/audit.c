@@ -33,6 +33,7 @@
 #include "access/xlog.h"
 #include "catalog/objectaddress.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -558,6 +559,13 @@ append_step(StringInfo buf, TupleTableSlot *slot, Relation rel,
  * their xmin (or deleting xmax) is one of its own, subtransactions
  * included; every version of the table is looked at (SnapshotAny), since
  * deleted rows are invisible to the transaction itself.
+ *
+ * XXX: this reads heap tuple headers (xmin, xmax, infomask) directly,
+ * below the table access method API, so it works for heap tables only (a
+ * bookkeeping table of another access method is skipped), and depends on
+ * the header layout staying what heapam uses.  Scanning SnapshotAny costs
+ * a pass over the whole bookkeeping table at each commit that wrote audit
+ * rows; those tables stay small.
  */
 static void
 tool_steps(const MigsafeToolTable *tt, StringInfo steps)
@@ -579,8 +587,13 @@ tool_steps(const MigsafeToolTable *tt, StringInfo steps)
 	if (!OidIsValid(relid) || get_rel_relkind(relid) != RELKIND_RELATION)
 		return;
 
-	initStringInfo(&deleted);
 	rel = table_open(relid, AccessShareLock);
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+	{
+		table_close(rel, AccessShareLock);
+		return;
+	}
+	initStringInfo(&deleted);
 	scan = table_beginscan(rel, SnapshotAny, 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))

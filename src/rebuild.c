@@ -142,8 +142,8 @@ migsafe_rebuild_try_as(Oid role, const char *sql, const char *what, MigsafeSnaps
 	if (edata != NULL)
 		ereport(WARNING,
 				(errmsg("could not restore %s of \"%s\": %s",
-						what, s->object_identity, edata->message),
-				 errdetail("Statement: %s", sql)));
+						_(what), s->object_identity, edata->message),
+				 errdetail("The statement was: %s.", sql)));
 }
 
 /* Query the snapshot's definition (jsonb $1) */
@@ -156,14 +156,37 @@ migsafe_rebuild_definition_rows(MigsafeSnapshotRow *s, const char *sql, int ncol
 	return migsafe_internal_rows(sql, 1, argtypes, values, ncols);
 }
 
+/*
+ * migsafe_rebuild_description
+ *
+ * The object a snapshot kept, as messages name it, translated:
+ * 'table "public.orders"', 'column "public.orders.note"'.
+ */
+char	   *
+migsafe_rebuild_description(MigsafeSnapshotRow *s)
+{
+	const char *type = s->object_type;
+	const char *name = s->object_identity;
+
+	if (strcmp(type, "column") == 0)
+		return psprintf(_("column \"%s\""), name);
+	if (strcmp(type, "sequence") == 0)
+		return psprintf(_("sequence \"%s\""), name);
+	if (strcmp(type, "materialized view") == 0)
+		return psprintf(_("materialized view \"%s\""), name);
+	if (strcmp(type, "partitioned table") == 0)
+		return psprintf(_("partitioned table \"%s\""), name);
+	return psprintf(_("table \"%s\""), name);
+}
+
 /* The same, with its own hint */
 void
 migsafe_rebuild_conflict_hint(MigsafeSnapshotRow *s, const char *detail, const char *hint)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGSAFE_RESTORE_CONFLICT),
-			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s \"%s\"",
-					s->id, s->object_type, s->object_identity),
+			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s",
+					s->id, migsafe_rebuild_description(s)),
 			 errdetail_internal("%s", detail),
 			 errhint("%s", hint)));
 }
@@ -174,8 +197,8 @@ migsafe_rebuild_conflict(MigsafeSnapshotRow *s, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGSAFE_RESTORE_CONFLICT),
-			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s \"%s\"",
-					s->id, s->object_type, s->object_identity),
+			 errmsg("cannot restore migsafe snapshot " INT64_FORMAT " of %s",
+					s->id, migsafe_rebuild_description(s)),
 			 errdetail_internal("%s", detail),
 			 errhint("Nothing was changed.  Rename or drop what is in the way, then restore again; the data stays readable in %s.",
 					 s->storage ? s->storage : "migsafe.snapshots.definition")));
@@ -188,7 +211,7 @@ migsafe_rebuild_namespace(MigsafeSnapshotRow *s)
 	Oid			nsp = get_namespace_oid(s->schema_name, true);
 
 	if (!OidIsValid(nsp))
-		migsafe_rebuild_conflict(s, psprintf("Schema \"%s\" does not exist.", s->schema_name));
+		migsafe_rebuild_conflict(s, psprintf(_("Schema \"%s\" does not exist."), s->schema_name));
 	return nsp;
 }
 
@@ -197,12 +220,12 @@ void
 migsafe_rebuild_check_name_free(MigsafeSnapshotRow *s, Oid nsp, const char *relname)
 {
 	if (OidIsValid(get_relname_relid(relname, nsp)))
-		migsafe_rebuild_conflict(s, psprintf("Relation \"%s.%s\" already exists.",
+		migsafe_rebuild_conflict(s, psprintf(_("Relation \"%s.%s\" already exists."),
 											 s->schema_name, relname));
 	if (OidIsValid(GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 								   CStringGetDatum(relname),
 								   ObjectIdGetDatum(nsp))))
-		migsafe_rebuild_conflict(s, psprintf("Type \"%s.%s\" already exists.",
+		migsafe_rebuild_conflict(s, psprintf(_("Type \"%s.%s\" already exists."),
 											 s->schema_name, relname));
 }
 
@@ -213,7 +236,7 @@ migsafe_rebuild_existing_relation(MigsafeSnapshotRow *s)
 	Oid			relid = get_relname_relid(s->relation_name, migsafe_rebuild_namespace(s));
 
 	if (!OidIsValid(relid))
-		migsafe_rebuild_conflict(s, psprintf("Relation \"%s.%s\" does not exist any more.",
+		migsafe_rebuild_conflict(s, psprintf(_("Relation \"%s.%s\" does not exist any more."),
 											 s->schema_name, s->relation_name));
 	return relid;
 }
@@ -265,7 +288,7 @@ grant_rows(MigsafeSnapshotRow *s, List *rows)
 										r[4] ? psprintf(" (%s)", quote_identifier(r[4])) : "",
 										r[3], public ? "PUBLIC" : quote_identifier(r[0]),
 										strcmp(r[2], "true") == 0 ? " WITH GRANT OPTION" : ""),
-							   "a privilege", s);
+							   gettext_noop("a privilege"), s);
 	}
 }
 
@@ -326,24 +349,24 @@ migsafe_rebuild_security(MigsafeSnapshotRow *s, bool moved)
 		{
 			char	  **r = lfirst(lc);
 
-			migsafe_rebuild_try_as(s->runner, r[0], r[1] ? "a trigger" : "a policy", s);
+			migsafe_rebuild_try_as(s->runner, r[0], r[1] ? gettext_noop("a trigger") : gettext_noop("a policy"), s);
 			if (r[1] != NULL && strcmp(r[2], "O") != 0)
 				migsafe_rebuild_try_as(s->runner,
 									   psprintf("ALTER TABLE %s %s TRIGGER %s", s->target,
 												strcmp(r[2], "D") == 0 ? "DISABLE" :
 												strcmp(r[2], "A") == 0 ? "ENABLE ALWAYS" : "ENABLE REPLICA",
 												quote_identifier(r[1])),
-									   "a trigger's state", s);
+									   gettext_noop("a trigger's state"), s);
 		}
 	}
 	rows = migsafe_rebuild_definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'rls',"
 										   "       $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'force_rls'", 2);
 	if (strcmp(((char **) linitial(rows))[0], "true") == 0)
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", s->target),
-							   "row-level security", s);
+							   gettext_noop("row-level security"), s);
 	if (strcmp(((char **) linitial(rows))[1], "true") == 0)
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", s->target),
-							   "row-level security", s);
+							   gettext_noop("row-level security"), s);
 }
 
 /* Comments of the relation and its columns */
@@ -366,12 +389,12 @@ migsafe_rebuild_comments(MigsafeSnapshotRow *s, const char *kind)
 		if (r[0] == NULL)
 			migsafe_rebuild_try_as(InvalidOid, psprintf("COMMENT ON %s %s IS %s", kind, s->target,
 														quote_literal_cstr(r[1])),
-								   "the comment", s);
+								   gettext_noop("the comment"), s);
 		else
 			migsafe_rebuild_try_as(InvalidOid, psprintf("COMMENT ON COLUMN %s.%s IS %s", s->target,
 														quote_identifier(r[0]),
 														quote_literal_cstr(r[1])),
-								   "a column comment", s);
+								   gettext_noop("a column comment"), s);
 	}
 }
 
@@ -422,7 +445,7 @@ migsafe_rebuild_constraints(MigsafeSnapshotRow *s, Oid relid, bool fk_only)
 			continue;
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s",
 												   s->target, quote_identifier(r[0]), r[1]),
-							   "a constraint", s);
+							   gettext_noop("a constraint"), s);
 	}
 	if (fk_only)
 		return;
@@ -508,17 +531,17 @@ migsafe_rebuild_owned_sequences(MigsafeSnapshotRow *s, const char *only)
 			if (r[7] != NULL)
 				migsafe_rebuild_try_as(InvalidOid, psprintf("SELECT pg_catalog.setval(%s, %s, true)",
 															seq, r[7]),
-									   "an identity's value", s);
+									   gettext_noop("an identity's value"), s);
 			continue;
 		}
-		migsafe_rebuild_try_as(InvalidOid, migsafe_rebuild_create_sequence_sql(r[8], r), "a sequence", s);
-		migsafe_rebuild_try_as(InvalidOid, migsafe_rebuild_setval_sql(r[8], r[7], r[4]), "a sequence's value", s);
+		migsafe_rebuild_try_as(InvalidOid, migsafe_rebuild_create_sequence_sql(r[8], r), gettext_noop("a sequence"), s);
+		migsafe_rebuild_try_as(InvalidOid, migsafe_rebuild_setval_sql(r[8], r[7], r[4]), gettext_noop("a sequence's value"), s);
 		migsafe_rebuild_try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNER TO %s", r[8],
 													quote_identifier(GetUserNameFromId(s->runner, false))),
-							   "a sequence's owner", s);
+							   gettext_noop("a sequence's owner"), s);
 		migsafe_rebuild_try_as(InvalidOid, psprintf("ALTER SEQUENCE %s OWNED BY %s.%s", r[8],
 													s->target, quote_identifier(r[9])),
-							   "a sequence's owner", s);
+							   gettext_noop("a sequence's owner"), s);
 	}
 }
 
@@ -550,7 +573,7 @@ migsafe_rebuild_catch_up_sequences(MigsafeSnapshotRow *s)
 										"        UNION ALL SELECT pg_catalog.pg_sequence_last_value(%s::pg_catalog.regclass)) q"
 										" WHERE %s IS NOT NULL",
 										seq, r[1], seq, seq),
-							   "a sequence's value", s);
+							   gettext_noop("a sequence's value"), s);
 	}
 }
 
@@ -572,7 +595,7 @@ migsafe_rebuild_defaults(MigsafeSnapshotRow *s, const char *only)
 			continue;
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
 												   s->target, quote_identifier(r[0]), r[1]),
-							   "a column default", s);
+							   gettext_noop("a column default"), s);
 	}
 }
 
@@ -620,11 +643,11 @@ migsafe_rebuild_attach_and_inherit(MigsafeSnapshotRow *s)
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ATTACH PARTITION %s %s",
 												   ((char **) linitial(rows))[0], s->target,
 												   ((char **) linitial(rows))[1]),
-							   "its partition of", s);
+							   gettext_noop("its partition of"), s);
 	rows = migsafe_rebuild_definition_rows(s, "SELECT p FROM pg_catalog.jsonb_array_elements_text("
 										   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'inherits') p", 1);
 	foreach(lc, rows)
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s INHERIT %s", s->target,
 												   ((char **) lfirst(lc))[0]),
-							   "its inheritance", s);
+							   gettext_noop("its inheritance"), s);
 }
