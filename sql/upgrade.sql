@@ -57,8 +57,15 @@ SELECT p.provolatile AS audit_json_volatility
 -- 1.0's restore('1') looks for an object named 1
 SELECT migsafe.restore('1');
 
--- 2. the update
+-- 2. the update changes migsafe's own objects: it needs their approval
+SELECT max(id) AS mark FROM migsafe.audit_log \gset
 ALTER EXTENSION migsafe UPDATE;
+SELECT wait_rows(:mark, 2);
+SELECT extversion FROM pg_extension WHERE extname = 'migsafe';
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+ALTER EXTENSION migsafe UPDATE;
+COMMIT;
 SELECT extversion FROM pg_extension WHERE extname = 'migsafe';
 
 -- every audit row and snapshot is still there, unchanged
@@ -72,8 +79,9 @@ SELECT count(*) AS rows_before,
   FROM before b LEFT JOIN migsafe.audit_log a USING (id);
 SELECT id, object_identity, operation, method, status
   FROM migsafe.snapshots ORDER BY id;
--- the update itself is audited
-SELECT command_tag, object_identity, decision FROM migsafe.audit_log
+-- the update is audited: refused, then approved
+SELECT command_tag, object_identity, scope, decision, approved_by
+  FROM migsafe.audit_log
  WHERE id > (SELECT max(id) FROM before) AND command_tag = 'ALTER EXTENSION'
  ORDER BY id;
 

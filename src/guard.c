@@ -46,6 +46,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "migsafe.h"
 #include "approval.h"
@@ -226,6 +227,13 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 		t->decision = MIGSAFE_DECISION_EXEMPT;
 	else
 		decide_refused(t, may_scan);
+
+	/*
+	 * The match lives as long as the target does: the object-access hook
+	 * decides in contexts that are reset before the audit rows are written.
+	 */
+	if (t->matched != NULL)
+		t->matched = MemoryContextStrdup(GetMemoryChunkContext(t), t->matched);
 
 	/*
 	 * An approved change to migsafe's own objects could disable the audit log
@@ -833,10 +841,9 @@ migsafe_guard_after(PlannedStmt *pstmt)
  * refuses writes whatever the privileges).  Internal creations and
  * alterations (a table's row type, an index's storage) are part of the
  * statement that caused them, which this function saw.  ALTER EXTENSION
- * migsafe UPDATE (its pg_extension row) and the script it runs change
- * migsafe's objects as the installed package means them to: only
- * superusers may run it, from scripts on the server's disk, and it is
- * audited like any schema change.
+ * migsafe UPDATE changes migsafe's own objects too, so it needs an
+ * approval naming them: while its script runs, whatever else runs (an
+ * event trigger) could change them unseen.
  */
 void
 migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
@@ -847,8 +854,7 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 	if (classId == ExtensionRelationId)
 		migsafe_catalog_forget_installed();
 	if (cmd == NULL || cmd->collecting || cmd->muted || is_internal ||
-		!migsafe_classify_nameable_class(classId) ||
-		migsafe_catalog_in_own_script())
+		!migsafe_classify_nameable_class(classId))
 		return;
 	if (classId != RelationRelationId)
 		subId = 0;				/* only columns have sub-objects to name */
@@ -857,10 +863,7 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 		(cmd->object.classId == TypeRelationId &&
 		 classId == RelationRelationId))
 		ObjectAddressSubSet(cmd->object, classId, objectId, subId);
-	if (cmd->parsetree != NULL &&
-		(IsA(cmd->parsetree, GrantStmt) ||
-		 (IsA(cmd->parsetree, AlterExtensionStmt) &&
-		  classId == ExtensionRelationId)))
+	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
 		return;
 	if (migsafe_catalog_is_migsafe_object(classId, objectId, NULL))
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
