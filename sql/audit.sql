@@ -176,6 +176,23 @@ SELECT command_tag, object_type, object_identity, scope, decision
    AND (object_identity LIKE '%audit_log%')
  ORDER BY id;
 
+-- statistics hang off their table: on the log they are migsafe's, on a
+-- user's table the user's, whatever schema they are put in
+SELECT max(id) AS before_stats FROM migsafe.audit_log \gset
+CREATE STATISTICS public.log_stats ON command_tag, decision FROM migsafe.audit_log;
+SELECT wait_rows(:before_stats, 2);
+CREATE TABLE stat_t (a int, b int);
+INSERT INTO stat_t VALUES (1, 2);
+CREATE STATISTICS migsafe.user_stats ON a, b FROM stat_t;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.stat_t';
+SET LOCAL migsafe.skip_snapshot = 'public.stat_t';
+ALTER TABLE stat_t DROP COLUMN b;
+DROP TABLE stat_t;
+COMMIT;
+SELECT count(*) AS statistics_left FROM pg_statistic_ext
+ WHERE stxname IN ('log_stats', 'user_stats');
+
 DROP FUNCTION wait_rows(bigint, int);
 DROP FUNCTION swallow();
 DROP VIEW log;

@@ -417,6 +417,7 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 {
 	Oid			migsafe_nsp = migsafe_catalog_namespace();
 	const MigsafeOwnerField *f;
+	Oid			relid;
 
 	if (owner != NULL)
 		*owner = InvalidOid;
@@ -429,10 +430,19 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	f = owner_field(classid);
 	if (f == NULL)
 		return false;
+	relid = classid == RelationRelationId ? objid :
+		f->reloid != InvalidAttrNumber ?
+		catalog_oid_field(f, f->reloid, objid) : InvalidOid;
 	if (owner != NULL)
-		*owner = classid == RelationRelationId ? objid :
-			f->reloid != InvalidAttrNumber ?
-			catalog_oid_field(f, f->reloid, objid) : InvalidOid;
+		*owner = relid;
+
+	/*
+	 * An object that hangs off a relation is migsafe's when the relation
+	 * is, wherever it lives itself (statistics on a user's table may be put
+	 * in schema migsafe, and are the user's).
+	 */
+	if (OidIsValid(relid) && classid != RelationRelationId)
+		return migsafe_catalog_object_namespace(RelationRelationId, relid) == migsafe_nsp;
 	return migsafe_catalog_object_namespace(classid, objid) == migsafe_nsp;
 }
 

@@ -33,6 +33,7 @@
 #include "catalog/pg_extension.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_rewrite.h"
+#include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
 #include "mb/pg_wchar.h"
 #include "parser/scansup.h"
@@ -355,6 +356,8 @@ new_object_description(Oid classid, Oid objid)
 			return psprintf(_("new constraint on %s"), rel);
 		case AttrDefaultRelationId:
 			return psprintf(_("new default on %s"), rel);
+		case StatisticExtRelationId:
+			return psprintf(_("new statistics object on %s"), rel);
 		default:
 			return psprintf(_("new object on %s"), rel);
 	}
