@@ -14,6 +14,7 @@
 #define MIGSAFE_CLASSIFY_H
 
 #include "nodes/parsenodes.h"
+#include "storage/lockdefs.h"
 
 #include "migsafe.h"
 
@@ -59,7 +60,16 @@ typedef struct MigsafeRenamed
 	const char *name;			/* SCHEMA, EXTENSION; COLUMN: the column */
 } MigsafeRenamed;
 
+/* One relation a statement locks, and in which mode */
+typedef struct MigsafeLockNeed
+{
+	RangeVar   *relation;
+	LOCKMODE	mode;
+}			MigsafeLockNeed;
+
 extern bool migsafe_classify_is_schema_change(Node *parsetree);
+extern List *migsafe_classify_locks(Node *parsetree);
+extern bool migsafe_classify_concurrent(Node *parsetree);
 extern MigsafeStmtKind migsafe_classify_statement(Node *parsetree);
 extern MigsafeAlterEffect migsafe_classify_alter_cmd(AlterTableCmd *cmd);
 extern MigsafeOp migsafe_classify_alter_op(MigsafeAlterEffect effect);

@@ -53,6 +53,7 @@
 #include "catalog/pg_ts_template.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "commands/tablecmds.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
@@ -727,6 +728,221 @@ migsafe_classify_nameable_class(Oid classId)
 		case AuthIdRelationId:
 		case TableSpaceRelationId:
 			return true;
+		default:
+			return false;
+	}
+}
+
+/* Append a relation a statement locks to list */
+static List *
+lock_need(List *list, RangeVar *relation, LOCKMODE mode)
+{
+	MigsafeLockNeed *need;
+
+	if (relation == NULL)
+		return list;
+	need = palloc(sizeof(MigsafeLockNeed));
+	need->relation = relation;
+	need->mode = mode;
+	return lappend(list, need);
+}
+
+/* The tables a list of constraints references by foreign keys */
+static List *
+foreign_key_locks(List *list, List *constraints)
+{
+	ListCell   *lc;
+
+	foreach(lc, constraints)
+	{
+		Constraint *con = lfirst(lc);
+
+		if (IsA(con, Constraint) && con->contype == CONSTR_FOREIGN)
+			list = lock_need(list, con->pktable, ShareRowExclusiveLock);
+	}
+	return list;
+}
+
+/* The locks of an ALTER TABLE, as AlterTable() takes them */
+static List *
+alter_table_locks(AlterTableStmt *stmt)
+{
+	List	   *result;
+	ListCell   *lc;
+
+	if (stmt->objtype == OBJECT_TYPE)
+		return NIL;				/* a composite type: no relation lock */
+	result = lock_need(NIL, stmt->relation,
+					   AlterTableGetLockLevel(stmt->cmds));
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+		if (c->subtype == AT_AddConstraint && c->def != NULL)
+			result = foreign_key_locks(result, list_make1(c->def));
+		else if (c->subtype == AT_AddColumn && c->def != NULL &&
+				 IsA(c->def, ColumnDef))
+			result = foreign_key_locks(result,
+									   ((ColumnDef *) c->def)->constraints);
+		else if ((c->subtype == AT_AttachPartition ||
+				  c->subtype == AT_DetachPartition) &&
+				 !((PartitionCmd *) c->def)->concurrent)
+			result = lock_need(result, ((PartitionCmd *) c->def)->name,
+							   AccessExclusiveLock);
+	}
+	return result;
+}
+
+/* The locks of a CREATE TABLE: a partition's parent, referenced tables */
+static List *
+create_table_locks(CreateStmt *stmt)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (stmt->partbound != NULL && stmt->inhRelations != NIL)
+		result = lock_need(result, linitial(stmt->inhRelations),
+						   AccessExclusiveLock);
+	result = foreign_key_locks(result, stmt->constraints);
+	foreach(lc, stmt->tableElts)
+	{
+		if (IsA(lfirst(lc), ColumnDef))
+			result = foreign_key_locks(result,
+									   ((ColumnDef *) lfirst(lc))->constraints);
+		else if (IsA(lfirst(lc), Constraint))
+			result = foreign_key_locks(result, list_make1(lfirst(lc)));
+	}
+	return result;
+}
+
+/* The relations a DROP of relations names, each with ACCESS EXCLUSIVE */
+static List *
+drop_locks(DropStmt *stmt)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	switch (stmt->removeType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_VIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_INDEX:
+			break;
+		default:
+			return NIL;
+	}
+	if (stmt->concurrent)
+		return NIL;
+	foreach(lc, stmt->objects)
+		result = lock_need(result, makeRangeVarFromNameList(lfirst(lc)),
+						   AccessExclusiveLock);
+	return result;
+}
+
+/*
+ * migsafe_classify_locks
+ *
+ * The relations a schema change locks in a mode that can make other
+ * sessions' queries wait, and the mode, as the command takes them (a List
+ * of MigsafeLockNeed; relations as written, not looked up).  Only the
+ * relations the statement names or references: the locks it takes on
+ * others (inheritance children, dependent views) follow from these.  The
+ * CONCURRENTLY forms, which do not make queries wait, have none.
+ */
+List	   *
+migsafe_classify_locks(Node *parsetree)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterTableStmt:
+			return alter_table_locks((AlterTableStmt *) parsetree);
+		case T_CreateStmt:
+			return create_table_locks((CreateStmt *) parsetree);
+		case T_DropStmt:
+			return drop_locks((DropStmt *) parsetree);
+		case T_IndexStmt:
+			if (((IndexStmt *) parsetree)->concurrent)
+				return NIL;
+			return lock_need(NIL, ((IndexStmt *) parsetree)->relation,
+							 ShareLock);
+		case T_TruncateStmt:
+			foreach(lc, ((TruncateStmt *) parsetree)->relations)
+				result = lock_need(result, lfirst(lc), AccessExclusiveLock);
+			return result;
+		case T_RenameStmt:
+			return lock_need(NIL, ((RenameStmt *) parsetree)->relation,
+							 ((RenameStmt *) parsetree)->renameType == OBJECT_INDEX ?
+							 ShareUpdateExclusiveLock : AccessExclusiveLock);
+		case T_AlterObjectSchemaStmt:
+			return lock_need(NIL, ((AlterObjectSchemaStmt *) parsetree)->relation,
+							 AccessExclusiveLock);
+		case T_CreateTrigStmt:
+			return lock_need(NIL, ((CreateTrigStmt *) parsetree)->relation,
+							 ShareRowExclusiveLock);
+		case T_CreatePolicyStmt:
+			return lock_need(NIL, ((CreatePolicyStmt *) parsetree)->table,
+							 AccessExclusiveLock);
+		case T_AlterPolicyStmt:
+			return lock_need(NIL, ((AlterPolicyStmt *) parsetree)->table,
+							 AccessExclusiveLock);
+		case T_RuleStmt:
+			return lock_need(NIL, ((RuleStmt *) parsetree)->relation,
+							 AccessExclusiveLock);
+		case T_ClusterStmt:
+			return lock_need(NIL, ((ClusterStmt *) parsetree)->relation,
+							 AccessExclusiveLock);
+		case T_RefreshMatViewStmt:
+			return lock_need(NIL, ((RefreshMatViewStmt *) parsetree)->relation,
+							 ((RefreshMatViewStmt *) parsetree)->concurrent ?
+							 ExclusiveLock : AccessExclusiveLock);
+		case T_ReindexStmt:
+			if (((ReindexStmt *) parsetree)->kind != REINDEX_OBJECT_TABLE ||
+				migsafe_classify_concurrent(parsetree))
+				return NIL;
+			return lock_need(NIL, ((ReindexStmt *) parsetree)->relation,
+							 ShareLock);
+		default:
+			return NIL;
+	}
+}
+
+/*
+ * migsafe_classify_concurrent
+ *
+ * Whether a statement is a CONCURRENTLY form (CREATE, DROP or REINDEX
+ * INDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY): it waits for older
+ * transactions by design, without making other sessions' queries wait.
+ */
+bool
+migsafe_classify_concurrent(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->concurrent;
+		case T_ReindexStmt:
+			return has_option((Node *) ((ReindexStmt *) parsetree)->params,
+							  "concurrently");
+		case T_AlterTableStmt:
+			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+			{
+				AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
+
+				if (c->subtype == AT_DetachPartition &&
+					((PartitionCmd *) c->def)->concurrent)
+					return true;
+			}
+			return false;
 		default:
 			return false;
 	}
