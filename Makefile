@@ -22,6 +22,7 @@ OBJS = \
 	src/command.o \
 	src/guard.o \
 	src/internal.o \
+	src/locks.o \
 	src/rebuild.o \
 	src/restore.o \
 	src/snapshot.o \

@@ -55,6 +55,9 @@ void		_PG_init(void);
 
 /* Settings */
 bool		migsafe_allow_empty = true;
+int			migsafe_ddl_lock_timeout = 5000;	/* ms */
+int			migsafe_lock_risk = MIGSAFE_LOCK_RISK_WARN;
+int			migsafe_lock_risk_after = 10000;	/* ms */
 char	   *migsafe_approve = NULL;
 char	   *migsafe_exempt = NULL;
 int			migsafe_audit_queue_size = 1024;
@@ -68,6 +71,13 @@ int			migsafe_snapshot_max_copy_size = 1024 * 1024;	/* kB: 1 GB */
 int			migsafe_snapshot_max_total_size = 0;	/* MB: no cap */
 int			migsafe_snapshot_retention = 7 * 24 * 3600; /* seconds */
 bool		migsafe_trace = false;
+
+static const struct config_enum_entry lock_risk_options[] = {
+	{"warn", MIGSAFE_LOCK_RISK_WARN, false},
+	{"block", MIGSAFE_LOCK_RISK_BLOCK, false},
+	{"off", MIGSAFE_LOCK_RISK_OFF, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", MIGSAFE_MODE_ENFORCE, false},
@@ -147,6 +157,21 @@ define_settings(void)
 							NULL, NULL, NULL);
 
 	/*
+	 * migsafe.ddl_lock_timeout: the lock_timeout a schema change gets when
+	 * the session has none, so that it never queues the application's queries
+	 * behind it for long.  Superuser only (per database or role too): a
+	 * migration must not switch its own bound off.
+	 */
+	DefineCustomIntVariable("migsafe.ddl_lock_timeout",
+							gettext_noop("Sets the lock_timeout of schema changes when the session has none."),
+							gettext_noop("0 turns it off.  CONCURRENTLY forms are left alone."),
+							&migsafe_ddl_lock_timeout,
+							5000, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	/*
 	 * migsafe.exempt: objects never blocked (a staging schema an ETL job
 	 * truncates nightly).  Superuser only, same syntax as migsafe.approve.
 	 */
@@ -173,6 +198,36 @@ define_settings(void)
 							   GUC_LIST_INPUT,
 							   migsafe_approval_check_roles,
 							   migsafe_approval_assign_roles, NULL);
+
+	/*
+	 * migsafe.lock_risk: what to do when a schema change would queue behind a
+	 * session idle in transaction or a transaction older than
+	 * migsafe.lock_risk_after: warn, refuse at once (block) or nothing.
+	 * Superuser only (per database or role too).
+	 */
+	DefineCustomEnumVariable("migsafe.lock_risk",
+							 gettext_noop("Sets what happens when a schema change would queue behind a long-running or idle transaction."),
+							 NULL,
+							 &migsafe_lock_risk,
+							 MIGSAFE_LOCK_RISK_WARN,
+							 lock_risk_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * migsafe.lock_risk_after: how old a conflicting transaction (or lock
+	 * wait) must be to count as a risk for migsafe.lock_risk; a session idle
+	 * in transaction always counts.  Superuser only.
+	 */
+	DefineCustomIntVariable("migsafe.lock_risk_after",
+							gettext_noop("Sets how long a conflicting transaction must have run to count as a lock risk."),
+							NULL,
+							&migsafe_lock_risk_after,
+							10000, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 
 	/*
 	 * migsafe.log_audit: also write every audit row, as one JSON line, to the
@@ -405,11 +460,13 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		/* it ran: its audit rows go in its own transaction */
 		migsafe_guard_record(cmd);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		migsafe_guard_end(cmd);
+		/* pops the frame; a lock timeout is explained */
+		migsafe_guard_fail(cmd);
 	}
 	PG_END_TRY();
+	migsafe_guard_end(cmd);
 
 	migsafe_guard_after(pstmt);
 }

@@ -27,6 +27,8 @@ extern MigsafeCommand *migsafe_guard_begin(PlannedStmt *pstmt,
 										   PlannedStmt **run);
 extern void migsafe_guard_record(MigsafeCommand *cmd);
 extern void migsafe_guard_end(MigsafeCommand *cmd);
+extern pg_attribute_noreturn()
+void		migsafe_guard_fail(MigsafeCommand *cmd);
 extern void migsafe_guard_after(PlannedStmt *pstmt);
 extern void migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 									  bool is_internal);

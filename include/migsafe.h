@@ -47,6 +47,9 @@ typedef enum MigsafeMode
 
 /* Settings (GUCs), defined in migsafe.c */
 extern bool migsafe_allow_empty;
+extern int	migsafe_ddl_lock_timeout;
+extern int	migsafe_lock_risk;
+extern int	migsafe_lock_risk_after;
 extern char *migsafe_approve;
 extern int	migsafe_audit_queue_size;
 extern char *migsafe_exempt;
@@ -60,6 +63,14 @@ extern int	migsafe_snapshot_max_copy_size;
 extern int	migsafe_snapshot_max_total_size;
 extern int	migsafe_snapshot_retention;
 extern bool migsafe_trace;
+
+/* Values of migsafe.lock_risk */
+typedef enum MigsafeLockRisk
+{
+	MIGSAFE_LOCK_RISK_OFF,
+	MIGSAFE_LOCK_RISK_WARN,
+	MIGSAFE_LOCK_RISK_BLOCK
+}			MigsafeLockRisk;
 
 /* Name of the label provider that marks databases guarded by migsafe */
 #define MIGSAFE_LABEL_PROVIDER	"migsafe"
@@ -150,6 +161,10 @@ typedef struct MigsafeCommand
 	bool		muted;			/* a statement run inside a dry run */
 	Oid			audit_dbid;		/* database whose log gets blocked rows */
 	List	   *dropped;		/* every object the dry run dropped */
+	List	   *lock_facts;		/* who was in the way of its locks (locks.c) */
+	int			lock_nestlevel; /* GUC level of its lock_timeout, or 0 */
+	int			lock_timeout;	/* migsafe.ddl_lock_timeout it got (ms), or 0 */
+	bool		lock_refused;	/* refused by migsafe.lock_risk */
 } MigsafeCommand;
 
 #endif							/* MIGSAFE_H */

@@ -56,6 +56,7 @@
 #include "collect.h"
 #include "command.h"
 #include "guard.h"
+#include "locks.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -734,13 +735,14 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 		kind == MIGSAFE_STMT_DROPDB;
 	PG_TRY();
 	{
+		/* before any lock is taken: its lock_timeout, who is in the way */
+		migsafe_locks_begin(cmd);
 		*run = decide_command(cmd, kind, pstmt, queryString, context, params,
 							  queryEnv);
 	}
 	PG_CATCH();
 	{
-		migsafe_command_pop(cmd);
-		PG_RE_THROW();
+		migsafe_guard_fail(cmd);
 	}
 	PG_END_TRY();
 	return cmd;
@@ -759,6 +761,9 @@ migsafe_guard_record(MigsafeCommand *cmd)
 	const char *decision = "allowed";
 	ListCell   *lc;
 	MemoryContext old;
+
+	if (cmd != NULL)
+		migsafe_locks_end(cmd);
 
 	/*
 	 * DROP EXTENSION migsafe took the audit log with it (asked afresh: the
@@ -784,6 +789,26 @@ migsafe_guard_record(MigsafeCommand *cmd)
 	old = MemoryContextSwitchTo(cmd->cxt);
 	migsafe_audit_write(migsafe_audit_rows(cmd, cmd->targets, decision));
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * migsafe_guard_fail
+ *
+ * In the error handler of a guarded statement (NULL is accepted): pop its
+ * frame and raise the error again; a lock timeout is raised as one that
+ * names the lock and who was in the way (see locks.c).  Never returns.
+ */
+void
+migsafe_guard_fail(MigsafeCommand *cmd)
+{
+	MigsafeLockTimeout *timeout = NULL;
+
+	if (cmd != NULL)
+		timeout = migsafe_locks_explain(cmd, MemoryContextGetParent(cmd->cxt));
+	migsafe_command_pop(cmd);
+	if (timeout != NULL)
+		migsafe_locks_raise(timeout);
+	PG_RE_THROW();
 }
 
 /* Pop a frame returned by migsafe_guard_begin() (NULL is accepted) */

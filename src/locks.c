@@ -1,0 +1,497 @@
+/*-------------------------------------------------------------------------
+ *
+ * locks.c
+ *	  Lock safety: a schema change never leaves the application's queries
+ *	  queued behind it for long.
+ *
+ * The most common outage a migration causes is a lock queue: an ALTER
+ * TABLE waits for its ACCESS EXCLUSIVE lock behind one long transaction,
+ * and every query on the table queues behind the ALTER.  For each schema
+ * change the gate inspects, migsafe_locks_begin()
+ *
+ *	- gives it migsafe.ddl_lock_timeout as its lock_timeout when the
+ *	  session has none in force (not to the CONCURRENTLY forms, which wait
+ *	  for older transactions by design without making queries wait), and
+ *	- looks, before it queues, at who holds or awaits a conflicting lock
+ *	  on the tables it names (migsafe_classify_locks()): a session idle in
+ *	  transaction, or one whose transaction is older than
+ *	  migsafe.lock_risk_after, is a risk, and migsafe.lock_risk says
+ *	  whether to warn about it or refuse at once (audited as blocked).
+ *
+ * When the timeout expires, migsafe_locks_explain() turns the lock
+ * timeout error into one that names the lock, the table and who was in
+ * the way, from the facts gathered before the statement queued.
+ *
+ * The look is cheap when nobody is in the way (the lock manager's
+ * conflict check, no SPI); the facts are read from pg_locks and
+ * pg_stat_activity as migsafe's superuser only when someone is, and the
+ * query text of another role's session is shown only to roles that may
+ * read it in pg_stat_activity.
+ *
+ * Calls classify.c, command.c, audit.c and internal.c.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/locks.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/catalog.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "migsafe.h"
+#include "audit.h"
+#include "classify.h"
+#include "command.h"
+#include "internal.h"
+#include "locks.h"
+
+/* At most this many sessions are described per table */
+#define MIGSAFE_LOCK_HOLDERS_MAX	5
+
+/* Who is in the way of one lock a schema change needs */
+typedef struct MigsafeLockFact
+{
+	char	   *relation;		/* 'table "public.orders"' */
+	LOCKMODE	mode;
+	char	   *sessions;		/* sentences, one per session */
+	int			risky_pid;		/* a session that is a risk, or 0 */
+}			MigsafeLockFact;
+
+/* The SQL name of a lock mode, as LOCK TABLE and the docs write it */
+static const char *
+mode_name(LOCKMODE mode)
+{
+	switch (mode)
+	{
+		case AccessShareLock:
+			return "ACCESS SHARE";
+		case RowShareLock:
+			return "ROW SHARE";
+		case RowExclusiveLock:
+			return "ROW EXCLUSIVE";
+		case ShareUpdateExclusiveLock:
+			return "SHARE UPDATE EXCLUSIVE";
+		case ShareLock:
+			return "SHARE";
+		case ShareRowExclusiveLock:
+			return "SHARE ROW EXCLUSIVE";
+		case ExclusiveLock:
+			return "EXCLUSIVE";
+		default:
+			return "ACCESS EXCLUSIVE";
+	}
+}
+
+/* A duration in milliseconds, as a reader wants it */
+static char *
+duration_text(int64 ms)
+{
+	if (ms < 1000)
+		return psprintf(_("%d ms"), (int) ms);
+	if (ms < 120 * 1000)
+		return psprintf(_("%d s"), (int) (ms / 1000));
+	if (ms < 120 * 60 * 1000)
+		return psprintf(_("%d min"), (int) (ms / 60000));
+	return psprintf(_("%d h"), (int) (ms / 3600000));
+}
+
+/*
+ * conflicting_modes
+ *
+ * The names pg_locks gives the modes that conflict with mode, as a
+ * text[] for SQL.
+ */
+static Datum
+conflicting_modes(const LOCKTAG *tag, LOCKMODE mode)
+{
+	LockMethod	method = GetLockTagsMethodTable(tag);
+	Datum		names[MAX_LOCKMODES];
+	int			n = 0;
+	int			m;
+
+	for (m = 1; m <= method->numLockModes; m++)
+		if (method->conflictTab[mode] & LOCKBIT_ON(m))
+			names[n++] = CStringGetTextDatum(GetLockmodeName(DEFAULT_LOCKMETHOD, m));
+	return PointerGetDatum(construct_array(names, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/* The lock mode pg_locks names mode_text */
+static LOCKMODE
+mode_of(const char *mode_text)
+{
+	LOCKMODE	m;
+
+	for (m = 1; m < MAX_LOCKMODES; m++)
+		if (strcmp(GetLockmodeName(DEFAULT_LOCKMETHOD, m), mode_text) == 0)
+			return m;
+	return NoLock;
+}
+
+/*
+ * describe_session
+ *
+ * One sentence about a session in the way, from a row of the query in
+ * gather_facts(); *risky says whether it is a risk to queue behind.  Its
+ * query (first line) is shown when caller may see it in pg_stat_activity.
+ */
+static char *
+describe_session(char **r, Oid caller, bool *risky)
+{
+	int			pid = atoi(r[0]);
+	const char *mode = mode_name(mode_of(r[1]));
+	bool		granted = strcmp(r[2], "t") == 0;
+	const char *user = r[3] ? r[3] : "?";
+	const char *app = r[4] && r[4][0] ? r[4] : "?";
+	bool		idle = r[5] != NULL && strncmp(r[5], "idle in transaction", 19) == 0;
+	int64		age = r[6] ? strtoll(r[6], NULL, 10) : 0;
+	Oid			userid = r[8] ? (Oid) strtoul(r[8], NULL, 10) : InvalidOid;
+	bool		show_query = r[7] != NULL && r[7][0] != '\0' &&
+	(has_privs_of_role(caller, userid) ||
+	 has_privs_of_role(caller, ROLE_PG_READ_ALL_STATS));
+	StringInfoData buf;
+
+	*risky = idle || age >= (int64) migsafe_lock_risk_after;
+	initStringInfo(&buf);
+	if (!granted)
+		appendStringInfo(&buf, _("Process %d (user \"%s\", application \"%s\") has waited %s for a lock in %s mode on it."),
+						 pid, user, app, duration_text(age), mode);
+	else if (idle)
+		appendStringInfo(&buf, _("Process %d (user \"%s\", application \"%s\") holds a lock in %s mode on it and has been idle in transaction for %s."),
+						 pid, user, app, mode, duration_text(age));
+	else
+		appendStringInfo(&buf, _("Process %d (user \"%s\", application \"%s\") holds a lock in %s mode on it, in a transaction running for %s."),
+						 pid, user, app, mode, duration_text(age));
+	if (show_query && idle)
+		appendStringInfo(&buf, _(" Its last query was \"%s\"."), r[7]);
+	else if (show_query)
+		appendStringInfo(&buf, _(" It runs \"%s\"."), r[7]);
+	return buf.data;
+}
+
+/*
+ * gather_facts
+ *
+ * Who holds or awaits a lock on relid that conflicts with mode, from
+ * pg_locks and pg_stat_activity, read as migsafe's superuser (the decision
+ * needs every session's state; only the query text is hidden from roles
+ * that may not see it).  Autovacuum, which cancels itself when it blocks
+ * a lock request, is left out.  Allocated in the current memory context;
+ * NULL when nobody is in the way any more.
+ */
+static MigsafeLockFact *
+gather_facts(Oid relid, LOCKMODE mode, const LOCKTAG *tag)
+{
+	MigsafeInternal state;
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			caller = GetUserId();
+	MigsafeLockFact *fact = palloc0(sizeof(MigsafeLockFact));
+	Oid			argtypes[3] = {OIDOID, OIDOID, TEXTARRAYOID};
+	Datum		values[3];
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData buf;
+	int			n = 0;
+
+	values[0] = ObjectIdGetDatum(MyDatabaseId);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = conflicting_modes(tag, mode);
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		rows = migsafe_internal_rows("SELECT l.pid, l.mode, l.granted, a.usename, a.application_name,"
+									 "       a.state,"
+									 "       (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()"
+									 "          OPERATOR(pg_catalog.-) CASE WHEN NOT l.granted THEN l.waitstart"
+									 "               WHEN a.state LIKE 'idle in transaction%' THEN a.state_change"
+									 "               ELSE coalesce(a.xact_start, a.query_start) END)"
+									 "        OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8,"
+									 "       pg_catalog.split_part(a.query, E'\\n', 1), a.usesysid"
+									 "  FROM pg_catalog.pg_locks l"
+									 "  JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+									 " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
+									 "   AND l.database OPERATOR(pg_catalog.=) $1"
+									 "   AND l.relation OPERATOR(pg_catalog.=) $2"
+									 "   AND l.mode OPERATOR(pg_catalog.=) ANY ($3)"
+									 "   AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
+									 "   AND a.backend_type OPERATOR(pg_catalog.<>) 'autovacuum worker'"
+									 " ORDER BY l.granted DESC, 7 DESC, 1",
+									 3, argtypes, values, 9);
+		MemoryContextSwitchTo(cxt);
+		initStringInfo(&buf);
+		foreach(lc, rows)
+		{
+			bool		risky;
+			char	   *sentence = describe_session(lfirst(lc), caller, &risky);
+
+			if (risky && fact->risky_pid == 0)
+				fact->risky_pid = atoi(((char **) lfirst(lc))[0]);
+			if (n++ < MIGSAFE_LOCK_HOLDERS_MAX)
+				appendStringInfo(&buf, "%s%s", buf.len ? " " : "", sentence);
+		}
+		if (n > MIGSAFE_LOCK_HOLDERS_MAX)
+			appendStringInfo(&buf, " %s",
+							 psprintf(ngettext("%d more session is in the way.",
+											   "%d more sessions are in the way.",
+											   n - MIGSAFE_LOCK_HOLDERS_MAX),
+									  n - MIGSAFE_LOCK_HOLDERS_MAX));
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+	if (n == 0)
+		return NULL;
+	fact->sessions = buf.data;
+	fact->mode = mode;
+	return fact;
+}
+
+/* The relation a lock is taken for: an index's table, whose lock queues */
+static Oid
+queued_relation(RangeVar *rv)
+{
+	Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+	if (OidIsValid(relid) &&
+		(get_rel_relkind(relid) == RELKIND_INDEX ||
+		 get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX))
+		relid = IndexGetRelation(relid, true);
+	return relid;
+}
+
+/*
+ * look_before_queue
+ *
+ * For each relation the statement locks in a mode that makes queries wait
+ * (SHARE or stronger), whether another session holds a conflicting lock:
+ * the lock manager answers without reading any catalog.  Only then are
+ * the facts gathered, and kept in cmd for the messages.
+ */
+static void
+look_before_queue(MigsafeCommand *cmd)
+{
+	ListCell   *lc;
+
+	foreach(lc, migsafe_classify_locks(cmd->parsetree))
+	{
+		MigsafeLockNeed *need = lfirst(lc);
+		LOCKTAG		tag;
+		Oid			relid;
+		int			count = 0;
+		MigsafeLockFact *fact;
+		MemoryContext old;
+
+		if (need->mode < ShareLock ||
+			!OidIsValid(relid = queued_relation(need->relation)) ||
+			IsSharedRelation(relid))
+			continue;
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+		(void) GetLockConflicts(&tag, need->mode, &count);
+		if (count == 0)
+			continue;
+		old = MemoryContextSwitchTo(cmd->cxt);
+		fact = gather_facts(relid, need->mode, &tag);
+		if (fact != NULL)
+		{
+			fact->relation = psprintf(_("table \"%s\""),
+									  quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+																 get_rel_name(relid)));
+			cmd->lock_facts = lappend(cmd->lock_facts, fact);
+		}
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The DETAIL saying who is in the way of each lock */
+static char *
+facts_detail(List *facts)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, facts)
+	{
+		MigsafeLockFact *fact = lfirst(lc);
+
+		appendStringInfo(&buf, "%s", buf.len ? " " : "");
+		appendStringInfo(&buf, _("It needs a lock in %s mode on %s."),
+						 mode_name(fact->mode), fact->relation);
+		appendStringInfo(&buf, " %s", fact->sessions);
+	}
+	return buf.data;
+}
+
+/*
+ * refuse_or_warn
+ *
+ * Act on the sessions that are a risk to queue behind, per
+ * migsafe.lock_risk: a WARNING, or an ERROR (audited as blocked) before
+ * the statement queues.
+ */
+static void
+refuse_or_warn(MigsafeCommand *cmd)
+{
+	MigsafeLockFact *risky = NULL;
+	ListCell   *lc;
+	char	   *detail;
+	List	   *rows;
+
+	foreach(lc, cmd->lock_facts)
+	{
+		MigsafeLockFact *fact = lfirst(lc);
+
+		if (fact->risky_pid != 0 && risky == NULL)
+			risky = fact;
+	}
+	if (risky == NULL || migsafe_lock_risk == MIGSAFE_LOCK_RISK_OFF)
+		return;
+	detail = facts_detail(cmd->lock_facts);
+	if (migsafe_lock_risk == MIGSAFE_LOCK_RISK_WARN)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("%s will wait for a lock in %s mode on %s behind a long-running or idle transaction",
+						cmd->tag, mode_name(risky->mode), risky->relation),
+				 errdetail("%s Queries on the table wait behind it meanwhile.", detail),
+				 cmd->lock_timeout > 0 ?
+				 errhint("It waits at most %s (migsafe.ddl_lock_timeout).",
+						 duration_text(cmd->lock_timeout)) :
+				 errhint("Set lock_timeout to bound the wait.")));
+		return;
+	}
+
+	rows = migsafe_audit_rows(cmd, NIL, "blocked");
+	((MigsafeAuditRow *) linitial(rows))->detail = detail;
+	migsafe_audit_queue(MyDatabaseId, rows);
+	cmd->lock_refused = true;
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("%s would wait for a lock in %s mode on %s behind a long-running or idle transaction",
+					cmd->tag, mode_name(risky->mode), risky->relation),
+			 errdetail("%s Queries on the table would wait behind it.", detail),
+			 errhint("Nothing was changed.  Retry when process %d has finished, or end it with SELECT pg_terminate_backend(%d); migsafe.lock_risk = block refuses to queue behind it.",
+					 risky->risky_pid, risky->risky_pid)));
+}
+
+/*
+ * migsafe_locks_begin
+ *
+ * Called by migsafe_guard_begin() for each guarded schema change, before
+ * it takes any lock: set its lock_timeout, look at who is in the way, and
+ * warn or refuse per migsafe.lock_risk.
+ */
+void
+migsafe_locks_begin(MigsafeCommand *cmd)
+{
+	if (cmd->muted || cmd->parsetree == NULL)
+		return;
+
+	/*
+	 * A session's own lock_timeout wins; the CONCURRENTLY forms wait for
+	 * older transactions by design and make no query wait.
+	 */
+	if (migsafe_ddl_lock_timeout > 0 && LockTimeout == 0 &&
+		!migsafe_classify_concurrent(cmd->parsetree))
+	{
+		cmd->lock_nestlevel = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout",
+								 psprintf("%d", migsafe_ddl_lock_timeout),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		cmd->lock_timeout = migsafe_ddl_lock_timeout;
+	}
+	if (migsafe_lock_risk == MIGSAFE_LOCK_RISK_OFF && LockTimeout == 0)
+		return;
+	look_before_queue(cmd);
+	refuse_or_warn(cmd);
+}
+
+/*
+ * migsafe_locks_end
+ *
+ * After the statement succeeded: the session's lock_timeout is back.  On
+ * an error the (sub)transaction's abort restores it.
+ */
+void
+migsafe_locks_end(MigsafeCommand *cmd)
+{
+	if (cmd->lock_nestlevel > 0)
+		AtEOXact_GUC(true, cmd->lock_nestlevel);
+	cmd->lock_nestlevel = 0;
+}
+
+/*
+ * migsafe_locks_explain
+ *
+ * In the error handler of a guarded statement: when the error is a lock
+ * timeout (not migsafe's own refusal), the error to raise in its place,
+ * allocated in cxt, naming the lock and who was in the way, after the
+ * blocked attempt's audit rows are queued.  NULL for any other error.
+ */
+MigsafeLockTimeout *
+migsafe_locks_explain(MigsafeCommand *cmd, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	ErrorData  *edata = CopyErrorData();
+	MigsafeLockTimeout *timeout = NULL;
+	int			ms = cmd->lock_timeout > 0 ? cmd->lock_timeout : LockTimeout;
+	List	   *rows;
+
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && !cmd->lock_refused &&
+		!cmd->muted && ms > 0)
+	{
+		timeout = palloc0(sizeof(MigsafeLockTimeout));
+		timeout->message = cmd->lock_timeout > 0 ?
+			psprintf(_("%s could not get its locks within migsafe.ddl_lock_timeout (%s)"),
+					 cmd->tag, duration_text(ms)) :
+			psprintf(_("%s could not get its locks within lock_timeout (%s)"),
+					 cmd->tag, duration_text(ms));
+		timeout->detail = cmd->lock_facts != NIL ?
+			facts_detail(cmd->lock_facts) :
+			pstrdup(_("Nobody held a conflicting lock on the tables it names when it started: the lock it waited for was taken meanwhile, or on another object."));
+		timeout->hint = pstrdup(_("Nothing was changed, and queries waited behind it for the timeout at most.  Retry the migration later; the README's migration-tool recipes show a retry loop."));
+		rows = migsafe_audit_rows(cmd, NIL, "blocked");
+		((MigsafeAuditRow *) linitial(rows))->detail =
+			psprintf("%s. %s", timeout->message, timeout->detail);
+		migsafe_audit_queue(MyDatabaseId, rows);
+	}
+	FreeErrorData(edata);
+	MemoryContextSwitchTo(old);
+	return timeout;
+}
+
+/* Raise the explained lock timeout in place of the error being handled */
+void
+migsafe_locks_raise(MigsafeLockTimeout * timeout)
+{
+	FlushErrorState();
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg_internal("%s", timeout->message),
+			 errdetail_internal("%s", timeout->detail),
+			 errhint("%s", timeout->hint)));
+}
