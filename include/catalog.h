@@ -40,5 +40,7 @@ extern bool migsafe_catalog_in_own_script(void);
 extern char *migsafe_catalog_readers(Oid relid);
 extern List *migsafe_catalog_foreign_keys(Oid relid);
 extern List *migsafe_catalog_owner_code(Oid relid);
+extern char *migsafe_catalog_publications(Oid relid);
+extern int	migsafe_catalog_wal_senders(void);
 
 #endif							/* MIGSAFE_CATALOG_H */

@@ -387,7 +387,17 @@ migsafe_audit_rows(MigsafeCommand *cmd, List *list, const char *decision)
 			r->detail = detail.data;
 		}
 		else
-			r->detail = t->snapshot_note;
+		{
+			StringInfoData detail;
+
+			/* approved: what replication adds, and where the data went */
+			initStringInfo(&detail);
+			migsafe_command_replication(&detail, t);
+			if (t->snapshot_note)
+				appendStringInfo(&detail, "%s%s", detail.len ? " " : "",
+								 t->snapshot_note);
+			r->detail = detail.len ? detail.data : NULL;
+		}
 		r->wal_lsn = cmd->wal_lsn;
 		rows = lappend(rows, r);
 	}

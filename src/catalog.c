@@ -27,6 +27,7 @@
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
@@ -36,6 +37,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_publication.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
@@ -45,6 +47,8 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "optimizer/plancat.h"
+#include "replication/walsender.h"
+#include "replication/walsender_private.h"
 #include "storage/bufmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
@@ -437,9 +441,9 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 		*owner = relid;
 
 	/*
-	 * An object that hangs off a relation is migsafe's when the relation
-	 * is, wherever it lives itself (statistics on a user's table may be put
-	 * in schema migsafe, and are the user's).
+	 * An object that hangs off a relation is migsafe's when the relation is,
+	 * wherever it lives itself (statistics on a user's table may be put in
+	 * schema migsafe, and are the user's).
 	 */
 	if (OidIsValid(relid) && classid != RelationRelationId)
 		return migsafe_catalog_object_namespace(RelationRelationId, relid) == migsafe_nsp;
@@ -580,4 +584,84 @@ migsafe_catalog_owner_code(Oid relid)
 	}
 	relation_close(rel, NoLock);
 	return result;
+}
+
+/* ----------------------------------------------------------------
+ * Replication: who else loses what a change destroys
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * migsafe_catalog_publications
+ *
+ * The publications that publish relid (by name, through its schema or its
+ * partitioned ancestors, or FOR ALL TABLES), as 'publication "a",
+ * publication "b"' sorted by name, or NULL when none does.
+ */
+char	   *
+migsafe_catalog_publications(Oid relid)
+{
+	List	   *pubs = GetRelationPublications(relid);
+	List	   *names = NIL;
+	ListCell   *lc;
+	StringInfoData buf;
+
+	pubs = list_concat_unique_oid(pubs,
+								  GetSchemaPublications(get_rel_namespace(relid)));
+	if (get_rel_relispartition(relid))
+	{
+		foreach(lc, get_partition_ancestors(relid))
+		{
+			pubs = list_concat_unique_oid(pubs, GetRelationPublications(lfirst_oid(lc)));
+			pubs = list_concat_unique_oid(pubs,
+										  GetSchemaPublications(get_rel_namespace(lfirst_oid(lc))));
+		}
+	}
+	pubs = list_concat_unique_oid(pubs, GetAllTablesPublications());
+	foreach(lc, pubs)
+	{
+		char	   *name = get_publication_name(lfirst_oid(lc), true);
+
+		if (name != NULL)
+			names = lappend(names, name);
+	}
+	if (names == NIL)
+		return NULL;
+	list_sort(names, name_cmp);
+	initStringInfo(&buf);
+	foreach(lc, names)
+	{
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, _("publication \"%s\""), (char *) lfirst(lc));
+	}
+	return buf.data;
+}
+
+/*
+ * migsafe_catalog_wal_senders
+ *
+ * How many WAL senders (standbys, logical subscribers, base backups) this
+ * server streams to now.
+ */
+int
+migsafe_catalog_wal_senders(void)
+{
+	int			n = 0;
+	int			i;
+
+	if (WalSndCtl == NULL)
+		return 0;
+	for (i = 0; i < max_wal_senders; i++)
+	{
+		WalSnd	   *walsnd = &WalSndCtl->walsnds[i];
+		pid_t		pid;
+
+		SpinLockAcquire(&walsnd->mutex);
+		pid = walsnd->pid;
+		SpinLockRelease(&walsnd->mutex);
+		if (pid != 0)
+			n++;
+	}
+	return n;
 }

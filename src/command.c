@@ -662,4 +662,49 @@ migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
 	if (t->renamed)
 		appendStringInfo(buf, _(" It was named \"%s\" when this transaction began."),
 						 t->orig_name);
+	migsafe_command_replication(buf, t);
+}
+
+/*
+ * migsafe_command_replication
+ *
+ * Append to buf what replication adds to a target's loss, if anything: the
+ * publications of a table dropped or truncated (their subscribers are
+ * affected too), the standbys of a table set unlogged (its rows no longer
+ * reach them).
+ */
+void
+migsafe_command_replication(StringInfo buf, MigsafeTarget *t)
+{
+	char	   *pubs;
+	int			senders;
+
+	if (t->classid != RelationRelationId || t->protected || t->subid != 0 ||
+		(t->relkind != RELKIND_RELATION &&
+		 t->relkind != RELKIND_PARTITIONED_TABLE))
+		return;
+	if (t->op == MIGSAFE_OP_DROP || t->op == MIGSAFE_OP_TRUNCATE)
+	{
+		if ((pubs = migsafe_catalog_publications(t->objid)) == NULL)
+			return;
+		if (buf->len > 0)
+			appendStringInfoChar(buf, ' ');
+		if (t->op == MIGSAFE_OP_DROP)
+			appendStringInfo(buf, _("It is published by %s: their subscribers stop receiving it."),
+							 pubs);
+		else
+			appendStringInfo(buf, _("It is published by %s: their subscribers receive the TRUNCATE too."),
+							 pubs);
+	}
+	else if (t->op == MIGSAFE_OP_UNLOG &&
+			 (senders = migsafe_catalog_wal_senders()) > 0)
+	{
+		if (buf->len > 0)
+			appendStringInfoChar(buf, ' ');
+		appendStringInfo(buf,
+						 ngettext("This server streams WAL to %d standby or subscriber: an unlogged table's rows no longer reach it, and after a failover the table is empty.",
+								  "This server streams WAL to %d standbys or subscribers: an unlogged table's rows no longer reach them, and after a failover the table is empty.",
+								  senders),
+						 senders);
+	}
 }

@@ -30,12 +30,18 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
+#include "access/htup_details.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/seclabel.h"
@@ -47,6 +53,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "migsafe.h"
 #include "approval.h"
@@ -63,8 +70,11 @@
 /* Longest approval list repeated in the primary message of the error */
 #define MIGSAFE_MESSAGE_APPROVAL_MAX	200
 
-/* At most this many objects are described in one DETAIL */
-#define MIGSAFE_DETAIL_MAX	10
+/* At most this many objects are described in the client's DETAIL */
+#define MIGSAFE_DETAIL_MAX	100
+
+/* At most this many other objects dropped along are named */
+#define MIGSAFE_OTHERS_MAX	10
 
 /* The database a DROP DATABASE running in this backend drops */
 static Oid	dropping_dboid = InvalidOid;
@@ -343,30 +353,203 @@ approval_literal(MigsafeCommand *cmd, List *list)
 	return literal.data;
 }
 
-/* The DETAIL of the blocking error: what each target holds, the statement */
+/* The unqualified name of one object a DROP names, as written */
+static const char *
+named_last(Node *obj)
+{
+	if (IsA(obj, List))
+		return strVal(llast((List *) obj));
+	if (IsA(obj, String))
+		return strVal(obj);
+	if (IsA(obj, TypeName))
+		return strVal(llast(((TypeName *) obj)->names));
+	if (IsA(obj, ObjectWithArgs))
+		return strVal(llast(((ObjectWithArgs *) obj)->objname));
+	return NULL;
+}
+
+/* The name of a relation, function or type, without schema */
 static char *
-refusal_detail(MigsafeCommand *cmd, List *list)
+object_name(const ObjectAddress *addr)
+{
+	switch (addr->classId)
+	{
+		case RelationRelationId:
+			return get_rel_name(addr->objectId);
+		case ProcedureRelationId:
+			return get_func_name(addr->objectId);
+		case TypeRelationId:
+			{
+				HeapTuple	tup = SearchSysCache1(TYPEOID,
+												  ObjectIdGetDatum(addr->objectId));
+				char	   *name = NULL;
+
+				if (HeapTupleIsValid(tup))
+				{
+					name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+					ReleaseSysCache(tup);
+				}
+				return name;
+			}
+		default:
+			return NULL;
+	}
+}
+
+/* Whether the DROP of cmd names the object itself */
+static bool
+named_by_drop(MigsafeCommand *cmd, const ObjectAddress *addr)
+{
+	char	   *name;
+	ListCell   *lc;
+
+	if (cmd->parsetree == NULL || !IsA(cmd->parsetree, DropStmt) ||
+		(name = object_name(addr)) == NULL)
+		return false;
+	foreach(lc, ((DropStmt *) cmd->parsetree)->objects)
+	{
+		const char *named = named_last(lfirst(lc));
+
+		if (named != NULL && strcmp(named, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether an object was dropped in cmd's dry run */
+static bool
+dropped_too(MigsafeCommand *cmd, Oid classid, Oid objid)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmd->dropped)
+	{
+		ObjectAddress *addr = lfirst(lc);
+
+		if (addr->classId == classid && addr->objectId == objid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether an object a dry run dropped is one a DBA would miss: a view,
+ * index, foreign table or type, a function or procedure, that the
+ * statement does not name, that is no part of a table described already
+ * (its indexes, row type, TOAST) nor a member of an extension dropped
+ * with it.
+ */
+static bool
+other_object(MigsafeCommand *cmd, ObjectAddress *addr)
+{
+	Oid			owner;
+	Oid			ext;
+
+	switch (addr->classId)
+	{
+		case RelationRelationId:
+			if (addr->objectSubId != 0 ||
+				get_rel_namespace(addr->objectId) == PG_TOAST_NAMESPACE)
+				return false;
+			switch (get_rel_relkind(addr->objectId))
+			{
+				case RELKIND_VIEW:
+				case RELKIND_INDEX:
+				case RELKIND_PARTITIONED_INDEX:
+				case RELKIND_FOREIGN_TABLE:
+				case RELKIND_COMPOSITE_TYPE:
+					break;
+				default:
+					return false;
+			}
+			break;
+		case ProcedureRelationId:
+			break;
+		case TypeRelationId:
+			if (OidIsValid(get_typ_typrelid(addr->objectId)) ||
+				OidIsValid(get_element_type(addr->objectId)))
+				return false;
+			break;
+		default:
+			return false;
+	}
+	owner = migsafe_catalog_owning_relation(addr->classId, addr->objectId);
+	if (OidIsValid(owner) && owner != addr->objectId &&
+		migsafe_command_find(cmd, RelationRelationId, owner, 0) != NULL)
+		return false;
+	ext = getExtensionOfObject(addr->classId, addr->objectId);
+	if (OidIsValid(ext) && dropped_too(cmd, ExtensionRelationId, ext))
+		return false;
+	return !named_by_drop(cmd, addr);
+}
+
+/*
+ * The sentence naming the other objects a statement drops with its
+ * targets (views, functions, indexes...), from its dry run, or NULL.
+ */
+static char *
+other_objects(MigsafeCommand *cmd)
+{
+	StringInfoData names;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (cmd == NULL)
+		return NULL;
+	initStringInfo(&names);
+	foreach(lc, cmd->dropped)
+	{
+		ObjectAddress *addr = lfirst(lc);
+		char	   *desc;
+
+		if (!other_object(cmd, addr) ||
+			(desc = getObjectDescription(addr, true)) == NULL)
+			continue;
+		if (n++ < MIGSAFE_OTHERS_MAX)
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "", desc);
+	}
+	if (n == 0)
+		return NULL;
+	if (n > MIGSAFE_OTHERS_MAX)
+		appendStringInfoString(&names, ", ...");
+	return psprintf(ngettext("The statement also drops %d other object: %s.",
+							 "The statement also drops %d other objects: %s.",
+							 n),
+					n, names.data);
+}
+
+/*
+ * refusal_detail
+ *
+ * The DETAIL of the blocking error: what each target holds (at most max
+ * of them), the other objects the statement takes along, the statement.
+ */
+static char *
+refusal_detail(MigsafeCommand *cmd, List *list, int max)
 {
 	StringInfoData detail;
 	ListCell   *lc;
 	int			n = 0;
 	const char *stmt = cmd != NULL ? cmd->stmt_text : debug_query_string;
+	char	   *others = other_objects(cmd);
 
 	initStringInfo(&detail);
 	foreach(lc, list)
 	{
-		if (n++ < MIGSAFE_DETAIL_MAX)
+		if (n++ < max)
 			migsafe_command_describe(&detail, lfirst(lc));
 	}
-	if (n > MIGSAFE_DETAIL_MAX)
+	if (n > max)
 	{
 		appendStringInfoChar(&detail, ' ');
 		appendStringInfo(&detail,
-						 ngettext("%d more object is affected.",
-								  "%d more objects are affected.",
-								  n - MIGSAFE_DETAIL_MAX),
-						 n - MIGSAFE_DETAIL_MAX);
+						 ngettext("%d more object is affected (the server log lists them all).",
+								  "%d more objects are affected (the server log lists them all).",
+								  n - max),
+						 n - max);
 	}
+	if (others != NULL)
+		appendStringInfo(&detail, " %s", others);
 	if (stmt != NULL)
 	{
 		appendStringInfoChar(&detail, ' ');
@@ -410,7 +593,9 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 			 errmsg_plural("%s on %s and %d other object requires migsafe approval",
 						   "%s on %s and %d other objects require migsafe approval",
 						   nothers, tag, what, nothers),
-			 errdetail_internal("%s", refusal_detail(cmd, list)),
+			 errdetail_internal("%s", refusal_detail(cmd, list, MIGSAFE_DETAIL_MAX)),
+			 list_length(list) > MIGSAFE_DETAIL_MAX ?
+			 errdetail_log("%s", refusal_detail(cmd, list, INT_MAX)) : 0,
 			 database ?
 			 errhint("To approve it, run SET migsafe.approve = '%s' in the same session; DROP DATABASE cannot run inside a transaction block.",
 					 literal) :

@@ -1,14 +1,15 @@
 # Copyright (c) 2026, migsafe developers
 #
 # t/008_replication.pl
-#	  Logical replication cannot empty the audit log.
+#	  Logical replication cannot empty the audit log; what replication
+#	  adds to a change's loss is in its error.
 #
 # A logical replication apply worker runs TRUNCATE (and INSERT) without
 # ProcessUtility or the object-access hook, so only triggers see it; the
 # audit log's ENABLE ALWAYS triggers must refuse both, and the subscriber's
 # log must keep its rows.
 #
-# Why TAP: two clusters, a publication and a subscription.
+# Why TAP: three clusters, a publication, a subscription and a standby.
 
 use strict;
 use warnings;
@@ -59,6 +60,21 @@ ok( $sub->wait_for_log(
 is($sub->safe_psql('postgres', 'SELECT count(*) >= ' . $before . ' FROM migsafe.audit_log'),
 	't', 'the subscriber keeps its audit rows');
 
+# with a standby streaming, SET UNLOGGED says that the table's rows no
+# longer reach it
+$pub->backup('for_standby');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($pub, 'for_standby', has_streaming => 1);
+$standby->start;
+$pub->wait_for_catchup($standby);
+$pub->safe_psql('postgres', 'INSERT INTO t VALUES (1)');
+my ($ret, $out, $err) = $pub->psql('postgres', 'ALTER TABLE t SET UNLOGGED');
+like(
+	$err,
+	qr/ALTER TABLE on table "public.t" requires migsafe approval.*\nDETAIL:  Table "public.t" holds 1 row \(8192 bytes\)\. This server streams WAL to \d+ standbys? or subscribers?: an unlogged table's rows no longer reach (it|them), and after a failover the table is empty\./,
+	'SET UNLOGGED: the error says the standbys lose the table');
+
+$standby->stop;
 $sub->safe_psql('postgres', 'DROP SUBSCRIPTION log_sub');
 $sub->stop;
 $pub->stop;
