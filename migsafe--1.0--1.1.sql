@@ -157,3 +157,11 @@ SELECT jsonb_strip_nulls(jsonb_build_object(
   FROM pg_class c
  WHERE c.oid OPERATOR(pg_catalog.=) rel
 $$;
+
+-- migsafe.guard_dml keeps the rows a DELETE or UPDATE without WHERE
+-- reaches: two more operations.
+ALTER TABLE @extschema@.snapshots
+	DROP CONSTRAINT snapshots_operation_check,
+	ADD CONSTRAINT snapshots_operation_check
+		CHECK (operation IN ('drop', 'truncate', 'retype', 'blank', 'restart',
+							 'delete', 'update'));

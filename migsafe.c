@@ -32,6 +32,7 @@
 #include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "executor/executor.h"
 #include "commands/seclabel.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -56,6 +57,7 @@ void		_PG_init(void);
 /* Settings */
 bool		migsafe_allow_empty = true;
 int			migsafe_ddl_lock_timeout = 5000;	/* ms */
+bool		migsafe_guard_dml = false;
 int			migsafe_lock_risk = MIGSAFE_LOCK_RISK_WARN;
 int			migsafe_lock_risk_after = 10000;	/* ms */
 char	   *migsafe_approve = NULL;
@@ -88,6 +90,7 @@ static const struct config_enum_entry mode_options[] = {
 
 /* Saved hook values */
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static object_access_hook_type prev_object_access_hook = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -98,6 +101,7 @@ static void migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   ParamListInfo params,
 								   QueryEnvironment *queryEnv,
 								   DestReceiver *dest, QueryCompletion *qc);
+static void migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags);
 static void migsafe_object_access(ObjectAccessType access, Oid classId,
 								  Oid objectId, int subId, void *arg);
 static void migsafe_shmem_request(void);
@@ -198,6 +202,21 @@ define_settings(void)
 							   GUC_LIST_INPUT,
 							   migsafe_approval_check_roles,
 							   migsafe_approval_assign_roles, NULL);
+
+	/*
+	 * migsafe.guard_dml: treat a DELETE or UPDATE that reaches every row of
+	 * a table with data (no WHERE) like a TRUNCATE: approval, snapshot,
+	 * audit.  Off by default: data migrations are not schema changes.
+	 * Superuser only (per database or role too).
+	 */
+	DefineCustomBoolVariable("migsafe.guard_dml",
+							 gettext_noop("Guards DELETE and UPDATE without WHERE like TRUNCATE."),
+							 NULL,
+							 &migsafe_guard_dml,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	/*
 	 * migsafe.lock_risk: what to do when a schema change would queue behind a
@@ -395,6 +414,9 @@ _PG_init(void)
 	/* the gate */
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = migsafe_ProcessUtility;
+	/* DELETE and UPDATE without WHERE, when migsafe.guard_dml is on */
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = migsafe_ExecutorStart;
 	/* and the safety net */
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = migsafe_object_access;
@@ -469,6 +491,28 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	migsafe_guard_end(cmd);
 
 	migsafe_guard_after(pstmt);
+}
+
+/*
+ * migsafe_ExecutorStart
+ *
+ * Every query passes here.  Fast path: unless migsafe.guard_dml is on and
+ * the query is a DELETE or UPDATE (not an EXPLAIN without ANALYZE, not
+ * migsafe's own), it chains at once, without catalog access.
+ */
+static void
+migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	if (migsafe_guard_dml &&
+		(queryDesc->operation == CMD_DELETE ||
+		 queryDesc->operation == CMD_UPDATE) &&
+		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
+		!migsafe_internal_active() && !migsafe_internal_writing_log())
+		migsafe_guard_check_dml(queryDesc);
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
 }
 
 /*

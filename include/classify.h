@@ -14,6 +14,7 @@
 #define MIGSAFE_CLASSIFY_H
 
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "storage/lockdefs.h"
 
 #include "migsafe.h"
@@ -70,6 +71,7 @@ typedef struct MigsafeLockNeed
 extern bool migsafe_classify_is_schema_change(Node *parsetree);
 extern List *migsafe_classify_locks(Node *parsetree);
 extern bool migsafe_classify_concurrent(Node *parsetree);
+extern List *migsafe_classify_unqualified_dml(PlannedStmt *pstmt);
 extern MigsafeStmtKind migsafe_classify_statement(Node *parsetree);
 extern MigsafeAlterEffect migsafe_classify_alter_cmd(AlterTableCmd *cmd);
 extern MigsafeOp migsafe_classify_alter_op(MigsafeAlterEffect effect);

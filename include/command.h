@@ -21,6 +21,8 @@ extern MigsafeCommand *migsafe_command_push(PlannedStmt *pstmt,
 											const char *queryString,
 											ProcessUtilityContext context);
 extern MigsafeCommand *migsafe_command_push_muted(void);
+extern char *migsafe_command_statement_text(PlannedStmt *pstmt,
+											 const char *queryString);
 extern void migsafe_command_pop(MigsafeCommand *cmd);
 extern MigsafeCommand *migsafe_command_current(void);
 extern void migsafe_command_standalone(MigsafeCommand *cmd, const char *tag,
@@ -53,5 +55,6 @@ extern char *migsafe_command_identity(MigsafeTarget *t);
 extern void migsafe_command_describe(StringInfo buf, MigsafeTarget *t);
 extern void migsafe_command_replication(StringInfo buf, MigsafeTarget *t);
 extern const char *migsafe_command_decision_name(MigsafeDecision decision);
+extern char *migsafe_command_others(MigsafeCommand *cmd);
 
 #endif							/* MIGSAFE_COMMAND_H */

@@ -13,6 +13,7 @@
 #define MIGSAFE_GUARD_H
 
 #include "catalog/objectaddress.h"
+#include "executor/execdesc.h"
 #include "nodes/params.h"
 #include "nodes/plannodes.h"
 #include "tcop/utility.h"
@@ -37,6 +38,7 @@ extern void migsafe_guard_drop_relation(Oid relid, int subId);
 extern void migsafe_guard_drop_extension(Oid extoid);
 extern void migsafe_guard_drop_object(Oid classId, Oid objectId, int subId);
 extern void migsafe_guard_truncate(Oid relid);
+extern void migsafe_guard_check_dml(QueryDesc *queryDesc);
 extern void migsafe_guard_relabel(const ObjectAddress *object,
 								  const char *seclabel);
 

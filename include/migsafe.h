@@ -48,6 +48,7 @@ typedef enum MigsafeMode
 /* Settings (GUCs), defined in migsafe.c */
 extern bool migsafe_allow_empty;
 extern int	migsafe_ddl_lock_timeout;
+extern bool migsafe_guard_dml;
 extern int	migsafe_lock_risk;
 extern int	migsafe_lock_risk_after;
 extern char *migsafe_approve;
@@ -88,7 +89,9 @@ typedef enum MigsafeOp
 	MIGSAFE_OP_BLANK,			/* attribute of a composite value removed */
 	MIGSAFE_OP_ALTER,			/* one of migsafe's own objects changed */
 	MIGSAFE_OP_UNLOG,			/* SET UNLOGGED: rows lost at the next crash */
-	MIGSAFE_OP_RESTART			/* a sequence's value reset */
+	MIGSAFE_OP_RESTART,			/* a sequence's value reset */
+	MIGSAFE_OP_DELETE,			/* every row deleted (migsafe.guard_dml) */
+	MIGSAFE_OP_UPDATE			/* every row updated (migsafe.guard_dml) */
 } MigsafeOp;
 
 /* What the gate decided for one target */

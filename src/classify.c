@@ -57,6 +57,8 @@
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "parser/parsetree.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
 
@@ -413,6 +415,10 @@ migsafe_classify_op_name(MigsafeOp op)
 			return "unlog";
 		case MIGSAFE_OP_RESTART:
 			return "restart";
+		case MIGSAFE_OP_DELETE:
+			return "delete";
+		case MIGSAFE_OP_UPDATE:
+			return "update";
 	}
 	return "drop";				/* keep compiler quiet */
 }
@@ -946,4 +952,54 @@ migsafe_classify_concurrent(Node *parsetree)
 		default:
 			return false;
 	}
+}
+
+/* The table an unfiltered sequential scan reads, or InvalidOid */
+static Oid
+unfiltered_scan(PlannedStmt *pstmt, Plan *plan)
+{
+	RangeTblEntry *rte;
+
+	if (plan == NULL || !IsA(plan, SeqScan) || plan->qual != NIL)
+		return InvalidOid;
+	rte = rt_fetch(((Scan *) plan)->scanrelid, pstmt->rtable);
+	return rte->rtekind == RTE_RELATION ? rte->relid : InvalidOid;
+}
+
+/*
+ * migsafe_classify_unqualified_dml
+ *
+ * The tables a DELETE or UPDATE reaches in every row: its ModifyTable
+ * reads them with sequential scans that filter nothing (no WHERE, or one
+ * the planner folded to true), directly or under an Append of partitions
+ * or inheritance children.  NIL for anything else: a condition, a join
+ * (USING, FROM), a one-time filter.
+ */
+List *
+migsafe_classify_unqualified_dml(PlannedStmt *pstmt)
+{
+	Plan	   *source;
+	List	   *children;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if ((pstmt->commandType != CMD_DELETE && pstmt->commandType != CMD_UPDATE) ||
+		pstmt->planTree == NULL || !IsA(pstmt->planTree, ModifyTable))
+		return NIL;
+	source = outerPlan(pstmt->planTree);
+	if (source != NULL && IsA(source, Append) && source->qual == NIL)
+		children = ((Append *) source)->appendplans;
+	else if (source != NULL && IsA(source, MergeAppend) && source->qual == NIL)
+		children = ((MergeAppend *) source)->mergeplans;
+	else
+		children = list_make1(source);
+	foreach(lc, children)
+	{
+		Oid			relid = unfiltered_scan(pstmt, lfirst(lc));
+
+		if (!OidIsValid(relid))
+			return NIL;
+		result = list_append_unique_oid(result, relid);
+	}
+	return result;
 }

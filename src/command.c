@@ -24,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attrdef.h"
@@ -31,15 +32,20 @@
 #include "catalog/pg_database.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_rewrite.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "mb/pg_wchar.h"
 #include "parser/scansup.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include "migsafe.h"
 #include "approval.h"
@@ -58,9 +64,14 @@ static MigsafeCommand *current_command = NULL;
  * ----------------------------------------------------------------
  */
 
-/* Cut one statement out of a possibly multi-statement string */
-static char *
-statement_text(PlannedStmt *pstmt, const char *queryString)
+/*
+ * migsafe_command_statement_text
+ *
+ * Cut one statement out of a possibly multi-statement string, without
+ * its trailing semicolon, at most MIGSAFE_STATEMENT_MAX bytes.
+ */
+char *
+migsafe_command_statement_text(PlannedStmt *pstmt, const char *queryString)
 {
 	int			loc = pstmt->stmt_location;
 	int			len = pstmt->stmt_len;
@@ -114,7 +125,7 @@ migsafe_command_push(PlannedStmt *pstmt, const char *queryString,
 
 	cmd->parsetree = pstmt->utilityStmt;
 	cmd->tag = GetCommandTagName(CreateCommandTag(pstmt->utilityStmt));
-	cmd->stmt_text = statement_text(pstmt, queryString);
+	cmd->stmt_text = migsafe_command_statement_text(pstmt, queryString);
 	cmd->nested = context != PROCESS_UTILITY_TOPLEVEL;
 	cmd->wal_lsn = GetXLogInsertRecPtr();
 	return cmd;
@@ -707,4 +718,177 @@ migsafe_command_replication(StringInfo buf, MigsafeTarget *t)
 								  senders),
 						 senders);
 	}
+}
+
+/* ----------------------------------------------------------------
+ * What else a statement drops
+ * ----------------------------------------------------------------
+ */
+
+/* At most this many other objects dropped along are named */
+#define MIGSAFE_OTHERS_MAX	10
+
+/* The unqualified name of one object a DROP names, as written */
+static const char *
+named_last(Node *obj)
+{
+	if (IsA(obj, List))
+		return strVal(llast((List *) obj));
+	if (IsA(obj, String))
+		return strVal(obj);
+	if (IsA(obj, TypeName))
+		return strVal(llast(((TypeName *) obj)->names));
+	if (IsA(obj, ObjectWithArgs))
+		return strVal(llast(((ObjectWithArgs *) obj)->objname));
+	return NULL;
+}
+
+/* The name of a relation, function or type, without schema */
+static char *
+object_name(const ObjectAddress *addr)
+{
+	switch (addr->classId)
+	{
+		case RelationRelationId:
+			return get_rel_name(addr->objectId);
+		case ProcedureRelationId:
+			return get_func_name(addr->objectId);
+		case TypeRelationId:
+			{
+				HeapTuple	tup = SearchSysCache1(TYPEOID,
+												  ObjectIdGetDatum(addr->objectId));
+				char	   *name = NULL;
+
+				if (HeapTupleIsValid(tup))
+				{
+					name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+					ReleaseSysCache(tup);
+				}
+				return name;
+			}
+		default:
+			return NULL;
+	}
+}
+
+/* Whether the DROP of cmd names the object itself */
+static bool
+named_by_drop(MigsafeCommand *cmd, const ObjectAddress *addr)
+{
+	char	   *name;
+	ListCell   *lc;
+
+	if (cmd->parsetree == NULL || !IsA(cmd->parsetree, DropStmt) ||
+		(name = object_name(addr)) == NULL)
+		return false;
+	foreach(lc, ((DropStmt *) cmd->parsetree)->objects)
+	{
+		const char *named = named_last(lfirst(lc));
+
+		if (named != NULL && strcmp(named, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether an object was dropped in cmd's dry run */
+static bool
+dropped_too(MigsafeCommand *cmd, Oid classid, Oid objid)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmd->dropped)
+	{
+		ObjectAddress *addr = lfirst(lc);
+
+		if (addr->classId == classid && addr->objectId == objid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether an object a dry run dropped is one a DBA would miss: a view,
+ * index, foreign table or type, a function or procedure, that the
+ * statement does not name, that is no part of a table described already
+ * (its indexes, row type, TOAST) nor a member of an extension dropped
+ * with it.
+ */
+static bool
+other_object(MigsafeCommand *cmd, ObjectAddress *addr)
+{
+	Oid			owner;
+	Oid			ext;
+
+	switch (addr->classId)
+	{
+		case RelationRelationId:
+			if (addr->objectSubId != 0 ||
+				get_rel_namespace(addr->objectId) == PG_TOAST_NAMESPACE)
+				return false;
+			switch (get_rel_relkind(addr->objectId))
+			{
+				case RELKIND_VIEW:
+				case RELKIND_INDEX:
+				case RELKIND_PARTITIONED_INDEX:
+				case RELKIND_FOREIGN_TABLE:
+				case RELKIND_COMPOSITE_TYPE:
+					break;
+				default:
+					return false;
+			}
+			break;
+		case ProcedureRelationId:
+			break;
+		case TypeRelationId:
+			if (OidIsValid(get_typ_typrelid(addr->objectId)) ||
+				OidIsValid(get_element_type(addr->objectId)))
+				return false;
+			break;
+		default:
+			return false;
+	}
+	owner = migsafe_catalog_owning_relation(addr->classId, addr->objectId);
+	if (OidIsValid(owner) && owner != addr->objectId &&
+		migsafe_command_find(cmd, RelationRelationId, owner, 0) != NULL)
+		return false;
+	ext = getExtensionOfObject(addr->classId, addr->objectId);
+	if (OidIsValid(ext) && dropped_too(cmd, ExtensionRelationId, ext))
+		return false;
+	return !named_by_drop(cmd, addr);
+}
+
+/*
+ * migsafe_command_others
+ *
+ * The sentence naming the other objects a statement drops with its
+ * targets (views, functions, indexes...), from its dry run, or NULL.
+ */
+char *
+migsafe_command_others(MigsafeCommand *cmd)
+{
+	StringInfoData names;
+	ListCell   *lc;
+	int			n = 0;
+
+	initStringInfo(&names);
+	foreach(lc, cmd->dropped)
+	{
+		ObjectAddress *addr = lfirst(lc);
+		char	   *desc;
+
+		if (!other_object(cmd, addr) ||
+			(desc = getObjectDescription(addr, true)) == NULL)
+			continue;
+		if (n++ < MIGSAFE_OTHERS_MAX)
+			appendStringInfo(&names, "%s%s", names.len ? ", " : "", desc);
+	}
+	if (n == 0)
+		return NULL;
+	if (n > MIGSAFE_OTHERS_MAX)
+		appendStringInfoString(&names, ", ...");
+	return psprintf(ngettext("The statement also drops %d other object: %s.",
+							 "The statement also drops %d other objects: %s.",
+							 n),
+					n, names.data);
 }

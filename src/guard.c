@@ -32,16 +32,12 @@
 
 #include <limits.h>
 
-#include "access/htup_details.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_extension.h"
-#include "catalog/pg_namespace.h"
-#include "catalog/pg_proc.h"
-#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/seclabel.h"
@@ -53,7 +49,6 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
 
 #include "migsafe.h"
 #include "approval.h"
@@ -73,8 +68,6 @@
 /* At most this many objects are described in the client's DETAIL */
 #define MIGSAFE_DETAIL_MAX	100
 
-/* At most this many other objects dropped along are named */
-#define MIGSAFE_OTHERS_MAX	10
 
 /* The database a DROP DATABASE running in this backend drops */
 static Oid	dropping_dboid = InvalidOid;
@@ -353,171 +346,6 @@ approval_literal(MigsafeCommand *cmd, List *list)
 	return literal.data;
 }
 
-/* The unqualified name of one object a DROP names, as written */
-static const char *
-named_last(Node *obj)
-{
-	if (IsA(obj, List))
-		return strVal(llast((List *) obj));
-	if (IsA(obj, String))
-		return strVal(obj);
-	if (IsA(obj, TypeName))
-		return strVal(llast(((TypeName *) obj)->names));
-	if (IsA(obj, ObjectWithArgs))
-		return strVal(llast(((ObjectWithArgs *) obj)->objname));
-	return NULL;
-}
-
-/* The name of a relation, function or type, without schema */
-static char *
-object_name(const ObjectAddress *addr)
-{
-	switch (addr->classId)
-	{
-		case RelationRelationId:
-			return get_rel_name(addr->objectId);
-		case ProcedureRelationId:
-			return get_func_name(addr->objectId);
-		case TypeRelationId:
-			{
-				HeapTuple	tup = SearchSysCache1(TYPEOID,
-												  ObjectIdGetDatum(addr->objectId));
-				char	   *name = NULL;
-
-				if (HeapTupleIsValid(tup))
-				{
-					name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
-					ReleaseSysCache(tup);
-				}
-				return name;
-			}
-		default:
-			return NULL;
-	}
-}
-
-/* Whether the DROP of cmd names the object itself */
-static bool
-named_by_drop(MigsafeCommand *cmd, const ObjectAddress *addr)
-{
-	char	   *name;
-	ListCell   *lc;
-
-	if (cmd->parsetree == NULL || !IsA(cmd->parsetree, DropStmt) ||
-		(name = object_name(addr)) == NULL)
-		return false;
-	foreach(lc, ((DropStmt *) cmd->parsetree)->objects)
-	{
-		const char *named = named_last(lfirst(lc));
-
-		if (named != NULL && strcmp(named, name) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Whether an object was dropped in cmd's dry run */
-static bool
-dropped_too(MigsafeCommand *cmd, Oid classid, Oid objid)
-{
-	ListCell   *lc;
-
-	foreach(lc, cmd->dropped)
-	{
-		ObjectAddress *addr = lfirst(lc);
-
-		if (addr->classId == classid && addr->objectId == objid)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Whether an object a dry run dropped is one a DBA would miss: a view,
- * index, foreign table or type, a function or procedure, that the
- * statement does not name, that is no part of a table described already
- * (its indexes, row type, TOAST) nor a member of an extension dropped
- * with it.
- */
-static bool
-other_object(MigsafeCommand *cmd, ObjectAddress *addr)
-{
-	Oid			owner;
-	Oid			ext;
-
-	switch (addr->classId)
-	{
-		case RelationRelationId:
-			if (addr->objectSubId != 0 ||
-				get_rel_namespace(addr->objectId) == PG_TOAST_NAMESPACE)
-				return false;
-			switch (get_rel_relkind(addr->objectId))
-			{
-				case RELKIND_VIEW:
-				case RELKIND_INDEX:
-				case RELKIND_PARTITIONED_INDEX:
-				case RELKIND_FOREIGN_TABLE:
-				case RELKIND_COMPOSITE_TYPE:
-					break;
-				default:
-					return false;
-			}
-			break;
-		case ProcedureRelationId:
-			break;
-		case TypeRelationId:
-			if (OidIsValid(get_typ_typrelid(addr->objectId)) ||
-				OidIsValid(get_element_type(addr->objectId)))
-				return false;
-			break;
-		default:
-			return false;
-	}
-	owner = migsafe_catalog_owning_relation(addr->classId, addr->objectId);
-	if (OidIsValid(owner) && owner != addr->objectId &&
-		migsafe_command_find(cmd, RelationRelationId, owner, 0) != NULL)
-		return false;
-	ext = getExtensionOfObject(addr->classId, addr->objectId);
-	if (OidIsValid(ext) && dropped_too(cmd, ExtensionRelationId, ext))
-		return false;
-	return !named_by_drop(cmd, addr);
-}
-
-/*
- * The sentence naming the other objects a statement drops with its
- * targets (views, functions, indexes...), from its dry run, or NULL.
- */
-static char *
-other_objects(MigsafeCommand *cmd)
-{
-	StringInfoData names;
-	ListCell   *lc;
-	int			n = 0;
-
-	if (cmd == NULL)
-		return NULL;
-	initStringInfo(&names);
-	foreach(lc, cmd->dropped)
-	{
-		ObjectAddress *addr = lfirst(lc);
-		char	   *desc;
-
-		if (!other_object(cmd, addr) ||
-			(desc = getObjectDescription(addr, true)) == NULL)
-			continue;
-		if (n++ < MIGSAFE_OTHERS_MAX)
-			appendStringInfo(&names, "%s%s", names.len ? ", " : "", desc);
-	}
-	if (n == 0)
-		return NULL;
-	if (n > MIGSAFE_OTHERS_MAX)
-		appendStringInfoString(&names, ", ...");
-	return psprintf(ngettext("The statement also drops %d other object: %s.",
-							 "The statement also drops %d other objects: %s.",
-							 n),
-					n, names.data);
-}
-
 /*
  * refusal_detail
  *
@@ -531,7 +359,7 @@ refusal_detail(MigsafeCommand *cmd, List *list, int max)
 	ListCell   *lc;
 	int			n = 0;
 	const char *stmt = cmd != NULL ? cmd->stmt_text : debug_query_string;
-	char	   *others = other_objects(cmd);
+	char	   *others = cmd ? migsafe_command_others(cmd) : NULL;
 
 	initStringInfo(&detail);
 	foreach(lc, list)
@@ -933,6 +761,29 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	return cmd;
 }
 
+/* The decision of a command row: the strongest of its targets' */
+static const char *
+command_decision(List *targets)
+{
+	const char *decision = "allowed";
+	ListCell   *lc;
+
+	foreach(lc, targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->decision == MIGSAFE_DECISION_WARNED)
+			decision = "warned";
+		else if (t->decision == MIGSAFE_DECISION_APPROVED &&
+				 strcmp(decision, "warned") != 0)
+			decision = "approved";
+		else if (t->decision == MIGSAFE_DECISION_EXEMPT &&
+				 strcmp(decision, "allowed") == 0)
+			decision = "exempt";
+	}
+	return decision;
+}
+
 /*
  * migsafe_guard_record
  *
@@ -943,8 +794,6 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 void
 migsafe_guard_record(MigsafeCommand *cmd)
 {
-	const char *decision = "allowed";
-	ListCell   *lc;
 	MemoryContext old;
 
 	if (cmd != NULL)
@@ -958,21 +807,9 @@ migsafe_guard_record(MigsafeCommand *cmd)
 		!OidIsValid(migsafe_catalog_extension()))
 		return;
 
-	foreach(lc, cmd->targets)
-	{
-		MigsafeTarget *t = lfirst(lc);
-
-		if (t->decision == MIGSAFE_DECISION_WARNED)
-			decision = "warned";
-		else if (t->decision == MIGSAFE_DECISION_APPROVED &&
-				 strcmp(decision, "warned") != 0)
-			decision = "approved";
-		else if (t->decision == MIGSAFE_DECISION_EXEMPT &&
-				 strcmp(decision, "allowed") == 0)
-			decision = "exempt";
-	}
 	old = MemoryContextSwitchTo(cmd->cxt);
-	migsafe_audit_write(migsafe_audit_rows(cmd, cmd->targets, decision));
+	migsafe_audit_write(migsafe_audit_rows(cmd, cmd->targets,
+										   command_decision(cmd->targets)));
 	MemoryContextSwitchTo(old);
 }
 
@@ -1033,6 +870,61 @@ migsafe_guard_after(PlannedStmt *pstmt)
 	ObjectAddressSet(addr, DatabaseRelationId,
 					 get_database_oid(stmt->dbname, false));
 	SetSecurityLabel(&addr, MIGSAFE_LABEL_PROVIDER, MIGSAFE_LABEL_GUARDED);
+}
+
+/* ----------------------------------------------------------------
+ * The ExecutorStart hook's call
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * migsafe_guard_check_dml
+ *
+ * Called by the ExecutorStart hook, with migsafe.guard_dml on, for a
+ * DELETE or UPDATE about to run.  When it reaches every row of a table
+ * that holds data (no WHERE: see migsafe_classify_unqualified_dml()), it
+ * is decided like a TRUNCATE: refused without an approval, and once
+ * approved (or warned) a copy of the table is kept first and the change
+ * is audited, in its transaction.  The result relations are locked
+ * ROW EXCLUSIVE: rows other sessions commit meanwhile are measured and
+ * kept as they stand when it starts.
+ */
+void
+migsafe_guard_check_dml(QueryDesc *queryDesc)
+{
+	List	   *relids;
+	MigsafeCommand cmd;
+	MigsafeOp	op = queryDesc->operation == CMD_DELETE ?
+		MIGSAFE_OP_DELETE : MIGSAFE_OP_UPDATE;
+	List	   *destroyed = NIL;
+	ListCell   *lc;
+
+	if (!migsafe_catalog_installed() ||
+		(relids = migsafe_classify_unqualified_dml(queryDesc->plannedstmt)) == NIL)
+		return;
+	migsafe_command_standalone(&cmd, op == MIGSAFE_OP_DELETE ? "DELETE" : "UPDATE",
+							   migsafe_command_statement_text(queryDesc->plannedstmt,
+															  queryDesc->sourceText),
+							   InvalidOid);
+	ObjectAddressSet(cmd.object, RelationRelationId, linitial_oid(relids));
+	foreach(lc, relids)
+		(void) migsafe_command_add_relation(&cmd, op, lfirst_oid(lc), 0);
+	foreach(lc, cmd.targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		decide_target(&cmd, t, true, "ExecutorStart");
+		if (t->decision != MIGSAFE_DECISION_EMPTY &&
+			t->decision != MIGSAFE_DECISION_NEW &&
+			t->decision != MIGSAFE_DECISION_NO_DATA)
+			destroyed = lappend(destroyed, t);
+	}
+	report_decisions(&cmd, cmd.targets);
+	if (destroyed == NIL)
+		return;
+	(void) migsafe_snapshot_take(&cmd, NULL);
+	migsafe_audit_write(migsafe_audit_rows(&cmd, destroyed,
+										   command_decision(destroyed)));
 }
 
 /* ----------------------------------------------------------------

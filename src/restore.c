@@ -47,6 +47,7 @@
 #include "storage.h"
 
 static int64 restore_snapshot(int64 id);
+static int64 restore_updated(MigsafeSnapshotRow *s);
 
 /* The select list and insert list that put a copy's rows back */
 static void
@@ -410,6 +411,105 @@ restore_column(MigsafeSnapshotRow *s)
 	return count;
 }
 
+/*
+ * key_condition
+ *
+ * The condition matching a row of the table (t) with its row in a copy
+ * (s) by the key the snapshot recorded, each key column cast to its type
+ * in the table; refuses when there is none or the table lost one.
+ */
+static char *
+key_condition(MigsafeSnapshotRow *s, Oid relid)
+{
+	Oid			argtypes[3] = {TEXTOID, OIDOID, TEXTOID};
+	Datum		values[3];
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData cond;
+
+	if (s->key_columns == NULL)
+		migsafe_rebuild_conflict_hint(s, psprintf(_("Table \"%s.%s\" had no key: which old values go on which row cannot be told."),
+												  s->schema_name, s->relation_name),
+									  psprintf(_("Nothing was changed.  Put the values back by hand from %s."),
+											   s->storage));
+	values[0] = CStringGetTextDatum(s->storage);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = CStringGetTextDatum(s->key_columns);
+	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
+								 "       pg_catalog.cardinality($3::pg_catalog.name[])"
+								 "  FROM pg_catalog.pg_attribute a"
+								 "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+								 "   AND a.attname OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.name[])"
+								 " ORDER BY a.attnum",
+								 3, argtypes, values, 3);
+	if (rows == NIL || list_length(rows) != atoi(((char **) linitial(rows))[2]))
+		migsafe_rebuild_conflict(s, _("The table no longer has the columns that identify its rows in the snapshot."));
+	initStringInfo(&cond);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		appendStringInfo(&cond, "%st.%s = s.%s::%s", cond.len ? " AND " : "",
+						 r[0], r[0], r[1]);
+	}
+	return cond.data;
+}
+
+/*
+ * An UPDATE that reached every row (migsafe.guard_dml): the rows that are
+ * still there get their old values back, by key, as the table's owner:
+ * every column but the key, generated and GENERATED ALWAYS ones.  Rows
+ * added since are left alone.
+ */
+static int64
+restore_updated(MigsafeSnapshotRow *s)
+{
+	Oid			relid = migsafe_rebuild_existing_relation(s);
+	char	   *cond = key_condition(s, relid);
+	Oid			argtypes[3] = {TEXTOID, OIDOID, TEXTOID};
+	Datum		values[3];
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData cols;
+	StringInfoData exprs;
+
+	values[0] = CStringGetTextDatum(s->storage);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = CStringGetTextDatum(s->key_columns);
+	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod)"
+								 "  FROM pg_catalog.pg_attribute a"
+								 "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+								 "   AND a.attname OPERATOR(pg_catalog.<>) ALL ($3::pg_catalog.name[])"
+								 "   AND t.attgenerated OPERATOR(pg_catalog.=) ''"
+								 "   AND t.attidentity OPERATOR(pg_catalog.<>) 'a'"
+								 " ORDER BY a.attnum",
+								 3, argtypes, values, 2);
+	if (rows == NIL)
+		return 0;
+	initStringInfo(&cols);
+	initStringInfo(&exprs);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", r[0]);
+		appendStringInfo(&exprs, "%ss.%s::%s", exprs.len ? ", " : "", r[0], r[1]);
+	}
+	migsafe_rebuild_run_as(s->runner,
+						   psprintf("UPDATE %s t SET (%s) = ROW(%s) FROM %s s WHERE %s",
+									s->target, cols.data, exprs.data,
+									s->storage, cond));
+	return (int64) SPI_processed;
+}
+
 /* pg_attribute.attidentity of a column */
 static char
 attidentity(Oid relid, AttrNumber attnum)
@@ -524,7 +624,11 @@ restore_by_kind(MigsafeSnapshotRow *s)
 	if (strcmp(s->object_type, "column") == 0)
 		return restore_column(s);
 	if (strcmp(s->method, "copied") == 0 &&
-		strcmp(s->operation, "truncate") == 0)
+		strcmp(s->operation, "update") == 0)
+		return restore_updated(s);
+	if (strcmp(s->method, "copied") == 0 &&
+		(strcmp(s->operation, "truncate") == 0 ||
+		 strcmp(s->operation, "delete") == 0))
 	{
 		int64		count = insert_rows(s, migsafe_rebuild_existing_relation(s));
 
@@ -723,7 +827,9 @@ restore_snapshot(int64 id)
 			migsafe_internal_run(psprintf("REVOKE %s ON SCHEMA %s FROM %s", lend,
 										  quote_identifier(s->schema_name),
 										  quote_identifier(GetUserNameFromId(s->runner, false))));
-		if (strcmp(s->operation, "truncate") == 0)
+		if (strcmp(s->operation, "truncate") == 0 ||
+			strcmp(s->operation, "delete") == 0 ||
+			strcmp(s->operation, "update") == 0)
 			(void) migsafe_storage_drop(s->id);
 		{
 			Oid			argtypes[1] = {INT8OID};

@@ -118,6 +118,9 @@ wants_snapshot(MigsafeTarget *t)
 				(t->relkind == RELKIND_MATVIEW && t->op == MIGSAFE_OP_DROP);
 		case MIGSAFE_OP_RESTART:
 			return t->relkind == RELKIND_SEQUENCE;
+		case MIGSAFE_OP_DELETE:
+		case MIGSAFE_OP_UPDATE:
+			return t->relkind == RELKIND_RELATION;
 		default:
 			return false;
 	}
@@ -674,7 +677,8 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	Oid			copyid;
 	int			i;
 
-	if (t->subid > 0)
+	/* a column's values, or the rows an UPDATE changes, go back by key */
+	if (t->subid > 0 || t->op == MIGSAFE_OP_UPDATE)
 		keys = key_columns(rel, (AttrNumber) t->subid);
 	initStringInfo(&cols);
 	for (i = 0; i < desc->natts; i++)
@@ -911,7 +915,7 @@ targets_to_move(MigsafeCommand *cmd, Node *parsetree, List *todo,
 	ListCell   *lc;
 
 	*named = NIL;
-	if (!IsA(parsetree, DropStmt) ||
+	if (parsetree == NULL || !IsA(parsetree, DropStmt) ||
 		((DropStmt *) parsetree)->removeType != OBJECT_TABLE ||
 		((DropStmt *) parsetree)->concurrent)
 		return NIL;
@@ -991,7 +995,8 @@ link_owned_sequences(MigsafeCommand *cmd, List *todo)
  * decided, before the statement runs: keep what each approved target
  * loses.  Returns the statement to run in pstmt's place: pstmt itself, or,
  * when a DROP TABLE's tables were moved rather than copied, the same DROP
- * without them (they are gone already).  Raises an error, before anything
+ * without them (they are gone already).  pstmt is NULL for a DELETE or
+ * UPDATE (migsafe.guard_dml): its tables are copied.  Raises an error, before anything
  * changed, when a copy would exceed migsafe.snapshot_max_copy_size.
  */
 PlannedStmt *
@@ -1005,7 +1010,8 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 
 	if (todo == NIL)
 		return pstmt;
-	moves = targets_to_move(cmd, pstmt->utilityStmt, todo, &named);
+	moves = targets_to_move(cmd, pstmt ? pstmt->utilityStmt : NULL, todo,
+							&named);
 
 	/* refuse oversized copies before anything is done */
 	foreach(lc, todo)
