@@ -204,10 +204,10 @@ define_settings(void)
 							   migsafe_approval_assign_roles, NULL);
 
 	/*
-	 * migsafe.guard_dml: treat a DELETE or UPDATE that reaches every row of
-	 * a table with data (no WHERE) like a TRUNCATE: approval, snapshot,
-	 * audit.  Off by default: data migrations are not schema changes.
-	 * Superuser only (per database or role too).
+	 * migsafe.guard_dml: treat a DELETE or UPDATE that reaches every row of a
+	 * table with data (no WHERE) like a TRUNCATE: approval, snapshot, audit.
+	 * Off by default: data migrations are not schema changes. Superuser only
+	 * (per database or role too).
 	 */
 	DefineCustomBoolVariable("migsafe.guard_dml",
 							 gettext_noop("Guards DELETE and UPDATE without WHERE like TRUNCATE."),
@@ -497,15 +497,17 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
  * migsafe_ExecutorStart
  *
  * Every query passes here.  Fast path: unless migsafe.guard_dml is on and
- * the query is a DELETE or UPDATE (not an EXPLAIN without ANALYZE, not
- * migsafe's own), it chains at once, without catalog access.
+ * the query is a DELETE or UPDATE or has one in WITH (not an EXPLAIN
+ * without ANALYZE, not migsafe's own), it chains at once, without catalog
+ * access.
  */
 static void
 migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	if (migsafe_guard_dml &&
 		(queryDesc->operation == CMD_DELETE ||
-		 queryDesc->operation == CMD_UPDATE) &&
+		 queryDesc->operation == CMD_UPDATE ||
+		 queryDesc->plannedstmt->hasModifyingCTE) &&
 		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
 		!migsafe_internal_active() && !migsafe_internal_writing_log())
 		migsafe_guard_check_dml(queryDesc);

@@ -66,7 +66,14 @@ typedef struct MigsafeLockNeed
 {
 	RangeVar   *relation;
 	LOCKMODE	mode;
-}			MigsafeLockNeed;
+} MigsafeLockNeed;
+
+/* A table a DELETE or UPDATE reaches in every row */
+typedef struct MigsafeDmlTarget
+{
+	Oid			relid;
+	bool		is_delete;		/* DELETE, or UPDATE */
+} MigsafeDmlTarget;
 
 extern bool migsafe_classify_is_schema_change(Node *parsetree);
 extern List *migsafe_classify_locks(Node *parsetree);

@@ -22,7 +22,7 @@ extern MigsafeCommand *migsafe_command_push(PlannedStmt *pstmt,
 											ProcessUtilityContext context);
 extern MigsafeCommand *migsafe_command_push_muted(void);
 extern char *migsafe_command_statement_text(PlannedStmt *pstmt,
-											 const char *queryString);
+											const char *queryString);
 extern void migsafe_command_pop(MigsafeCommand *cmd);
 extern MigsafeCommand *migsafe_command_current(void);
 extern void migsafe_command_standalone(MigsafeCommand *cmd, const char *tag,

@@ -21,12 +21,12 @@ typedef struct MigsafeLockTimeout
 	char	   *message;
 	char	   *detail;
 	char	   *hint;
-}			MigsafeLockTimeout;
+} MigsafeLockTimeout;
 
 extern void migsafe_locks_begin(MigsafeCommand *cmd);
 extern void migsafe_locks_end(MigsafeCommand *cmd);
-extern MigsafeLockTimeout * migsafe_locks_explain(MigsafeCommand *cmd,
-												  MemoryContext cxt);
-extern void migsafe_locks_raise(MigsafeLockTimeout * timeout);
+extern MigsafeLockTimeout *migsafe_locks_explain(MigsafeCommand *cmd,
+												 MemoryContext cxt);
+extern void migsafe_locks_raise(MigsafeLockTimeout *timeout);
 
 #endif							/* MIGSAFE_LOCKS_H */

@@ -71,7 +71,7 @@ typedef enum MigsafeLockRisk
 	MIGSAFE_LOCK_RISK_OFF,
 	MIGSAFE_LOCK_RISK_WARN,
 	MIGSAFE_LOCK_RISK_BLOCK
-}			MigsafeLockRisk;
+} MigsafeLockRisk;
 
 /* Name of the label provider that marks databases guarded by migsafe */
 #define MIGSAFE_LABEL_PROVIDER	"migsafe"

@@ -25,7 +25,8 @@ UPDATE accounts_dml SET balance = balance + 1 WHERE 1 = 1;
 -- a subquery in SET still reaches every row
 UPDATE accounts_dml SET balance = (SELECT 0);
 SELECT count(*) AS rows_kept, sum(balance) AS balance_kept FROM accounts_dml;
--- from a function too
+-- in WITH, from a function too
+WITH gone AS (DELETE FROM accounts_dml RETURNING id) SELECT count(*) FROM gone;
 CREATE FUNCTION wipe_accounts() RETURNS void LANGUAGE sql
   AS 'DELETE FROM accounts_dml';
 SELECT wipe_accounts();

@@ -966,27 +966,17 @@ unfiltered_scan(PlannedStmt *pstmt, Plan *plan)
 	return rte->rtekind == RTE_RELATION ? rte->relid : InvalidOid;
 }
 
-/*
- * migsafe_classify_unqualified_dml
- *
- * The tables a DELETE or UPDATE reaches in every row: its ModifyTable
- * reads them with sequential scans that filter nothing (no WHERE, or one
- * the planner folded to true), directly or under an Append of partitions
- * or inheritance children.  NIL for anything else: a condition, a join
- * (USING, FROM), a one-time filter.
- */
-List *
-migsafe_classify_unqualified_dml(PlannedStmt *pstmt)
+/* Add the tables one DELETE or UPDATE node reaches in every row */
+static List *
+unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt)
 {
-	Plan	   *source;
+	Plan	   *source = outerPlan(mt);
 	List	   *children;
-	List	   *result = NIL;
+	List	   *found = NIL;
 	ListCell   *lc;
 
-	if ((pstmt->commandType != CMD_DELETE && pstmt->commandType != CMD_UPDATE) ||
-		pstmt->planTree == NULL || !IsA(pstmt->planTree, ModifyTable))
-		return NIL;
-	source = outerPlan(pstmt->planTree);
+	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE)
+		return result;
 	if (source != NULL && IsA(source, Append) && source->qual == NIL)
 		children = ((Append *) source)->appendplans;
 	else if (source != NULL && IsA(source, MergeAppend) && source->qual == NIL)
@@ -995,11 +985,43 @@ migsafe_classify_unqualified_dml(PlannedStmt *pstmt)
 		children = list_make1(source);
 	foreach(lc, children)
 	{
+		MigsafeDmlTarget *t;
 		Oid			relid = unfiltered_scan(pstmt, lfirst(lc));
 
 		if (!OidIsValid(relid))
-			return NIL;
-		result = list_append_unique_oid(result, relid);
+			return result;
+		t = palloc(sizeof(MigsafeDmlTarget));
+		t->relid = relid;
+		t->is_delete = mt->operation == CMD_DELETE;
+		found = lappend(found, t);
+	}
+	return list_concat(result, found);
+}
+
+/*
+ * migsafe_classify_unqualified_dml
+ *
+ * The tables a DELETE or UPDATE reaches in every row (a List of
+ * MigsafeDmlTarget): its ModifyTable reads them with sequential scans that
+ * filter nothing (no WHERE, or one the planner folded to true), directly
+ * or under an Append of partitions or inheritance children.  The
+ * statement's own, and those of DELETE or UPDATE in WITH (data-modifying
+ * common table expressions, planned as subplans).  A condition, a join
+ * (USING, FROM) or a one-time filter reaches only some rows.
+ */
+List	   *
+migsafe_classify_unqualified_dml(PlannedStmt *pstmt)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	if (pstmt->planTree != NULL && IsA(pstmt->planTree, ModifyTable))
+		result = unqualified_modify(result, pstmt,
+									(ModifyTable *) pstmt->planTree);
+	foreach(lc, pstmt->subplans)
+	{
+		if (lfirst(lc) != NULL && IsA(lfirst(lc), ModifyTable))
+			result = unqualified_modify(result, pstmt, lfirst(lc));
 	}
 	return result;
 }

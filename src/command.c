@@ -70,7 +70,7 @@ static MigsafeCommand *current_command = NULL;
  * Cut one statement out of a possibly multi-statement string, without
  * its trailing semicolon, at most MIGSAFE_STATEMENT_MAX bytes.
  */
-char *
+char	   *
 migsafe_command_statement_text(PlannedStmt *pstmt, const char *queryString)
 {
 	int			loc = pstmt->stmt_location;
@@ -864,7 +864,7 @@ other_object(MigsafeCommand *cmd, ObjectAddress *addr)
  * The sentence naming the other objects a statement drops with its
  * targets (views, functions, indexes...), from its dry run, or NULL.
  */
-char *
+char	   *
 migsafe_command_others(MigsafeCommand *cmd)
 {
 	StringInfoData names;

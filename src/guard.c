@@ -892,23 +892,29 @@ migsafe_guard_after(PlannedStmt *pstmt)
 void
 migsafe_guard_check_dml(QueryDesc *queryDesc)
 {
-	List	   *relids;
+	List	   *found;
 	MigsafeCommand cmd;
-	MigsafeOp	op = queryDesc->operation == CMD_DELETE ?
-		MIGSAFE_OP_DELETE : MIGSAFE_OP_UPDATE;
 	List	   *destroyed = NIL;
 	ListCell   *lc;
+	MigsafeDmlTarget *first;
 
 	if (!migsafe_catalog_installed() ||
-		(relids = migsafe_classify_unqualified_dml(queryDesc->plannedstmt)) == NIL)
+		(found = migsafe_classify_unqualified_dml(queryDesc->plannedstmt)) == NIL)
 		return;
-	migsafe_command_standalone(&cmd, op == MIGSAFE_OP_DELETE ? "DELETE" : "UPDATE",
+	first = linitial(found);
+	migsafe_command_standalone(&cmd, first->is_delete ? "DELETE" : "UPDATE",
 							   migsafe_command_statement_text(queryDesc->plannedstmt,
 															  queryDesc->sourceText),
 							   InvalidOid);
-	ObjectAddressSet(cmd.object, RelationRelationId, linitial_oid(relids));
-	foreach(lc, relids)
-		(void) migsafe_command_add_relation(&cmd, op, lfirst_oid(lc), 0);
+	ObjectAddressSet(cmd.object, RelationRelationId, first->relid);
+	foreach(lc, found)
+	{
+		MigsafeDmlTarget *d = lfirst(lc);
+
+		(void) migsafe_command_add_relation(&cmd,
+											d->is_delete ? MIGSAFE_OP_DELETE : MIGSAFE_OP_UPDATE,
+											d->relid, 0);
+	}
 	foreach(lc, cmd.targets)
 	{
 		MigsafeTarget *t = lfirst(lc);

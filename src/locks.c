@@ -72,7 +72,7 @@ typedef struct MigsafeLockFact
 	LOCKMODE	mode;
 	char	   *sessions;		/* sentences, one per session */
 	int			risky_pid;		/* a session that is a risk, or 0 */
-}			MigsafeLockFact;
+} MigsafeLockFact;
 
 /* The SQL name of a lock mode, as LOCK TABLE and the docs write it */
 static const char *
@@ -486,7 +486,7 @@ migsafe_locks_explain(MigsafeCommand *cmd, MemoryContext cxt)
 
 /* Raise the explained lock timeout in place of the error being handled */
 void
-migsafe_locks_raise(MigsafeLockTimeout * timeout)
+migsafe_locks_raise(MigsafeLockTimeout *timeout)
 {
 	FlushErrorState();
 	ereport(ERROR,
