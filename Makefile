@@ -51,6 +51,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The objects share the types in include/ (structs, enums): rebuild them all
+# when a header changes (PGXS tracks dependencies only with --enable-depend).
+$(OBJS): $(wildcard $(srcdir)/include/*.h)
+
 .PHONY: test demo bench deps indent
 
 deps:
