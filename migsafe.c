@@ -63,6 +63,7 @@ int			migsafe_lock_risk_after = 10000;	/* ms */
 char	   *migsafe_approve = NULL;
 char	   *migsafe_exempt = NULL;
 int			migsafe_audit_queue_size = 1024;
+int			migsafe_audit_repeat_window = 60000;	/* ms */
 char	   *migsafe_exempt_roles = NULL;
 bool		migsafe_log_audit = false;
 int			migsafe_mode = MIGSAFE_MODE_ENFORCE;
@@ -158,6 +159,22 @@ define_settings(void)
 							1024, 16, 65536,
 							PGC_POSTMASTER,
 							0,
+							NULL, NULL, NULL);
+
+	/*
+	 * migsafe.audit_repeat_window: a blocked attempt repeating the same one
+	 * (statement, roles, database, objects) made within this window counts
+	 * on that attempt's row (repeat_count, last_ts) instead of adding one,
+	 * so that a retry loop cannot flood the log.  0: a row per attempt.
+	 * Read by the audit writers: server configuration (reload).
+	 */
+	DefineCustomIntVariable("migsafe.audit_repeat_window",
+							gettext_noop("Sets the window in which a repeated blocked attempt counts on its first row."),
+							gettext_noop("0 writes a row for every attempt."),
+							&migsafe_audit_repeat_window,
+							60000, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
 	/*

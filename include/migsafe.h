@@ -53,6 +53,7 @@ extern int	migsafe_lock_risk;
 extern int	migsafe_lock_risk_after;
 extern char *migsafe_approve;
 extern int	migsafe_audit_queue_size;
+extern int	migsafe_audit_repeat_window;
 extern char *migsafe_exempt;
 extern char *migsafe_exempt_roles;
 extern bool migsafe_log_audit;

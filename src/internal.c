@@ -85,8 +85,46 @@ static Oid	internal_caller = InvalidOid;
 /* The caller's search_path there, for the owner's code restore runs */
 static char *internal_caller_path = NULL;
 
+/*
+ * A blocked attempt that repeats one made within the window ($2): the
+ * row written for it counts one more attempt and gets its time as last_ts,
+ * or, when there is none, the row is inserted.  Returns the new count, or
+ * 0 for a new row.
+ */
+#define REPEAT_SQL \
+	"WITH r AS (SELECT * FROM pg_catalog.jsonb_populate_record(NULL::migsafe.audit_log," \
+	" pg_catalog.jsonb_in($1::pg_catalog.cstring)))," \
+	" prev AS (SELECT a.id FROM migsafe.audit_log a, r" \
+	"  WHERE a.decision OPERATOR(pg_catalog.=) 'blocked'" \
+	"    AND COALESCE(a.last_ts, a.ts) OPERATOR(pg_catalog.>=) (r.ts OPERATOR(pg_catalog.-) $2::pg_catalog.interval)" \
+	"    AND a.database OPERATOR(pg_catalog.=) r.database" \
+	"    AND a.session_role IS NOT DISTINCT FROM r.session_role" \
+	"    AND a.effective_role IS NOT DISTINCT FROM r.effective_role" \
+	"    AND a.command_tag OPERATOR(pg_catalog.=) r.command_tag" \
+	"    AND a.scope OPERATOR(pg_catalog.=) r.scope" \
+	"    AND a.object_identity IS NOT DISTINCT FROM r.object_identity" \
+	"    AND a.statement IS NOT DISTINCT FROM r.statement" \
+	"  ORDER BY a.id DESC LIMIT 1)," \
+	" upd AS (UPDATE migsafe.audit_log a" \
+	"   SET repeat_count = a.repeat_count OPERATOR(pg_catalog.+) 1, last_ts = r.ts" \
+	"   FROM r, prev WHERE a.id OPERATOR(pg_catalog.=) prev.id" \
+	"   RETURNING a.repeat_count)," \
+	" ins AS (INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
+	"   effective_role, client_addr, application_name, backend_pid," \
+	"   command_tag, object_type, object_identity, statement, nested," \
+	"   scope, risk, decision, detail, approval, approved_by, reason," \
+	"   wal_lsn, snapshot_id, last_ts)" \
+	"  SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
+	"   r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
+	"   r.command_tag, r.object_type, r.object_identity, r.statement," \
+	"   r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
+	"   r.approved_by, r.reason, r.wal_lsn, r.snapshot_id, r.ts" \
+	"  FROM r WHERE NOT EXISTS (SELECT FROM upd))" \
+	" SELECT COALESCE((SELECT repeat_count FROM upd), 0)"
+
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_link_plan = NULL;
+static SPIPlanPtr repeat_plan = NULL;
 
 /*
  * Settings of migsafe's own statements: names resolve in pg_catalog only,
@@ -453,6 +491,56 @@ migsafe_internal_insert_log(const char *rows, bool link)
 	}
 	PG_END_TRY();
 	SPI_finish();
+}
+
+/*
+ * migsafe_internal_repeat_log
+ *
+ * Write the row of a blocked attempt (JSON) as one more attempt of the
+ * same blocked change made within window_ms (same statement, roles,
+ * database, command, object), or as a new row.  Returns how many attempts
+ * the row now counts, or 0 when the row is new.  Errors propagate.
+ */
+int64
+migsafe_internal_repeat_log(const char *row, int window_ms)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+	volatile int64 count = 0;
+	MigsafeLogWriter state;
+
+	values[0] = CStringGetTextDatum(row);
+	values[1] = CStringGetTextDatum(psprintf("%d milliseconds", window_ms));
+	SPI_connect();
+	migsafe_internal_log_begin(&state);
+	PG_TRY();
+	{
+		if (repeat_plan == NULL)
+		{
+			SPIPlanPtr	plan = SPI_prepare(REPEAT_SQL, 2, argtypes);
+
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s",
+					 SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(plan) != 0)
+				elog(ERROR, "SPI_keepplan failed");
+			repeat_plan = plan;
+		}
+		ret = SPI_execute_plan(repeat_plan, values, NULL, false, 0);
+		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "SPI_execute_plan returned %s",
+				 SPI_result_code_string(ret));
+		count = pg_strtoint64(SPI_getvalue(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1));
+	}
+	PG_FINALLY();
+	{
+		migsafe_internal_log_end(&state);
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return count;
 }
 
 /* At transaction end: an error may have left a section open */

@@ -33,10 +33,12 @@
 #include <signal.h>
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -44,6 +46,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -556,24 +559,90 @@ finish_batch(int *idx, int n, bool written)
 	ConditionVariableBroadcast(&queue->room);
 }
 
-/* Insert rows in one transaction; returns false (nothing written) on error */
+/* Whether this database's audit log counts repeated attempts (1.1 on) */
+static bool
+log_counts_repeats(void)
+{
+	Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ?
+		get_relname_relid("audit_log", nsp) : InvalidOid;
+
+	return OidIsValid(relid) &&
+		get_attnum(relid, "repeat_count") != InvalidAttrNumber;
+}
+
+/* Whether a queued row is a blocked attempt's */
+static bool
+blocked_row(const char *row)
+{
+	return strstr(row, "\"decision\":\"blocked\"") != NULL;
+}
+
+/* Insert rows[from..to) as they are, in one statement */
+static void
+insert_plain(char **rows, int from, int to)
+{
+	StringInfoData array;
+	int			i;
+
+	if (from >= to)
+		return;
+	initStringInfo(&array);
+	appendStringInfoChar(&array, '[');
+	for (i = from; i < to; i++)
+	{
+		if (i > from)
+			appendStringInfoChar(&array, ',');
+		appendStringInfoString(&array, rows[i]);
+	}
+	appendStringInfoChar(&array, ']');
+	migsafe_internal_insert_log(array.data, false);
+}
+
+/*
+ * write_rows
+ *
+ * Write rows in order in the current transaction.  With
+ * migsafe.audit_repeat_window, a blocked attempt that repeats one made
+ * within the window counts on that attempt's row (the server log says so
+ * at the 10th, 100th... attempt) instead of adding one.
+ */
+static void
+write_rows(char **rows, int n)
+{
+	int			from = 0;
+	int			i;
+
+	if (migsafe_audit_repeat_window <= 0 || !log_counts_repeats())
+	{
+		insert_plain(rows, 0, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+	{
+		int64		count;
+
+		if (!blocked_row(rows[i]))
+			continue;
+		insert_plain(rows, from, i);
+		from = i + 1;
+		count = migsafe_internal_repeat_log(rows[i], migsafe_audit_repeat_window);
+		if (count >= 10 && count % 10 == 0 &&
+			(count == 10 || count == 100 || count == 1000 || count % 10000 == 0))
+			ereport(LOG,
+					(errmsg("migsafe audit row repeats: the same blocked attempt was made " INT64_FORMAT " times",
+							count),
+					 errdetail_log("Audit row: %s.", rows[i])));
+	}
+	insert_plain(rows, from, n);
+}
+
+/* Write rows in one transaction; returns false (nothing written) on error */
 static bool
 insert_rows(char **rows, int n, char **error, int *sqlerrcode)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	volatile bool ok = true;
-	StringInfoData array;
-	int			i;
-
-	initStringInfo(&array);
-	appendStringInfoChar(&array, '[');
-	for (i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(&array, ',');
-		appendStringInfoString(&array, rows[i]);
-	}
-	appendStringInfoChar(&array, ']');
 
 	PG_TRY();
 	{
@@ -581,7 +650,7 @@ insert_rows(char **rows, int n, char **error, int *sqlerrcode)
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing migsafe audit rows");
-		migsafe_internal_insert_log(array.data, false);
+		write_rows(rows, n);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
@@ -730,6 +799,7 @@ migsafe_worker_main(Datum main_arg)
 	bool		yield;
 
 	pqsignal(SIGTERM, writer_sigterm);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
 	pgstat_report_appname("migsafe audit writer");
@@ -762,7 +832,15 @@ migsafe_worker_main(Datum main_arg)
 
 	for (;;)
 	{
-		int			n = take_batch(dbid, idx);
+		int			n;
+
+		/* migsafe.audit_repeat_window may change with a reload */
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		n = take_batch(dbid, idx);
 
 		if (n > 0)
 		{

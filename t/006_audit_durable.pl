@@ -56,8 +56,10 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 
 my $node = PostgreSQL::Test::Cluster->new('durable');
 $node->init;
+# every attempt is a row of its own here: repeats are t/011_coexistence.pl's
 $node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'migsafe'\nmax_connections = 60");
+	"shared_preload_libraries = 'migsafe'\nmax_connections = 60\nmigsafe.audit_repeat_window = 0"
+);
 $node->start;
 
 #
@@ -422,7 +424,7 @@ ok( defined wait_for(
 my $small = PostgreSQL::Test::Cluster->new('smallqueue');
 $small->init;
 $small->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'migsafe'\nmigsafe.audit_queue_size = 16\nmax_connections = 40"
+	"shared_preload_libraries = 'migsafe'\nmigsafe.audit_queue_size = 16\nmax_connections = 40\nmigsafe.audit_repeat_window = 0"
 );
 $small->start;
 $small->safe_psql('postgres', 'CREATE EXTENSION migsafe');

@@ -43,8 +43,11 @@ my $FEW_SECONDS = 5;
 my $node = PostgreSQL::Test::Cluster->new('tamper');
 $node->init;
 # one audit writer per database: 13 databases here
+# a row per attempt: the markers and fingerprints below count rows
+# (repeated attempts are t/011_coexistence.pl's)
 $node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'migsafe'\nmax_worker_processes = 24");
+	"shared_preload_libraries = 'migsafe'\nmax_worker_processes = 24\nmigsafe.audit_repeat_window = 0"
+);
 $node->start;
 
 #
