@@ -27,6 +27,7 @@ OBJS = \
 	src/restore.o \
 	src/snapshot.o \
 	src/storage.o \
+	src/tools.o \
 	src/worker.o
 
 EXTENSION = migsafe

@@ -48,6 +48,7 @@
 #include "command.h"
 #include "guard.h"
 #include "internal.h"
+#include "tools.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -92,6 +93,8 @@ static const struct config_enum_entry mode_options[] = {
 /* Saved hook values */
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static fmgr_hook_type prev_fmgr_hook = NULL;
 static object_access_hook_type prev_object_access_hook = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -103,6 +106,9 @@ static void migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								   QueryEnvironment *queryEnv,
 								   DestReceiver *dest, QueryCompletion *qc);
 static void migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static bool migsafe_needs_fmgr_hook(Oid fn_oid);
+static void migsafe_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo,
+							  Datum *private);
 static void migsafe_object_access(ObjectAccessType access, Oid classId,
 								  Oid objectId, int subId, void *arg);
 static void migsafe_shmem_request(void);
@@ -434,6 +440,11 @@ _PG_init(void)
 	/* DELETE and UPDATE without WHERE, when migsafe.guard_dml is on */
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = migsafe_ExecutorStart;
+	/* the functions of maintenance tools (pg_repack), to know their runs */
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = migsafe_needs_fmgr_hook;
+	prev_fmgr_hook = fmgr_hook;
+	fmgr_hook = migsafe_fmgr_hook;
 	/* and the safety net */
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = migsafe_object_access;
@@ -535,6 +546,34 @@ migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags)
 }
 
 /*
+ * migsafe_needs_fmgr_hook
+ *
+ * Whether calls of a function go through migsafe_fmgr_hook: another
+ * module's, or a maintenance tool's function (a hash lookup).
+ */
+static bool
+migsafe_needs_fmgr_hook(Oid fn_oid)
+{
+	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
+		return true;
+	return migsafe_tools_needs_fmgr(fn_oid);
+}
+
+/*
+ * migsafe_fmgr_hook
+ *
+ * A function that needs the hook starts or ends: tools.c follows the
+ * maintenance tools' functions.  private is left to the other modules.
+ */
+static void
+migsafe_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
+{
+	if (prev_fmgr_hook)
+		prev_fmgr_hook(event, flinfo, private);
+	migsafe_tools_fmgr(event, flinfo);
+}
+
+/*
  * migsafe_object_access
  *
  * Sees every object created, altered, dropped or truncated; switched on
@@ -631,6 +670,7 @@ migsafe_xact_callback(XactEvent event, void *arg)
 			migsafe_collect_at_eoxact();
 			migsafe_audit_at_eoxact();
 			migsafe_internal_at_eoxact();
+			migsafe_tools_at_eoxact();
 			break;
 		default:
 			break;

@@ -100,6 +100,7 @@ typedef enum MigsafeDecision
 {
 	MIGSAFE_DECISION_NONE,		/* not decided yet (collected in a dry run) */
 	MIGSAFE_DECISION_NO_DATA,	/* holds no data of its own */
+	MIGSAFE_DECISION_SCRATCH,	/* a maintenance tool's scratch object */
 	MIGSAFE_DECISION_OFF,		/* migsafe.mode = off */
 	MIGSAFE_DECISION_NEW,		/* created in this transaction */
 	MIGSAFE_DECISION_EMPTY,		/* verifiably empty, under lock */
@@ -141,6 +142,8 @@ typedef struct MigsafeTarget
 	MigsafeDecision decision;
 	char	   *matched;		/* the approval or exemption that matched */
 	int64		snapshot_id;	/* the snapshot kept of it, or 0 */
+	const char *tool;			/* SCRATCH: the maintenance tool's name */
+	Oid			copy_of;		/* SCRATCH: the table it is the tool's copy of */
 	char	   *snapshot_note;	/* for the audit row: kept where, or why not */
 } MigsafeTarget;
 

@@ -13,6 +13,9 @@ packages=(
 	postgresql-contrib
 	postgresql-server-dev-15
 	postgresql-15-pgaudit
+	postgresql-15-repack
+	postgresql-15-partman
+	postgresql-15-cron
 	libipc-run-perl
 	make
 	gcc

@@ -496,6 +496,8 @@ migsafe_command_decision_name(MigsafeDecision decision)
 			return "undecided";
 		case MIGSAFE_DECISION_NO_DATA:
 			return "no data";
+		case MIGSAFE_DECISION_SCRATCH:
+			return "scratch";
 		case MIGSAFE_DECISION_OFF:
 			return "off";
 		case MIGSAFE_DECISION_NEW:

@@ -60,6 +60,7 @@
 #include "guard.h"
 #include "locks.h"
 #include "snapshot.h"
+#include "tools.h"
 #include "worker.h"
 
 /* Longest approval list repeated in the primary message of the error */
@@ -206,6 +207,12 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 	if (t->classid == RelationRelationId && !t->protected &&
 		t->relkind == RELKIND_PARTITIONED_TABLE && t->subid == 0)
 		t->decision = MIGSAFE_DECISION_NO_DATA;
+	else if (t->classid == RelationRelationId && !t->protected &&
+			 (t->tool = migsafe_tools_scratch(t->objid,
+											  t->op == MIGSAFE_OP_DELETE ||
+											  t->op == MIGSAFE_OP_UPDATE,
+											  &t->copy_of)) != NULL)
+		t->decision = MIGSAFE_DECISION_SCRATCH;
 	else if (migsafe_mode == MIGSAFE_MODE_OFF && !own_object(t))
 		t->decision = MIGSAFE_DECISION_OFF;
 	else if ((owner = owning_target(cmd, t)) != NULL &&
@@ -785,6 +792,72 @@ command_decision(List *targets)
 }
 
 /*
+ * Whether a statement is one of a maintenance tool's run: it destroys
+ * nothing but the tool's scratch objects, and either destroys some or is
+ * otherwise part of the run (see migsafe_tools_part_of_run()).
+ */
+static bool
+tool_run(MigsafeCommand *cmd)
+{
+	bool		scratch = false;
+	ListCell   *lc;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		switch (t->decision)
+		{
+			case MIGSAFE_DECISION_SCRATCH:
+				scratch = true;
+				break;
+			case MIGSAFE_DECISION_NO_DATA:
+			case MIGSAFE_DECISION_EMPTY:
+			case MIGSAFE_DECISION_NEW:
+				break;
+			default:
+				return false;
+		}
+	}
+	return scratch || migsafe_tools_part_of_run(cmd);
+}
+
+/*
+ * record_tool_run
+ *
+ * A run's statements write no audit rows, but the drop of the copy whose
+ * storage the tool swapped writes one, for the table it rebuilt.
+ */
+static void
+record_tool_run(MigsafeCommand *cmd)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+		List	   *rows;
+		MigsafeAuditRow *row;
+		char	   *name;
+
+		if (t->decision != MIGSAFE_DECISION_SCRATCH || t->subid != 0 ||
+			!OidIsValid(t->copy_of) ||
+			(name = get_rel_name(t->copy_of)) == NULL)
+			continue;
+		rows = migsafe_audit_rows(cmd, NIL, "allowed");
+		row = linitial(rows);
+		row->command_tag = t->tool;
+		row->object_type = "table";
+		row->object_identity =
+			quote_qualified_identifier(get_namespace_name(get_rel_namespace(t->copy_of)),
+									   name);
+		row->detail = psprintf(_("Rebuilt by %s: its copy %s, which held the table's old storage after the swap, and its other scratch objects were dropped without approval."),
+							   t->tool, migsafe_command_identity(t));
+		migsafe_audit_write(rows);
+	}
+}
+
+/*
  * migsafe_guard_record
  *
  * Called by the ProcessUtility hook after the statement of cmd succeeded
@@ -808,8 +881,11 @@ migsafe_guard_record(MigsafeCommand *cmd)
 		return;
 
 	old = MemoryContextSwitchTo(cmd->cxt);
-	migsafe_audit_write(migsafe_audit_rows(cmd, cmd->targets,
-										   command_decision(cmd->targets)));
+	if (tool_run(cmd))
+		record_tool_run(cmd);
+	else
+		migsafe_audit_write(migsafe_audit_rows(cmd, cmd->targets,
+											   command_decision(cmd->targets)));
 	MemoryContextSwitchTo(old);
 }
 
