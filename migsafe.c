@@ -535,6 +535,7 @@ migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	if (migsafe_guard_dml &&
 		(queryDesc->operation == CMD_DELETE ||
 		 queryDesc->operation == CMD_UPDATE ||
+		 queryDesc->operation == CMD_MERGE ||
 		 queryDesc->plannedstmt->hasModifyingCTE) &&
 		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
 		!migsafe_internal_active() && !migsafe_internal_writing_log())

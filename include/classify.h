@@ -73,12 +73,14 @@ typedef struct MigsafeDmlTarget
 {
 	Oid			relid;
 	bool		is_delete;		/* DELETE, or UPDATE */
+	bool		root;			/* the partitioned table named, no rows */
 } MigsafeDmlTarget;
 
 extern bool migsafe_classify_is_schema_change(Node *parsetree);
 extern List *migsafe_classify_locks(Node *parsetree);
 extern bool migsafe_classify_concurrent(Node *parsetree);
-extern List *migsafe_classify_unqualified_dml(PlannedStmt *pstmt);
+extern List *migsafe_classify_unqualified_dml(PlannedStmt *pstmt,
+											  List **conditions);
 extern MigsafeStmtKind migsafe_classify_statement(Node *parsetree);
 extern MigsafeAlterEffect migsafe_classify_alter_cmd(AlterTableCmd *cmd);
 extern MigsafeOp migsafe_classify_alter_op(MigsafeAlterEffect effect);

@@ -6,6 +6,8 @@ CREATE EXTENSION IF NOT EXISTS migsafe;
 RESET client_min_messages;
 
 CREATE TABLE accounts_dml (id int PRIMARY KEY, email text, balance int);
+CREATE TABLE one_row (id int);
+INSERT INTO one_row VALUES (1);
 INSERT INTO accounts_dml
   SELECT g, 'U' || g || '@example.com', g * 10 FROM generate_series(1, 5) g;
 
@@ -31,11 +33,36 @@ CREATE FUNCTION wipe_accounts() RETURNS void LANGUAGE sql
   AS 'DELETE FROM accounts_dml';
 SELECT wipe_accounts();
 
+-- a join without condition reaches every row: USING, FROM, MERGE ON true
+DELETE FROM accounts_dml USING one_row;
+UPDATE accounts_dml SET balance = 0 FROM one_row;
+MERGE INTO accounts_dml a USING (VALUES (1)) v(id) ON true
+  WHEN MATCHED THEN DELETE;
+MERGE INTO accounts_dml a USING (VALUES (1)) v(id) ON true
+  WHEN MATCHED THEN UPDATE SET balance = 0
+  WHEN NOT MATCHED THEN INSERT VALUES (v.id);
+-- a generic plan: a condition on a parameter is decided with its value
+SET plan_cache_mode = force_generic_plan;
+PREPARE wipe_if(bool) AS DELETE FROM accounts_dml WHERE $1;
+EXECUTE wipe_if(true);
+BEGIN;
+EXECUTE wipe_if(false);
+ROLLBACK;
+DEALLOCATE wipe_if;
+RESET plan_cache_mode;
+SELECT count(*) AS rows_kept FROM accounts_dml;
+
 -- 3. what is not guarded: a WHERE, a join, EXPLAIN, empty and new tables
 BEGIN;
 DELETE FROM accounts_dml WHERE id = 5;
 DELETE FROM accounts_dml a USING (VALUES (4)) v(id) WHERE a.id = v.id;
 UPDATE accounts_dml SET balance = 0 WHERE id > 3;
+-- a join on a key, a MERGE action with a condition
+MERGE INTO accounts_dml a USING (VALUES (1)) v(id) ON a.id = v.id
+  WHEN MATCHED THEN DELETE;
+MERGE INTO accounts_dml a USING (VALUES (1)) v(id) ON true
+  WHEN MATCHED AND a.id = 2 THEN DELETE;
+SELECT count(*) AS rows_left FROM accounts_dml;
 ROLLBACK;
 EXPLAIN (COSTS OFF) DELETE FROM accounts_dml;
 CREATE TABLE empty_dml (id int);
@@ -54,8 +81,10 @@ UPDATE accounts_dml SET balance = 0, email = lower(email);
 COMMIT;
 SELECT operation, method, key_columns, row_count
   FROM migsafe.snapshots WHERE relation_name = 'accounts_dml' ORDER BY id;
+-- (refused attempts reach the log through the background writer: not shown)
 SELECT command_tag, object_identity, scope, decision, approved_by
-  FROM migsafe.audit_log WHERE command_tag = 'UPDATE' ORDER BY id;
+  FROM migsafe.audit_log WHERE command_tag = 'UPDATE' AND decision <> 'blocked'
+ ORDER BY id;
 INSERT INTO accounts_dml VALUES (6, 'new@example.com', 60);
 SELECT migsafe.restore('public.accounts_dml');
 SELECT * FROM accounts_dml ORDER BY id;

@@ -954,29 +954,151 @@ migsafe_classify_concurrent(Node *parsetree)
 	}
 }
 
-/* The table an unfiltered sequential scan reads, or InvalidOid */
+/*
+ * The table an unfiltered sequential scan of one of mt's result relations
+ * reads, or InvalidOid
+ */
 static Oid
-unfiltered_scan(PlannedStmt *pstmt, Plan *plan)
+unfiltered_scan(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
 {
 	RangeTblEntry *rte;
+	Index		scanrelid;
 
 	if (plan == NULL || !IsA(plan, SeqScan) || plan->qual != NIL)
 		return InvalidOid;
-	rte = rt_fetch(((Scan *) plan)->scanrelid, pstmt->rtable);
+	scanrelid = ((Scan *) plan)->scanrelid;
+	if (!list_member_int(mt->resultRelations, (int) scanrelid))
+		return InvalidOid;
+	rte = rt_fetch(scanrelid, pstmt->rtable);
 	return rte->rtekind == RTE_RELATION ? rte->relid : InvalidOid;
 }
 
-/* Add the tables one DELETE or UPDATE node reaches in every row */
+/* Whether a plan reads mt's result relations: a scan, or an Append of them */
+static bool
+reads_result(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
+{
+	if (plan != NULL && (IsA(plan, Append) || IsA(plan, MergeAppend)))
+	{
+		List	   *children = IsA(plan, Append) ?
+			((Append *) plan)->appendplans : ((MergeAppend *) plan)->mergeplans;
+
+		return children != NIL &&
+			OidIsValid(unfiltered_scan(pstmt, mt, linitial(children)));
+	}
+	return OidIsValid(unfiltered_scan(pstmt, mt, plan));
+}
+
+/*
+ * The part of a DELETE's, UPDATE's or MERGE's source plan that reads its
+ * table: the plan itself, or, under a join without any condition
+ * (DELETE ... USING other, MERGE ... ON true), the side that reads the
+ * table, since every one of its rows meets the other side's (when that
+ * side has any: an empty one makes the statement change nothing, and it
+ * is decided as though it had some).
+ */
+static Plan *
+target_side(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
+{
+	Plan	   *sides[2];
+	int			i;
+
+	if (plan == NULL || !IsA(plan, NestLoop) || plan->qual != NIL ||
+		((Join *) plan)->joinqual != NIL ||
+		((NestLoop *) plan)->nestParams != NIL ||
+		((Join *) plan)->jointype == JOIN_SEMI ||
+		((Join *) plan)->jointype == JOIN_ANTI)
+		return plan;
+	sides[0] = outerPlan(plan);
+	sides[1] = innerPlan(plan);
+	for (i = 0; i < 2; i++)
+	{
+		Plan	   *side = sides[i];
+
+		if (side != NULL && IsA(side, Material))
+			side = outerPlan(side);
+		if (reads_result(pstmt, mt, side))
+			return side;
+	}
+	return plan;
+}
+
+/*
+ * Whether a MERGE deletes or updates every row it matches: an action
+ * WHEN MATCHED without AND condition.  *is_delete says which.
+ */
+static bool
+merge_reaches_all(ModifyTable *mt, bool *is_delete)
+{
+	bool		found = false;
+	ListCell   *lc;
+	ListCell   *ac;
+
+	*is_delete = false;
+	foreach(lc, mt->mergeActionLists)
+	{
+		foreach(ac, (List *) lfirst(lc))
+		{
+			MergeAction *action = lfirst_node(MergeAction, ac);
+
+			if (!action->matched || action->qual != NULL ||
+				(action->commandType != CMD_DELETE &&
+				 action->commandType != CMD_UPDATE))
+				continue;
+			found = true;
+			if (action->commandType == CMD_DELETE)
+				*is_delete = true;
+		}
+	}
+	return found;
+}
+
+/* Append a table a DELETE or UPDATE reaches to list */
 static List *
-unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt)
+dml_target(List *list, Oid relid, bool is_delete, bool root)
+{
+	MigsafeDmlTarget *t = palloc(sizeof(MigsafeDmlTarget));
+
+	t->relid = relid;
+	t->is_delete = is_delete;
+	t->root = root;
+	return lappend(list, t);
+}
+
+/*
+ * Add the tables one DELETE, UPDATE or MERGE node reaches in every row,
+ * and the one-time conditions (gating Result nodes, whose parameters only
+ * the executor knows) that must hold for it to: see
+ * migsafe_classify_unqualified_dml().
+ */
+static List *
+unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
+				   List **conditions)
 {
 	Plan	   *source = outerPlan(mt);
 	List	   *children;
 	List	   *found = NIL;
+	List	   *gates = NIL;
+	bool		is_delete = mt->operation == CMD_DELETE;
+	RangeTblEntry *root;
 	ListCell   *lc;
 
-	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE)
+	if (mt->operation == CMD_MERGE)
+	{
+		if (!merge_reaches_all(mt, &is_delete))
+			return result;
+	}
+	else if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE)
 		return result;
+
+	/* a gating Result: a condition that does not depend on the row */
+	while (source != NULL && IsA(source, Result) && source->qual == NIL &&
+		   outerPlan(source) != NULL)
+	{
+		if (((Result *) source)->resconstantqual != NULL)
+			gates = lappend(gates, ((Result *) source)->resconstantqual);
+		source = outerPlan(source);
+	}
+	source = target_side(pstmt, mt, source);
 	if (source != NULL && IsA(source, Append) && source->qual == NIL)
 		children = ((Append *) source)->appendplans;
 	else if (source != NULL && IsA(source, MergeAppend) && source->qual == NIL)
@@ -985,43 +1107,57 @@ unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt)
 		children = list_make1(source);
 	foreach(lc, children)
 	{
-		MigsafeDmlTarget *t;
-		Oid			relid = unfiltered_scan(pstmt, lfirst(lc));
+		Oid			relid;
 
-		if (!OidIsValid(relid))
+		/* a foreign table's rows are not here */
+		if (lfirst(lc) != NULL && IsA(lfirst(lc), ForeignScan))
+			continue;
+		if (!OidIsValid(relid = unfiltered_scan(pstmt, mt, lfirst(lc))))
 			return result;
-		t = palloc(sizeof(MigsafeDmlTarget));
-		t->relid = relid;
-		t->is_delete = mt->operation == CMD_DELETE;
-		found = lappend(found, t);
+		found = dml_target(found, relid, is_delete, false);
 	}
+	if (found == NIL)
+		return result;
+
+	/* the partitioned table named, for the approval a hint proposes */
+	root = rt_fetch(mt->nominalRelation, pstmt->rtable);
+	if (root->rtekind == RTE_RELATION && root->relkind == RELKIND_PARTITIONED_TABLE)
+		found = dml_target(found, root->relid, is_delete, true);
+	*conditions = list_concat(*conditions, gates);
 	return list_concat(result, found);
 }
 
 /*
  * migsafe_classify_unqualified_dml
  *
- * The tables a DELETE or UPDATE reaches in every row (a List of
+ * The tables a DELETE, UPDATE or MERGE reaches in every row (a List of
  * MigsafeDmlTarget): its ModifyTable reads them with sequential scans that
  * filter nothing (no WHERE, or one the planner folded to true), directly
- * or under an Append of partitions or inheritance children.  The
- * statement's own, and those of DELETE or UPDATE in WITH (data-modifying
- * common table expressions, planned as subplans).  A condition, a join
- * (USING, FROM) or a one-time filter reaches only some rows.
+ * or under an Append of partitions or inheritance children (foreign ones
+ * hold no local rows); a MERGE when an action WHEN MATCHED without
+ * condition deletes or updates.  The statement's own, and those in WITH
+ * (planned as subplans).  A join without condition (USING other, a
+ * MERGE's ON true) reaches every row too.  A condition, a join on one
+ * (USING, FROM, a MERGE's source ON a key), or an action's AND reaches only
+ * some rows, as far as the plan tells.  *conditions gets
+ * the one-time conditions of a generic plan (WHERE $1): the caller
+ * evaluates them with the statement's parameters.
  */
-List	   *
-migsafe_classify_unqualified_dml(PlannedStmt *pstmt)
+List *
+migsafe_classify_unqualified_dml(PlannedStmt *pstmt, List **conditions)
 {
 	List	   *result = NIL;
 	ListCell   *lc;
 
+	*conditions = NIL;
 	if (pstmt->planTree != NULL && IsA(pstmt->planTree, ModifyTable))
 		result = unqualified_modify(result, pstmt,
-									(ModifyTable *) pstmt->planTree);
+									(ModifyTable *) pstmt->planTree,
+									conditions);
 	foreach(lc, pstmt->subplans)
 	{
 		if (lfirst(lc) != NULL && IsA(lfirst(lc), ModifyTable))
-			result = unqualified_modify(result, pstmt, lfirst(lc));
+			result = unqualified_modify(result, pstmt, lfirst(lc), conditions);
 	}
 	return result;
 }

@@ -42,7 +42,9 @@
 #include "commands/extension.h"
 #include "commands/seclabel.h"
 #include "fmgr.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -953,11 +955,55 @@ migsafe_guard_after(PlannedStmt *pstmt)
  * ----------------------------------------------------------------
  */
 
+/* Whether an expression has parameters only the executor can fill */
+static bool
+has_exec_params(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind != PARAM_EXTERN)
+		return true;
+	return expression_tree_walker(node, has_exec_params, context);
+}
+
+/*
+ * Whether the one-time conditions of a generic plan hold with the
+ * statement's parameters ("DELETE FROM t WHERE $1" with $1 true).  One
+ * that needs the executor (an initplan's output) does not count as
+ * holding.
+ */
+static bool
+conditions_hold(List *conditions, ParamListInfo params)
+{
+	EState	   *estate;
+	bool		result = true;
+	ListCell   *lc;
+
+	if (conditions == NIL)
+		return true;
+	estate = CreateExecutorState();
+	estate->es_param_list_info = params;
+	foreach(lc, conditions)
+	{
+		List	   *qual = (List *) lfirst(lc);
+
+		if (has_exec_params((Node *) qual, NULL) ||
+			!ExecQual(ExecPrepareQual(qual, estate),
+					  GetPerTupleExprContext(estate)))
+		{
+			result = false;
+			break;
+		}
+	}
+	FreeExecutorState(estate);
+	return result;
+}
+
 /*
  * migsafe_guard_check_dml
  *
  * Called by the ExecutorStart hook, with migsafe.guard_dml on, for a
- * DELETE or UPDATE about to run.  When it reaches every row of a table
+ * DELETE, UPDATE or MERGE about to run.  When it reaches every row of a table
  * that holds data (no WHERE: see migsafe_classify_unqualified_dml()), it
  * is decided like a TRUNCATE: refused without an approval, and once
  * approved (or warned) a copy of the table is kept first and the change
@@ -969,16 +1015,21 @@ void
 migsafe_guard_check_dml(QueryDesc *queryDesc)
 {
 	List	   *found;
+	List	   *conditions;
 	MigsafeCommand cmd;
 	List	   *destroyed = NIL;
 	ListCell   *lc;
 	MigsafeDmlTarget *first;
 
 	if (!migsafe_catalog_installed() ||
-		(found = migsafe_classify_unqualified_dml(queryDesc->plannedstmt)) == NIL)
+		(found = migsafe_classify_unqualified_dml(queryDesc->plannedstmt,
+												  &conditions)) == NIL ||
+		!conditions_hold(conditions, queryDesc->params))
 		return;
 	first = linitial(found);
-	migsafe_command_standalone(&cmd, first->is_delete ? "DELETE" : "UPDATE",
+	migsafe_command_standalone(&cmd,
+							   queryDesc->plannedstmt->commandType == CMD_MERGE ? "MERGE" :
+							   first->is_delete ? "DELETE" : "UPDATE",
 							   migsafe_command_statement_text(queryDesc->plannedstmt,
 															  queryDesc->sourceText),
 							   InvalidOid);
@@ -998,7 +1049,8 @@ migsafe_guard_check_dml(QueryDesc *queryDesc)
 		decide_target(&cmd, t, true, "ExecutorStart");
 		if (t->decision != MIGSAFE_DECISION_EMPTY &&
 			t->decision != MIGSAFE_DECISION_NEW &&
-			t->decision != MIGSAFE_DECISION_NO_DATA)
+			t->decision != MIGSAFE_DECISION_NO_DATA &&
+			t->decision != MIGSAFE_DECISION_SCRATCH)
 			destroyed = lappend(destroyed, t);
 	}
 	report_decisions(&cmd, cmd.targets);
