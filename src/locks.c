@@ -44,6 +44,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -71,7 +72,9 @@ typedef struct MigsafeLockFact
 	char	   *relation;		/* 'table "public.orders"' */
 	LOCKMODE	mode;
 	char	   *sessions;		/* sentences, one per session */
+	char	   *sessions_log;	/* the same without query texts, to audit */
 	int			risky_pid;		/* a session that is a risk, or 0 */
+	char	   *risky_gid;		/* or a prepared transaction that is */
 } MigsafeLockFact;
 
 /* The SQL name of a lock mode, as LOCK TABLE and the docs write it */
@@ -145,17 +148,30 @@ mode_of(const char *mode_text)
 	return NoLock;
 }
 
+/* A query's first line, at most 200 bytes, for a message */
+static char *
+query_line(const char *query)
+{
+	int			len = strlen(query);
+
+	if (len <= 200)
+		return pstrdup(query);
+	return psprintf("%.*s...", pg_mbcliplen(query, len, 200), query);
+}
+
 /*
  * describe_session
  *
- * One sentence about a session in the way, from a row of the query in
- * gather_facts(); *risky says whether it is a risk to queue behind.  Its
- * query (first line) is shown when caller may see it in pg_stat_activity.
+ * One sentence about a session (or prepared transaction) in the way, from
+ * a row of the query in gather_facts(); *risky says whether it is a risk
+ * to queue behind.  Its state, age and query's first line are told when
+ * caller may see them in pg_stat_activity (a member of its role or of
+ * pg_read_all_stats), the query only with with_query.
  */
 static char *
-describe_session(char **r, Oid caller, bool *risky)
+describe_session(char **r, Oid caller, bool with_query, bool *risky)
 {
-	int			pid = atoi(r[0]);
+	int			pid = r[0] ? atoi(r[0]) : 0;
 	const char *mode = mode_name(mode_of(r[1]));
 	bool		granted = strcmp(r[2], "t") == 0;
 	const char *user = r[3] ? r[3] : "?";
@@ -163,14 +179,22 @@ describe_session(char **r, Oid caller, bool *risky)
 	bool		idle = r[5] != NULL && strncmp(r[5], "idle in transaction", 19) == 0;
 	int64		age = r[6] ? strtoll(r[6], NULL, 10) : 0;
 	Oid			userid = r[8] ? (Oid) strtoul(r[8], NULL, 10) : InvalidOid;
-	bool		show_query = r[7] != NULL && r[7][0] != '\0' &&
-	(has_privs_of_role(caller, userid) ||
-	 has_privs_of_role(caller, ROLE_PG_READ_ALL_STATS));
+	const char *gid = r[9];
+	bool		visible = has_privs_of_role(caller, ROLE_PG_READ_ALL_STATS) ||
+		(OidIsValid(userid) && has_privs_of_role(caller, userid));
 	StringInfoData buf;
 
-	*risky = idle || age >= (int64) migsafe_lock_risk_after;
+	*risky = gid != NULL || idle || age >= (int64) migsafe_lock_risk_after;
 	initStringInfo(&buf);
-	if (!granted)
+	if (gid != NULL)
+		appendStringInfo(&buf, _("Prepared transaction \"%s\" (user \"%s\") holds a lock in %s mode on it, prepared %s ago; only COMMIT PREPARED or ROLLBACK PREPARED ends it."),
+						 gid, user, mode, duration_text(age));
+	else if (!visible)
+		appendStringInfo(&buf, granted ?
+						 _("Process %d (user \"%s\", application \"%s\") holds a lock in %s mode on it.") :
+						 _("Process %d (user \"%s\", application \"%s\") waits for a lock in %s mode on it."),
+						 pid, user, app, mode);
+	else if (!granted)
 		appendStringInfo(&buf, _("Process %d (user \"%s\", application \"%s\") has waited %s for a lock in %s mode on it."),
 						 pid, user, app, duration_text(age), mode);
 	else if (idle)
@@ -179,10 +203,13 @@ describe_session(char **r, Oid caller, bool *risky)
 	else
 		appendStringInfo(&buf, _("Process %d (user \"%s\", application \"%s\") holds a lock in %s mode on it, in a transaction running for %s."),
 						 pid, user, app, mode, duration_text(age));
-	if (show_query && idle)
-		appendStringInfo(&buf, _(" Its last query was \"%s\"."), r[7]);
-	else if (show_query)
-		appendStringInfo(&buf, _(" It runs \"%s\"."), r[7]);
+	if (visible && with_query && gid == NULL && r[7] != NULL && r[7][0] != '\0')
+	{
+		if (idle)
+			appendStringInfo(&buf, _(" Its last query was \"%s\"."), query_line(r[7]));
+		else
+			appendStringInfo(&buf, _(" It runs \"%s\"."), query_line(r[7]));
+	}
 	return buf.data;
 }
 
@@ -208,6 +235,7 @@ gather_facts(Oid relid, LOCKMODE mode, const LOCKTAG *tag)
 	List	   *rows;
 	ListCell   *lc;
 	StringInfoData buf;
+	StringInfoData log;
 	int			n = 0;
 
 	values[0] = ObjectIdGetDatum(MyDatabaseId);
@@ -217,42 +245,62 @@ gather_facts(Oid relid, LOCKMODE mode, const LOCKTAG *tag)
 	PG_TRY();
 	{
 		SPI_connect();
-		rows = migsafe_internal_rows("SELECT l.pid, l.mode, l.granted, a.usename, a.application_name,"
-									 "       a.state,"
+		rows = migsafe_internal_rows("SELECT l.pid, l.mode, l.granted,"
+									 "       COALESCE(a.usename, p.owner), a.application_name, a.state,"
 									 "       (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()"
-									 "          OPERATOR(pg_catalog.-) CASE WHEN NOT l.granted THEN l.waitstart"
+									 "          OPERATOR(pg_catalog.-) CASE WHEN p.gid IS NOT NULL THEN p.prepared"
+									 "               WHEN NOT l.granted THEN l.waitstart"
 									 "               WHEN a.state LIKE 'idle in transaction%' THEN a.state_change"
-									 "               ELSE coalesce(a.xact_start, a.query_start) END)"
+									 "               ELSE COALESCE(a.xact_start, a.query_start) END)"
 									 "        OPERATOR(pg_catalog.*) 1000)::pg_catalog.int8,"
-									 "       pg_catalog.split_part(a.query, E'\\n', 1), a.usesysid"
+									 "       pg_catalog.split_part(a.query, E'\\n', 1), a.usesysid, p.gid"
 									 "  FROM pg_catalog.pg_locks l"
-									 "  JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+									 "  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+									 "  LEFT JOIN pg_catalog.pg_prepared_xacts p ON l.pid IS NULL"
+									 "       AND EXISTS (SELECT FROM pg_catalog.pg_locks x"
+									 "            WHERE x.pid IS NULL AND x.locktype OPERATOR(pg_catalog.=) 'transactionid'"
+									 "              AND x.virtualtransaction OPERATOR(pg_catalog.=) l.virtualtransaction"
+									 "              AND x.transactionid OPERATOR(pg_catalog.=) p.transaction)"
 									 " WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'"
 									 "   AND l.database OPERATOR(pg_catalog.=) $1"
 									 "   AND l.relation OPERATOR(pg_catalog.=) $2"
 									 "   AND l.mode OPERATOR(pg_catalog.=) ANY ($3)"
-									 "   AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
-									 "   AND a.backend_type OPERATOR(pg_catalog.<>) 'autovacuum worker'"
+									 "   AND l.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()"
+									 "   AND (a.pid IS NOT NULL OR p.gid IS NOT NULL)"
+									 "   AND a.backend_type IS DISTINCT FROM 'autovacuum worker'"
 									 " ORDER BY l.granted DESC, 7 DESC, 1",
-									 3, argtypes, values, 9);
+									 3, argtypes, values, 10);
 		MemoryContextSwitchTo(cxt);
 		initStringInfo(&buf);
+		initStringInfo(&log);
 		foreach(lc, rows)
 		{
+			char	  **r = lfirst(lc);
 			bool		risky;
-			char	   *sentence = describe_session(lfirst(lc), caller, &risky);
+			char	   *sentence = describe_session(r, caller, true, &risky);
+			char	   *logged = describe_session(r, caller, false, &risky);
 
-			if (risky && fact->risky_pid == 0)
-				fact->risky_pid = atoi(((char **) lfirst(lc))[0]);
+			if (risky && fact->risky_pid == 0 && fact->risky_gid == NULL)
+			{
+				fact->risky_pid = r[0] ? atoi(r[0]) : 0;
+				fact->risky_gid = r[9];
+			}
 			if (n++ < MIGSAFE_LOCK_HOLDERS_MAX)
+			{
 				appendStringInfo(&buf, "%s%s", buf.len ? " " : "", sentence);
+				appendStringInfo(&log, "%s%s", log.len ? " " : "", logged);
+			}
 		}
 		if (n > MIGSAFE_LOCK_HOLDERS_MAX)
-			appendStringInfo(&buf, " %s",
-							 psprintf(ngettext("%d more session is in the way.",
-											   "%d more sessions are in the way.",
-											   n - MIGSAFE_LOCK_HOLDERS_MAX),
-									  n - MIGSAFE_LOCK_HOLDERS_MAX));
+		{
+			char	   *more = psprintf(ngettext("%d more session is in the way.",
+												 "%d more sessions are in the way.",
+												 n - MIGSAFE_LOCK_HOLDERS_MAX),
+										n - MIGSAFE_LOCK_HOLDERS_MAX);
+
+			appendStringInfo(&buf, " %s", more);
+			appendStringInfo(&log, " %s", more);
+		}
 		SPI_finish();
 	}
 	PG_CATCH();
@@ -265,6 +313,7 @@ gather_facts(Oid relid, LOCKMODE mode, const LOCKTAG *tag)
 	if (n == 0)
 		return NULL;
 	fact->sessions = buf.data;
+	fact->sessions_log = log.data;
 	fact->mode = mode;
 	return fact;
 }
@@ -308,8 +357,13 @@ look_before_queue(MigsafeCommand *cmd)
 			!OidIsValid(relid = queued_relation(need->relation)) ||
 			IsSharedRelation(relid))
 			continue;
+		/*
+		 * Any lock on the table, not only one that conflicts with ours: a
+		 * session waiting ahead (an ALTER behind a reader) makes us wait too,
+		 * and waits only while some lock is held.
+		 */
 		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-		(void) GetLockConflicts(&tag, need->mode, &count);
+		(void) GetLockConflicts(&tag, AccessExclusiveLock, &count);
 		if (count == 0)
 			continue;
 		old = MemoryContextSwitchTo(cmd->cxt);
@@ -325,9 +379,9 @@ look_before_queue(MigsafeCommand *cmd)
 	}
 }
 
-/* The DETAIL saying who is in the way of each lock */
+/* The DETAIL saying who is in the way of each lock (for the log: no queries) */
 static char *
-facts_detail(List *facts)
+facts_detail(List *facts, bool for_log)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -340,7 +394,7 @@ facts_detail(List *facts)
 		appendStringInfo(&buf, "%s", buf.len ? " " : "");
 		appendStringInfo(&buf, _("It needs a lock in %s mode on %s."),
 						 mode_name(fact->mode), fact->relation);
-		appendStringInfo(&buf, " %s", fact->sessions);
+		appendStringInfo(&buf, " %s", for_log ? fact->sessions_log : fact->sessions);
 	}
 	return buf.data;
 }
@@ -364,12 +418,12 @@ refuse_or_warn(MigsafeCommand *cmd)
 	{
 		MigsafeLockFact *fact = lfirst(lc);
 
-		if (fact->risky_pid != 0 && risky == NULL)
+		if ((fact->risky_pid != 0 || fact->risky_gid != NULL) && risky == NULL)
 			risky = fact;
 	}
 	if (risky == NULL || migsafe_lock_risk == MIGSAFE_LOCK_RISK_OFF)
 		return;
-	detail = facts_detail(cmd->lock_facts);
+	detail = facts_detail(cmd->lock_facts, false);
 	if (migsafe_lock_risk == MIGSAFE_LOCK_RISK_WARN)
 	{
 		ereport(WARNING,
@@ -380,12 +434,15 @@ refuse_or_warn(MigsafeCommand *cmd)
 				 cmd->lock_timeout > 0 ?
 				 errhint("It waits at most %s (migsafe.ddl_lock_timeout).",
 						 duration_text(cmd->lock_timeout)) :
+				 LockTimeout > 0 ?
+				 errhint("It waits at most %s (lock_timeout).",
+						 duration_text(LockTimeout)) :
 				 errhint("Set lock_timeout to bound the wait.")));
 		return;
 	}
 
 	rows = migsafe_audit_rows(cmd, NIL, "blocked");
-	((MigsafeAuditRow *) linitial(rows))->detail = detail;
+	((MigsafeAuditRow *) linitial(rows))->detail = facts_detail(cmd->lock_facts, true);
 	migsafe_audit_queue(MyDatabaseId, rows);
 	cmd->lock_refused = true;
 	ereport(ERROR,
@@ -393,6 +450,9 @@ refuse_or_warn(MigsafeCommand *cmd)
 			 errmsg("%s would wait for a lock in %s mode on %s behind a long-running or idle transaction",
 					cmd->tag, mode_name(risky->mode), risky->relation),
 			 errdetail("%s Queries on the table would wait behind it.", detail),
+			 risky->risky_gid != NULL ?
+			 errhint("Nothing was changed.  Retry when prepared transaction \"%s\" is committed or rolled back; migsafe.lock_risk = block refuses to queue behind it.",
+					 risky->risky_gid) :
 			 errhint("Nothing was changed.  Retry when process %d has finished, or end it with SELECT pg_terminate_backend(%d); migsafe.lock_risk = block refuses to queue behind it.",
 					 risky->risky_pid, risky->risky_pid)));
 }
@@ -461,8 +521,16 @@ migsafe_locks_explain(MigsafeCommand *cmd, MemoryContext cxt)
 	int			ms = cmd->lock_timeout > 0 ? cmd->lock_timeout : LockTimeout;
 	List	   *rows;
 
+	/*
+	 * Only core's lock timeout (by its untranslated text: NOWAIT failures and
+	 * errors an inner statement explained already share the code), and not
+	 * for a CONCURRENTLY form, which may have changed something already (an
+	 * index left invalid).
+	 */
 	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE && !cmd->lock_refused &&
-		!cmd->muted && ms > 0)
+		!cmd->muted && ms > 0 && edata->message_id != NULL &&
+		strcmp(edata->message_id, "canceling statement due to lock timeout") == 0 &&
+		!migsafe_classify_concurrent(cmd->parsetree))
 	{
 		timeout = palloc0(sizeof(MigsafeLockTimeout));
 		timeout->message = cmd->lock_timeout > 0 ?
@@ -471,12 +539,14 @@ migsafe_locks_explain(MigsafeCommand *cmd, MemoryContext cxt)
 			psprintf(_("%s could not get its locks within lock_timeout (%s)"),
 					 cmd->tag, duration_text(ms));
 		timeout->detail = cmd->lock_facts != NIL ?
-			facts_detail(cmd->lock_facts) :
+			facts_detail(cmd->lock_facts, false) :
 			pstrdup(_("Nobody held a conflicting lock on the tables it names when it started: the lock it waited for was taken meanwhile, or on another object."));
 		timeout->hint = pstrdup(_("Nothing was changed, and queries waited behind it for the timeout at most.  Retry the migration later; the README's migration-tool recipes show a retry loop."));
 		rows = migsafe_audit_rows(cmd, NIL, "blocked");
 		((MigsafeAuditRow *) linitial(rows))->detail =
-			psprintf("%s. %s", timeout->message, timeout->detail);
+			psprintf("%s. %s", timeout->message,
+					 cmd->lock_facts != NIL ?
+					 facts_detail(cmd->lock_facts, true) : timeout->detail);
 		migsafe_audit_queue(MyDatabaseId, rows);
 	}
 	FreeErrorData(edata);

@@ -7,14 +7,17 @@
 #
 # - a migration's ALTER TABLE warns (migsafe.lock_risk = warn) naming the
 #   holder, waits at most migsafe.ddl_lock_timeout, and fails with an
-#   error naming the lock, the table and the holder's pid, while another
-#   session's SELECT on the table gets its answer;
+#   error naming the lock, the table and the holder's pid (its state and
+#   query only to roles that may see them), while another session's SELECT
+#   on the table gets its answer;
 # - with migsafe.lock_risk = block (set per role, then per database) it
 #   fails at once, and the attempt is audited as blocked; a role that may
 #   not read the holder's query does not see it;
 # - a transaction older than migsafe.lock_risk_after is a risk too, a
 #   younger one is not;
-# - the session's own lock_timeout wins; only superusers set the settings;
+# - the session's own lock_timeout wins, a statement_timeout is not made a
+#   lock timeout; a prepared transaction is named; only superusers set the
+#   settings;
 # - ordinary queries keep waiting as long as they always did, the
 #   session's lock_timeout is back after the DDL, and CREATE INDEX
 #   CONCURRENTLY waits for older transactions as long as it must.
@@ -33,7 +36,8 @@ use IPC::Run;
 my $node = PostgreSQL::Test::Cluster->new('locks');
 $node->init;
 $node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'migsafe'\nmigsafe.ddl_lock_timeout = '2s'");
+	"shared_preload_libraries = 'migsafe'\nmigsafe.ddl_lock_timeout = '2s'\nmax_prepared_transactions = 2"
+);
 $node->start;
 $node->safe_psql(
 	'postgres', q{
@@ -120,11 +124,11 @@ like(
 	'warn: a WARNING before it queues');
 like(
 	$$merr,
-	qr/ERROR:  55P03: ALTER TABLE could not get its locks within migsafe.ddl_lock_timeout \(2 s\)\nDETAIL:  It needs a lock in ACCESS EXCLUSIVE mode on table "public.busy"\. Process $hpid \(user "postgres", application "[^"]*"\) holds a lock in ACCESS SHARE mode on it and has been idle in transaction for \d+ (ms|s)\./,
+	qr/ERROR:  55P03: ALTER TABLE could not get its locks within migsafe.ddl_lock_timeout \(2 s\)\nDETAIL:  It needs a lock in ACCESS EXCLUSIVE mode on table "public.busy"\. Process $hpid \(user "postgres", application "[^"]*"\) holds a lock in ACCESS SHARE mode on it\.\n/,
 	'warn: the lock timeout error names the lock, the table and the holder');
 like($$merr, qr/HINT:  Nothing was changed/, 'warn: the hint says nothing changed');
-unlike($$merr, qr/Its last query/,
-	'warn: a role that may not read the holder\'s query does not see it');
+unlike($$merr, qr/Its last query|idle in transaction for/,
+	'warn: a role that may not read the holder\'s activity does not see its state or query');
 is(has_column('c1'), '0', 'warn: the column was not added');
 
 # the timeout is audited as a blocked attempt
@@ -137,8 +141,8 @@ ok( $node->poll_query_until(
 # a superuser sees the holder's query
 my ($ret, $out, $err) =
   run_as('postgres', 'ALTER TABLE busy ADD COLUMN c2 int');
-like($err, qr/Its last query was "SELECT count\(\*\) FROM busy"\./,
-	'a superuser sees the holder\'s query');
+like($err, qr/Process $hpid \([^)]*\) holds a lock in ACCESS SHARE mode on it and has been idle in transaction for \d+ (ms|s)\. Its last query was "SELECT count\(\*\) FROM busy"\./,
+	'a superuser sees the holder\'s state and query');
 
 # 2. block, set for the role: it fails at once, audited
 $node->safe_psql('postgres', 'ALTER ROLE app SET migsafe.lock_risk = block');
@@ -180,7 +184,30 @@ like(
 	$err,
 	qr/ERROR:  55P03: ALTER TABLE could not get its locks within lock_timeout \(300 ms\)/,
 	'the session\'s own lock_timeout wins');
+
+# another cancellation is not a lock timeout: statement_timeout stays itself
+($ret, $out, $err) = run_as('app',
+	"SET lock_timeout = '10s'; SET statement_timeout = '300ms'; ALTER TABLE busy ADD COLUMN c5 int"
+);
+like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'a statement timeout is reported as such');
+unlike($err, qr/could not get its locks/,
+	'a statement timeout is not rewritten as a lock timeout');
 $holder->query_safe('COMMIT');
+
+# a prepared transaction holding a lock is always a risk: nothing but
+# COMMIT PREPARED ends it
+$node->safe_psql('postgres',
+	"BEGIN; SELECT count(*) FROM busy; PREPARE TRANSACTION 'deploy_42'");
+($ret, $out, $err) = run_as('postgres',
+	"SET migsafe.lock_risk = block; ALTER TABLE busy ADD COLUMN c9 int");
+like(
+	$err,
+	qr/ERROR:  55P03: ALTER TABLE would wait for a lock [^\n]*\nDETAIL:  [^\n]*Prepared transaction "deploy_42" \(user "postgres"\) holds a lock in ACCESS SHARE mode on it, prepared [^\n]* ago; only COMMIT PREPARED or ROLLBACK PREPARED ends it\./,
+	'block: a prepared transaction holding a lock is named');
+like($err, qr/HINT:  Nothing was changed\.  Retry when prepared transaction "deploy_42" is committed or rolled back/,
+	'block: the hint says how a prepared transaction ends');
+$node->safe_psql('postgres', "ROLLBACK PREPARED 'deploy_42'");
 
 # 4. an active transaction older than migsafe.lock_risk_after is a risk;
 # a younger one is not
