@@ -105,3 +105,32 @@ CREATE TABLE idx_t (x int);
 CREATE INDEX ON idx_t (x);
 DROP EVENT TRIGGER sneaky;
 SELECT count(*) FROM audit_copy;
+
+-- 11. a DROP's own event triggers fire for the statement that runs, never
+-- for the dry run that foresees its cascade (a trigger's side effects
+-- outside the transaction could not be rolled back with it: a sequence
+-- stands for them here)
+CREATE SEQUENCE drop_calls;
+CREATE FUNCTION count_drop() RETURNS event_trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM nextval('drop_calls'); END $$;
+CREATE EVENT TRIGGER count_drop ON sql_drop EXECUTE FUNCTION count_drop();
+CREATE TABLE dropped_once (x int);
+INSERT INTO dropped_once VALUES (1);
+BEGIN;
+SET LOCAL migsafe.approve = 'public.dropped_once';
+SET LOCAL migsafe.skip_snapshot = 'public.dropped_once';
+DROP TABLE dropped_once;
+COMMIT;
+SELECT last_value AS sql_drop_calls FROM drop_calls;
+-- an sql_drop trigger dropping another table is guarded in its turn
+CREATE TABLE kept_by_guard (x int);
+INSERT INTO kept_by_guard VALUES (1);
+CREATE FUNCTION drop_more() RETURNS event_trigger LANGUAGE plpgsql AS
+$$ BEGIN EXECUTE 'DROP TABLE IF EXISTS public.kept_by_guard'; END $$;
+CREATE EVENT TRIGGER drop_more ON sql_drop WHEN TAG IN ('DROP VIEW')
+	EXECUTE FUNCTION drop_more();
+CREATE VIEW any_view AS SELECT 1 AS one;
+DROP VIEW any_view;
+DROP EVENT TRIGGER drop_more;
+DROP EVENT TRIGGER count_drop;
+SELECT count(*) AS still_there FROM kept_by_guard;

@@ -132,6 +132,23 @@ dry_run_body(void *arg)
 }
 
 /*
+ * The context a dry run gives its statement.  A top-level statement is
+ * run as a subcommand: PostgreSQL fires event triggers only for complete
+ * queries, and those of a statement that never happens would act on it
+ * (pgaudit's refuses to run for a statement its hook did not see, and
+ * one calling out through dblink could not be rolled back).  Nested in
+ * another schema change (its event trigger's statements), the statement
+ * keeps its context: as a subcommand, whatever it did would be collected
+ * into the outer statement's event-trigger state, which no rollback
+ * undoes.
+ */
+static ProcessUtilityContext
+dry_run_context(MigsafeCommand *cmd, ProcessUtilityContext context)
+{
+	return cmd->outer == NULL ? PROCESS_UTILITY_SUBCOMMAND : context;
+}
+
+/*
  * dry_run
  *
  * Run a DROP, DROP OWNED or ALTER TABLE ... DROP COLUMN in a
@@ -139,10 +156,11 @@ dry_run_body(void *arg)
  * object-access hook adds every table, column, sequence and materialized
  * view the statement drops, cascades and partitions included.  Notices are
  * silenced for the dry run (the setting reverts with the subtransaction).
- * Event triggers fire in it too, and whatever they do is rolled back with
- * it; statements they run are not collected (a muted frame).  Switching
- * them off with session_replication_role would reset every cached plan of
- * the session twice per statement.  An error the statement raises is
+ * Event triggers do not fire for a top-level statement's dry run (see
+ * dry_run_context()); those of a nested one do, whatever they do is rolled
+ * back with it, and statements they run are not collected (a muted
+ * frame).  Switching them off with session_replication_role would reset
+ * every cached plan of the session twice per statement.  An error the statement raises is
  * raised as it would have been.
  */
 static void
@@ -150,6 +168,7 @@ dry_run(MigsafeCommand *cmd, MigsafeDryRun *d)
 {
 	ErrorData  *edata;
 
+	d->context = dry_run_context(cmd, d->context);
 	cmd->collecting = true;
 	dry_run_depth++;
 	edata = migsafe_internal_subxact(dry_run_body, d, false);
