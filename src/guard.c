@@ -194,6 +194,46 @@ trace_decision(MigsafeCommand *cmd, MigsafeTarget *t, const char *hook)
 }
 
 /*
+ * tool_copy_rebuilt
+ *
+ * A tool's scratch target t may go as scratch unless it is the copy of a
+ * table the swap left empty while the copy holds rows: swapping in an
+ * emptied copy is no rebuild, and the copy is then decided like any table.
+ * For the run's audit row, t->snapshot_note says what the copy and the
+ * table hold.
+ */
+static bool
+tool_copy_rebuilt(MigsafeTarget *t)
+{
+	MigsafeTarget table;
+	StringInfoData buf;
+
+	if (!OidIsValid(t->copy_of) || t->subid != 0)
+		return true;
+	memset(&table, 0, sizeof(table));
+	table.op = MIGSAFE_OP_ALTER;
+	table.classid = RelationRelationId;
+	table.objid = t->copy_of;
+	table.relkind = RELKIND_RELATION;
+	table.nspname = get_namespace_name(get_rel_namespace(t->copy_of));
+	table.relname = get_rel_name(t->copy_of);
+	migsafe_catalog_measure(t, true);
+	migsafe_catalog_measure(&table, false);
+	if (table.rows == 0 && t->rows > 0)
+	{
+		t->tool = NULL;
+		t->copy_of = InvalidOid;
+		return false;
+	}
+	migsafe_catalog_measure(&table, true);
+	initStringInfo(&buf);
+	migsafe_command_describe(&buf, t);
+	migsafe_command_describe(&buf, &table);
+	t->snapshot_note = buf.data;
+	return true;
+}
+
+/*
  * decide_target
  *
  * Decide one target of cmd (which may be NULL outside any guarded
@@ -213,7 +253,8 @@ decide_target(MigsafeCommand *cmd, MigsafeTarget *t, bool may_scan,
 			 (t->tool = migsafe_tools_scratch(t->objid,
 											  t->op == MIGSAFE_OP_DELETE ||
 											  t->op == MIGSAFE_OP_UPDATE,
-											  &t->copy_of)) != NULL)
+											  &t->copy_of)) != NULL &&
+			 tool_copy_rebuilt(t))
 		t->decision = MIGSAFE_DECISION_SCRATCH;
 	else if (migsafe_mode == MIGSAFE_MODE_OFF && !own_object(t))
 		t->decision = MIGSAFE_DECISION_OFF;
@@ -795,8 +836,10 @@ command_decision(List *targets)
 
 /*
  * Whether a statement is one of a maintenance tool's run: it destroys
- * nothing but the tool's scratch objects, and either destroys some or is
- * otherwise part of the run (see migsafe_tools_part_of_run()).
+ * nothing but the tool's scratch objects (and what holds no data in the
+ * tool's schema), and either destroys some or is otherwise part of the run
+ * (see migsafe_tools_part_of_run()).  Anything it takes along outside the
+ * tool's schema, even empty, is audited as always.
  */
 static bool
 tool_run(MigsafeCommand *cmd)
@@ -816,6 +859,9 @@ tool_run(MigsafeCommand *cmd)
 			case MIGSAFE_DECISION_NO_DATA:
 			case MIGSAFE_DECISION_EMPTY:
 			case MIGSAFE_DECISION_NEW:
+				if (t->classid != RelationRelationId ||
+					!migsafe_tools_in_schema(t->objid))
+					return false;
 				break;
 			default:
 				return false;
@@ -853,8 +899,9 @@ record_tool_run(MigsafeCommand *cmd)
 		row->object_identity =
 			quote_qualified_identifier(get_namespace_name(get_rel_namespace(t->copy_of)),
 									   name);
-		row->detail = psprintf(_("Rebuilt by %s: its copy %s, which held the table's old storage after the swap, and its other scratch objects were dropped without approval."),
-							   t->tool, migsafe_command_identity(t));
+		row->detail = psprintf(_("Rebuilt by %s: its copy %s and its other scratch objects were dropped without approval. %s"),
+							   t->tool, migsafe_command_identity(t),
+							   t->snapshot_note ? t->snapshot_note : "");
 		migsafe_audit_write(rows);
 	}
 }

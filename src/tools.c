@@ -13,19 +13,25 @@
  *
  * A tool's scratch relation is recognised by what it is, not by its name
  * alone: it lives in the schema of the tool's extension, it is the log or
- * the copy of an existing table of the database (the log has a "row"
- * column of that table's row type; the copy has that table's columns), or
- * the sequence or index of one.  It is decided MIGSAFE_DECISION_SCRATCH
- * only while one of the tool's own extension functions drops it (tracked
- * through the fmgr hook, for the functions that are members of the tool's
- * extension, cached per backend and read again when functions change), or
- * when a DELETE without WHERE empties the log (migsafe.guard_dml).  A
- * table someone puts in that schema, or a scratch table dropped by hand,
- * is guarded like any other.
+ * the copy of an existing table of the database, made after that table
+ * (the log has a "row" column of that table's row type; the copy has that
+ * table's columns), or the sequence or index of one.  It is decided
+ * MIGSAFE_DECISION_SCRATCH only while one of the tool's own extension
+ * functions drops it (tracked through the fmgr hook, for the functions
+ * that are members of the tool's extension, cached per backend and read
+ * again when functions change), or when a DELETE without WHERE empties the
+ * log (migsafe.guard_dml), and only for a superuser: pg_repack's functions
+ * rewrite the catalogs and are a superuser's tool.  A table someone puts in
+ * that schema, a scratch table dropped by hand or by a role that is not a
+ * superuser, is guarded like any other; guard.c also refuses a copy whose
+ * table was left empty by the swap.
  *
- * Statements of a run (run by the tool's functions, or about its scratch
- * objects, or about its trigger on the user's table) write no audit rows;
- * the drop of the copy writes one, for the table that was rebuilt.
+ * Statements about a run's scratch objects, or about the tool's trigger on
+ * the user's table, made by a superuser, write no audit rows (renames and
+ * moves excepted: they are how a table would be made to look like
+ * scratch); the drop of the copy writes one, for the table that was
+ * rebuilt.  Other statements run while a tool function runs (a function
+ * of the user's index expression, say) are audited as always.
  *
  * Calls catalog.c only.
  *
@@ -42,6 +48,7 @@
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
@@ -50,6 +57,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -75,10 +83,11 @@ typedef struct MigsafeTool
 	const char *log;			/* has a column "row" of the table's type */
 	const char *copy;			/* has the table's columns */
 	const char *type;			/* the log's key type */
+	const char *trigger;		/* its trigger on the table, which logs */
 } MigsafeTool;
 
 static const MigsafeTool tools[] = {
-	{"pg_repack", "log_%u%n", "table_%u%n", "pk_%u%n"},
+	{"pg_repack", "log_%u%n", "table_%u%n", "pk_%u%n", "repack_trigger"},
 };
 
 /* The functions of installed tools, per backend (Oid -> tool index) */
@@ -274,6 +283,16 @@ migsafe_tools_fmgr(FmgrHookEventType event, FmgrInfo *flinfo)
 	}
 }
 
+/*
+ * Whether the tools' decisions may apply now: a superuser, in one of their
+ * functions
+ */
+static bool
+in_run(void)
+{
+	return depth > 0 && superuser();
+}
+
 /* Whether name is pattern with one OID in it, and that OID */
 static bool
 named_for(const char *name, const char *pattern, Oid *relid)
@@ -376,12 +395,21 @@ scratch_of(Oid relid, Oid *relid_of, bool *copy)
 	}
 	if (get_rel_relkind(relid) != RELKIND_RELATION)
 		return -1;
+
+	/*
+	 * A tool makes its scratch relations after the table they serve: an
+	 * older table renamed into the schema is no scratch.  (After an OID
+	 * wraparound a real copy may look older: it is then guarded, and the
+	 * run fails without losing anything.)
+	 */
 	if (named_for(name, tools[tool].log, relid_of) &&
+		relid > *relid_of &&
 		get_rel_relkind(*relid_of) == RELKIND_RELATION &&
 		(row = get_attnum(relid, "row")) != InvalidAttrNumber &&
 		get_atttype(relid, row) == get_rel_type_id(*relid_of))
 		return tool;
 	if (named_for(name, tools[tool].copy, relid_of) &&
+		relid > *relid_of &&
 		get_rel_relkind(*relid_of) == RELKIND_RELATION &&
 		same_columns(relid, *relid_of))
 	{
@@ -394,9 +422,9 @@ scratch_of(Oid relid, Oid *relid_of, bool *copy)
 /*
  * migsafe_tools_scratch
  *
- * The tool whose scratch relation relid is, when it may destroy it now (one
- * of its functions runs, or dml says a DELETE or UPDATE empties it), or
- * NULL.  *copy_of, when given, gets the table whose copy it is (else
+ * The tool whose scratch relation relid is, when it may destroy it now (a
+ * superuser runs one of its functions, or dml says a superuser's DELETE
+ * or UPDATE empties it), or NULL.  *copy_of, when given, gets the table whose copy it is (else
  * InvalidOid).
  */
 const char *
@@ -408,7 +436,8 @@ migsafe_tools_scratch(Oid relid, bool dml, Oid *copy_of)
 
 	if (copy_of != NULL)
 		*copy_of = InvalidOid;
-	if ((depth == 0 && !dml) || (tool = scratch_of(relid, &of, &copy)) < 0)
+	if (!(in_run() || (dml && superuser())) ||
+		(tool = scratch_of(relid, &of, &copy)) < 0)
 		return NULL;
 	if (copy_of != NULL && copy)
 		*copy_of = of;
@@ -436,21 +465,64 @@ scratch_type(Oid typid)
 }
 
 /*
+ * Whether a DROP is the cleanup a tool function runs: of its key types
+ * (by the names written, as the type is gone when the statement is
+ * audited) or of its trigger on the table.
+ */
+static bool
+cleanup_of_run(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (!in_run() ||
+		(stmt->removeType != OBJECT_TYPE && stmt->removeType != OBJECT_TRIGGER))
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		int			tool = running_tool[depth - 1];
+		List	   *names;
+		Oid			of;
+
+		if (stmt->removeType == OBJECT_TRIGGER)
+		{
+			names = castNode(List, lfirst(lc));
+			if (strcmp(strVal(llast(names)), tools[tool].trigger) != 0)
+				return false;
+			continue;
+		}
+		names = lfirst_node(TypeName, lc)->names;
+		if (list_length(names) != 2 ||
+			get_namespace_oid(strVal(linitial(names)), true) != tool_schemas[tool] ||
+			!named_for(strVal(lsecond(names)), tools[tool].type, &of) ||
+			get_rel_relkind(of) != RELKIND_RELATION)
+			return false;
+	}
+	return true;
+}
+
+/*
  * migsafe_tools_part_of_run
  *
- * Whether a statement belongs to a tool's run: run by one of its
- * functions, or about one of its scratch relations (an index on the copy),
- * or about a trigger that calls one of its functions (pg_repack's
- * trigger on the user's table, created and enabled by the tool).
+ * Whether a superuser's statement belongs to a tool's run: it is about one
+ * of the tool's scratch relations (the log, the copy, an index on the
+ * copy) or types, or about a trigger that calls one of its functions
+ * (pg_repack's trigger on the user's table, created and enabled by the
+ * tool), or the cleanup of its type and trigger by one of its functions.
+ * A rename or a move is not: it could make a table look like scratch.
  */
 bool
 migsafe_tools_part_of_run(MigsafeCommand *cmd)
 {
 	Oid			relid;
 
-	if (depth > 0)
+	if (cmd->parsetree != NULL && IsA(cmd->parsetree, DropStmt) &&
+		tool_installed() && cleanup_of_run((DropStmt *) cmd->parsetree))
 		return true;
-	if (!OidIsValid(cmd->object.objectId) || !tool_installed())
+	if (!OidIsValid(cmd->object.objectId) || !superuser() ||
+		(cmd->parsetree != NULL &&
+		 (IsA(cmd->parsetree, RenameStmt) ||
+		  IsA(cmd->parsetree, AlterObjectSchemaStmt))) ||
+		!tool_installed())
 		return false;
 	switch (cmd->object.classId)
 	{
@@ -489,6 +561,13 @@ migsafe_tools_part_of_run(MigsafeCommand *cmd)
 		default:
 			return false;
 	}
+}
+
+/* Whether a relation is in a tool's schema */
+bool
+migsafe_tools_in_schema(Oid relid)
+{
+	return tool_of_schema(get_rel_namespace(relid)) >= 0;
 }
 
 /* At transaction end: no tool function runs any more */

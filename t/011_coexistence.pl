@@ -13,7 +13,10 @@
 #   new storage, and the audit log has one row for the run.  A table with
 #   a kept snapshot is repacked and the snapshot still restores (by key).
 #   A table a user puts in pg_repack's schema, even under a scratch name,
-#   is guarded like any other;
+#   is guarded like any other; pg_repack's functions called by hand cannot
+#   pass a table off as a copy (a forged empty copy swapped in, an older
+#   table renamed into a copy's name), and what runs inside them is
+#   audited;
 # - pg_partman's retention (run_maintenance() dropping old partitions) is
 #   refused without approval, runs with SET LOCAL migsafe.approve naming
 #   the partitioned table, keeping a snapshot of each partition dropped
@@ -254,6 +257,66 @@ like(
 ($ret, $out, $err) = $node->psql('rp', 'DROP TABLE repack.notes');
 like($err, qr/DROP TABLE on table "repack\.notes" requires migsafe approval/,
 	'pg_repack: a user table in its schema is guarded');
+
+# pg_repack's functions called by hand cannot pass a table off as a copy:
+# a forged empty copy swapped in, then "cleaned up"
+$node->safe_psql(
+	'rp', q{
+CREATE TABLE victim (id int PRIMARY KEY, v text);
+INSERT INTO victim SELECT g, 'v' || g FROM generate_series(1, 100) g;
+CREATE TABLE victim2 (id int, v text);
+INSERT INTO victim2 SELECT g, 'w' || g FROM generate_series(1, 50) g;
+CREATE TABLE decoy (LIKE victim2);});
+my $victim_oid = $node->safe_psql('rp', "SELECT 'victim'::regclass::oid");
+my $victim_idx = $node->safe_psql('rp',
+	"SELECT indexrelid FROM pg_index WHERE indrelid = 'victim'::regclass");
+my $decoy_oid = $node->safe_psql('rp', "SELECT 'decoy'::regclass::oid");
+($ret, $out, $err) = $node->psql(
+	'rp', qq{
+CREATE TABLE repack.table_$victim_oid (LIKE victim);
+CREATE UNIQUE INDEX index_$victim_idx ON repack.table_$victim_oid (id);
+BEGIN;
+SELECT repack.repack_swap('victim'::regclass);
+SELECT repack.repack_drop('victim'::regclass, 4);
+COMMIT;});
+like(
+	$err,
+	qr/DROP TABLE on table "repack\.table_$victim_oid" requires migsafe approval/,
+	'pg_repack by hand: a copy whose table the swap left empty is guarded');
+is($node->safe_psql('rp', 'SELECT count(*) FROM victim'),
+	'100', 'pg_repack by hand: the table kept its rows');
+
+# an older table renamed into a copy's name is no copy, and the rename is
+# audited
+($ret, $out, $err) = $node->psql(
+	'rp', qq{
+ALTER TABLE victim2 SET SCHEMA repack;
+ALTER TABLE repack.victim2 RENAME TO table_$decoy_oid;
+SELECT repack.repack_drop($decoy_oid, 4);});
+like(
+	$err,
+	qr/DROP TABLE on table "repack\.table_$decoy_oid" requires migsafe approval/,
+	'pg_repack by hand: a table renamed into a copy\'s name is guarded');
+is( $node->safe_psql(
+		'rp',
+		"SELECT count(*) FROM migsafe.audit_log WHERE command_tag = 'ALTER TABLE' AND object_identity IN ('repack.victim2', 'repack.table_$decoy_oid')"
+	),
+	'2',
+	'pg_repack by hand: the move and the rename are audited');
+
+# what a function runs inside a pg_repack function is audited as always
+$node->safe_psql(
+	'rp', q{
+CREATE FUNCTION inside_repack(int) RETURNS SETOF victim LANGUAGE plpgsql
+  AS $$ BEGIN CREATE TABLE made_inside (x int); RETURN; END $$;
+SELECT repack.repack_apply('SELECT * FROM public.inside_repack($1)',
+                           'x', 'x', 'x', 'x', 1);});
+is( $node->safe_psql(
+		'rp',
+		"SELECT count(*) FROM migsafe.audit_log WHERE command_tag = 'CREATE TABLE' AND object_identity = 'public.made_inside'"
+	),
+	'1',
+	'pg_repack by hand: a statement run inside its function is audited');
 
 #
 # 3. A retry loop: one counted row per distinct blocked attempt
