@@ -13,6 +13,7 @@
 #ifndef MIGSAFE_CLASSIFY_H
 #define MIGSAFE_CLASSIFY_H
 
+#include "nodes/params.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "storage/lockdefs.h"
@@ -80,6 +81,7 @@ extern bool migsafe_classify_is_schema_change(Node *parsetree);
 extern List *migsafe_classify_locks(Node *parsetree);
 extern bool migsafe_classify_concurrent(Node *parsetree);
 extern List *migsafe_classify_unqualified_dml(PlannedStmt *pstmt,
+											  ParamListInfo params,
 											  List **conditions);
 extern MigsafeStmtKind migsafe_classify_statement(Node *parsetree);
 extern MigsafeAlterEffect migsafe_classify_alter_cmd(AlterTableCmd *cmd);

@@ -41,14 +41,22 @@ MERGE INTO accounts_dml a USING (VALUES (1)) v(id) ON true
 MERGE INTO accounts_dml a USING (VALUES (1)) v(id) ON true
   WHEN MATCHED THEN UPDATE SET balance = 0
   WHEN NOT MATCHED THEN INSERT VALUES (v.id);
+DELETE FROM accounts_dml USING one_row a, one_row b;
+-- a condition that lets every row through or none counts as every row
+DELETE FROM accounts_dml WHERE (SELECT true);
+DELETE FROM accounts_dml WHERE EXISTS (SELECT 1 FROM one_row);
 -- a generic plan: a condition on a parameter is decided with its value
 SET plan_cache_mode = force_generic_plan;
 PREPARE wipe_if(bool) AS DELETE FROM accounts_dml WHERE $1;
 EXECUTE wipe_if(true);
+PREPARE wipe_or(bool) AS DELETE FROM accounts_dml WHERE id = 0 OR $1;
+EXECUTE wipe_or(true);
 BEGIN;
 EXECUTE wipe_if(false);
+EXECUTE wipe_or(false);
 ROLLBACK;
 DEALLOCATE wipe_if;
+DEALLOCATE wipe_or;
 RESET plan_cache_mode;
 SELECT count(*) AS rows_kept FROM accounts_dml;
 

@@ -56,11 +56,15 @@
 #include "commands/tablecmds.h"
 #include "lib/stringinfo.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "parser/parsetree.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
 
 #include "classify.h"
 
@@ -954,17 +958,70 @@ migsafe_classify_concurrent(Node *parsetree)
 	}
 }
 
+/* Replace a statement's parameters by their values (see qual_holds()) */
+static Node *
+bind_params(Node *node, ParamListInfo params)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
+	{
+		Param	   *p = (Param *) node;
+		ParamExternData workspace;
+		ParamExternData *prm = NULL;
+		int16		typlen;
+		bool		typbyval;
+
+		if (p->paramid > 0 && p->paramid <= params->numParams)
+			prm = params->paramFetch != NULL ?
+				params->paramFetch(params, p->paramid, false, &workspace) :
+				&params->params[p->paramid - 1];
+		if (prm == NULL || prm->ptype != p->paramtype)
+			return node;
+		get_typlenbyval(p->paramtype, &typlen, &typbyval);
+		return (Node *) makeConst(p->paramtype, p->paramtypmod, p->paramcollid,
+								  (int) typlen,
+								  prm->isnull ? (Datum) 0 :
+								  datumCopy(prm->value, typbyval, typlen),
+								  prm->isnull, typbyval);
+	}
+	return expression_tree_mutator(node, bind_params, (void *) params);
+}
+
+/*
+ * Whether a scan's filter lets every row through: none, or, in a generic
+ * plan, one that folds to true once the statement's parameters are bound
+ * ("WHERE id = 0 OR $1" with $1 true), as it would have in a custom plan.
+ */
+static bool
+qual_holds(List *qual, ParamListInfo params)
+{
+	Node	   *folded;
+
+	if (qual == NIL)
+		return true;
+	if (params == NULL || params->numParams == 0)
+		return false;
+	folded = eval_const_expressions(NULL,
+									bind_params((Node *) make_ands_explicit(qual),
+												params));
+	return folded != NULL && IsA(folded, Const) &&
+		!((Const *) folded)->constisnull &&
+		DatumGetBool(((Const *) folded)->constvalue);
+}
+
 /*
  * The table an unfiltered sequential scan of one of mt's result relations
  * reads, or InvalidOid
  */
 static Oid
-unfiltered_scan(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
+unfiltered_scan(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan,
+				ParamListInfo params)
 {
 	RangeTblEntry *rte;
 	Index		scanrelid;
 
-	if (plan == NULL || !IsA(plan, SeqScan) || plan->qual != NIL)
+	if (plan == NULL || !IsA(plan, SeqScan) || !qual_holds(plan->qual, params))
 		return InvalidOid;
 	scanrelid = ((Scan *) plan)->scanrelid;
 	if (!list_member_int(mt->resultRelations, (int) scanrelid))
@@ -975,7 +1032,8 @@ unfiltered_scan(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
 
 /* Whether a plan reads mt's result relations: a scan, or an Append of them */
 static bool
-reads_result(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
+reads_result(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan,
+			 ParamListInfo params)
 {
 	if (plan != NULL && (IsA(plan, Append) || IsA(plan, MergeAppend)))
 	{
@@ -983,43 +1041,46 @@ reads_result(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
 			((Append *) plan)->appendplans : ((MergeAppend *) plan)->mergeplans;
 
 		return children != NIL &&
-			OidIsValid(unfiltered_scan(pstmt, mt, linitial(children)));
+			OidIsValid(unfiltered_scan(pstmt, mt, linitial(children), params));
 	}
-	return OidIsValid(unfiltered_scan(pstmt, mt, plan));
+	return OidIsValid(unfiltered_scan(pstmt, mt, plan, params));
 }
 
 /*
  * The part of a DELETE's, UPDATE's or MERGE's source plan that reads its
- * table: the plan itself, or, under a join without any condition
- * (DELETE ... USING other, MERGE ... ON true), the side that reads the
- * table, since every one of its rows meets the other side's (when that
- * side has any: an empty one makes the statement change nothing, and it
- * is decided as though it had some).
+ * table, under joins without any condition (DELETE ... USING a, b, MERGE
+ * ... ON true), or NULL: every row of that side meets every row of the
+ * others (when they have any: an empty one makes the statement change
+ * nothing, and it is decided as though it had some).
  */
 static Plan *
-target_side(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan)
+target_side(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan,
+			ParamListInfo params)
 {
 	Plan	   *sides[2];
 	int			i;
 
-	if (plan == NULL || !IsA(plan, NestLoop) || plan->qual != NIL ||
-		((Join *) plan)->joinqual != NIL ||
+	if (plan != NULL && IsA(plan, Material))
+		plan = outerPlan(plan);
+	if (reads_result(pstmt, mt, plan, params))
+		return plan;
+	if (plan == NULL || !IsA(plan, NestLoop) ||
+		!qual_holds(plan->qual, params) ||
+		!qual_holds(((Join *) plan)->joinqual, params) ||
 		((NestLoop *) plan)->nestParams != NIL ||
 		((Join *) plan)->jointype == JOIN_SEMI ||
 		((Join *) plan)->jointype == JOIN_ANTI)
-		return plan;
+		return NULL;
 	sides[0] = outerPlan(plan);
 	sides[1] = innerPlan(plan);
 	for (i = 0; i < 2; i++)
 	{
-		Plan	   *side = sides[i];
+		Plan	   *side = target_side(pstmt, mt, sides[i], params);
 
-		if (side != NULL && IsA(side, Material))
-			side = outerPlan(side);
-		if (reads_result(pstmt, mt, side))
+		if (side != NULL)
 			return side;
 	}
-	return plan;
+	return NULL;
 }
 
 /*
@@ -1072,9 +1133,10 @@ dml_target(List *list, Oid relid, bool is_delete, bool root)
  */
 static List *
 unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
-				   List **conditions)
+				   ParamListInfo params, List **conditions)
 {
 	Plan	   *source = outerPlan(mt);
+	Plan	   *side;
 	List	   *children;
 	List	   *found = NIL;
 	List	   *gates = NIL;
@@ -1098,7 +1160,8 @@ unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
 			gates = lappend(gates, ((Result *) source)->resconstantqual);
 		source = outerPlan(source);
 	}
-	source = target_side(pstmt, mt, source);
+	if ((side = target_side(pstmt, mt, source, params)) != NULL)
+		source = side;
 	if (source != NULL && IsA(source, Append) && source->qual == NIL)
 		children = ((Append *) source)->appendplans;
 	else if (source != NULL && IsA(source, MergeAppend) && source->qual == NIL)
@@ -1112,7 +1175,7 @@ unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
 		/* a foreign table's rows are not here */
 		if (lfirst(lc) != NULL && IsA(lfirst(lc), ForeignScan))
 			continue;
-		if (!OidIsValid(relid = unfiltered_scan(pstmt, mt, lfirst(lc))))
+		if (!OidIsValid(relid = unfiltered_scan(pstmt, mt, lfirst(lc), params)))
 			return result;
 		found = dml_target(found, relid, is_delete, false);
 	}
@@ -1144,7 +1207,8 @@ unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
  * evaluates them with the statement's parameters.
  */
 List *
-migsafe_classify_unqualified_dml(PlannedStmt *pstmt, List **conditions)
+migsafe_classify_unqualified_dml(PlannedStmt *pstmt, ParamListInfo params,
+								 List **conditions)
 {
 	List	   *result = NIL;
 	ListCell   *lc;
@@ -1153,11 +1217,12 @@ migsafe_classify_unqualified_dml(PlannedStmt *pstmt, List **conditions)
 	if (pstmt->planTree != NULL && IsA(pstmt->planTree, ModifyTable))
 		result = unqualified_modify(result, pstmt,
 									(ModifyTable *) pstmt->planTree,
-									conditions);
+									params, conditions);
 	foreach(lc, pstmt->subplans)
 	{
 		if (lfirst(lc) != NULL && IsA(lfirst(lc), ModifyTable))
-			result = unqualified_modify(result, pstmt, lfirst(lc), conditions);
+			result = unqualified_modify(result, pstmt, lfirst(lc), params,
+										conditions);
 	}
 	return result;
 }

@@ -1016,8 +1016,9 @@ has_exec_params(Node *node, void *context)
 /*
  * Whether the one-time conditions of a generic plan hold with the
  * statement's parameters ("DELETE FROM t WHERE $1" with $1 true).  One
- * that needs the executor (an initplan's output) does not count as
- * holding.
+ * that needs the executor (an initplan's output: "WHERE (SELECT true)")
+ * counts as holding: it lets every row through or none, and the
+ * statement is decided as though it lets them all.
  */
 static bool
 conditions_hold(List *conditions, ParamListInfo params)
@@ -1034,8 +1035,9 @@ conditions_hold(List *conditions, ParamListInfo params)
 	{
 		List	   *qual = (List *) lfirst(lc);
 
-		if (has_exec_params((Node *) qual, NULL) ||
-			!ExecQual(ExecPrepareQual(qual, estate),
+		if (has_exec_params((Node *) qual, NULL))
+			continue;
+		if (!ExecQual(ExecPrepareQual(qual, estate),
 					  GetPerTupleExprContext(estate)))
 		{
 			result = false;
@@ -1070,6 +1072,7 @@ migsafe_guard_check_dml(QueryDesc *queryDesc)
 
 	if (!migsafe_catalog_installed() ||
 		(found = migsafe_classify_unqualified_dml(queryDesc->plannedstmt,
+												  queryDesc->params,
 												  &conditions)) == NIL ||
 		!conditions_hold(conditions, queryDesc->params))
 		return;
