@@ -17,6 +17,11 @@
 
 #include "fmgr.h"
 
+/* A queue slot's bytes, and the longest row (JSON) one holds */
+#define MIGSAFE_SLOT_SIZE		4096
+#define MIGSAFE_SLOT_DATA		(MIGSAFE_SLOT_SIZE - 24)
+#define MIGSAFE_QUEUE_ROW_MAX	(MIGSAFE_SLOT_DATA - 1)
+
 extern void migsafe_worker_shmem_request(void);
 extern void migsafe_worker_shmem_startup(void);
 extern bool migsafe_worker_enqueue(Oid dbid, const char *row);

@@ -61,8 +61,13 @@
 #include "internal.h"
 #include "worker.h"
 
-/* Statement text kept in a queued row (a queue slot is 4 kB) */
+/*
+ * Bytes kept of each free-text field in a queued row (a queue slot is 4 kB),
+ * at first: see migsafe_audit_json()
+ */
 #define MIGSAFE_QUEUE_STMT_MAX	1500
+#define MIGSAFE_QUEUE_TEXT_MAX	500
+#define MIGSAFE_QUEUE_NAME_MAX	200
 
 /* This transaction wrote audit rows: tie them to a migration at commit */
 static bool audit_rows_this_xact = false;
@@ -113,21 +118,26 @@ client_addr(void)
 	return DatumGetCString(DirectFunctionCall1(inet_out, d));
 }
 
+/* Text cut to max * scale bytes, or whole when scale is 0 (no limit) */
+static const char *
+clip_scaled(const char *text, int max, double scale)
+{
+	return scale > 0 ? clip(text, (int) (max * scale)) : text;
+}
+
 /*
- * migsafe_audit_json
+ * build_json
  *
- * Serialize one row, with the session's facts (time, transaction,
- * database, roles, client, approval and reason in force).  A row for the
- * queue keeps at most MIGSAFE_QUEUE_STMT_MAX bytes of the statement.
- * Allocated in the current memory context.
+ * One row as JSON.  With scale > 0 (a row for the queue), each free-text
+ * field (statement, detail, approval, reason, names) keeps at most its
+ * budget times scale bytes, cut with "...".
  */
-char	   *
-migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
+static char *
+build_json(MigsafeAuditRow *row, double scale)
 {
 	StringInfoData buf;
 	FullTransactionId fxid = GetTopFullTransactionIdIfAny();
 	char		num[64];
-	const char *stmt = row->statement;
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '{');
@@ -139,33 +149,40 @@ migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
 	}
 	snprintf(num, sizeof(num), "%d/%u", migsafe_my_backend_id(), migsafe_my_lxid());
 	json_field(&buf, "vxid", num);
-	json_field(&buf, "database", get_database_name(MyDatabaseId));
-	json_field(&buf, "session_role", GetUserNameFromId(GetSessionUserId(), true));
-	json_field(&buf, "effective_role", GetUserNameFromId(GetUserId(), true));
+	json_field(&buf, "database",
+			   clip_scaled(get_database_name(MyDatabaseId), NAMEDATALEN, scale));
+	json_field(&buf, "session_role",
+			   clip_scaled(GetUserNameFromId(GetSessionUserId(), true),
+						   NAMEDATALEN, scale));
+	json_field(&buf, "effective_role",
+			   clip_scaled(GetUserNameFromId(GetUserId(), true),
+						   NAMEDATALEN, scale));
 	json_field(&buf, "client_addr", client_addr());
 	json_field(&buf, "application_name",
-			   application_name && application_name[0] ? application_name : NULL);
+			   application_name && application_name[0] ?
+			   clip_scaled(application_name, NAMEDATALEN, scale) : NULL);
 	snprintf(num, sizeof(num), "%d", MyProcPid);
 	json_field(&buf, "backend_pid", num);
 	json_field(&buf, "command_tag", row->command_tag);
 	json_field(&buf, "object_type", row->object_type);
-	json_field(&buf, "object_identity", row->object_identity);
-	if (for_queue)
-		stmt = clip(stmt, MIGSAFE_QUEUE_STMT_MAX);
-	json_field(&buf, "statement", stmt);
+	json_field(&buf, "object_identity",
+			   clip_scaled(row->object_identity, MIGSAFE_QUEUE_NAME_MAX, scale));
+	json_field(&buf, "statement",
+			   clip_scaled(row->statement, MIGSAFE_QUEUE_STMT_MAX, scale));
 	json_field(&buf, "nested", row->nested ? "true" : "false");
 	json_field(&buf, "scope", row->object_scope ? "object" : "command");
 	json_field(&buf, "risk", row->destructive ? "destructive" : "schema");
 	json_field(&buf, "decision", row->decision);
-	json_field(&buf, "detail", for_queue ? clip(row->detail, 500) : row->detail);
+	json_field(&buf, "detail",
+			   clip_scaled(row->detail, MIGSAFE_QUEUE_TEXT_MAX, scale));
 	json_field(&buf, "approval",
 			   migsafe_approve && migsafe_approve[0] ?
-			   (for_queue ? clip(migsafe_approve, 500) : migsafe_approve) : NULL);
+			   clip_scaled(migsafe_approve, MIGSAFE_QUEUE_TEXT_MAX, scale) : NULL);
 	json_field(&buf, "approved_by",
-			   for_queue ? clip(row->approved_by, 200) : row->approved_by);
+			   clip_scaled(row->approved_by, MIGSAFE_QUEUE_NAME_MAX, scale));
 	json_field(&buf, "reason",
 			   migsafe_reason && migsafe_reason[0] ?
-			   (for_queue ? clip(migsafe_reason, 500) : migsafe_reason) : NULL);
+			   clip_scaled(migsafe_reason, MIGSAFE_QUEUE_TEXT_MAX, scale) : NULL);
 	if (row->wal_lsn != InvalidXLogRecPtr)
 	{
 		snprintf(num, sizeof(num), "%X/%X", LSN_FORMAT_ARGS(row->wal_lsn));
@@ -178,6 +195,33 @@ migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
+}
+
+/*
+ * migsafe_audit_json
+ *
+ * Serialize one row, with the session's facts (time, transaction,
+ * database, roles, client, approval and reason in force).  A row for the
+ * queue must fit a queue slot whatever a role puts in its statement or
+ * settings, escaped (a control character takes six bytes in JSON): its
+ * free-text fields are cut, with "...", until it does, never dropped.
+ * Allocated in the current memory context.
+ */
+char	   *
+migsafe_audit_json(MigsafeAuditRow *row, bool for_queue)
+{
+	double		scale;
+	char	   *json;
+
+	if (!for_queue)
+		return build_json(row, 0);
+	for (scale = 1.0;; scale /= 2)
+	{
+		json = build_json(row, scale);
+		if (strlen(json) <= MIGSAFE_QUEUE_ROW_MAX || scale < 0.001)
+			return json;
+		pfree(json);
+	}
 }
 
 /* One server-log line per row, when migsafe.log_audit is on */

@@ -58,8 +58,6 @@
 #include "worker.h"
 
 /* One queued row; the whole slot is a fixed size */
-#define MIGSAFE_SLOT_SIZE		4096
-#define MIGSAFE_SLOT_DATA		(MIGSAFE_SLOT_SIZE - 24)
 
 /* At most this many databases have a writer at the same time */
 #define MIGSAFE_MAX_WRITERS		16

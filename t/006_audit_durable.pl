@@ -14,7 +14,8 @@
 # - one blocked DROP, in a transaction block and in autocommit: a blocked
 #   command row and a blocked object row arrive within seconds; an approved
 #   DROP that is rolled back leaves nothing; an approved DROP that commits
-#   has its approved rows (approval, approved_by, reason) at once;
+#   has its approved rows (approval, approved_by, reason) at once; a row
+#   whose text JSON escapes six times over still fits its queue slot, cut;
 # - a burst of 1,000 blocked attempts from 16 concurrent sessions gives
 #   exactly 1,000 command rows and 1,000 object rows, none lost or
 #   duplicated, with no "could not queue" WARNING;
@@ -317,6 +318,26 @@ SELECT count(DISTINCT xid) = 1 AND bool_and(xid IS NOT NULL)
   FROM migsafe.audit_log WHERE statement = 'DROP TABLE a_ok'}),
 	't',
 	'approved DROP committed: both rows carry the transaction id');
+
+# a row whose text JSON escapes six times over (control characters) still
+# fits a queue slot: its statement and reason are cut, with "...", and it
+# reaches the table
+make_table($node, 'esc_victim', 10);
+$offset = -s $node->logfile;
+($ret, $stdout, $stderr) = run_sql($node,
+	"SELECT set_config('migsafe.reason', repeat(chr(1), 3000), false);\n"
+	  . "DROP TABLE esc_victim /*" . ("\x01" x 1400) . "*/;");
+like($stderr, qr/ERROR:  MS001: DROP TABLE on table "public.esc_victim"/,
+	'escaped row: the DROP is blocked');
+ok( $node->poll_query_until(
+		'postgres', q{
+SELECT count(*) FROM migsafe.audit_log
+ WHERE decision = 'blocked' AND statement LIKE 'DROP TABLE esc_victim /*%...'
+   AND reason LIKE '%...'},
+		'2'),
+	'escaped row: the command and object rows reach the table, cut with "..."');
+my ($esc_c, $esc_o, $esc_lost) = lost_rows($node, $offset, 'x');
+is($esc_lost, 0, 'escaped row: no "could not queue an audit row" WARNING');
 
 #
 # b) A burst: 1,000 blocked attempts from 16 concurrent sessions
