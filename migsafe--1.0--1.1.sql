@@ -166,12 +166,12 @@ ALTER TABLE @extschema@.snapshots
 		CHECK (operation IN ('drop', 'truncate', 'retype', 'blank', 'restart',
 							 'delete', 'update'));
 
--- A blocked attempt repeated within migsafe.audit_repeat_window counts on
--- the row of the first one: repeat_count attempts, the last at last_ts
+-- A blocked attempt repeated within migsafe.audit_repeat_window of the
+-- first one counts on its row: repeat_count attempts, the last at last_ts
 -- (ts stays the first).  The index finds that row among recent blocked
 -- ones.
 ALTER TABLE @extschema@.audit_log
 	ADD COLUMN repeat_count bigint NOT NULL DEFAULT 1,
 	ADD COLUMN last_ts timestamptz;
-CREATE INDEX audit_log_repeat_idx ON @extschema@.audit_log
-	(COALESCE(last_ts, ts)) WHERE decision = 'blocked';
+CREATE INDEX audit_log_repeat_idx ON @extschema@.audit_log (ts)
+	WHERE decision = 'blocked';

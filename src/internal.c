@@ -86,8 +86,9 @@ static Oid	internal_caller = InvalidOid;
 static char *internal_caller_path = NULL;
 
 /*
- * A blocked attempt that repeats one made within the window ($2): the
- * row written for it counts one more attempt and gets its time as last_ts,
+ * A blocked attempt that repeats one whose first attempt was made within
+ * the window ($2), by the same roles from the same client with the same
+ * approval and reason: the row written for it counts one more attempt and gets its time as last_ts,
  * or, when there is none, the row is inserted.  Returns the new count, or
  * 0 for a new row.
  */
@@ -96,10 +97,14 @@ static char *internal_caller_path = NULL;
 	" pg_catalog.jsonb_in($1::pg_catalog.cstring)))," \
 	" prev AS (SELECT a.id FROM migsafe.audit_log a, r" \
 	"  WHERE a.decision OPERATOR(pg_catalog.=) 'blocked'" \
-	"    AND COALESCE(a.last_ts, a.ts) OPERATOR(pg_catalog.>=) (r.ts OPERATOR(pg_catalog.-) $2::pg_catalog.interval)" \
+	"    AND a.ts OPERATOR(pg_catalog.>=) (r.ts OPERATOR(pg_catalog.-) $2::pg_catalog.interval)" \
 	"    AND a.database OPERATOR(pg_catalog.=) r.database" \
 	"    AND a.session_role IS NOT DISTINCT FROM r.session_role" \
 	"    AND a.effective_role IS NOT DISTINCT FROM r.effective_role" \
+	"    AND a.client_addr IS NOT DISTINCT FROM r.client_addr" \
+	"    AND a.application_name IS NOT DISTINCT FROM r.application_name" \
+	"    AND a.approval IS NOT DISTINCT FROM r.approval" \
+	"    AND a.reason IS NOT DISTINCT FROM r.reason" \
 	"    AND a.command_tag OPERATOR(pg_catalog.=) r.command_tag" \
 	"    AND a.scope OPERATOR(pg_catalog.=) r.scope" \
 	"    AND a.object_identity IS NOT DISTINCT FROM r.object_identity" \
@@ -497,8 +502,9 @@ migsafe_internal_insert_log(const char *rows, bool link)
  * migsafe_internal_repeat_log
  *
  * Write the row of a blocked attempt (JSON) as one more attempt of the
- * same blocked change made within window_ms (same statement, roles,
- * database, command, object), or as a new row.  Returns how many attempts
+ * same blocked change first made within window_ms (same statement, roles,
+ * client, application, approval, reason, database, command, object), or
+ * as a new row.  Returns how many attempts
  * the row now counts, or 0 when the row is new.  Errors propagate.
  */
 int64
