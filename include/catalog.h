@@ -13,6 +13,7 @@
 #define MIGSAFE_CATALOG_H
 
 #include "access/transam.h"
+#include "catalog/objectaddress.h"
 
 #include "migsafe.h"
 
@@ -30,6 +31,8 @@ extern bool migsafe_catalog_sequence_owner(Oid seqid, Oid *relid,
 										   int32 *attnum);
 extern Oid	migsafe_catalog_owning_relation(Oid classid, Oid objid);
 extern Oid	migsafe_catalog_object_namespace(Oid classid, Oid objid);
+extern bool migsafe_catalog_temp_dependency(Oid classid, Oid objid,
+											ObjectAddress *ref);
 extern bool migsafe_catalog_is_migsafe_object(Oid classid, Oid objid,
 											  Oid *owner);
 extern Oid	migsafe_catalog_namespace(void);

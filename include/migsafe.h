@@ -163,6 +163,8 @@ typedef struct MigsafeCommand
 	bool		destructive;	/* a statement that can destroy data */
 	XLogRecPtr	wal_lsn;		/* WAL insert position before it ran */
 	ObjectAddress object;		/* first object it created or altered */
+	List	   *touched;		/* relations, types, functions it created or
+								 * altered (ObjectAddress) */
 	List	   *targets;		/* of MigsafeTarget */
 	bool		collecting;		/* inside this command's dry run */
 	bool		muted;			/* a statement run inside a dry run */

@@ -149,7 +149,7 @@ SELECT array_agg(k ORDER BY k) FROM
   LATERAL jsonb_object_keys(migsafe.audit_json(a)) k;
 
 -- 10. append-only, for superusers too
-SELECT count(*) AS before FROM migsafe.audit_log \gset
+SELECT count(*) AS before, max(id) AS before_id FROM migsafe.audit_log \gset
 UPDATE migsafe.audit_log SET decision = 'allowed' WHERE decision = 'blocked';
 DELETE FROM migsafe.audit_log;
 INSERT INTO migsafe.audit_log (ts, vxid, database, backend_pid, command_tag, scope, risk, decision)
@@ -170,7 +170,7 @@ SELECT count(*) AS rules_and_triggers FROM pg_rewrite
   UNION ALL SELECT count(*) FROM pg_trigger
   WHERE tgrelid = 'migsafe.audit_log'::regclass AND tgname = 'a_swallow';
 -- and the attempts themselves are recorded
-SELECT wait_rows(:before, 11);
+SELECT wait_rows(:before_id, 13);
 SELECT command_tag, object_type, object_identity, scope, decision
   FROM migsafe.audit_log WHERE id > (SELECT max(id) FROM migsafe.audit_log) - 20
    AND (object_identity LIKE '%audit_log%')

@@ -32,6 +32,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_namespace.h"
@@ -354,6 +355,76 @@ migsafe_catalog_object_namespace(Oid classid, Oid objid)
 	if (!OidIsValid(relid))
 		return InvalidOid;
 	return catalog_oid_field(rel, rel->nspoid, relid);
+}
+
+/* Whether an object depends directly on one in a temporary schema */
+static bool
+temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL, 2, key);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		Oid			nsp;
+
+		if (dep->deptype != DEPENDENCY_NORMAL && dep->deptype != DEPENDENCY_AUTO)
+			continue;
+		ObjectAddressSubSet(*ref, dep->refclassid, dep->refobjid,
+							dep->refobjsubid);
+		nsp = get_object_namespace(ref);
+		found = OidIsValid(nsp) && isAnyTempNamespace(nsp);
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+	return found;
+}
+
+/*
+ * migsafe_catalog_temp_dependency
+ *
+ * Whether an object depends on one in a temporary schema (a type, a
+ * domain, a function, a collation...): PostgreSQL drops that one at the
+ * end of its session or at DISCARD TEMP, and what depends on it with it.
+ * *ref gets the first such object.  For a relation, its columns'
+ * dependencies count too, and those of its generated columns' expressions
+ * (the column goes with its expression).
+ */
+bool
+migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
+{
+	AttrNumber	attnum;
+
+	if (temp_reference(classid, objid, ref))
+		return true;
+	if (classid != RelationRelationId)
+		return false;
+	for (attnum = 1;; attnum++)
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(objid),
+										  Int16GetDatum(attnum));
+		bool		generated;
+		Oid			def;
+
+		if (!HeapTupleIsValid(tup))
+			break;
+		generated = ((Form_pg_attribute) GETSTRUCT(tup))->attgenerated != '\0' &&
+			!((Form_pg_attribute) GETSTRUCT(tup))->attisdropped;
+		ReleaseSysCache(tup);
+		if (generated && OidIsValid(def = GetAttrDefaultOid(objid, attnum)) &&
+			temp_reference(AttrDefaultRelationId, def, ref))
+			return true;
+	}
+	return false;
 }
 
 /* ----------------------------------------------------------------

@@ -34,6 +34,7 @@
 
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -907,6 +908,88 @@ record_tool_run(MigsafeCommand *cmd)
 }
 
 /*
+ * A temporary object as messages name it: its session's schema
+ * (pg_temp_3) written as pg_temp, as the user wrote it
+ */
+static char *
+temp_description(const ObjectAddress *ref)
+{
+	char	   *desc = getObjectDescription(ref, false);
+	char	   *nspname = get_namespace_name(get_object_namespace(ref));
+	char	   *qualified;
+	char	   *at;
+
+	if (nspname == NULL)
+		return desc;
+	qualified = psprintf("%s.", nspname);
+	if ((at = strstr(desc, qualified)) == NULL)
+		return desc;
+	*at = '\0';
+	return psprintf("%spg_temp.%s", desc, at + strlen(qualified));
+}
+
+/*
+ * refuse_temp_dependencies
+ *
+ * The statement made a relation, type or function outside the temporary
+ * schemas depend on a temporary object (a table typed by a temporary
+ * composite type, a column of a temporary domain, a generated column
+ * calling a temporary function).  At the end of the session, or at
+ * DISCARD TEMP, which connection poolers run between clients, PostgreSQL
+ * drops the temporary object and, in the same internal cleanup, what
+ * depends on it, data included, without asking any hook.  So this is
+ * refused, whatever the approvals (warned in warn mode), and audited as
+ * blocked.
+ */
+static void
+refuse_temp_dependencies(MigsafeCommand *cmd)
+{
+	ListCell   *lc;
+
+	if (migsafe_mode == MIGSAFE_MODE_OFF)
+		return;
+	foreach(lc, cmd->touched)
+	{
+		ObjectAddress *obj = lfirst(lc);
+		ObjectAddress ref;
+		Oid			nsp = migsafe_catalog_object_namespace(obj->classId,
+														   obj->objectId);
+		char	   *what;
+		char	   *on;
+		List	   *rows;
+
+		/* an index holds no data, and nothing that does depends on it */
+		if (!OidIsValid(nsp) || isAnyTempNamespace(nsp) ||
+			(obj->classId == RelationRelationId &&
+			 (get_rel_relkind(obj->objectId) == RELKIND_INDEX ||
+			  get_rel_relkind(obj->objectId) == RELKIND_PARTITIONED_INDEX)) ||
+			!migsafe_catalog_temp_dependency(obj->classId, obj->objectId, &ref))
+			continue;
+		what = getObjectDescription(obj, false);
+		on = temp_description(&ref);
+		if (migsafe_mode == MIGSAFE_MODE_WARN)
+		{
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("%s depends on temporary %s", what, on),
+					 errdetail("When the session ends, or at DISCARD TEMP, PostgreSQL drops the temporary object and what depends on it, without migsafe approval.")));
+			continue;
+		}
+		rows = migsafe_audit_rows(cmd, NIL, "blocked");
+		((MigsafeAuditRow *) linitial(rows))->detail =
+			psprintf("Refused: %s would depend on temporary %s.", what, on);
+		migsafe_audit_queue(OidIsValid(cmd->audit_dbid) ?
+							cmd->audit_dbid : MyDatabaseId, rows);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("migsafe refuses to make %s depend on temporary %s",
+						what, on),
+				 errdetail("When the session ends, or at DISCARD TEMP, PostgreSQL drops the temporary object and what depends on it, data included, without asking migsafe."),
+				 errhint("Use a permanent object, or make the dependent object temporary too.")));
+	}
+}
+
+/*
  * migsafe_guard_record
  *
  * Called by the ProcessUtility hook after the statement of cmd succeeded
@@ -930,6 +1013,7 @@ migsafe_guard_record(MigsafeCommand *cmd)
 		return;
 
 	old = MemoryContextSwitchTo(cmd->cxt);
+	refuse_temp_dependencies(cmd);
 	if (tool_run(cmd))
 		record_tool_run(cmd);
 	else
@@ -1116,6 +1200,26 @@ migsafe_guard_check_dml(QueryDesc *queryDesc)
  * ----------------------------------------------------------------
  */
 
+/* Remember an object a statement created or altered (see refuse_temp_dependencies()) */
+static void
+note_touched(MigsafeCommand *cmd, Oid classId, Oid objectId)
+{
+	MemoryContext old;
+	ObjectAddress *addr;
+
+	if (cmd->touched != NIL)
+	{
+		addr = llast(cmd->touched);
+		if (addr->classId == classId && addr->objectId == objectId)
+			return;
+	}
+	old = MemoryContextSwitchTo(cmd->cxt);
+	addr = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*addr, classId, objectId);
+	cmd->touched = lappend(cmd->touched, addr);
+	MemoryContextSwitchTo(old);
+}
+
 /*
  * migsafe_guard_note_object
  *
@@ -1142,6 +1246,9 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 	if (cmd == NULL || cmd->collecting || cmd->muted || is_internal ||
 		!migsafe_classify_nameable_class(classId))
 		return;
+	if (classId == RelationRelationId || classId == TypeRelationId ||
+		classId == ProcedureRelationId)
+		note_touched(cmd, classId, objectId);
 	if (classId != RelationRelationId)
 		subId = 0;				/* only columns have sub-objects to name */
 	/* CREATE TABLE and CREATE VIEW make the row type first */
