@@ -30,6 +30,17 @@ CREATE TYPE perm_pair AS (x pg_temp.tmp_int);
 CREATE DOMAIN perm_int AS pg_temp.tmp_int;
 CREATE FUNCTION perm_double(int) RETURNS int IMMUTABLE LANGUAGE sql
   BEGIN ATOMIC SELECT pg_temp.tmp_double($1); END;
+-- and every link of a chain: what depends on a permanent object that
+-- depends on a temporary one goes at the cleanup too
+CREATE VIEW perm_view AS SELECT pg_temp.tmp_double(1) AS x;
+CREATE MATERIALIZED VIEW perm_mv AS SELECT pg_temp.tmp_double(g) FROM generate_series(1, 3) g;
+CREATE OPERATOR public.|~| (function = pg_temp.tmp_double, rightarg = int);
+CREATE FUNCTION pg_temp.tmp_validator(text[], oid) RETURNS void
+  LANGUAGE plpgsql AS 'BEGIN END';
+CREATE FOREIGN DATA WRAPPER perm_fdw VALIDATOR pg_temp.tmp_validator;
+CREATE TABLE becomes_view (x int);
+CREATE RULE "_RETURN" AS ON SELECT TO becomes_view DO INSTEAD
+  SELECT pg_temp.tmp_double(1) AS x;
 CREATE TABLE retyped (id int, c int);
 ALTER TABLE retyped ALTER COLUMN c TYPE pg_temp.tmp_int;
 -- even approved: the later cleanup would not be
@@ -44,13 +55,18 @@ CREATE TEMP TABLE tmp_typed OF pg_temp.tmp_pair;
 CREATE TABLE with_default (id int DEFAULT pg_temp.tmp_double(1));
 CREATE TABLE with_check (id int CHECK (pg_temp.tmp_double(id) > 0));
 CREATE INDEX wide_double ON wide (pg_temp.tmp_double(id));
+CREATE FUNCTION pg_temp.tmp_trigger() RETURNS trigger LANGUAGE plpgsql
+  AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER wide_temp BEFORE INSERT ON wide
+  FOR EACH ROW EXECUTE FUNCTION pg_temp.tmp_trigger();
 
 -- 3. the cleanup takes nothing that holds data
 DISCARD TEMP;
 SELECT * FROM typed_later;
 SELECT * FROM wide ORDER BY id;
 SELECT count(*) AS survivors FROM pg_class
- WHERE relname IN ('with_default', 'with_check', 'typed_later', 'wide');
+ WHERE relname IN ('with_default', 'with_check', 'typed_later', 'wide',
+                   'becomes_view');
 
 -- 4. warn mode lets it through, with a WARNING
 SET migsafe.mode = warn;

@@ -357,6 +357,44 @@ migsafe_catalog_object_namespace(Oid classid, Oid objid)
 	return catalog_oid_field(rel, rel->nspoid, relid);
 }
 
+/*
+ * migsafe_catalog_any_namespace
+ *
+ * The schema of any object: its own for the catalogs that have one, its
+ * relation's for objects that hang off one (see
+ * migsafe_catalog_object_namespace()), else InvalidOid.  *exists says
+ * whether the object is there (a statement may drop what it made).
+ */
+Oid
+migsafe_catalog_any_namespace(const ObjectAddress *obj, bool *exists)
+{
+	Relation	rel;
+	HeapTuple	tup;
+	AttrNumber	nspcol;
+	Oid			nsp = InvalidOid;
+	bool		isnull;
+
+	*exists = true;
+	if (!is_objectclass_supported(obj->classId))
+		return migsafe_catalog_object_namespace(obj->classId, obj->objectId);
+	rel = table_open(obj->classId, AccessShareLock);
+	tup = get_catalog_object_by_oid(rel, get_object_attnum_oid(obj->classId),
+									obj->objectId);
+	if (tup == NULL)
+		*exists = false;
+	else if ((nspcol = get_object_attnum_namespace(obj->classId)) != InvalidAttrNumber)
+	{
+		Datum		d = heap_getattr(tup, nspcol, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			nsp = DatumGetObjectId(d);
+	}
+	table_close(rel, AccessShareLock);
+	if (*exists && !OidIsValid(nsp))
+		nsp = migsafe_catalog_object_namespace(obj->classId, obj->objectId);
+	return nsp;
+}
+
 /* Whether an object depends directly on one in a temporary schema */
 static bool
 temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
@@ -377,11 +415,11 @@ temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
 		Oid			nsp;
 
-		if (dep->deptype != DEPENDENCY_NORMAL && dep->deptype != DEPENDENCY_AUTO)
-			continue;
+		bool		exists;
+
 		ObjectAddressSubSet(*ref, dep->refclassid, dep->refobjid,
 							dep->refobjsubid);
-		nsp = get_object_namespace(ref);
+		nsp = migsafe_catalog_any_namespace(ref, &exists);
 		found = OidIsValid(nsp) && isAnyTempNamespace(nsp);
 	}
 	systable_endscan(scan);
@@ -395,33 +433,48 @@ temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
  * Whether an object depends on one in a temporary schema (a type, a
  * domain, a function, a collation...): PostgreSQL drops that one at the
  * end of its session or at DISCARD TEMP, and what depends on it with it.
- * *ref gets the first such object.  For a relation, its columns'
- * dependencies count too, and those of its generated columns' expressions
- * (the column goes with its expression).
+ * *ref gets the first such object.  The object's columns count, and so do
+ * its internal parts (a view's rule, a generated column's expression),
+ * whose loss takes the whole object along.
  */
 bool
 migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
 {
-	AttrNumber	attnum;
+	Relation	depRel;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *parts = NIL;
+	ListCell   *lc;
 
 	if (temp_reference(classid, objid, ref))
 		return true;
-	if (classid != RelationRelationId)
-		return false;
-	for (attnum = 1;; attnum++)
-	{
-		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(objid),
-										  Int16GetDatum(attnum));
-		bool		generated;
-		Oid			def;
 
-		if (!HeapTupleIsValid(tup))
-			break;
-		generated = ((Form_pg_attribute) GETSTRUCT(tup))->attgenerated != '\0' &&
-			!((Form_pg_attribute) GETSTRUCT(tup))->attisdropped;
-		ReleaseSysCache(tup);
-		if (generated && OidIsValid(def = GetAttrDefaultOid(objid, attnum)) &&
-			temp_reference(AttrDefaultRelationId, def, ref))
+	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *part;
+
+		if (dep->deptype != DEPENDENCY_INTERNAL)
+			continue;
+		part = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*part, dep->classid, dep->objid);
+		parts = lappend(parts, part);
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+
+	foreach(lc, parts)
+	{
+		ObjectAddress *part = lfirst(lc);
+
+		if (temp_reference(part->classId, part->objectId, ref))
 			return true;
 	}
 	return false;

@@ -35,6 +35,12 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_event_trigger.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -908,18 +914,20 @@ record_tool_run(MigsafeCommand *cmd)
 }
 
 /*
- * A temporary object as messages name it: its session's schema
+ * A temporary object as messages name it: this session's schema
  * (pg_temp_3) written as pg_temp, as the user wrote it
  */
 static char *
 temp_description(const ObjectAddress *ref)
 {
 	char	   *desc = getObjectDescription(ref, false);
-	char	   *nspname = get_namespace_name(get_object_namespace(ref));
+	bool		exists;
+	Oid			nsp = migsafe_catalog_any_namespace(ref, &exists);
+	char	   *nspname;
 	char	   *qualified;
 	char	   *at;
 
-	if (nspname == NULL)
+	if (!isTempNamespace(nsp) || (nspname = get_namespace_name(nsp)) == NULL)
 		return desc;
 	qualified = psprintf("%s.", nspname);
 	if ((at = strstr(desc, qualified)) == NULL)
@@ -929,17 +937,49 @@ temp_description(const ObjectAddress *ref)
 }
 
 /*
+ * Whether an object may depend on a temporary one: its loss at the
+ * cleanup destroys no data, and nothing that holds data can depend on it
+ * (a column default, a constraint, a trigger, a policy, statistics, an
+ * index).  A generated column's expression is part of its column, checked
+ * with its table.
+ */
+static bool
+harmless_dependent(const ObjectAddress *obj)
+{
+	char		relkind;
+
+	switch (obj->classId)
+	{
+		case AttrDefaultRelationId:
+		case ConstraintRelationId:
+		case TriggerRelationId:
+		case PolicyRelationId:
+		case StatisticExtRelationId:
+		case EventTriggerRelationId:
+			return true;
+		case RelationRelationId:
+			relkind = get_rel_relkind(obj->objectId);
+			return relkind == RELKIND_INDEX ||
+				relkind == RELKIND_PARTITIONED_INDEX;
+		default:
+			return false;
+	}
+}
+
+/*
  * refuse_temp_dependencies
  *
- * The statement made a relation, type or function outside the temporary
- * schemas depend on a temporary object (a table typed by a temporary
- * composite type, a column of a temporary domain, a generated column
- * calling a temporary function).  At the end of the session, or at
- * DISCARD TEMP, which connection poolers run between clients, PostgreSQL
- * drops the temporary object and, in the same internal cleanup, what
- * depends on it, data included, without asking any hook.  So this is
- * refused, whatever the approvals (warned in warn mode), and audited as
- * blocked.
+ * The statement made an object outside the temporary schemas depend on a
+ * temporary object (a table typed by a temporary composite type, a column
+ * of a temporary domain, a generated column or a view calling a temporary
+ * function, an operator or a foreign-data wrapper implemented by one).
+ * At the end of the session, or at DISCARD TEMP, which connection poolers
+ * run between clients, PostgreSQL drops the temporary object and, in the
+ * same internal cleanup, everything that depends on it, directly or
+ * through others, data included, without asking any hook.  So no
+ * permanent object may depend on a temporary one (but those whose loss
+ * is harmless): then no chain of them can reach data either.  Refused
+ * whatever the approvals (warned in warn mode), and audited as blocked.
  */
 static void
 refuse_temp_dependencies(MigsafeCommand *cmd)
@@ -952,17 +992,16 @@ refuse_temp_dependencies(MigsafeCommand *cmd)
 	{
 		ObjectAddress *obj = lfirst(lc);
 		ObjectAddress ref;
-		Oid			nsp = migsafe_catalog_object_namespace(obj->classId,
-														   obj->objectId);
+		Oid			nsp;
+		bool		exists;
 		char	   *what;
 		char	   *on;
 		List	   *rows;
 
-		/* an index holds no data, and nothing that does depends on it */
-		if (!OidIsValid(nsp) || isAnyTempNamespace(nsp) ||
-			(obj->classId == RelationRelationId &&
-			 (get_rel_relkind(obj->objectId) == RELKIND_INDEX ||
-			  get_rel_relkind(obj->objectId) == RELKIND_PARTITIONED_INDEX)) ||
+		if (harmless_dependent(obj))
+			continue;
+		nsp = migsafe_catalog_any_namespace(obj, &exists);
+		if (!exists || (OidIsValid(nsp) && isAnyTempNamespace(nsp)) ||
 			!migsafe_catalog_temp_dependency(obj->classId, obj->objectId, &ref))
 			continue;
 		what = getObjectDescription(obj, false);
@@ -1243,12 +1282,11 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 
 	if (classId == ExtensionRelationId)
 		migsafe_catalog_forget_installed();
-	if (cmd == NULL || cmd->collecting || cmd->muted || is_internal ||
-		!migsafe_classify_nameable_class(classId))
+	if (cmd == NULL || cmd->collecting || cmd->muted)
 		return;
-	if (classId == RelationRelationId || classId == TypeRelationId ||
-		classId == ProcedureRelationId)
-		note_touched(cmd, classId, objectId);
+	note_touched(cmd, classId, objectId);
+	if (is_internal || !migsafe_classify_nameable_class(classId))
+		return;
 	if (classId != RelationRelationId)
 		subId = 0;				/* only columns have sub-objects to name */
 	/* CREATE TABLE and CREATE VIEW make the row type first */
