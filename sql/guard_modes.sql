@@ -72,7 +72,23 @@ ALTER DATABASE contrib_regression SET migsafe.approve = 'public.w';
 ALTER ROLE regress_other IN DATABASE contrib_regression SET migsafe.approve = '*';
 ALTER ROLE regress_other SET migsafe.approve FROM CURRENT;
 ALTER SYSTEM SET migsafe.approve = '*';
+-- setting names are case-insensitive
+ALTER ROLE regress_other SET "MIGSAFE.APPROVE" = '*';
+ALTER SYSTEM SET "Migsafe.Skip_Snapshot" = '*';
+-- nor in a function: every call would run approved
+CREATE FUNCTION approved_wipe() RETURNS void LANGUAGE sql
+  SET migsafe.approve = '*' AS 'SELECT 1';
+CREATE FUNCTION plain_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
+ALTER FUNCTION plain_fn() SET "migsafe.APPROVE" = 'public.w';
+ALTER FUNCTION plain_fn() SET migsafe.skip_snapshot FROM CURRENT;
+ALTER FUNCTION plain_fn() SET work_mem = '8MB';
+ALTER FUNCTION plain_fn() RESET migsafe.approve;
+DROP FUNCTION plain_fn();
 ALTER ROLE regress_other RESET migsafe.approve;
+-- a session's approval goes with DISCARD ALL (what poolers run)
+SET migsafe.approve = 'public.w';
+DISCARD ALL;
+SHOW migsafe.approve;
 -- exemptions are for superusers to store
 ALTER ROLE regress_etl SET migsafe.exempt = 'staging.*';
 ALTER ROLE regress_etl RESET migsafe.exempt;

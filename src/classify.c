@@ -235,11 +235,33 @@ rename_matters(RenameStmt *stmt)
 static bool
 stores_approval(VariableSetStmt *setstmt)
 {
+	/* setting names are case-insensitive, "MIGSAFE.APPROVE" included */
 	return setstmt != NULL &&
 		(setstmt->kind == VAR_SET_VALUE || setstmt->kind == VAR_SET_CURRENT) &&
 		setstmt->name != NULL &&
-		(strcmp(setstmt->name, "migsafe.approve") == 0 ||
-		 strcmp(setstmt->name, "migsafe.skip_snapshot") == 0);
+		(pg_strcasecmp(setstmt->name, "migsafe.approve") == 0 ||
+		 pg_strcasecmp(setstmt->name, "migsafe.skip_snapshot") == 0);
+}
+
+/*
+ * The SET clause of a CREATE or ALTER FUNCTION (options or actions) that
+ * stores an approval: every call would run approved.  NULL when none.
+ */
+static VariableSetStmt *
+function_stored_approval(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *d = lfirst_node(DefElem, lc);
+
+		if (strcmp(d->defname, "set") == 0 && d->arg != NULL &&
+			IsA(d->arg, VariableSetStmt) &&
+			stores_approval((VariableSetStmt *) d->arg))
+			return (VariableSetStmt *) d->arg;
+	}
+	return NULL;
 }
 
 /*
@@ -282,6 +304,12 @@ migsafe_classify_statement(Node *parsetree)
 				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
 		case T_AlterSystemStmt:
 			return stores_approval(((AlterSystemStmt *) parsetree)->setstmt) ?
+				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
+		case T_CreateFunctionStmt:
+			return function_stored_approval(((CreateFunctionStmt *) parsetree)->options) ?
+				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
+		case T_AlterFunctionStmt:
+			return function_stored_approval(((AlterFunctionStmt *) parsetree)->actions) ?
 				MIGSAFE_STMT_STORED_APPROVAL : MIGSAFE_STMT_OTHER;
 		case T_AlterObjectSchemaStmt:
 			/* relations, and ALTER EXTENSION SET SCHEMA moves its tables */
@@ -634,8 +662,9 @@ migsafe_classify_database(Node *parsetree)
 /*
  * migsafe_classify_stored_setting
  *
- * The setting an ALTER ROLE, ALTER DATABASE or ALTER SYSTEM ... SET that
- * classifies as MIGSAFE_STMT_STORED_APPROVAL would store.
+ * The setting an ALTER ROLE, ALTER DATABASE or ALTER SYSTEM ... SET, or a
+ * function's SET clause, that classifies as MIGSAFE_STMT_STORED_APPROVAL
+ * would store, named as migsafe names it.
  */
 const char *
 migsafe_classify_stored_setting(Node *parsetree)
@@ -648,7 +677,14 @@ migsafe_classify_stored_setting(Node *parsetree)
 		setstmt = ((AlterDatabaseSetStmt *) parsetree)->setstmt;
 	else if (IsA(parsetree, AlterSystemStmt))
 		setstmt = ((AlterSystemStmt *) parsetree)->setstmt;
-	return setstmt && setstmt->name ? setstmt->name : "migsafe.approve";
+	else if (IsA(parsetree, CreateFunctionStmt))
+		setstmt = function_stored_approval(((CreateFunctionStmt *) parsetree)->options);
+	else if (IsA(parsetree, AlterFunctionStmt))
+		setstmt = function_stored_approval(((AlterFunctionStmt *) parsetree)->actions);
+	if (setstmt == NULL || setstmt->name == NULL)
+		return "migsafe.approve";
+	return pg_strcasecmp(setstmt->name, "migsafe.skip_snapshot") == 0 ?
+		"migsafe.skip_snapshot" : "migsafe.approve";
 }
 
 /*

@@ -687,7 +687,10 @@ release_databases(Node *parsetree)
 	migsafe_worker_release(get_database_oid(dbname, true));
 }
 
-/* Refuse an ALTER ROLE/DATABASE/SYSTEM that would store an approval */
+/*
+ * Refuse an ALTER ROLE/DATABASE/SYSTEM or a function's SET clause that
+ * would store an approval
+ */
 static void
 refuse_stored_approval(Node *parsetree)
 {
@@ -695,7 +698,7 @@ refuse_stored_approval(Node *parsetree)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s cannot be stored with ALTER ROLE, ALTER DATABASE or ALTER SYSTEM",
+			 errmsg("%s cannot be stored with ALTER ROLE, ALTER DATABASE, ALTER SYSTEM or a function's SET clause",
 					name),
 			 strcmp(name, "migsafe.skip_snapshot") == 0 ?
 			 errdetail("A stored waiver would waive the snapshots of every later session's approved changes.") :
