@@ -31,6 +31,8 @@ extern bool migsafe_catalog_sequence_owner(Oid seqid, Oid *relid,
 										   int32 *attnum);
 extern Oid	migsafe_catalog_owning_relation(Oid classid, Oid objid);
 extern Oid	migsafe_catalog_object_namespace(Oid classid, Oid objid);
+extern List *migsafe_catalog_dependents(Oid refclassid, Oid refobjid,
+										char deptype);
 extern Oid	migsafe_catalog_any_namespace(const ObjectAddress *obj,
 										  bool *exists);
 extern bool migsafe_catalog_temp_dependency(Oid classid, Oid objid,

@@ -594,29 +594,21 @@ remember_name(Oid classid, Oid objid, int32 subid)
 static void
 remember_extension_members(Oid extoid)
 {
-	Relation	depRel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	List	   *members;
+	ListCell   *lc;
 
 	if (!OidIsValid(extoid))
 		return;
-	depRel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	members = migsafe_catalog_dependents(ExtensionRelationId, extoid,
+										 DEPENDENCY_EXTENSION);
+	foreach(lc, members)
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *member = lfirst(lc);
 
-		if (dep->deptype == DEPENDENCY_EXTENSION &&
-			dep->classid == RelationRelationId)
-			remember_name(RelationRelationId, dep->objid, 0);
+		if (member->classId == RelationRelationId)
+			remember_name(RelationRelationId, member->objectId, 0);
 	}
-	systable_endscan(scan);
-	table_close(depRel, AccessShareLock);
+	list_free_deep(members);
 }
 
 /* Remember that a table became a partition in this transaction */

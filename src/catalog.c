@@ -395,6 +395,43 @@ migsafe_catalog_any_namespace(const ObjectAddress *obj, bool *exists)
 	return nsp;
 }
 
+/*
+ * migsafe_catalog_dependents
+ *
+ * The objects that depend on an object (any of its sub-objects) with
+ * dependency type deptype (the members of an extension, the internal parts
+ * of a relation), as a List of ObjectAddress without sub-object.
+ */
+List *
+migsafe_catalog_dependents(Oid refclassid, Oid refobjid, char deptype)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refclassid));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(refobjid));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *obj;
+
+		if (dep->deptype != deptype)
+			continue;
+		obj = palloc(sizeof(ObjectAddress));
+		ObjectAddressSet(*obj, dep->classid, dep->objid);
+		result = lappend(result, obj);
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+	return result;
+}
+
 /* Whether an object depends directly on one in a temporary schema */
 static bool
 temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
@@ -440,36 +477,12 @@ temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
 bool
 migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
 {
-	Relation	depRel;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *parts = NIL;
+	List	   *parts;
 	ListCell   *lc;
 
 	if (temp_reference(classid, objid, ref))
 		return true;
-
-	depRel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(classid));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(objid));
-	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-		ObjectAddress *part;
-
-		if (dep->deptype != DEPENDENCY_INTERNAL)
-			continue;
-		part = palloc(sizeof(ObjectAddress));
-		ObjectAddressSet(*part, dep->classid, dep->objid);
-		parts = lappend(parts, part);
-	}
-	systable_endscan(scan);
-	table_close(depRel, AccessShareLock);
-
+	parts = migsafe_catalog_dependents(classid, objid, DEPENDENCY_INTERNAL);
 	foreach(lc, parts)
 	{
 		ObjectAddress *part = lfirst(lc);

@@ -59,12 +59,11 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "nodes/parsenodes.h"
+#include "nodes/pathnodes.h"
 #include "nodes/plannodes.h"
 #include "parser/parsetree.h"
 #include "parser/parse_type.h"
 #include "tcop/utility.h"
-#include "utils/datum.h"
-#include "utils/lsyscache.h"
 
 #include "classify.h"
 
@@ -994,36 +993,6 @@ migsafe_classify_concurrent(Node *parsetree)
 	}
 }
 
-/* Replace a statement's parameters by their values (see qual_holds()) */
-static Node *
-bind_params(Node *node, ParamListInfo params)
-{
-	if (node == NULL)
-		return NULL;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXTERN)
-	{
-		Param	   *p = (Param *) node;
-		ParamExternData workspace;
-		ParamExternData *prm = NULL;
-		int16		typlen;
-		bool		typbyval;
-
-		if (p->paramid > 0 && p->paramid <= params->numParams)
-			prm = params->paramFetch != NULL ?
-				params->paramFetch(params, p->paramid, false, &workspace) :
-				&params->params[p->paramid - 1];
-		if (prm == NULL || prm->ptype != p->paramtype)
-			return node;
-		get_typlenbyval(p->paramtype, &typlen, &typbyval);
-		return (Node *) makeConst(p->paramtype, p->paramtypmod, p->paramcollid,
-								  (int) typlen,
-								  prm->isnull ? (Datum) 0 :
-								  datumCopy(prm->value, typbyval, typlen),
-								  prm->isnull, typbyval);
-	}
-	return expression_tree_mutator(node, bind_params, (void *) params);
-}
-
 /*
  * Whether a scan's filter lets every row through: none, or, in a generic
  * plan, one that folds to true once the statement's parameters are bound
@@ -1032,15 +1001,20 @@ bind_params(Node *node, ParamListInfo params)
 static bool
 qual_holds(List *qual, ParamListInfo params)
 {
+	PlannerGlobal *glob;
+	PlannerInfo *root;
 	Node	   *folded;
 
 	if (qual == NIL)
 		return true;
 	if (params == NULL || params->numParams == 0)
 		return false;
-	folded = eval_const_expressions(NULL,
-									bind_params((Node *) make_ands_explicit(qual),
-												params));
+	/* the planner's folding, with the parameters bound as for a custom plan */
+	glob = makeNode(PlannerGlobal);
+	glob->boundParams = params;
+	root = makeNode(PlannerInfo);
+	root->glob = glob;
+	folded = eval_const_expressions(root, (Node *) make_ands_explicit(qual));
 	return folded != NULL && IsA(folded, Const) &&
 		!((Const *) folded)->constisnull &&
 		DatumGetBool(((Const *) folded)->constvalue);

@@ -122,32 +122,23 @@ forget_functions(Datum arg, int cacheid, uint32 hashvalue)
 static void
 load_members(Oid extoid, int tool)
 {
-	Relation	depRel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
+	List	   *members = migsafe_catalog_dependents(ExtensionRelationId, extoid,
+													 DEPENDENCY_EXTENSION);
+	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, members)
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *member = lfirst(lc);
 		MigsafeToolFunction *f;
 
-		if (dep->deptype != DEPENDENCY_EXTENSION)
+		if (member->classId == NamespaceRelationId)
+			tool_schemas[tool] = member->objectId;	/* one it creates itself */
+		if (member->classId != ProcedureRelationId)
 			continue;
-		if (dep->classid == NamespaceRelationId)
-			tool_schemas[tool] = dep->objid;	/* a schema it creates itself */
-		if (dep->classid != ProcedureRelationId)
-			continue;
-		f = hash_search(tool_functions, &dep->objid, HASH_ENTER, NULL);
+		f = hash_search(tool_functions, &member->objectId, HASH_ENTER, NULL);
 		f->tool = tool;
 	}
-	systable_endscan(scan);
-	table_close(depRel, AccessShareLock);
+	list_free_deep(members);
 }
 
 /* The schema of an extension (get_extension_schema() is static in 15) */
@@ -230,7 +221,8 @@ tool_of_function(Oid fn_oid)
 {
 	MigsafeToolFunction *f;
 
-	if (loading)
+	/* built-in functions are no tool's, and need no lookup */
+	if (loading || fn_oid < FirstNormalObjectId)
 		return -1;
 	if (!tool_functions_valid)
 		load_functions();
