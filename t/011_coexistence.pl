@@ -26,8 +26,10 @@
 #   and is audited as blocked;
 # - a client repeating a blocked DROP 3,000 times leaves one command row
 #   and one object row, each with repeat_count = 3000, and the server log
-#   says it repeats; 200 distinct attempts are still 200 rows; after the
-#   window, or with the window off, a new row starts;
+#   says it repeats; 200 distinct attempts are still 200 rows, and so are
+#   another role's and another application's; after the window (which
+#   runs from the first attempt), or with the window off, a new row
+#   starts;
 # - pgaudit and pg_stat_statements preloaded with migsafe, in both orders
 #   of shared_preload_libraries: pgaudit logs the DDL that ran (migsafe's
 #   snapshot included) and not the refused attempt, pg_stat_statements
@@ -386,6 +388,32 @@ $node->psql('rep', "DROP TABLE victim /* window */;", on_error_stop => 0);
 wait_for('rep',
 	"SELECT count(*) FROM migsafe.audit_log WHERE statement = 'DROP TABLE victim /* window */' AND scope = 'command'",
 	'2', 'repeat: after the window the same attempt starts a new row');
+
+# the window runs from the first attempt: a loop retrying more often than
+# the window still gets a new row once the window is over
+$node->append_conf('postgresql.conf', "migsafe.audit_repeat_window = '2s'");
+$node->reload;
+$node->poll_query_until('rep', 'SHOW migsafe.audit_repeat_window', '2s');
+$node->psql('rep',
+	join("SELECT pg_sleep(1.2);\n",
+		("DROP TABLE victim /* loop */;\n") x 3),
+	on_error_stop => 0);
+wait_for('rep',
+	"SELECT COALESCE(sum(repeat_count), 0) FROM migsafe.audit_log WHERE statement = 'DROP TABLE victim /* loop */' AND scope = 'command'",
+	'3', 'repeat: a slow loop\'s three attempts are counted');
+cmp_ok(
+	$node->safe_psql('rep',
+		"SELECT count(*) FROM migsafe.audit_log WHERE statement = 'DROP TABLE victim /* loop */' AND scope = 'command'"),
+	'>=', 2,
+	'repeat: the window runs from the first attempt, not the last');
+
+# the same statement from another application is an attempt of its own
+$node->psql('rep',
+	"SET application_name = 'other_tool';\nDROP TABLE victim /* loop */;",
+	on_error_stop => 0);
+wait_for('rep',
+	"SELECT count(*) FROM migsafe.audit_log WHERE statement = 'DROP TABLE victim /* loop */' AND scope = 'command' AND application_name = 'other_tool'",
+	'1', 'repeat: another application\'s attempt is a row of its own');
 is($node->safe_psql('rep', 'SELECT count(*) FROM victim'),
 	'10', 'repeat: the table kept its rows');
 
