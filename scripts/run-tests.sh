@@ -28,6 +28,12 @@ if [[ $(id -u) -ne 0 ]]; then
 	exit 1
 fi
 
+# One run at a time on this machine: every run installs into the same
+# system PostgreSQL, so a second checkout's run would swap the library
+# under the first one's clusters.
+exec 9>/tmp/migsafe-test.lock
+flock 9
+
 bash scripts/install-deps.sh
 echo "run-tests: building and installing into $(pg_config --pkglibdir)"
 make -s
