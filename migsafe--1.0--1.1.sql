@@ -175,3 +175,15 @@ ALTER TABLE @extschema@.audit_log
 	ADD COLUMN last_ts timestamptz;
 CREATE INDEX audit_log_repeat_idx ON @extschema@.audit_log (ts)
 	WHERE decision = 'blocked';
+
+-- The preview: what a migration script will destroy, break or lock in this
+-- database, without running it (see README, "Preview").  Reads the catalog
+-- only; a role sees exact figures only for tables it may read.
+CREATE FUNCTION @extschema@.check(script text, exclude text[] DEFAULT '{}')
+RETURNS TABLE (statement_no integer, line integer, statement text,
+			   class text, rule text, message text, facts jsonb)
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'migsafe_check';
+COMMENT ON FUNCTION @extschema@.check(text, text[]) IS
+'what a migration script will destroy, break or lock in this database, without running it';
+GRANT EXECUTE ON FUNCTION @extschema@.check(text, text[]) TO PUBLIC;

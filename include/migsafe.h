@@ -52,6 +52,7 @@ extern bool migsafe_guard_dml;
 extern int	migsafe_lock_risk;
 extern int	migsafe_lock_risk_after;
 extern char *migsafe_approve;
+extern char *migsafe_check_exclude;
 extern int	migsafe_audit_queue_size;
 extern int	migsafe_audit_repeat_window;
 extern char *migsafe_exempt;
