@@ -945,9 +945,9 @@ rule_drop(LintState *st, DropStmt *stmt)
 				st->created = forget(st->created, rel_key(rv->schemaname, rv->relname));
 				continue;
 			}
-			st->dropped = lappend(st->dropped, rel_key(rv->schemaname, rv->relname));
 			if (rel == NULL)
 				continue;
+			st->dropped = lappend(st->dropped, rel_key(rv->schemaname, rv->relname));
 			ObjectAddressSet(addr, RelationRelationId, rel->relid);
 			if (stmt->removeType == OBJECT_INDEX)
 			{
