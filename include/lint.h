@@ -15,6 +15,6 @@
 
 #include "fmgr.h"
 
-extern Datum migsafe_check(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum migsafe_check(PG_FUNCTION_ARGS);
 
 #endif							/* MIGSAFE_LINT_H */

@@ -108,6 +108,7 @@ typedef enum MigsafeDecision
 	MIGSAFE_DECISION_APPROVED,	/* an approval names it */
 	MIGSAFE_DECISION_EXEMPT,	/* migsafe.exempt or migsafe.exempt_roles */
 	MIGSAFE_DECISION_WARNED,	/* migsafe.mode = warn */
+	MIGSAFE_DECISION_REHEARSED, /* let run in a rehearsal, rolled back */
 	MIGSAFE_DECISION_BLOCKED	/* refused */
 } MigsafeDecision;
 
