@@ -13,7 +13,19 @@ CREATE TABLE items (id int PRIMARY KEY, order_id int REFERENCES orders (id));
 INSERT INTO items SELECT g, g FROM generate_series(1, 20) g;
 CREATE VIEW order_notes AS SELECT id, note FROM orders;
 SELECT md5(string_agg(o::text, ',' ORDER BY id)) AS orders_md5 FROM orders o \gset
-SELECT count(*) AS audit_before FROM migsafe.audit_log \gset
+-- rehearsals are audited through the queue: wait for the writer
+CREATE FUNCTION wait_rehearsals(n int) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1 .. 400 LOOP
+		IF (SELECT count(*) FROM migsafe.audit_log WHERE command_tag = 'REHEARSE') >= n THEN
+			RETURN true;
+		END IF;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RETURN false;
+END $$;
+SELECT count(*) AS rehearsals_before FROM migsafe.audit_log WHERE command_tag = 'REHEARSE' \gset
 SELECT count(*) AS snapshots_before FROM migsafe.snapshots \gset
 
 -- every statement: its outcome, the locks it took first, what it gave new
@@ -40,11 +52,12 @@ RESET timezone;
 SELECT md5(string_agg(o::text, ',' ORDER BY id)) = :'orders_md5' AS orders_intact FROM orders o;
 SELECT count(*) AS items FROM items;
 SELECT count(*) AS view_kept FROM order_notes;
-SELECT count(*) AS indexes_on_items FROM pg_indexes WHERE tablename = 'items';
+SELECT count(*) AS indexes_on_items FROM pg_indexes WHERE schemaname = 'reh' AND tablename = 'items';
 -- one audit row, "rehearsed", and no approval recorded
+SELECT wait_rehearsals(:rehearsals_before + 1);
 SELECT command_tag, decision, approved_by, detail
-  FROM migsafe.audit_log WHERE id > (SELECT max(id) - (count(*) - :audit_before) FROM migsafe.audit_log)
- ORDER BY id;
+  FROM migsafe.audit_log WHERE command_tag = 'REHEARSE'
+ ORDER BY id DESC LIMIT 1;
 SELECT count(*) - :snapshots_before AS snapshots_kept FROM migsafe.snapshots;
 
 -- the first error ends the rehearsal, as it ends a migration

@@ -440,10 +440,13 @@ rehearse_script(const char *script, List *stmts, const char *lock_timeout,
 		Rehearsed  *r = MemoryContextAllocZero(cxt, sizeof(Rehearsed));
 		Prediction *p = &pred[stmt->number];
 		const char *skip;
+		MemoryContext old;
 
 		r->stmt = stmt;
 		r->predicted = p->rules;
-		result = lappend(result, r);
+		old = MemoryContextSwitchTo(cxt);
+		result = lappend(result, r);	/* outlives SPI_finish() */
+		MemoryContextSwitchTo(old);
 		if (stopped)
 			r->outcome = "not run: an earlier statement failed";
 		else if (stmt->raw == NULL)
@@ -463,7 +466,6 @@ rehearse_script(const char *script, List *stmts, const char *lock_timeout,
 			instr_time	start;
 			instr_time	duration;
 			LOCKMODE	strongest;
-			MemoryContext old;
 
 			call.text = stmt->text;
 			call.timeout_ms = timeout_ms;
