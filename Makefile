@@ -21,8 +21,10 @@ OBJS = \
 	src/collect.o \
 	src/command.o \
 	src/guard.o \
+	src/findings.o \
 	src/internal.o \
 	src/lint.o \
+	src/lintalter.o \
 	src/lintdeps.o \
 	src/locks.o \
 	src/rebuild.o \

@@ -876,7 +876,7 @@ migsafe_approval_exempt_role(void)
  * when the text does not parse (the gate would refuse to set it).
  * Allocates in the current memory context.
  */
-char *
+char	   *
 migsafe_approval_match_value(const char *value, MigsafeTarget *t)
 {
 	List	   *items;

@@ -1048,7 +1048,7 @@ reads_result(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan,
 	if (plan != NULL && (IsA(plan, Append) || IsA(plan, MergeAppend)))
 	{
 		List	   *children = IsA(plan, Append) ?
-			((Append *) plan)->appendplans : ((MergeAppend *) plan)->mergeplans;
+		((Append *) plan)->appendplans : ((MergeAppend *) plan)->mergeplans;
 
 		return children != NIL &&
 			OidIsValid(unfiltered_scan(pstmt, mt, linitial(children), params));
@@ -1216,7 +1216,7 @@ unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
  * the one-time conditions of a generic plan (WHERE $1): the caller
  * evaluates them with the statement's parameters.
  */
-List *
+List	   *
 migsafe_classify_unqualified_dml(PlannedStmt *pstmt, ParamListInfo params,
 								 List **conditions)
 {

@@ -182,7 +182,8 @@ decide_refused(MigsafeTarget *t, bool may_scan)
 		}
 	}
 	if (migsafe_internal_rehearsing() && !own_object(t))
-		t->decision = MIGSAFE_DECISION_REHEARSED;	/* rolled back, see rehearse.c */
+		t->decision = MIGSAFE_DECISION_REHEARSED;	/* rolled back, see
+													 * rehearse.c */
 	else if (migsafe_mode == MIGSAFE_MODE_WARN && !own_object(t))
 		t->decision = MIGSAFE_DECISION_WARNED;
 	else
