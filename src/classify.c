@@ -1296,3 +1296,29 @@ migsafe_classify_lock_blocks(LOCKMODE mode)
 		return "blocks other schema changes and VACUUM, not reads or writes";
 	return "blocks no reads or writes";
 }
+
+/*
+ * migsafe_classify_has_secret
+ *
+ * Whether a statement can carry a password in its text: a role's
+ * PASSWORD, the options of a user mapping or foreign server, a
+ * subscription's connection string.
+ */
+bool
+migsafe_classify_has_secret(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateRoleStmt:
+		case T_AlterRoleStmt:
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+		case T_CreateForeignServerStmt:
+		case T_AlterForeignServerStmt:
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+			return true;
+		default:
+			return false;
+	}
+}
