@@ -41,8 +41,10 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "parser/scanner.h"
 #include "parser/scansup.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -734,13 +736,34 @@ describe_rows(StringInfo buf, MigsafeTarget *t, const char *name,
 }
 
 /*
- * migsafe_command_describe
+ * may_see_figures
+ *
+ * Whether the current user may learn how much a target holds: its rows and
+ * size are shown only to roles that may read it (SELECT on the table, or
+ * on the column).  Others (a TRUNCATE-only grantee, a schema owner whose
+ * CASCADE reaches another role's table) learn that it holds data.
+ */
+static bool
+may_see_figures(MigsafeTarget *t)
+{
+	if (t->classid != RelationRelationId || t->protected)
+		return true;
+	if (pg_class_aclcheck(t->objid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	return t->subid > 0 &&
+		pg_attribute_aclcheck(t->objid, (AttrNumber) t->subid, GetUserId(),
+							  ACL_SELECT) == ACLCHECK_OK;
+}
+
+/*
+ * describe
  *
  * Append to buf one sentence (two for a renamed object) saying what a
- * target holds, as the blocking error's DETAIL and the audit row say it.
+ * target holds; with figures false, that it holds data, without rows or
+ * size.
  */
-void
-migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
+static void
+describe(StringInfo buf, MigsafeTarget *t, bool figures)
 {
 	char	   *name = migsafe_command_display_name(t);
 	char	   *size = t->bytes >= 0 ? pretty_size(t->bytes) : "?";
@@ -760,6 +783,13 @@ migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
 						 t->obj_desc);
 	else if (t->relkind == RELKIND_SEQUENCE)
 		appendStringInfo(buf, _("Sequence \"%s\" would lose its current value."), name);
+	else if (!figures && t->subid > 0)
+		appendStringInfo(buf, _("Column \"%s\" holds data (how much is shown only to roles that may read it)."),
+						 name);
+	else if (!figures)
+		appendStringInfo(buf, _("%s \"%s\" holds data (how much is shown only to roles that may read it)."),
+						 t->relkind == RELKIND_MATVIEW ? _("Materialized view") : _("Table"),
+						 name);
 	else if (t->bytes < 0 && t->subid > 0)
 		appendStringInfo(buf, _("Column \"%s\" was not measured (migsafe may not read it) and counts as holding data."),
 						 name);
@@ -782,6 +812,30 @@ migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
 		appendStringInfo(buf, _(" It was named \"%s\" when this transaction began."),
 						 t->orig_name);
 	migsafe_command_replication(buf, t);
+}
+
+/*
+ * migsafe_command_describe
+ *
+ * Append to buf what a target holds, with its rows and size, as the audit
+ * row and the server log say it.
+ */
+void
+migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
+{
+	describe(buf, t, true);
+}
+
+/*
+ * migsafe_command_describe_to_user
+ *
+ * The same for the blocking error the user sees: rows and size only when
+ * the user may read the target (see may_see_figures()).
+ */
+void
+migsafe_command_describe_to_user(StringInfo buf, MigsafeTarget *t)
+{
+	describe(buf, t, may_see_figures(t));
 }
 
 /*

@@ -415,9 +415,11 @@ approval_literal(MigsafeCommand *cmd, List *list)
  *
  * The DETAIL of the blocking error: what each target holds (at most max
  * of them), the other objects the statement takes along, the statement.
+ * to_user: the client's version, with rows and sizes only of what the user
+ * may read; the server log gets them all.
  */
 static char *
-refusal_detail(MigsafeCommand *cmd, List *list, int max)
+refusal_detail(MigsafeCommand *cmd, List *list, int max, bool to_user)
 {
 	StringInfoData detail;
 	ListCell   *lc;
@@ -428,7 +430,11 @@ refusal_detail(MigsafeCommand *cmd, List *list, int max)
 	initStringInfo(&detail);
 	foreach(lc, list)
 	{
-		if (n++ < max)
+		if (n++ >= max)
+			continue;
+		if (to_user)
+			migsafe_command_describe_to_user(&detail, lfirst(lc));
+		else
 			migsafe_command_describe(&detail, lfirst(lc));
 	}
 	if (n > max)
@@ -485,9 +491,8 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 			 errmsg_plural("%s on %s and %d other object requires migsafe approval",
 						   "%s on %s and %d other objects require migsafe approval",
 						   nothers, tag, what, nothers),
-			 errdetail_internal("%s", refusal_detail(cmd, list, MIGSAFE_DETAIL_MAX)),
-			 list_length(list) > MIGSAFE_DETAIL_MAX ?
-			 errdetail_log("%s", refusal_detail(cmd, list, INT_MAX)) : 0,
+			 errdetail_internal("%s", refusal_detail(cmd, list, MIGSAFE_DETAIL_MAX, true)),
+			 errdetail_log("%s", refusal_detail(cmd, list, INT_MAX, false)),
 			 database ?
 			 errhint("To approve it, run SET migsafe.approve = '%s' in the same session; DROP DATABASE cannot run inside a transaction block.",
 					 literal) :
