@@ -895,3 +895,32 @@ migsafe_approval_match_value(const char *value, MigsafeTarget *t)
 	}
 	return NULL;
 }
+
+/*
+ * migsafe_approval_exempts_name
+ *
+ * Whether migsafe.exempt names a relation of this name (schema.* or
+ * schema.relation, or *): for a rename or a move, which would bring a
+ * table under an exemption.
+ */
+bool
+migsafe_approval_exempts_name(const char *nspname, const char *relname)
+{
+	int			i;
+
+	if (exempt_list == NULL || nspname == NULL || relname == NULL)
+		return false;
+	for (i = 0; i < exempt_list->n; i++)
+	{
+		const MigsafeApproval *a = &exempt_list->items[i];
+
+		if (a->all)
+			return true;
+		if (a->dbname != NULL || a->attname != NULL ||
+			strcmp(a->nspname, nspname) != 0)
+			continue;
+		if (a->relname == NULL || strcmp(a->relname, relname) == 0)
+			return true;
+	}
+	return false;
+}

@@ -679,6 +679,59 @@ guard_own_objects(Node *parsetree)
 }
 
 /*
+ * guard_exempt_moves
+ *
+ * A rename or a move (ALTER ... SET SCHEMA) that brings a relation holding
+ * data under migsafe.exempt would let a later transaction destroy it
+ * unapproved: the move itself needs an approval of the relation, unless it
+ * holds no data.  Decided in a frame of its own, so that the statement's
+ * own targets (and their snapshots) are untouched.
+ */
+static void
+guard_exempt_moves(MigsafeCommand *cmd, Node *parsetree)
+{
+	RangeVar   *rv = NULL;
+	const char *newnsp = NULL;
+	const char *newrel = NULL;
+	Oid			relid;
+	MigsafeCommand scratch;
+	MigsafeTarget *t;
+
+	if (IsA(parsetree, AlterObjectSchemaStmt))
+	{
+		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
+		newnsp = ((AlterObjectSchemaStmt *) parsetree)->newschema;
+	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->subname == NULL)
+	{
+		rv = ((RenameStmt *) parsetree)->relation;
+		newrel = ((RenameStmt *) parsetree)->newname;
+	}
+	if (rv == NULL)
+		return;
+	relid = RangeVarGetRelid(rv, AccessExclusiveLock, true);
+	if (!OidIsValid(relid) || !migsafe_classify_relkind(get_rel_relkind(relid)))
+		return;
+	if (newnsp == NULL)
+		newnsp = get_namespace_name(get_rel_namespace(relid));
+	if (newrel == NULL)
+		newrel = get_rel_name(relid);
+	if (!migsafe_approval_exempts_name(newnsp, newrel) ||
+		migsafe_approval_exempts_name(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid)))
+		return;
+
+	migsafe_command_standalone(&scratch, cmd->tag, cmd->stmt_text, InvalidOid);
+	t = migsafe_command_add_object(&scratch, MIGSAFE_OP_DROP, RelationRelationId,
+								   relid, 0, false);
+	if (t == NULL)
+		return;
+	decide_target(&scratch, t, true, "ProcessUtility");
+	report_decisions(&scratch, list_make1(t));
+}
+
+/*
  * release_databases
  *
  * Commands that refuse to run while another process is connected to a
@@ -733,6 +786,7 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	ListCell   *lc;
 
 	guard_own_objects(cmd->parsetree);
+	guard_exempt_moves(cmd, cmd->parsetree);
 
 	/* with migsafe.mode = off the command is only audited */
 	if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||
