@@ -21,6 +21,9 @@ typedef struct MigsafeLintRel
 {
 	Oid			relid;			/* InvalidOid: created by the script */
 	bool		created;		/* created earlier in the script */
+	int			filled;			/* created in an earlier transaction of the
+								 * script, and the statement (1-based) that
+								 * may have written rows into it, or 0 */
 	char		relkind;
 	char	   *nspname;		/* NULL for an unqualified new relation */
 	char	   *relname;
@@ -53,6 +56,7 @@ extern MigsafeLintRel *migsafe_lintdeps_new_rel(List **rels,
 												const char *relname);
 extern void migsafe_lintdeps_measure(MigsafeLintRel *rel);
 extern bool migsafe_lintdeps_column_empty(MigsafeLintRel *rel, int attnum);
+extern List *migsafe_lintdeps_typed_tables(Oid typoid);
 extern char *migsafe_lintdeps_rows_phrase(MigsafeLintRel *rel);
 extern void migsafe_lintdeps_walk(const ObjectAddress *root, bool cascade,
 								  MigsafeLintDeps *deps, List **rels);

@@ -924,3 +924,40 @@ migsafe_approval_exempts_name(const char *nspname, const char *relname)
 	}
 	return false;
 }
+
+/*
+ * migsafe_approval_value_names
+ *
+ * Whether an approval text names a relation (or its column, attname not
+ * NULL) that exists only in a script the preview reads: by its names,
+ * since it has no OID yet.  nspname NULL stands for any schema.  Returns
+ * the item that matched, or NULL.
+ */
+char *
+migsafe_approval_value_names(const char *value, const char *nspname,
+							 const char *relname, const char *attname)
+{
+	List	   *items;
+	char	   *bad;
+	ListCell   *lc;
+
+	if (value == NULL ||
+		parse_approvals(value, &items, &bad) != MIGSAFE_PARSE_OK)
+		return NULL;
+	foreach(lc, items)
+	{
+		MigsafeApproval *a = lfirst(lc);
+
+		if (a->all)
+			return pstrdup(a->text);
+		if (a->dbname != NULL || a->nspname == NULL ||
+			(nspname != NULL && strcmp(a->nspname, nspname) != 0))
+			continue;
+		if (a->relname == NULL ||
+			(strcmp(a->relname, relname) == 0 &&
+			 (a->attname == NULL ||
+			  (attname != NULL && strcmp(a->attname, attname) == 0))))
+			return pstrdup(a->text);
+	}
+	return NULL;
+}

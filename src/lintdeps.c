@@ -38,6 +38,7 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
@@ -250,6 +251,9 @@ char	   *
 migsafe_lintdeps_rows_phrase(MigsafeLintRel *rel)
 {
 	migsafe_lintdeps_measure(rel);
+	if (rel->created && rel->filled > 0)
+		return psprintf("is created earlier in this script, in another transaction, and may hold the rows statement %d wrote into it",
+						rel->filled);
 	if (rel->created)
 		return pstrdup("is created earlier in this script and holds no rows yet");
 	if (rel->rows < 0)
@@ -363,6 +367,31 @@ migsafe_lintdeps_walk(const ObjectAddress *root, bool cascade,
 			}
 			seen = lappend(seen, obj);
 			queue = lappend(queue, obj);
+
+			/*
+			 * The expression of a stored generated column is its default: it
+			 * cannot go without the column, which goes with it (and what
+			 * depends on the column).
+			 */
+			if (obj->classId == AttrDefaultRelationId)
+			{
+				ObjectAddress col = GetAttrDefaultColumnAddress(obj->objectId);
+
+				if (OidIsValid(col.objectId) &&
+					get_attgenerated(col.objectId, col.objectSubId) != '\0' &&
+					!address_seen(seen, &col))
+				{
+					obj = palloc(sizeof(ObjectAddress));
+					*obj = col;
+					seen = lappend(seen, obj);
+					queue = lappend(queue, obj);
+				}
+				else
+				{
+					deps->others = lappend(deps->others, getObjectDescription(obj, true));
+					continue;
+				}
+			}
 
 			if (obj->classId == RelationRelationId)
 			{
@@ -579,5 +608,47 @@ migsafe_lintdeps_owned(List *roles, List **rels)
 		if (rel != NULL)		/* NULL: dropped since the scan */
 			result = lappend(result, rel);
 	}
+	return result;
+}
+
+/*
+ * migsafe_lintdeps_typed_tables
+ *
+ * The typed tables of a composite type (CREATE TABLE ... OF type), which
+ * ALTER TYPE ... CASCADE changes too.
+ */
+List *
+migsafe_lintdeps_typed_tables(Oid typoid)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typoid));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == RelationRelationId && dep->objsubid == 0 &&
+			get_rel_relkind(dep->objid) == RELKIND_RELATION)
+		{
+			HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
+
+			if (HeapTupleIsValid(reltup))
+			{
+				if (((Form_pg_class) GETSTRUCT(reltup))->reloftype == typoid)
+					result = list_append_unique_oid(result, dep->objid);
+				ReleaseSysCache(reltup);
+			}
+		}
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
 	return result;
 }
