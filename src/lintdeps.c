@@ -33,6 +33,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/indexing.h"
@@ -123,7 +124,14 @@ measure_one(Oid relid, char relkind, double *rows, bool *exact, int64 *bytes)
 
 	*rows = *bytes = -1;
 	*exact = false;
-	if (migsafe_catalog_may_read(relid, 0) &&
+
+	/*
+	 * Counting rows under SERIALIZABLE would leave predicate locks on the
+	 * table until the transaction ends, where they can make other
+	 * transactions fail: a preview takes the estimate there.
+	 */
+	if (!IsolationIsSerializable() &&
+		migsafe_catalog_may_read(relid, 0) &&
 		ConditionalLockRelationOid(relid, AccessShareLock))
 	{
 		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
