@@ -203,8 +203,9 @@ COMMENT ON FUNCTION @extschema@.undo(timestamptz) IS
 -- The post-deploy report a person reads: per transaction (and the
 -- migration it ran), what changed, what was destroyed and kept, what was
 -- refused and why, and the undo() or restore() that brings it back.
--- migsafe-check --report prints it.  It reads the audit log: like
--- deploy_summary(), only for roles granted it.
+-- migsafe-check --report prints it.  Any role may call it, like
+-- restore(); it runs with the caller's rights, so only roles that may
+-- read migsafe.audit_log get a report.
 CREATE FUNCTION @extschema@.report(
 	since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 hour')
 RETURNS SETOF text
@@ -322,4 +323,5 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION @extschema@.report(timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.report(timestamptz) IS
+'what changed, was destroyed, kept and refused since a moment, with the undo() or restore() that brings it back, as readable lines';

@@ -351,12 +351,23 @@ SELECT regexp_replace(regexp_replace(line, '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+
   FROM migsafe.report(:'t0'::timestamptz) line;
 SELECT * FROM migsafe.report('infinity');
 
--- ordinary roles may undo (restore's rules apply), not read the report
-SELECT p.oid::regprocedure AS function,
+-- every role may call them, like restore(): undo() applies restore's
+-- rules, report() reads the audit log with the caller's rights
+SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer,
 	   has_function_privilege('regress_ri_other', p.oid, 'EXECUTE') AS public_execute
   FROM pg_proc p
  WHERE p.pronamespace = 'migsafe'::regnamespace AND p.proname IN ('undo', 'report', 'restore')
  ORDER BY 1::text;
+\set VERBOSITY terse
+SET ROLE regress_ri_other;
+SELECT * FROM migsafe.report();
+\set VERBOSITY default
+RESET ROLE;
+GRANT SELECT ON migsafe.audit_log TO regress_ri_other;
+SET ROLE regress_ri_other;
+SELECT count(*) > 0 AS has_lines FROM migsafe.report(:'t0'::timestamptz);
+RESET ROLE;
+REVOKE SELECT ON migsafe.audit_log FROM regress_ri_other;
 
 SET client_min_messages = warning;
 SET migsafe.approve = '*';

@@ -111,8 +111,9 @@ SELECT s.column_name, (c ->> 'builtin')::boolean AS builtin,
 SELECT migsafe.restore('public.counters2.n');
 SELECT * FROM counters2 ORDER BY id;
 
--- the rollback functions: undo() for every role (restore's rules apply),
--- report() only for roles granted it (it reads the audit log)
+-- the rollback functions, callable by every role like restore(): undo()
+-- applies restore's rules, report() reads the audit log with the
+-- caller's rights
 SELECT p.oid::regprocedure AS function, p.prorettype::regtype AS returns,
 	   p.proretset AS set, has_function_privilege('public', p.oid, 'EXECUTE') AS public
   FROM pg_proc p
