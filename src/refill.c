@@ -447,11 +447,19 @@ refill_column(MigsafeSnapshotRow *s, Oid relid)
 		}
 	}
 
+	/*
+	 * Only where the column is NULL or the re-creation's value, again: the
+	 * checks above ran under the lock, this keeps the statement itself from
+	 * ever overwriting a value of its own.
+	 */
 	edata = migsafe_rebuild_run_in_subxact(s->runner,
 										   psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s"
-													" WHERE %s AND t.%s::pg_catalog.text IS DISTINCT FROM (s.%s::%s)::pg_catalog.text",
+													" WHERE %s AND t.%s::pg_catalog.text IS DISTINCT FROM (s.%s::%s)::pg_catalog.text"
+													"   AND (t.%s IS NULL%s%s)",
 													s->target, col, col, type, s->storage,
-													match, col, col, type),
+													match, col, col, type, col,
+													filler ? psprintf(" OR t.%s::pg_catalog.text OPERATOR(pg_catalog.=) ", col) : "",
+													filler ? quote_literal_cstr(filler) : ""),
 										   &count);
 	if (edata != NULL)
 	{
