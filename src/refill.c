@@ -379,6 +379,7 @@ refill_column(MigsafeSnapshotRow *s, Oid relid)
 	char	   *label;
 	char	   *match;
 	char	   *filler;
+	char	   *refilled;
 	bool		notnull;
 	List	   *rows;
 	int64		total;
@@ -450,16 +451,19 @@ refill_column(MigsafeSnapshotRow *s, Oid relid)
 	/*
 	 * Only where the column is NULL or the re-creation's value, again: the
 	 * checks above ran under the lock, this keeps the statement itself from
-	 * ever overwriting a value of its own.
+	 * ever overwriting a value of its own.  It runs with the caller's
+	 * search_path (rebuild.c), so every operator is qualified.
 	 */
+	refilled = psprintf("(t.%s IS NULL AND s.%s IS NOT NULL)", col, col);
+	if (filler)
+		refilled = psprintf("(%s OR (t.%s::pg_catalog.text OPERATOR(pg_catalog.=) %s"
+							" AND ((s.%s::%s)::pg_catalog.text OPERATOR(pg_catalog.<>) %s) IS NOT FALSE))",
+							refilled, col, quote_literal_cstr(filler),
+							col, type, quote_literal_cstr(filler));
 	edata = migsafe_rebuild_run_in_subxact(s->runner,
-										   psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s"
-													" WHERE %s AND t.%s::pg_catalog.text IS DISTINCT FROM (s.%s::%s)::pg_catalog.text"
-													"   AND (t.%s IS NULL%s%s)",
+										   psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s AND %s",
 													s->target, col, col, type, s->storage,
-													match, col, col, type, col,
-													filler ? psprintf(" OR t.%s::pg_catalog.text OPERATOR(pg_catalog.=) ", col) : "",
-													filler ? quote_literal_cstr(filler) : ""),
+													match, refilled),
 										   &count);
 	if (edata != NULL)
 	{
