@@ -471,7 +471,7 @@ migsafe_audit_event(const char *tag, int64 snapshot_id,
 	row->statement = debug_query_string ? debug_query_string : "";
 	row->nested = true;
 	row->object_scope = true;
-	row->destructive = strcmp(tag, "RESTORE") != 0;
+	row->destructive = strcmp(tag, "RESTORE") != 0 && strcmp(tag, "UNDO") != 0;
 	row->decision = "allowed";
 	row->detail = detail;
 	row->wal_lsn = InvalidXLogRecPtr;
