@@ -303,19 +303,33 @@ migsafe_audit_write(List *rows)
  *
  * Hand rows of a blocked change to the queue, to be written by this
  * database's writer outside the aborting transaction.  Never errors.
+ *
+ * The queue lives in shared memory, which a crash (any process killed,
+ * the writer or the launcher included) or an immediate shutdown wipes
+ * out: each row goes to the server log first, whatever migsafe.log_audit
+ * says, so that a row the writer never stores is still on record, with
+ * its content, and never lost silently.  All rows of the change are
+ * logged before the first is queued: a backend killed while it waits for
+ * room in a full queue has logged them all.
  */
 void
 migsafe_audit_queue(Oid dbid, List *rows)
 {
+	List	   *jsons = NIL;
 	ListCell   *lc;
 
 	foreach(lc, rows)
 	{
 		char	   *json = migsafe_audit_json(lfirst(lc), true);
 
-		(void) migsafe_worker_enqueue(dbid, json);
-		log_row(json);
+		ereport(LOG,
+				(errmsg("migsafe audit row"),
+				 errdetail_log("%s", json),
+				 errhidestmt(true), errhidecontext(true)));
+		jsons = lappend(jsons, json);
 	}
+	foreach(lc, jsons)
+		(void) migsafe_worker_enqueue(dbid, lfirst(lc));
 }
 
 /*
