@@ -353,3 +353,57 @@ $$;
 
 COMMENT ON FUNCTION @extschema@.report(timestamptz) IS
 'what changed, was destroyed, kept and refused since a moment, with the undo() or restore() that brings it back, as readable lines';
+
+-- Logical replication applies a published TRUNCATE on a subscriber
+-- without ProcessUtility or the object-access hook: only triggers see it.
+-- Every table a subscription writes into gets this ENABLE ALWAYS trigger
+-- (at CREATE and ALTER SUBSCRIPTION, and here for the subscriptions that
+-- exist already), which submits the apply worker's TRUNCATE to the gate
+-- like any other: refused without migsafe.exempt (or warn/off mode),
+-- audited either way.  Other TRUNCATEs pass it: the hooks decide them.
+CREATE FUNCTION @extschema@.replicated_truncate_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migsafe_replicated_truncate_guard';
+
+REVOKE ALL ON FUNCTION @extschema@.replicated_truncate_guard() FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.replicated_truncate_guard() IS
+'trigger: the gate for a TRUNCATE that logical replication applies';
+
+CREATE FUNCTION @extschema@.guard_subscribed_tables()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass;
+	added integer := 0;
+BEGIN
+	FOR rel IN
+		SELECT DISTINCT c.oid
+		  FROM (SELECT sr.srrelid FROM pg_catalog.pg_subscription_rel sr
+				UNION
+				SELECT t.relid FROM pg_catalog.pg_subscription_rel sr,
+					   LATERAL pg_catalog.pg_partition_tree(sr.srrelid) t) r
+		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.srrelid
+		 WHERE c.relkind OPERATOR(pg_catalog.=) 'r'
+		   AND c.relnamespace OPERATOR(pg_catalog.<>) '@extschema@'::pg_catalog.regnamespace
+		   AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+							WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid
+							  AND g.tgname OPERATOR(pg_catalog.=) 'migsafe_replicated_truncate')
+	LOOP
+		EXECUTE pg_catalog.format('CREATE TRIGGER migsafe_replicated_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.replicated_truncate_guard()', rel);
+		EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER migsafe_replicated_truncate', rel);
+		added := added OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN added;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.guard_subscribed_tables() FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.guard_subscribed_tables() IS
+'puts the replicated-TRUNCATE trigger on every table a subscription of this database writes into; returns how many it added';
+
+SELECT @extschema@.guard_subscribed_tables();
