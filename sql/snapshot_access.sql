@@ -45,7 +45,8 @@ DELETE FROM :storage;
 RESET ROLE;
 SET ROLE regress_snap_stranger;
 SELECT * FROM :storage ORDER BY id;
--- the registry is readable by all, writable by none
+-- the registry shows a snapshot (its size, rows, definition) only to the
+-- roles that could read the original, and is writable by none
 SELECT object_identity, method FROM migsafe.snapshots WHERE id = :snap;
 UPDATE migsafe.snapshots SET status = 'restored' WHERE id = :snap;
 -- only the owner (or a superuser) restores
@@ -53,7 +54,12 @@ SELECT migsafe.restore(:snap);
 SELECT migsafe.purge_snapshots(interval '0');
 RESET ROLE;
 SET ROLE regress_snap_grantee;
+SELECT object_identity, method, row_count IS NOT NULL AS sees_rows
+  FROM migsafe.snapshots WHERE id = :snap;
 SELECT migsafe.restore(:snap);
+RESET ROLE;
+SET ROLE regress_snap_owner;
+SELECT object_identity, method FROM migsafe.snapshots WHERE id = :snap;
 RESET ROLE;
 UPDATE migsafe.snapshots SET status = 'restored' WHERE id = :snap;
 DELETE FROM migsafe.snapshots WHERE id = :snap;

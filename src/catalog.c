@@ -696,17 +696,44 @@ name_cmp(const ListCell *a, const ListCell *b)
 char	   *
 migsafe_catalog_readers(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Form_pg_class form;
-	List	   *roles = NIL;
 	List	   *names = NIL;
 	StringInfoData buf;
 	ListCell   *lc;
+
+	foreach(lc, migsafe_catalog_reader_oids(relid))
+	{
+		char	   *name = GetUserNameFromId(lfirst_oid(lc), true);
+
+		if (name != NULL)
+			names = lappend(names, name);
+	}
+	if (names == NIL)
+		return NULL;
+	list_sort(names, name_cmp);
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 quote_identifier(lfirst(lc)));
+	return buf.data;
+}
+
+/*
+ * migsafe_catalog_reader_oids
+ *
+ * The same roles as migsafe_catalog_readers(), as OIDs (NIL for none):
+ * the registry keeps them, so that only they see the snapshot's row.
+ */
+List *
+migsafe_catalog_reader_oids(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	List	   *roles = NIL;
 	Datum		aclDatum;
 	bool		isnull;
 
 	if (!HeapTupleIsValid(tup))
-		return NULL;
+		return NIL;
 	form = (Form_pg_class) GETSTRUCT(tup);
 	roles = list_make1_oid(form->relowner);
 	aclDatum = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &isnull);
@@ -722,25 +749,7 @@ migsafe_catalog_readers(Oid relid)
 				roles = list_append_unique_oid(roles, items[i].ai_grantee);
 	}
 	ReleaseSysCache(tup);
-
-	foreach(lc, roles)
-	{
-		char	   *name;
-
-		if (lfirst_oid(lc) == BOOTSTRAP_SUPERUSERID)
-			continue;
-		name = GetUserNameFromId(lfirst_oid(lc), true);
-		if (name != NULL)
-			names = lappend(names, name);
-	}
-	if (names == NIL)
-		return NULL;
-	list_sort(names, name_cmp);
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
-						 quote_identifier(lfirst(lc)));
-	return buf.data;
+	return list_delete_oid(roles, BOOTSTRAP_SUPERUSERID);
 }
 
 /*
