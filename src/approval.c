@@ -866,3 +866,61 @@ migsafe_approval_exempt_role(void)
 	}
 	return NULL;
 }
+
+/*
+ * migsafe_approval_match_value
+ *
+ * Whether an approval list given as text (one a script sets, read by the
+ * preview) covers a target, matched as migsafe_approval_match() matches
+ * the setting in force.  Returns the item that matched, or NULL, also
+ * when the text does not parse (the gate would refuse to set it).
+ * Allocates in the current memory context.
+ */
+char	   *
+migsafe_approval_match_value(const char *value, MigsafeTarget *t)
+{
+	List	   *items;
+	char	   *bad;
+	ListCell   *lc;
+
+	if (value == NULL ||
+		parse_approvals(value, &items, &bad) != MIGSAFE_PARSE_OK)
+		return NULL;
+	foreach(lc, items)
+	{
+		MigsafeApproval *a = lfirst(lc);
+
+		if (item_matches(a, t, true))
+			return pstrdup(a->text);
+	}
+	return NULL;
+}
+
+/*
+ * migsafe_approval_exempts_name
+ *
+ * Whether migsafe.exempt names a relation of this name (schema.* or
+ * schema.relation, or *): for a rename or a move, which would bring a
+ * table under an exemption.
+ */
+bool
+migsafe_approval_exempts_name(const char *nspname, const char *relname)
+{
+	int			i;
+
+	if (exempt_list == NULL || nspname == NULL || relname == NULL)
+		return false;
+	for (i = 0; i < exempt_list->n; i++)
+	{
+		const MigsafeApproval *a = &exempt_list->items[i];
+
+		if (a->all)
+			return true;
+		if (a->dbname != NULL || a->attname != NULL ||
+			strcmp(a->nspname, nspname) != 0)
+			continue;
+		if (a->relname == NULL || strcmp(a->relname, relname) == 0)
+			return true;
+	}
+	return false;
+}
