@@ -440,6 +440,9 @@ my $partman_major = $node->safe_psql('pm',
 );
 my $partman_interval =
   $partman_major >= 5 ? q{'1 day'} : q{'native', 'daily'};
+# 24 rows in each of the 8 days before today, from the first partition's
+# start: rows counted back from now() left that partition empty after
+# 23:00, and an empty partition is dropped without a snapshot.
 $node->safe_psql(
 	'pm', qq{
 CREATE TABLE events (id bigserial, created_at timestamptz NOT NULL, v text)
@@ -447,7 +450,7 @@ CREATE TABLE events (id bigserial, created_at timestamptz NOT NULL, v text)
 SELECT partman.create_parent('public.events', 'created_at', $partman_interval,
   p_premake := 2, p_start_partition := (now() - interval '8 days')::date::text);
 INSERT INTO events (created_at, v)
-  SELECT now() - make_interval(hours => g), 'v' || g
+  SELECT (now() - interval '8 days')::date + make_interval(hours => g), 'v' || g
     FROM generate_series(0, 8 * 24 - 1) g;
 UPDATE partman.part_config SET retention = '5 days', retention_keep_table = false
  WHERE parent_table = 'public.events';});
