@@ -3,8 +3,10 @@
 # make            build
 # make install    install into the PostgreSQL found by PG_CONFIG
 # make test       install what is missing, build, install, run every suite
-#                 (pg_regress, isolation, TAP) as user postgres in
-#                 throwaway instances
+#                 (pg_regress, isolation, TAP, e2e) as user postgres in
+#                 throwaway instances, on the host's PostgreSQL 15
+# make test PG=17 the same on PostgreSQL 17, in a Debian trixie root made
+#                 with debootstrap under /var/tmp (scripts/test-chroot.sh)
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
 # make bench      every benchmark in bench/ (as root; migsafe installed)
@@ -50,8 +52,8 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guard_cascade \
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
-	snapshot_lifecycle guard_radius guard_temp guard_dml guard_own check rehearse \
-	restore_into
+	snapshot_lifecycle guard_radius guard_temp guard_dml guard_maintain guard_own \
+	check rehearse restore_into
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso
@@ -70,8 +72,14 @@ $(OBJS): $(wildcard $(srcdir)/include/*.h)
 deps:
 	bash scripts/install-deps.sh
 
+# PG: another PostgreSQL major version than the host's 15 (17), tested in
+# a Debian root that has it
 test:
+ifeq ($(filter-out 15,$(PG)),)
 	bash scripts/run-tests.sh
+else
+	bash scripts/test-chroot.sh $(PG)
+endif
 
 demo:
 	bash scripts/demo.sh

@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
-# bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
-# compiler, pg_bsd_indent, and for test/e2e Django with psycopg2 and
-# Node.js with npm).  Idempotent: apt-get runs only when a package is
-# missing.  Run as root.
+# (PostgreSQL server + headers, pgaudit, pg_repack, pg_partman, pg_cron,
+# TAP test modules, compiler, pg_bsd_indent, and for test/e2e Django with
+# psycopg2 and Node.js with npm).  Idempotent: apt-get runs only when a
+# package is missing.  Run as root.
+#
+# MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
+# bookworm's; 17 is Debian trixie's, used in the root scripts/test-chroot.sh
+# makes).
 set -euo pipefail
 
-# bookworm has no postgresql-contrib-15; the contrib modules ship in
-# postgresql-15 and the postgresql-contrib metapackage pulls that in.
+pg=${MIGSAFE_PG:-15}
+
+# Debian has no postgresql-contrib-NN; the contrib modules ship in
+# postgresql-NN and the postgresql-contrib metapackage pulls that in.
 packages=(
-	postgresql-15
+	postgresql-$pg
 	postgresql-contrib
-	postgresql-server-dev-15
-	postgresql-15-pgaudit
-	postgresql-15-repack
-	postgresql-15-partman
-	postgresql-15-cron
+	postgresql-server-dev-$pg
+	postgresql-$pg-pgaudit
+	postgresql-$pg-repack
+	postgresql-$pg-partman
+	postgresql-$pg-cron
 	libipc-run-perl
 	make
 	gcc
-	pg-bsd-indent
 	python3-django
 	python3-psycopg2
 )
+# `make indent` runs on the host: trixie has no pg-bsd-indent package
+[[ $pg == 15 ]] && packages+=(pg-bsd-indent)
 
 missing=()
 for pkg in "${packages[@]}"; do

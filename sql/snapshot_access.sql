@@ -145,7 +145,7 @@ SET ROLE regress_snap_owner2;
 SELECT migsafe.restore(:msnap) AS restored;
 RESET ROLE;
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) LIKE '%WHERE%' AS partial
-  FROM pg_index WHERE indrelid = 'vault2.m'::regclass ORDER BY 1;
+  FROM pg_index WHERE indrelid = 'vault2.m'::regclass ORDER BY indexrelid::regclass::text;
 SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'vault2.m'::regclass;
 
 -- with row-level security, grantees saw some rows only: only the owner

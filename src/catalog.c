@@ -53,6 +53,7 @@
 #include "storage/bufmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -909,8 +910,8 @@ migsafe_catalog_may_read(Oid relid, AttrNumber attnum)
 {
 	Oid			userid = GetUserId();
 
-	if (pg_namespace_aclcheck(get_rel_namespace(relid), userid,
-							  ACL_USAGE) != ACLCHECK_OK)
+	if (migsafe_namespace_aclcheck(get_rel_namespace(relid), userid,
+								   ACL_USAGE) != ACLCHECK_OK)
 		return false;
 	if (pg_class_aclcheck(relid, userid, ACL_SELECT) != ACLCHECK_OK &&
 		(attnum <= 0 ||

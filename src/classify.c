@@ -1134,7 +1134,8 @@ merge_reaches_all(ModifyTable *mt, bool *is_delete)
 		{
 			MergeAction *action = lfirst_node(MergeAction, ac);
 
-			if (!action->matched || action->qual != NULL ||
+			if (!migsafe_merge_action_matched(action) ||
+				action->qual != NULL ||
 				(action->commandType != CMD_DELETE &&
 				 action->commandType != CMD_UPDATE))
 				continue;
