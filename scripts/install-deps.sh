@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
-# bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
-# compiler, pg_bsd_indent, and for test/e2e Django with psycopg2 and
-# Node.js with npm).  Idempotent: apt-get runs only when a package is
-# missing.  Run as root.
+# bookworm (PostgreSQL 15 server + headers, libpq headers for
+# migsafe-check, pgaudit, TAP test modules (IO::Pty: a terminal for
+# t/013_cli.pl), compiler, pg_bsd_indent, and for test/e2e Django with
+# psycopg2 and Node.js with npm).  Idempotent: apt-get runs only when a
+# package is missing.  Run as root.
 set -euo pipefail
 
 # bookworm has no postgresql-contrib-15; the contrib modules ship in
@@ -12,11 +13,13 @@ packages=(
 	postgresql-15
 	postgresql-contrib
 	postgresql-server-dev-15
+	libpq-dev
 	postgresql-15-pgaudit
 	postgresql-15-repack
 	postgresql-15-partman
 	postgresql-15-cron
 	libipc-run-perl
+	libio-pty-perl
 	make
 	gcc
 	pg-bsd-indent
