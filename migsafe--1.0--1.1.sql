@@ -175,3 +175,31 @@ ALTER TABLE @extschema@.audit_log
 	ADD COLUMN last_ts timestamptz;
 CREATE INDEX audit_log_repeat_idx ON @extschema@.audit_log (ts)
 	WHERE decision = 'blocked';
+
+-- The preview: what a migration script will destroy, break or lock in this
+-- database, without running it (see README, "Preview").  Reads the catalog
+-- only; a role sees exact figures only for tables it may read.
+CREATE FUNCTION @extschema@.check(script text, exclude text[] DEFAULT '{}')
+RETURNS TABLE (statement_no integer, line integer, statement text,
+			   class text, rule text, message text, facts jsonb)
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'migsafe_check';
+COMMENT ON FUNCTION @extschema@.check(text, text[]) IS
+'what a migration script will destroy, break or lock in this database, without running it';
+GRANT EXECUTE ON FUNCTION @extschema@.check(text, text[]) TO PUBLIC;
+
+-- The rehearsal: runs a script for real in a subtransaction that is always
+-- rolled back and reports each statement's locks, rewrites, rows and time
+-- (see README, "Preview").  It takes real locks: for staging and CI
+-- databases, granted by the DBA to whoever runs the rehearsals.
+CREATE FUNCTION @extschema@.rehearse(script text,
+									 lock_timeout text DEFAULT '2s',
+									 statement_timeout text DEFAULT '1min')
+RETURNS TABLE (statement_no integer, line integer, statement text,
+			   outcome text, locks text, rewritten text, rows bigint,
+			   ms double precision, predicted text, differs text)
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'migsafe_rehearse';
+COMMENT ON FUNCTION @extschema@.rehearse(text, text, text) IS
+'runs a migration script in a subtransaction that is always rolled back and reports what each statement did';
+REVOKE ALL ON FUNCTION @extschema@.rehearse(text, text, text) FROM PUBLIC;

@@ -62,6 +62,7 @@ bool		migsafe_guard_dml = false;
 int			migsafe_lock_risk = MIGSAFE_LOCK_RISK_WARN;
 int			migsafe_lock_risk_after = 10000;	/* ms */
 char	   *migsafe_approve = NULL;
+char	   *migsafe_check_exclude = NULL;
 char	   *migsafe_exempt = NULL;
 int			migsafe_audit_queue_size = 1024;
 int			migsafe_audit_repeat_window = 60000;	/* ms */
@@ -182,6 +183,20 @@ define_settings(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	/*
+	 * migsafe.check_exclude: preview rules migsafe.check() does not report,
+	 * for the whole server, a database or a role.  Superuser only: a team's
+	 * CI must not switch off the rules the DBA wants seen.
+	 */
+	DefineCustomStringVariable("migsafe.check_exclude",
+							   gettext_noop("Preview rules that migsafe.check() does not report."),
+							   gettext_noop("A comma-separated list of rule names."),
+							   &migsafe_check_exclude,
+							   "",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   NULL, NULL, NULL);
 
 	/*
 	 * migsafe.ddl_lock_timeout: the lock_timeout a schema change gets when

@@ -45,6 +45,8 @@ extern char *migsafe_approval_att_identity(Oid relid, AttrNumber attnum);
 extern bool migsafe_approval_attached_here(Oid relid);
 extern char *migsafe_approval_match(MigsafeApprovalSetting setting,
 									MigsafeTarget *t);
+extern char *migsafe_approval_match_value(const char *value,
+										  MigsafeTarget *t);
 extern char *migsafe_approval_exempt_role(void);
 extern void migsafe_approval_at_eoxact(void);
 

@@ -67,6 +67,8 @@ extern void migsafe_internal_log_end(MigsafeLogWriter *state);
 extern bool migsafe_internal_writing_log(void);
 extern void migsafe_internal_insert_log(const char *rows, bool link);
 extern int64 migsafe_internal_repeat_log(const char *row, int window_ms);
+extern void migsafe_internal_rehearsal(bool on);
+extern bool migsafe_internal_rehearsing(void);
 extern void migsafe_internal_at_eoxact(void);
 
 #endif							/* MIGSAFE_INTERNAL_H */

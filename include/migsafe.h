@@ -52,6 +52,7 @@ extern bool migsafe_guard_dml;
 extern int	migsafe_lock_risk;
 extern int	migsafe_lock_risk_after;
 extern char *migsafe_approve;
+extern char *migsafe_check_exclude;
 extern int	migsafe_audit_queue_size;
 extern int	migsafe_audit_repeat_window;
 extern char *migsafe_exempt;
@@ -107,6 +108,7 @@ typedef enum MigsafeDecision
 	MIGSAFE_DECISION_APPROVED,	/* an approval names it */
 	MIGSAFE_DECISION_EXEMPT,	/* migsafe.exempt or migsafe.exempt_roles */
 	MIGSAFE_DECISION_WARNED,	/* migsafe.mode = warn */
+	MIGSAFE_DECISION_REHEARSED, /* let run in a rehearsal, rolled back */
 	MIGSAFE_DECISION_BLOCKED	/* refused */
 } MigsafeDecision;
 

@@ -866,3 +866,32 @@ migsafe_approval_exempt_role(void)
 	}
 	return NULL;
 }
+
+/*
+ * migsafe_approval_match_value
+ *
+ * Whether an approval list given as text (one a script sets, read by the
+ * preview) covers a target, matched as migsafe_approval_match() matches
+ * the setting in force.  Returns the item that matched, or NULL, also
+ * when the text does not parse (the gate would refuse to set it).
+ * Allocates in the current memory context.
+ */
+char *
+migsafe_approval_match_value(const char *value, MigsafeTarget *t)
+{
+	List	   *items;
+	char	   *bad;
+	ListCell   *lc;
+
+	if (value == NULL ||
+		parse_approvals(value, &items, &bad) != MIGSAFE_PARSE_OK)
+		return NULL;
+	foreach(lc, items)
+	{
+		MigsafeApproval *a = lfirst(lc);
+
+		if (item_matches(a, t, true))
+			return pstrdup(a->text);
+	}
+	return NULL;
+}

@@ -1236,3 +1236,43 @@ migsafe_classify_unqualified_dml(PlannedStmt *pstmt, ParamListInfo params,
 	}
 	return result;
 }
+
+/* A lock mode as LOCK TABLE spells it ("ACCESS EXCLUSIVE") */
+const char *
+migsafe_classify_lock_name(LOCKMODE mode)
+{
+	switch (mode)
+	{
+		case AccessShareLock:
+			return "ACCESS SHARE";
+		case RowShareLock:
+			return "ROW SHARE";
+		case RowExclusiveLock:
+			return "ROW EXCLUSIVE";
+		case ShareUpdateExclusiveLock:
+			return "SHARE UPDATE EXCLUSIVE";
+		case ShareLock:
+			return "SHARE";
+		case ShareRowExclusiveLock:
+			return "SHARE ROW EXCLUSIVE";
+		case ExclusiveLock:
+			return "EXCLUSIVE";
+		case AccessExclusiveLock:
+			return "ACCESS EXCLUSIVE";
+		default:
+			return "no";
+	}
+}
+
+/* What ordinary traffic a lock mode makes wait, for messages */
+const char *
+migsafe_classify_lock_blocks(LOCKMODE mode)
+{
+	if (mode >= AccessExclusiveLock)
+		return "blocks reads and writes";
+	if (mode >= ShareLock)
+		return "blocks writes";
+	if (mode >= ShareUpdateExclusiveLock)
+		return "blocks other schema changes and VACUUM, not reads or writes";
+	return "blocks no reads or writes";
+}

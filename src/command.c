@@ -510,6 +510,8 @@ migsafe_command_decision_name(MigsafeDecision decision)
 			return "exempt";
 		case MIGSAFE_DECISION_WARNED:
 			return "warned";
+		case MIGSAFE_DECISION_REHEARSED:
+			return "rehearsed";
 		case MIGSAFE_DECISION_BLOCKED:
 			return "blocked";
 	}

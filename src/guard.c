@@ -67,6 +67,7 @@
 #include "collect.h"
 #include "command.h"
 #include "guard.h"
+#include "internal.h"
 #include "locks.h"
 #include "snapshot.h"
 #include "tools.h"
@@ -143,6 +144,7 @@ follows_owner(MigsafeCommand *cmd, MigsafeTarget *owner, bool may_scan,
 		case MIGSAFE_DECISION_APPROVED:
 		case MIGSAFE_DECISION_EXEMPT:
 		case MIGSAFE_DECISION_WARNED:
+		case MIGSAFE_DECISION_REHEARSED:
 		case MIGSAFE_DECISION_OFF:
 		case MIGSAFE_DECISION_BLOCKED:
 			return true;
@@ -179,8 +181,12 @@ decide_refused(MigsafeTarget *t, bool may_scan)
 			return;
 		}
 	}
-	t->decision = migsafe_mode == MIGSAFE_MODE_WARN && !own_object(t) ?
-		MIGSAFE_DECISION_WARNED : MIGSAFE_DECISION_BLOCKED;
+	if (migsafe_internal_rehearsing() && !own_object(t))
+		t->decision = MIGSAFE_DECISION_REHEARSED;	/* rolled back, see rehearse.c */
+	else if (migsafe_mode == MIGSAFE_MODE_WARN && !own_object(t))
+		t->decision = MIGSAFE_DECISION_WARNED;
+	else
+		t->decision = MIGSAFE_DECISION_BLOCKED;
 	if (measurable)
 		migsafe_catalog_measure(t, true);
 }

@@ -74,6 +74,9 @@
 	" AND s.audit_id IS NULL"
 
 /* Depth of migsafe's own statements: the hooks let them through */
+/* Rehearsals running (migsafe.rehearse()), nested */
+static int	rehearsal_depth = 0;
+
 static int	internal_depth = 0;
 
 /* Set while migsafe itself writes migsafe.audit_log */
@@ -549,10 +552,35 @@ migsafe_internal_repeat_log(const char *row, int window_ms)
 	return count;
 }
 
+/*
+ * migsafe_internal_rehearsal
+ *
+ * Enter (on) or leave a rehearsal: migsafe.rehearse() runs a script in a
+ * subtransaction it always rolls back, and while it does the gate lets
+ * what it would refuse run, decided and audited as "rehearsed".  Left at
+ * transaction end in any case.
+ */
+void
+migsafe_internal_rehearsal(bool on)
+{
+	if (on)
+		rehearsal_depth++;
+	else if (rehearsal_depth > 0)
+		rehearsal_depth--;
+}
+
+/* Whether a rehearsal is running in this backend */
+bool
+migsafe_internal_rehearsing(void)
+{
+	return rehearsal_depth > 0;
+}
+
 /* At transaction end: an error may have left a section open */
 void
 migsafe_internal_at_eoxact(void)
 {
 	internal_depth = 0;
+	rehearsal_depth = 0;
 	writing_log = false;
 }
