@@ -463,6 +463,7 @@ connect_server(const char *host, const char *port, const char *user,
 	const char *keywords[6];
 	const char *values[6];
 	PGconn	   *conn;
+	PGresult   *res;
 
 	keywords[0] = "host";
 	values[0] = host;
@@ -488,6 +489,20 @@ connect_server(const char *host, const char *port, const char *user,
 		pg_log_error("%s", PQerrorMessage(conn));
 		exit(EXIT_TROUBLE);
 	}
+
+	/*
+	 * What a rehearsed statement says as it runs (a NOTICE that a snapshot
+	 * was kept, and the like) is undone with it: the rows say what happened.
+	 * Warnings still reach standard error.
+	 */
+	res = PQexec(conn, "SET client_min_messages = warning");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		pg_log_error("could not set client_min_messages: %s",
+					 PQerrorMessage(conn));
+		exit(EXIT_TROUBLE);
+	}
+	PQclear(res);
 	return conn;
 }
 

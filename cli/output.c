@@ -371,8 +371,12 @@ print_text(FILE * out, MigsafeInput *inputs, int ninputs,
 		{
 			if (counts[k] == 0)
 				continue;
-			appendPQExpBuffer(&summary, "%s%d %s", sep, counts[k],
-							  k < (int) NUM_CLASSES ? class_names[k] : "other");
+			if (k == 0)
+				appendPQExpBuffer(&summary, "%s%d %s", sep, counts[k],
+								  counts[k] == 1 ? "error" : "errors");
+			else
+				appendPQExpBuffer(&summary, "%s%d %s", sep, counts[k],
+								  k < (int) NUM_CLASSES ? class_names[k] : "other");
 			sep = ", ";
 		}
 		if (opt->fail_on != MIGSAFE_SEVERITY_NONE && nfailing == 0)

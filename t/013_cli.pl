@@ -246,7 +246,7 @@ like(
 	$out,
 	qr/^\Q$index\E:2\s+locking\s+require_concurrent_index_creation$/m,
 	'text: the index row');
-like($out, qr/^    statement 1: DROP TABLE t;$/m,
+like($out, qr/^    statement 1: DROP TABLE t;?$/m,
 	'text: the statement under its row');
 like($out, qr/^\d+ findings in 2 files: .*1 destructive.*\(\d+ fails? --fail-on=destructive\)$/m,
 	'text: a summary line');
@@ -450,6 +450,12 @@ is( $node->safe_psql('postgres',
 		"SELECT count(*) FROM pg_index WHERE indrelid = 'public.t'::regclass"),
 	$before,
 	'--rehearse: the index is not left behind');
+($rc, $out, $err) = cli([ '--rehearse', $approved ]);
+is($rc, 0, '--rehearse approved.sql: exit 0');
+like($out, qr/DROP TABLE t/, '--rehearse approved.sql: the DROP TABLE row');
+is($err, '', '--rehearse: what rehearsed statements say (NOTICEs) is not shown');
+is($node->safe_psql('postgres', "SELECT count(*) FROM t"), '1000',
+	'--rehearse approved.sql: the table is still there');
 ($rc, $out) = cli([ '--rehearse', $index ]);
 like($out, qr/^\s*\Q$index\E\s*$/m, '--rehearse text: a table titled with the file');
 like($out, qr/statement_no.*\|.*line/, '--rehearse text: the result columns');
