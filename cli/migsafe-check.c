@@ -50,6 +50,27 @@
 #define EXIT_FINDINGS	1		/* a finding at or above the threshold */
 #define EXIT_TROUBLE	2		/* usage, file, connection, server error */
 
+/*
+ * Files checked by one query: each gets its own migsafe.check() call, but
+ * one round trip serves them all, so that a hundred files cost little more
+ * than the connection.  A batch stays far below the 1 GB a text[]
+ * parameter can hold.
+ */
+#define BATCH_MAX_FILES		1000
+#define BATCH_MAX_BYTES		(16 * 1024 * 1024)
+
+/*
+ * The batch query: column 0 is the file's number in the batch, then the
+ * columns MIGSAFE_COL_* name, in the order of the files and, within each,
+ * in the order check() returns them.
+ */
+#define CHECK_QUERY \
+	"SELECT f.n, c.statement_no, c.line, c.statement, c.class, c.rule," \
+	" c.message, c.facts" \
+	" FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS f (script, n)," \
+	" LATERAL migsafe.check(f.script, $2::pg_catalog.text[]) WITH ORDINALITY AS c" \
+	" ORDER BY f.n, c.ordinality"
+
 /* Codes of the long options that have no short form */
 enum
 {
@@ -70,6 +91,8 @@ static PGconn *connect_server(const char *host, const char *port,
 							  const char *user, const char *dbname);
 static PGresult *run_query(PGconn *conn, const char *what, const char *query,
 						   int nparams, const char *const *params);
+static int	check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
+						const char *excludes);
 static bool want_color(const char *when);
 static int	terminal_columns(void);
 
@@ -275,23 +298,27 @@ main(int argc, char **argv)
 		appendPGArray(&exclude_array, cell->val);	/* quoted, with its comma */
 	appendPQExpBufferChar(&exclude_array, '}');
 
-	for (int i = 0; i < ninputs; i++)
+	if (rehearse)
 	{
-		MigsafeInput *input = &inputs[i];
-		const char *params[2] = {input->script, exclude_array.data};
-		char	   *what = psprintf(rehearse ? "rehearse file \"%s\"" :
-									"check file \"%s\"", input->name);
+		/* one file at a time: each rehearsal takes real locks */
+		for (int i = 0; i < ninputs; i++)
+		{
+			const char *params[1] = {inputs[i].script};
+			char	   *what = psprintf("rehearse file \"%s\"", inputs[i].name);
 
-		if (rehearse)
-			input->result = run_query(conn, what,
-									  "SELECT * FROM migsafe.rehearse($1)",
-									  1, params);
-		else
-			input->result = run_query(conn, what,
-									  "SELECT statement_no, line, statement, class, rule, message, facts"
-									  " FROM migsafe.check($1, $2::pg_catalog.text[])",
-									  2, params);
-		pg_free(what);
+			inputs[i].result = run_query(conn, what,
+										 "SELECT * FROM migsafe.rehearse($1)",
+										 1, params);
+			inputs[i].first_row = 0;
+			inputs[i].nrows = PQntuples(inputs[i].result);
+			inputs[i].owns_result = true;
+			pg_free(what);
+		}
+	}
+	else
+	{
+		for (int i = 0; i < ninputs;)
+			i += check_batch(conn, inputs + i, ninputs - i, exclude_array.data);
 	}
 	PQfinish(conn);
 
@@ -302,10 +329,12 @@ main(int argc, char **argv)
 		migsafe_output_findings(stdout, inputs, ninputs, &output);
 		for (int i = 0; i < ninputs; i++)
 		{
-			PGresult   *res = inputs[i].result;
+			MigsafeInput *input = &inputs[i];
 
-			for (int row = 0; row < PQntuples(res); row++)
-				if (migsafe_output_fails(PQgetvalue(res, row, MIGSAFE_COL_CLASS),
+			for (int row = input->first_row;
+				 row < input->first_row + input->nrows; row++)
+				if (migsafe_output_fails(PQgetvalue(input->result, row,
+													MIGSAFE_COL_CLASS),
 										 output.fail_on))
 					status = EXIT_FINDINGS;
 		}
@@ -319,7 +348,8 @@ main(int argc, char **argv)
 
 	for (int i = 0; i < ninputs; i++)
 	{
-		PQclear(inputs[i].result);
+		if (inputs[i].owns_result)
+			PQclear(inputs[i].result);
 		pg_free(inputs[i].script);
 	}
 	pg_free(inputs);
@@ -541,6 +571,82 @@ run_query(PGconn *conn, const char *what, const char *query, int nparams,
 		pg_log_error_hint("Is the migsafe extension installed, at version %s or later, in database \"%s\"?",
 						  MIGSAFE_VERSION, PQdb(conn));
 	exit(EXIT_TROUBLE);
+}
+
+/*
+ * check_batch
+ *
+ * Check the first files of inputs (as many as fit in a batch, at least
+ * one) with one query, and point each at its rows of the result.  Returns
+ * how many it checked.  check() never raises on a script; if the query
+ * fails all the same, the files are checked one by one to name the one at
+ * fault, and the program exits with status 2.
+ */
+static int
+check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
+			const char *excludes)
+{
+	PQExpBufferData scripts;
+	const char *params[2];
+	PGresult   *res;
+	size_t		bytes = 0;
+	int			n = 0;
+	int			row = 0;
+
+	while (n < ninputs && n < BATCH_MAX_FILES &&
+		   (n == 0 || bytes + inputs[n].len <= BATCH_MAX_BYTES))
+		bytes += inputs[n++].len;
+
+	initPQExpBuffer(&scripts);
+	appendPQExpBufferChar(&scripts, '{');
+	for (int i = 0; i < n; i++)
+		appendPGArray(&scripts, inputs[i].script);
+	appendPQExpBufferChar(&scripts, '}');
+	if (PQExpBufferBroken(&scripts))
+	{
+		pg_log_error("out of memory");
+		exit(EXIT_TROUBLE);
+	}
+	params[0] = scripts.data;
+	params[1] = excludes;
+
+	res = PQexecParams(conn, CHECK_QUERY, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && n > 1)
+	{
+		PQclear(res);
+		for (int i = 0; i < n; i++)
+			check_batch(conn, inputs + i, 1, excludes);
+		/* they all passed on their own: run the batch again to say why */
+		res = PQexecParams(conn, CHECK_QUERY, 2, NULL, params, NULL, NULL, 0);
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		char	   *what = n == 1 ?
+		psprintf("check file \"%s\"", inputs[0].name) :
+		psprintf("check files \"%s\" to \"%s\"", inputs[0].name,
+				 inputs[n - 1].name);
+
+		PQclear(res);
+		/* run_query() reports the error and exits */
+		run_query(conn, what, CHECK_QUERY, 2, params);
+		pg_free(what);
+		exit(EXIT_TROUBLE);		/* not reached unless the error went away */
+	}
+	termPQExpBuffer(&scripts);
+
+	for (int i = 0; i < n; i++)
+	{
+		char		number[32];
+
+		snprintf(number, sizeof(number), "%d", i + 1);
+		inputs[i].result = res;
+		inputs[i].owns_result = i == 0;
+		inputs[i].first_row = row;
+		while (row < PQntuples(res) && strcmp(PQgetvalue(res, row, 0), number) == 0)
+			row++;
+		inputs[i].nrows = row - inputs[i].first_row;
+	}
+	return n;
 }
 
 /*

@@ -44,6 +44,9 @@ typedef struct MigsafeInput
 	char	   *script;			/* the whole file, NUL-terminated */
 	size_t		len;			/* its length in bytes */
 	PGresult   *result;			/* rows of migsafe.check() or rehearse() */
+	int			first_row;		/* this file's rows of result */
+	int			nrows;
+	bool		owns_result;	/* result is to be freed with this file */
 } MigsafeInput;
 
 /* How to print */
@@ -57,16 +60,17 @@ typedef struct MigsafeOutput
 } MigsafeOutput;
 
 /*
- * Columns of the query on migsafe.check(), in this order (the driver
- * selects them by name, so that a column added later changes nothing).
+ * Columns of the driver's query on migsafe.check(), which selects them by
+ * name (so that a column added later changes nothing) after the number of
+ * the file in its batch.
  */
-#define MIGSAFE_COL_STATEMENT_NO	0
-#define MIGSAFE_COL_LINE			1
-#define MIGSAFE_COL_STATEMENT		2
-#define MIGSAFE_COL_CLASS			3
-#define MIGSAFE_COL_RULE			4
-#define MIGSAFE_COL_MESSAGE			5
-#define MIGSAFE_COL_FACTS			6
+#define MIGSAFE_COL_STATEMENT_NO	1
+#define MIGSAFE_COL_LINE			2
+#define MIGSAFE_COL_STATEMENT		3
+#define MIGSAFE_COL_CLASS			4
+#define MIGSAFE_COL_RULE			5
+#define MIGSAFE_COL_MESSAGE			6
+#define MIGSAFE_COL_FACTS			7
 
 extern bool migsafe_output_fails(const char *class, MigsafeSeverity fail_on);
 extern void migsafe_output_findings(FILE * out, MigsafeInput *inputs,

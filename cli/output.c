@@ -144,7 +144,8 @@ migsafe_output_rehearsal(FILE * out, MigsafeInput *inputs, int ninputs,
 		{
 			PGresult   *res = inputs[i].result;
 
-			for (int row = 0; row < PQntuples(res); row++)
+			for (int row = inputs[i].first_row;
+				 row < inputs[i].first_row + inputs[i].nrows; row++)
 			{
 				fputs(first ? "\n  {\"file\": " : ",\n  {\"file\": ", out);
 				first = false;
@@ -169,7 +170,8 @@ migsafe_output_rehearsal(FILE * out, MigsafeInput *inputs, int ninputs,
 			int			line_col = PQfnumber(res, "line");
 			int			no_col = PQfnumber(res, "statement_no");
 
-			for (int row = 0; row < PQntuples(res); row++)
+			for (int row = inputs[i].first_row;
+				 row < inputs[i].first_row + inputs[i].nrows; row++)
 			{
 				bool		first = true;
 
@@ -285,7 +287,8 @@ print_text(FILE * out, MigsafeInput *inputs, int ninputs,
 	{
 		PGresult   *res = inputs[i].result;
 
-		for (int row = 0; row < PQntuples(res); row++)
+		for (int row = inputs[i].first_row;
+			 row < inputs[i].first_row + inputs[i].nrows; row++)
 		{
 			int			len;
 
@@ -310,7 +313,8 @@ print_text(FILE * out, MigsafeInput *inputs, int ninputs,
 	{
 		PGresult   *res = inputs[i].result;
 
-		for (int row = 0; row < PQntuples(res); row++)
+		for (int row = inputs[i].first_row;
+			 row < inputs[i].first_row + inputs[i].nrows; row++)
 		{
 			const char *class = PQgetvalue(res, row, MIGSAFE_COL_CLASS);
 			const char *no = PQgetvalue(res, row, MIGSAFE_COL_STATEMENT_NO);
@@ -467,7 +471,8 @@ print_json(FILE * out, MigsafeInput *inputs, int ninputs)
 	{
 		PGresult   *res = inputs[i].result;
 
-		for (int row = 0; row < PQntuples(res); row++)
+		for (int row = inputs[i].first_row;
+			 row < inputs[i].first_row + inputs[i].nrows; row++)
 		{
 			fputs(first ? "\n  {\"file\": " : ",\n  {\"file\": ", out);
 			first = false;
@@ -475,7 +480,7 @@ print_json(FILE * out, MigsafeInput *inputs, int ninputs)
 			for (int col = 0; col < (int) lengthof(keys); col++)
 			{
 				fprintf(out, ", \"%s\": ", keys[col]);
-				json_value(out, res, row, col);
+				json_value(out, res, row, MIGSAFE_COL_STATEMENT_NO + col);
 			}
 			fputc('}', out);
 		}
@@ -498,7 +503,8 @@ print_github(FILE * out, MigsafeInput *inputs, int ninputs,
 	{
 		PGresult   *res = inputs[i].result;
 
-		for (int row = 0; row < PQntuples(res); row++)
+		for (int row = inputs[i].first_row;
+			 row < inputs[i].first_row + inputs[i].nrows; row++)
 		{
 			const char *class = PQgetvalue(res, row, MIGSAFE_COL_CLASS);
 

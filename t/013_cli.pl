@@ -366,6 +366,31 @@ cmp_ok(-s $big, '>', 1_000_000, 'big.sql is over 1 MB');
 is($f->{line}, 10001, '1 MB script: the finding on line 10001');
 is($rc, 1, '1 MB script: exit 1');
 
+# Scripts that need quoting in the text[] literal of a batch, and batches
+# split by size: 20 links to the 1 MB script make more than one batch
+my $null = write_file('null.sql', "NULL");
+my $empty = write_file('empty.sql', '');
+my $quotes = write_file('quotes.sql', "SELECT '{\"a\": \"b\\\\c\"}', 'x,y';\nDROP TABLE t;\n");
+($rc, $out, $err) = cli([ '--format=json', $null, $empty, $quotes, $drop ]);
+my @quoted = @{ decode_json($out) };
+is(scalar(matching(\@quoted, file => $null, class => 'error')), 1,
+	'a file that says only NULL: a syntax error, not a null script');
+is(scalar(matching(\@quoted, file => $empty)), 0, 'an empty file: no findings');
+is(scalar(matching(\@quoted, file => $quotes, rule => 'drop_table', line => 2)), 1,
+	'quotes, braces, a backslash and a comma in a script: still its own findings');
+is(scalar(matching(\@quoted, file => $drop, rule => 'drop_table', line => 3)), 1,
+	'... and the next file keeps its own');
+my @links;
+for my $i (1 .. 20)
+{
+	push @links, "$dir/big$i.sql";
+	symlink($big, $links[-1]) or die "symlink: $!";
+}
+($rc, $out, $err) = cli([ '--format=json', @links ]);
+my @bigs = matching([ @{ decode_json($out) } ], rule => 'drop_table');
+is_deeply([ map { "$_->{file}:$_->{line}" } @bigs ], [ map { "$_:10001" } @links ],
+	'20 MB in 20 files (more than one query): each finding on its file and line');
+
 #
 # --exclude
 #
@@ -416,10 +441,11 @@ is($rc, 2, 'bad --format: exit 2');
 is($rc, 2, 'unknown option: exit 2');
 
 $node->safe_psql('postgres', 'CREATE DATABASE plain');
-($rc, $out, $err) = cli([$drop], env => { PGDATABASE => 'plain' });
+($rc, $out, $err) = cli([ $drop, $index ], env => { PGDATABASE => 'plain' });
 is($rc, 2, 'database without migsafe: exit 2');
 like($err, qr/^migsafe-check: error: could not check file "\Q$drop\E": .*migsafe/m,
-	'database without migsafe: the error names the file');
+	'database without migsafe: the error names the (first) file');
+is($out, '', 'database without migsafe: nothing on stdout');
 like($err, qr/^migsafe-check: hint: Is the migsafe extension installed/m,
 	'database without migsafe: the hint');
 ($rc, $out, $err) = cli([ '-d', 'dbname=plain', $drop ]);
