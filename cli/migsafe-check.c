@@ -5,12 +5,14 @@
  *	  them with migsafe.rehearse()) on a live database, for CI and for a
  *	  DBA before a deploy.
  *
- * Every FILE argument ("-" is standard input) is read whole and sent,
- * as one query parameter, to migsafe.check() on one connection made with
- * libpq's usual settings (PGHOST, PGPORT, PGDATABASE, PGUSER, a
- * connection string or URI in --dbname).  The server does all the work:
- * it parses each script with PostgreSQL's own parser and reads its own
- * catalog, so line numbers and statement numbers are those of each file.
+ * Every FILE argument ("-" is standard input) is read whole and gets a
+ * migsafe.check() call of its own, on one connection made with libpq's
+ * usual settings (PGHOST, PGPORT, PGDATABASE, PGUSER, a connection string
+ * or URI in --dbname); up to a thousand files share one query, a text[]
+ * parameter, so that many files cost one round trip.  The server does all
+ * the work: it parses each script with PostgreSQL's own parser and reads
+ * its own catalog, so line numbers and statement numbers are those of each
+ * file.
  * All files are read and checked before anything is printed: an error
  * leaves nothing half printed, in particular no half JSON document.
  *
@@ -35,12 +37,10 @@
 #include <sys/ioctl.h>
 
 #include "common/logging.h"
-#include "fe_utils/option_utils.h"
 #include "fe_utils/simple_list.h"
 #include "fe_utils/string_utils.h"
 #include "getopt_long.h"
 #include "libpq-fe.h"
-#include "mb/pg_wchar.h"
 #include "pqexpbuffer.h"
 
 #include "migsafe-check.h"
@@ -93,6 +93,7 @@ static PGresult *run_query(PGconn *conn, const char *what, const char *query,
 						   int nparams, const char *const *params);
 static int	check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 						const char *excludes);
+static void flush_output(void);
 static bool want_color(const char *when);
 static int	terminal_columns(void);
 
@@ -286,6 +287,7 @@ main(int argc, char **argv)
 			res = run_query(conn, "run migsafe.report()",
 							"SELECT * FROM migsafe.report()", 0, NULL);
 		migsafe_output_report(stdout, res, &output);
+		flush_output();
 		PQclear(res);
 		PQfinish(conn);
 		return EXIT_CLEAN;
@@ -340,11 +342,7 @@ main(int argc, char **argv)
 		}
 	}
 
-	if (fflush(stdout) != 0 || ferror(stdout))
-	{
-		pg_log_error("could not write to standard output: %m");
-		exit(EXIT_TROUBLE);
-	}
+	flush_output();
 
 	for (int i = 0; i < ninputs; i++)
 	{
@@ -647,6 +645,17 @@ check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 		inputs[i].nrows = row - inputs[i].first_row;
 	}
 	return n;
+}
+
+/* Flush standard output; a write error (a full disk) is exit status 2 */
+static void
+flush_output(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+	{
+		pg_log_error("could not write to standard output: %m");
+		exit(EXIT_TROUBLE);
+	}
 }
 
 /*

@@ -73,11 +73,11 @@ typedef struct MigsafeOutput
 #define MIGSAFE_COL_FACTS			7
 
 extern bool migsafe_output_fails(const char *class, MigsafeSeverity fail_on);
-extern void migsafe_output_findings(FILE * out, MigsafeInput *inputs,
+extern void migsafe_output_findings(FILE *out, MigsafeInput *inputs,
 									int ninputs, const MigsafeOutput *opt);
-extern void migsafe_output_rehearsal(FILE * out, MigsafeInput *inputs,
+extern void migsafe_output_rehearsal(FILE *out, MigsafeInput *inputs,
 									 int ninputs, const MigsafeOutput *opt);
-extern void migsafe_output_report(FILE * out, const PGresult *res,
+extern void migsafe_output_report(FILE *out, const PGresult *res,
 								  const MigsafeOutput *opt);
 
 #endif							/* MIGSAFE_CHECK_H */

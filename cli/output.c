@@ -50,16 +50,16 @@ static const char *const class_names[] = {
 
 static int	class_severity(const char *class);
 static const char *class_color(const char *class);
-static void print_text(FILE * out, MigsafeInput *inputs, int ninputs,
+static void print_text(FILE *out, MigsafeInput *inputs, int ninputs,
 					   const MigsafeOutput *opt);
-static void print_wrapped(FILE * out, const char *text, int width,
+static void print_wrapped(FILE *out, const char *text, int width,
 						  const char *color, bool color_on);
-static void print_json(FILE * out, MigsafeInput *inputs, int ninputs);
-static void print_github(FILE * out, MigsafeInput *inputs, int ninputs,
+static void print_json(FILE *out, MigsafeInput *inputs, int ninputs);
+static void print_github(FILE *out, MigsafeInput *inputs, int ninputs,
 						 const MigsafeOutput *opt);
-static void json_string(FILE * out, const char *str);
-static void json_value(FILE * out, const PGresult *res, int row, int col);
-static void github_escape(FILE * out, const char *str, bool property);
+static void json_string(FILE *out, const char *str);
+static void json_value(FILE *out, const PGresult *res, int row, int col);
+static void github_escape(FILE *out, const char *str, bool property);
 static const char *first_line(const char *str, int maxlen, char *buf);
 
 /*
@@ -86,7 +86,7 @@ migsafe_output_fails(const char *class, MigsafeSeverity fail_on)
  * Print the findings of migsafe.check() on every input in opt's format.
  */
 void
-migsafe_output_findings(FILE * out, MigsafeInput *inputs, int ninputs,
+migsafe_output_findings(FILE *out, MigsafeInput *inputs, int ninputs,
 						const MigsafeOutput *opt)
 {
 	switch (opt->format)
@@ -111,7 +111,7 @@ migsafe_output_findings(FILE * out, MigsafeInput *inputs, int ninputs,
  * "file" added), or one GitHub notice per row.
  */
 void
-migsafe_output_rehearsal(FILE * out, MigsafeInput *inputs, int ninputs,
+migsafe_output_rehearsal(FILE *out, MigsafeInput *inputs, int ninputs,
 						 const MigsafeOutput *opt)
 {
 	if (opt->format == MIGSAFE_FORMAT_TEXT)
@@ -183,17 +183,18 @@ migsafe_output_rehearsal(FILE * out, MigsafeInput *inputs, int ninputs,
 				if (no_col >= 0 && !PQgetisnull(res, row, no_col))
 					fprintf(out, " of statement %s", PQgetvalue(res, row, no_col));
 				fputs("::", out);
+				/* "column: value" lines, but for empty ones */
 				for (int col = 0; col < PQnfields(res); col++)
 				{
-					if (col == line_col || col == no_col)
+					if (col == line_col || col == no_col ||
+						PQgetisnull(res, row, col))
 						continue;
 					if (!first)
 						github_escape(out, "\n", false);
 					first = false;
 					github_escape(out, PQfname(res, col), false);
 					fputs(": ", out);
-					github_escape(out, PQgetisnull(res, row, col) ? "NULL" :
-								  PQgetvalue(res, row, col), false);
+					github_escape(out, PQgetvalue(res, row, col), false);
 				}
 				fputc('\n', out);
 			}
@@ -208,7 +209,7 @@ migsafe_output_rehearsal(FILE * out, MigsafeInput *inputs, int ninputs,
  * strings.
  */
 void
-migsafe_output_report(FILE * out, const PGresult *res, const MigsafeOutput *opt)
+migsafe_output_report(FILE *out, const PGresult *res, const MigsafeOutput *opt)
 {
 	if (opt->format == MIGSAFE_FORMAT_JSON)
 	{
@@ -266,7 +267,7 @@ class_color(const char *class)
  * each class and how many reach the --fail-on threshold.
  */
 static void
-print_text(FILE * out, MigsafeInput *inputs, int ninputs,
+print_text(FILE *out, MigsafeInput *inputs, int ninputs,
 		   const MigsafeOutput *opt)
 {
 	int			loc_width = strlen("LOCATION");
@@ -406,7 +407,7 @@ print_text(FILE * out, MigsafeInput *inputs, int ninputs,
  * wrapping prose.
  */
 static void
-print_wrapped(FILE * out, const char *text, int width, const char *color,
+print_wrapped(FILE *out, const char *text, int width, const char *color,
 			  bool color_on)
 {
 	const char *p = text;
@@ -458,7 +459,7 @@ print_wrapped(FILE * out, const char *text, int width, const char *color,
  * JSON object as the server gave it).
  */
 static void
-print_json(FILE * out, MigsafeInput *inputs, int ninputs)
+print_json(FILE *out, MigsafeInput *inputs, int ninputs)
 {
 	static const char *const keys[] = {
 		"statement_no", "line", "statement", "class", "rule", "message",
@@ -496,7 +497,7 @@ print_json(FILE * out, MigsafeInput *inputs, int ninputs)
  * the statement.
  */
 static void
-print_github(FILE * out, MigsafeInput *inputs, int ninputs,
+print_github(FILE *out, MigsafeInput *inputs, int ninputs,
 			 const MigsafeOutput *opt)
 {
 	for (int i = 0; i < ninputs; i++)
@@ -524,7 +525,7 @@ print_github(FILE * out, MigsafeInput *inputs, int ninputs,
 
 /* Write str as a JSON string */
 static void
-json_string(FILE * out, const char *str)
+json_string(FILE *out, const char *str)
 {
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *) str; *p; p++)
@@ -571,7 +572,7 @@ json_string(FILE * out, const char *str)
  * anything else as a string.
  */
 static void
-json_value(FILE * out, const PGresult *res, int row, int col)
+json_value(FILE *out, const PGresult *res, int row, int col)
 {
 	const char *val;
 	char	  **items;
@@ -647,7 +648,7 @@ json_value(FILE * out, const PGresult *res, int row, int col)
  * ':' and ',' too in a property (file=, title=), where they would end it.
  */
 static void
-github_escape(FILE * out, const char *str, bool property)
+github_escape(FILE *out, const char *str, bool property)
 {
 	for (const char *p = str; *p; p++)
 	{
