@@ -170,10 +170,10 @@ define_settings(void)
 
 	/*
 	 * migsafe.audit_repeat_window: a blocked attempt repeating the same one
-	 * (statement, roles, database, objects) made within this window counts
-	 * on that attempt's row (repeat_count, last_ts) instead of adding one,
-	 * so that a retry loop cannot flood the log.  0: a row per attempt.
-	 * Read by the audit writers: server configuration (reload).
+	 * (statement, roles, database, objects) made within this window counts on
+	 * that attempt's row (repeat_count, last_ts) instead of adding one, so
+	 * that a retry loop cannot flood the log.  0: a row per attempt. Read by
+	 * the audit writers: server configuration (reload).
 	 */
 	DefineCustomIntVariable("migsafe.audit_repeat_window",
 							gettext_noop("Sets the window in which a repeated blocked attempt counts on its first row."),

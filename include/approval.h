@@ -47,6 +47,8 @@ extern char *migsafe_approval_match(MigsafeApprovalSetting setting,
 									MigsafeTarget *t);
 extern char *migsafe_approval_match_value(const char *value,
 										  MigsafeTarget *t);
+extern bool migsafe_approval_exempts_name(const char *nspname,
+										  const char *relname);
 extern char *migsafe_approval_exempt_role(void);
 extern void migsafe_approval_at_eoxact(void);
 

@@ -98,6 +98,7 @@ extern bool migsafe_classify_nameable_class(Oid classId);
 extern bool migsafe_classify_relkind(char relkind);
 extern const char *migsafe_classify_relkind_noun(char relkind);
 extern const char *migsafe_classify_op_name(MigsafeOp op);
+extern bool migsafe_classify_has_secret(Node *parsetree);
 extern const char *migsafe_classify_lock_name(LOCKMODE mode);
 extern const char *migsafe_classify_lock_blocks(LOCKMODE mode);
 

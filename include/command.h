@@ -53,6 +53,7 @@ extern const char *migsafe_command_noun(MigsafeTarget *t);
 extern char *migsafe_command_description(MigsafeTarget *t);
 extern char *migsafe_command_identity(MigsafeTarget *t);
 extern void migsafe_command_describe(StringInfo buf, MigsafeTarget *t);
+extern void migsafe_command_describe_to_user(StringInfo buf, MigsafeTarget *t);
 extern void migsafe_command_replication(StringInfo buf, MigsafeTarget *t);
 extern const char *migsafe_command_decision_name(MigsafeDecision decision);
 extern char *migsafe_command_others(MigsafeCommand *cmd);

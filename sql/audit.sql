@@ -193,6 +193,31 @@ COMMIT;
 SELECT count(*) AS statistics_left FROM pg_statistic_ext
  WHERE stxname IN ('log_stats', 'user_stats');
 
+-- secrets never reach the log: passwords of roles, user mappings and
+-- servers, and subscriptions' connection strings are masked
+SELECT max(id) AS mark FROM migsafe.audit_log \gset
+CREATE ROLE audit_pw LOGIN PASSWORD 'hunter2';
+ALTER ROLE audit_pw WITH ENCRYPTED PASSWORD E'hun\'ter3' VALID UNTIL 'infinity';
+ALTER USER audit_pw PASSWORD $pw$dollar secret$pw$;
+CREATE FOREIGN DATA WRAPPER audit_fdw;
+CREATE SERVER audit_srv FOREIGN DATA WRAPPER audit_fdw OPTIONS (host 'h', password 'srvsecret');
+CREATE USER MAPPING FOR audit_pw SERVER audit_srv OPTIONS (user 'u', password 'mapsecret');
+ALTER USER MAPPING FOR audit_pw SERVER audit_srv OPTIONS (SET password 'newsecret');
+SET client_min_messages = error;
+CREATE SUBSCRIPTION audit_sub CONNECTION 'host=h password=subsecret' PUBLICATION p
+  WITH (connect = false);
+RESET client_min_messages;
+SELECT command_tag, statement FROM migsafe.audit_log
+ WHERE id > :mark AND scope = 'command' ORDER BY id;
+SELECT count(*) AS secrets_in_log FROM migsafe.audit_log
+ WHERE statement ~ '(hunter|ter3|dollar|secret)' AND id > :mark;
+ALTER SUBSCRIPTION audit_sub SET (slot_name = NONE);
+DROP SUBSCRIPTION audit_sub;
+DROP USER MAPPING FOR audit_pw SERVER audit_srv;
+DROP SERVER audit_srv;
+DROP FOREIGN DATA WRAPPER audit_fdw;
+DROP ROLE audit_pw;
+
 DROP FUNCTION wait_rows(bigint, int);
 DROP FUNCTION swallow();
 DROP VIEW log;

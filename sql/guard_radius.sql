@@ -101,3 +101,51 @@ SHOW migsafe.lock_risk;
 SHOW migsafe.ddl_lock_timeout;
 SHOW migsafe.lock_risk_after;
 DROP ROLE radius_app;
+
+-- 6. rows and sizes only for roles that may read the table: a
+-- TRUNCATE-only grantee and a schema owner whose CASCADE reaches another
+-- role's table learn that it holds data, not how much
+CREATE ROLE radius_truncator;
+CREATE TABLE secret_counts (id int, v text);
+INSERT INTO secret_counts SELECT g, 'v' FROM generate_series(1, 37) g;
+GRANT TRUNCATE ON secret_counts TO radius_truncator;
+SET ROLE radius_truncator;
+TRUNCATE secret_counts;
+RESET ROLE;
+GRANT ALL ON SCHEMA public TO radius_truncator;
+SET ROLE radius_truncator;
+CREATE TABLE own_tbl (id int, v text);
+INSERT INTO own_tbl VALUES (1, 'a'), (2, 'b');
+REVOKE SELECT ON own_tbl FROM radius_truncator;
+GRANT SELECT (id) ON own_tbl TO radius_truncator;
+ALTER TABLE own_tbl DROP COLUMN v;
+RESET ROLE;
+CREATE SCHEMA radius_owned AUTHORIZATION radius_truncator;
+CREATE TABLE radius_owned.others (id int);
+INSERT INTO radius_owned.others VALUES (1), (2), (3);
+SET ROLE radius_truncator;
+DROP SCHEMA radius_owned CASCADE;
+RESET ROLE;
+-- the audit row (written by the queue's writer) keeps the figures for
+-- those who read the log
+DO $$
+BEGIN
+	FOR i IN 1 .. 200 LOOP
+		EXIT WHEN EXISTS (SELECT FROM migsafe.audit_log
+						   WHERE object_identity = 'public.secret_counts' AND scope = 'object');
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END $$;
+SELECT decision, detail FROM migsafe.audit_log
+ WHERE command_tag = 'TRUNCATE TABLE' AND object_identity = 'public.secret_counts'
+   AND scope = 'object' ORDER BY id DESC LIMIT 1;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'radius_owned.*, public.secret_counts, public.own_tbl';
+SET LOCAL migsafe.snapshot = off;
+DROP SCHEMA radius_owned CASCADE;
+DROP TABLE secret_counts, own_tbl;
+COMMIT;
+RESET client_min_messages;
+REVOKE ALL ON SCHEMA public FROM radius_truncator;
+DROP ROLE radius_truncator;

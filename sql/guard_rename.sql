@@ -97,3 +97,28 @@ TRUNCATE stage.p;
 ALTER TABLE stage.p DETACH PARTITION accounts_2025;
 RESET migsafe.exempt;
 SELECT count(*) FROM accounts_2025;
+
+-- moving or renaming a table with data under migsafe.exempt needs an
+-- approval: a later transaction could destroy it unapproved
+CREATE SCHEMA scratch;
+SET migsafe.exempt = 'scratch.*, public.tmp_import';
+CREATE TABLE keep_me (id int);
+INSERT INTO keep_me VALUES (1), (2);
+ALTER TABLE keep_me SET SCHEMA scratch;
+ALTER TABLE keep_me RENAME TO tmp_import;
+-- empty, it moves
+CREATE TABLE empty_one (id int);
+ALTER TABLE empty_one SET SCHEMA scratch;
+-- approved, it moves; then it is exempt
+BEGIN;
+SET LOCAL migsafe.approve = 'public.keep_me';
+ALTER TABLE keep_me SET SCHEMA scratch;
+COMMIT;
+DROP TABLE scratch.keep_me;
+RESET migsafe.exempt;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'scratch.*';
+DROP SCHEMA scratch CASCADE;
+COMMIT;
+RESET client_min_messages;

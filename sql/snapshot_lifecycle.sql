@@ -124,3 +124,36 @@ SET LOCAL migsafe.approve = 'migsafe.snapshots';
 TRUNCATE migsafe.snapshots;
 SELECT count(*) AS registry_rows FROM migsafe.snapshots;
 ROLLBACK;
+
+-- 7. restored data is data at once: destroying it again in the same
+-- transaction needs an approval, and takes a new snapshot
+CREATE TABLE sl.again (id int PRIMARY KEY, note text);
+INSERT INTO sl.again SELECT g, 'n' || g FROM generate_series(1, 5) g;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'sl.again';
+DROP TABLE sl.again;
+COMMIT;
+RESET client_min_messages;
+SELECT max(id) AS again_id FROM migsafe.snapshots WHERE object_identity = 'sl.again' \gset
+BEGIN;
+SELECT migsafe.restore(:again_id) AS restored_rows;
+DROP TABLE sl.again;
+ROLLBACK;
+BEGIN;
+SELECT migsafe.restore(:again_id) AS restored_rows;
+TRUNCATE sl.again;
+ROLLBACK;
+BEGIN;
+SELECT migsafe.restore(:again_id) AS restored_rows;
+ALTER TABLE sl.again DROP COLUMN note;
+ROLLBACK;
+SET client_min_messages = warning;
+BEGIN;
+SELECT migsafe.restore(:again_id) AS restored_rows;
+SET LOCAL migsafe.approve = 'sl.again';
+TRUNCATE sl.again;
+COMMIT;
+RESET client_min_messages;
+SELECT operation, status, row_count FROM migsafe.snapshots
+ WHERE object_identity = 'sl.again' ORDER BY id;

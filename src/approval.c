@@ -876,7 +876,7 @@ migsafe_approval_exempt_role(void)
  * when the text does not parse (the gate would refuse to set it).
  * Allocates in the current memory context.
  */
-char *
+char	   *
 migsafe_approval_match_value(const char *value, MigsafeTarget *t)
 {
 	List	   *items;
@@ -894,4 +894,33 @@ migsafe_approval_match_value(const char *value, MigsafeTarget *t)
 			return pstrdup(a->text);
 	}
 	return NULL;
+}
+
+/*
+ * migsafe_approval_exempts_name
+ *
+ * Whether migsafe.exempt names a relation of this name (schema.* or
+ * schema.relation, or *): for a rename or a move, which would bring a
+ * table under an exemption.
+ */
+bool
+migsafe_approval_exempts_name(const char *nspname, const char *relname)
+{
+	int			i;
+
+	if (exempt_list == NULL || nspname == NULL || relname == NULL)
+		return false;
+	for (i = 0; i < exempt_list->n; i++)
+	{
+		const MigsafeApproval *a = &exempt_list->items[i];
+
+		if (a->all)
+			return true;
+		if (a->dbname != NULL || a->attname != NULL ||
+			strcmp(a->nspname, nspname) != 0)
+			continue;
+		if (a->relname == NULL || strcmp(a->relname, relname) == 0)
+			return true;
+	}
+	return false;
 }

@@ -530,11 +530,15 @@ migsafe_classify_renames(Node *parsetree)
 /*
  * migsafe_classify_own_relations
  *
- * The relations (RangeVars) a statement renames, moves or makes another
- * table inherit from: for migsafe's own tables these need an approval,
- * and the object-access hook cannot judge them afterwards (a moved table
- * no longer looks like migsafe's; pg_inherits is written after the
- * creation hook, and ADD INHERIT fires none).
+ * The relations (RangeVars) a statement alters, renames, moves, puts a
+ * policy, rule or trigger on, or makes another table inherit from: for
+ * migsafe's own tables every one of these needs an approval, and the
+ * object-access hook cannot judge them all afterwards (a moved table no
+ * longer looks like migsafe's; pg_inherits is written after the creation
+ * hook; ADD INHERIT, ENABLE ROW LEVEL SECURITY, SET DEFAULT and storage
+ * parameters fire no hook on the table).  Any ALTER TABLE of the audit log
+ * can change how its rows are written or who sees them, so every
+ * subcommand counts.
  */
 List	   *
 migsafe_classify_own_relations(Node *parsetree)
@@ -556,6 +560,7 @@ migsafe_classify_own_relations(Node *parsetree)
 			relations = list_copy(((CreateStmt *) parsetree)->inhRelations);
 			break;
 		case T_AlterTableStmt:
+			relations = list_make1(((AlterTableStmt *) parsetree)->relation);
 			foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
 			{
 				AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
@@ -564,6 +569,21 @@ migsafe_classify_own_relations(Node *parsetree)
 					IsA(c->def, RangeVar))
 					relations = lappend(relations, c->def);
 			}
+			break;
+		case T_AlterSeqStmt:
+			relations = list_make1(((AlterSeqStmt *) parsetree)->sequence);
+			break;
+		case T_CreatePolicyStmt:
+			relations = list_make1(((CreatePolicyStmt *) parsetree)->table);
+			break;
+		case T_AlterPolicyStmt:
+			relations = list_make1(((AlterPolicyStmt *) parsetree)->table);
+			break;
+		case T_RuleStmt:
+			relations = list_make1(((RuleStmt *) parsetree)->relation);
+			break;
+		case T_CreateTrigStmt:
+			relations = list_make1(((CreateTrigStmt *) parsetree)->relation);
 			break;
 		default:
 			break;
@@ -1048,7 +1068,7 @@ reads_result(PlannedStmt *pstmt, ModifyTable *mt, Plan *plan,
 	if (plan != NULL && (IsA(plan, Append) || IsA(plan, MergeAppend)))
 	{
 		List	   *children = IsA(plan, Append) ?
-			((Append *) plan)->appendplans : ((MergeAppend *) plan)->mergeplans;
+		((Append *) plan)->appendplans : ((MergeAppend *) plan)->mergeplans;
 
 		return children != NIL &&
 			OidIsValid(unfiltered_scan(pstmt, mt, linitial(children), params));
@@ -1216,7 +1236,7 @@ unqualified_modify(List *result, PlannedStmt *pstmt, ModifyTable *mt,
  * the one-time conditions of a generic plan (WHERE $1): the caller
  * evaluates them with the statement's parameters.
  */
-List *
+List	   *
 migsafe_classify_unqualified_dml(PlannedStmt *pstmt, ParamListInfo params,
 								 List **conditions)
 {
@@ -1275,4 +1295,30 @@ migsafe_classify_lock_blocks(LOCKMODE mode)
 	if (mode >= ShareUpdateExclusiveLock)
 		return "blocks other schema changes and VACUUM, not reads or writes";
 	return "blocks no reads or writes";
+}
+
+/*
+ * migsafe_classify_has_secret
+ *
+ * Whether a statement can carry a password in its text: a role's
+ * PASSWORD, the options of a user mapping or foreign server, a
+ * subscription's connection string.
+ */
+bool
+migsafe_classify_has_secret(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_CreateRoleStmt:
+		case T_AlterRoleStmt:
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+		case T_CreateForeignServerStmt:
+		case T_AlterForeignServerStmt:
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+			return true;
+		default:
+			return false;
+	}
 }

@@ -41,7 +41,10 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "parser/scanner.h"
 #include "parser/scansup.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -64,11 +67,107 @@ static MigsafeCommand *current_command = NULL;
  * ----------------------------------------------------------------
  */
 
+/* Whether the word at s[pos] is kw (ASCII, any case, a whole word) */
+static bool
+word_at(const char *s, int pos, const char *kw)
+{
+	int			n = strlen(kw);
+	char		next;
+
+	if (pg_strncasecmp(s + pos, kw, n) != 0)
+		return false;
+	next = s[pos + n];
+	return !(IS_HIGHBIT_SET(next) || isalnum((unsigned char) next) ||
+			 next == '_' || next == '$');
+}
+
+/* Whether a token at s[pos] is a string literal ('...', E'...', $$...$$) */
+static bool
+literal_at(const char *s, int pos)
+{
+	return s[pos] == '\'' || s[pos] == '$' ||
+		((s[pos] == 'E' || s[pos] == 'e' || s[pos] == 'N' || s[pos] == 'n') &&
+		 s[pos + 1] == '\'') ||
+		((s[pos] == 'U' || s[pos] == 'u') && s[pos + 1] == '&' && s[pos + 2] == '\'');
+}
+
+/* Copy text into buf with every literal after PASSWORD or CONNECTION masked */
+static void
+mask_literals(StringInfo buf, const char *text)
+{
+	core_yyscan_t yyscanner;
+	core_yy_extra_type yyextra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			copied = 0;
+	int			pending = -1;	/* start of a literal being masked */
+	bool		secret_next = false;
+
+	yyscanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, yyscanner);
+		int			at = tok == 0 ? (int) strlen(text) : yylloc;
+
+		if (pending >= 0)
+		{
+			int			end = at;
+
+			while (end > pending && scanner_isspace(text[end - 1]))
+				end--;
+			appendBinaryStringInfo(buf, text + copied, pending - copied);
+			appendStringInfoString(buf, "'********'");
+			copied = end;
+			pending = -1;
+		}
+		if (tok == 0)
+			break;
+		if (secret_next && literal_at(text, yylloc))
+			pending = yylloc;
+		secret_next = word_at(text, yylloc, "password") ||
+			word_at(text, yylloc, "connection");
+	}
+	scanner_finish(yyscanner);
+	appendStringInfoString(buf, text + copied);
+}
+
+/*
+ * mask_secrets
+ *
+ * A statement that can carry a password (CREATE/ALTER ROLE ... PASSWORD,
+ * a user mapping's or server's password option, a subscription's
+ * connection string), with the secret replaced by '********', as it is
+ * recorded in the audit log, the server log and error messages.  Should
+ * the text not scan, none of it is kept.
+ */
+static char *
+mask_secrets(const char *text)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	PG_TRY();
+	{
+		mask_literals(&buf, text);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		resetStringInfo(&buf);
+		appendStringInfoString(&buf, "(statement not recorded: it may hold a password)");
+	}
+	PG_END_TRY();
+	return buf.data;
+}
+
 /*
  * migsafe_command_statement_text
  *
  * Cut one statement out of a possibly multi-statement string, without
- * its trailing semicolon, at most MIGSAFE_STATEMENT_MAX bytes.
+ * its trailing semicolon, with any password masked, at most
+ * MIGSAFE_STATEMENT_MAX bytes.
  */
 char	   *
 migsafe_command_statement_text(PlannedStmt *pstmt, const char *queryString)
@@ -87,6 +186,13 @@ migsafe_command_statement_text(PlannedStmt *pstmt, const char *queryString)
 	while (len > 0 && (scanner_isspace(queryString[loc + len - 1]) ||
 					   queryString[loc + len - 1] == ';'))
 		len--;
+	if (pstmt->utilityStmt != NULL &&
+		migsafe_classify_has_secret(pstmt->utilityStmt))
+	{
+		queryString = mask_secrets(pnstrdup(queryString + loc, len));
+		loc = 0;
+		len = strlen(queryString);
+	}
 	if (len > MIGSAFE_STATEMENT_MAX)
 		return psprintf("%.*s...",
 						pg_mbcliplen(queryString + loc, len,
@@ -630,13 +736,34 @@ describe_rows(StringInfo buf, MigsafeTarget *t, const char *name,
 }
 
 /*
- * migsafe_command_describe
+ * may_see_figures
+ *
+ * Whether the current user may learn how much a target holds: its rows and
+ * size are shown only to roles that may read it (SELECT on the table, or
+ * on the column).  Others (a TRUNCATE-only grantee, a schema owner whose
+ * CASCADE reaches another role's table) learn that it holds data.
+ */
+static bool
+may_see_figures(MigsafeTarget *t)
+{
+	if (t->classid != RelationRelationId || t->protected)
+		return true;
+	if (pg_class_aclcheck(t->objid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
+		return true;
+	return t->subid > 0 &&
+		pg_attribute_aclcheck(t->objid, (AttrNumber) t->subid, GetUserId(),
+							  ACL_SELECT) == ACLCHECK_OK;
+}
+
+/*
+ * describe
  *
  * Append to buf one sentence (two for a renamed object) saying what a
- * target holds, as the blocking error's DETAIL and the audit row say it.
+ * target holds; with figures false, that it holds data, without rows or
+ * size.
  */
-void
-migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
+static void
+describe(StringInfo buf, MigsafeTarget *t, bool figures)
 {
 	char	   *name = migsafe_command_display_name(t);
 	char	   *size = t->bytes >= 0 ? pretty_size(t->bytes) : "?";
@@ -656,6 +783,13 @@ migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
 						 t->obj_desc);
 	else if (t->relkind == RELKIND_SEQUENCE)
 		appendStringInfo(buf, _("Sequence \"%s\" would lose its current value."), name);
+	else if (!figures && t->subid > 0)
+		appendStringInfo(buf, _("Column \"%s\" holds data (how much is shown only to roles that may read it)."),
+						 name);
+	else if (!figures)
+		appendStringInfo(buf, _("%s \"%s\" holds data (how much is shown only to roles that may read it)."),
+						 t->relkind == RELKIND_MATVIEW ? _("Materialized view") : _("Table"),
+						 name);
 	else if (t->bytes < 0 && t->subid > 0)
 		appendStringInfo(buf, _("Column \"%s\" was not measured (migsafe may not read it) and counts as holding data."),
 						 name);
@@ -678,6 +812,30 @@ migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
 		appendStringInfo(buf, _(" It was named \"%s\" when this transaction began."),
 						 t->orig_name);
 	migsafe_command_replication(buf, t);
+}
+
+/*
+ * migsafe_command_describe
+ *
+ * Append to buf what a target holds, with its rows and size, as the audit
+ * row and the server log say it.
+ */
+void
+migsafe_command_describe(StringInfo buf, MigsafeTarget *t)
+{
+	describe(buf, t, true);
+}
+
+/*
+ * migsafe_command_describe_to_user
+ *
+ * The same for the blocking error the user sees: rows and size only when
+ * the user may read the target (see may_see_figures()).
+ */
+void
+migsafe_command_describe_to_user(StringInfo buf, MigsafeTarget *t)
+{
+	describe(buf, t, may_see_figures(t));
 }
 
 /*

@@ -182,7 +182,8 @@ decide_refused(MigsafeTarget *t, bool may_scan)
 		}
 	}
 	if (migsafe_internal_rehearsing() && !own_object(t))
-		t->decision = MIGSAFE_DECISION_REHEARSED;	/* rolled back, see rehearse.c */
+		t->decision = MIGSAFE_DECISION_REHEARSED;	/* rolled back, see
+													 * rehearse.c */
 	else if (migsafe_mode == MIGSAFE_MODE_WARN && !own_object(t))
 		t->decision = MIGSAFE_DECISION_WARNED;
 	else
@@ -414,9 +415,11 @@ approval_literal(MigsafeCommand *cmd, List *list)
  *
  * The DETAIL of the blocking error: what each target holds (at most max
  * of them), the other objects the statement takes along, the statement.
+ * to_user: the client's version, with rows and sizes only of what the user
+ * may read; the server log gets them all.
  */
 static char *
-refusal_detail(MigsafeCommand *cmd, List *list, int max)
+refusal_detail(MigsafeCommand *cmd, List *list, int max, bool to_user)
 {
 	StringInfoData detail;
 	ListCell   *lc;
@@ -427,7 +430,11 @@ refusal_detail(MigsafeCommand *cmd, List *list, int max)
 	initStringInfo(&detail);
 	foreach(lc, list)
 	{
-		if (n++ < max)
+		if (n++ >= max)
+			continue;
+		if (to_user)
+			migsafe_command_describe_to_user(&detail, lfirst(lc));
+		else
 			migsafe_command_describe(&detail, lfirst(lc));
 	}
 	if (n > max)
@@ -484,9 +491,8 @@ report_targets(MigsafeCommand *cmd, List *list, int elevel)
 			 errmsg_plural("%s on %s and %d other object requires migsafe approval",
 						   "%s on %s and %d other objects require migsafe approval",
 						   nothers, tag, what, nothers),
-			 errdetail_internal("%s", refusal_detail(cmd, list, MIGSAFE_DETAIL_MAX)),
-			 list_length(list) > MIGSAFE_DETAIL_MAX ?
-			 errdetail_log("%s", refusal_detail(cmd, list, INT_MAX)) : 0,
+			 errdetail_internal("%s", refusal_detail(cmd, list, MIGSAFE_DETAIL_MAX, true)),
+			 errdetail_log("%s", refusal_detail(cmd, list, INT_MAX, false)),
 			 database ?
 			 errhint("To approve it, run SET migsafe.approve = '%s' in the same session; DROP DATABASE cannot run inside a transaction block.",
 					 literal) :
@@ -673,6 +679,59 @@ guard_own_objects(Node *parsetree)
 }
 
 /*
+ * guard_exempt_moves
+ *
+ * A rename or a move (ALTER ... SET SCHEMA) that brings a relation holding
+ * data under migsafe.exempt would let a later transaction destroy it
+ * unapproved: the move itself needs an approval of the relation, unless it
+ * holds no data.  Decided in a frame of its own, so that the statement's
+ * own targets (and their snapshots) are untouched.
+ */
+static void
+guard_exempt_moves(MigsafeCommand *cmd, Node *parsetree)
+{
+	RangeVar   *rv = NULL;
+	const char *newnsp = NULL;
+	const char *newrel = NULL;
+	Oid			relid;
+	MigsafeCommand scratch;
+	MigsafeTarget *t;
+
+	if (IsA(parsetree, AlterObjectSchemaStmt))
+	{
+		rv = ((AlterObjectSchemaStmt *) parsetree)->relation;
+		newnsp = ((AlterObjectSchemaStmt *) parsetree)->newschema;
+	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->subname == NULL)
+	{
+		rv = ((RenameStmt *) parsetree)->relation;
+		newrel = ((RenameStmt *) parsetree)->newname;
+	}
+	if (rv == NULL)
+		return;
+	relid = RangeVarGetRelid(rv, AccessExclusiveLock, true);
+	if (!OidIsValid(relid) || !migsafe_classify_relkind(get_rel_relkind(relid)))
+		return;
+	if (newnsp == NULL)
+		newnsp = get_namespace_name(get_rel_namespace(relid));
+	if (newrel == NULL)
+		newrel = get_rel_name(relid);
+	if (!migsafe_approval_exempts_name(newnsp, newrel) ||
+		migsafe_approval_exempts_name(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid)))
+		return;
+
+	migsafe_command_standalone(&scratch, cmd->tag, cmd->stmt_text, InvalidOid);
+	t = migsafe_command_add_object(&scratch, MIGSAFE_OP_DROP, RelationRelationId,
+								   relid, 0, false);
+	if (t == NULL)
+		return;
+	decide_target(&scratch, t, true, "ProcessUtility");
+	report_decisions(&scratch, list_make1(t));
+}
+
+/*
  * release_databases
  *
  * Commands that refuse to run while another process is connected to a
@@ -727,6 +786,7 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	ListCell   *lc;
 
 	guard_own_objects(cmd->parsetree);
+	guard_exempt_moves(cmd, cmd->parsetree);
 
 	/* with migsafe.mode = off the command is only audited */
 	if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||

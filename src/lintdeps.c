@@ -213,7 +213,7 @@ size_text(int64 bytes)
  * What a relation holds, to follow "which" in a message: "holds about
  * 200000 rows (25 MB)", "holds no rows", "is new in this script".
  */
-char *
+char	   *
 migsafe_lintdeps_rows_phrase(MigsafeLintRel *rel)
 {
 	migsafe_lintdeps_measure(rel);
@@ -368,7 +368,7 @@ migsafe_lintdeps_walk(const ObjectAddress *root, bool cascade,
 }
 
 /* "a, b and 3 more" of a list of descriptions */
-char *
+char	   *
 migsafe_lintdeps_names(List *names, int max)
 {
 	StringInfoData buf;
@@ -394,7 +394,7 @@ migsafe_lintdeps_names(List *names, int max)
 }
 
 /* The columns a validated CHECK (col IS NOT NULL) covers, as attnums */
-List *
+List	   *
 migsafe_lintdeps_not_null_checks(Oid relid)
 {
 	Relation	conRel = table_open(ConstraintRelationId, AccessShareLock);
@@ -455,7 +455,7 @@ migsafe_lintdeps_index_is_unique(Oid indexid)
  * left out when their partitioned table is in the list (its figures sum
  * theirs).
  */
-List *
+List	   *
 migsafe_lintdeps_truncated(List *relids, bool cascade, List **rels)
 {
 	List	   *all = list_copy(relids);
@@ -498,7 +498,7 @@ migsafe_lintdeps_truncated(List *relids, bool cascade, List **rels)
  * DROP OWNED BY the given roles drops (leaving out partitions of a
  * partitioned table it drops).
  */
-List *
+List	   *
 migsafe_lintdeps_owned(List *roles, List **rels)
 {
 	List	   *owners = NIL;

@@ -195,7 +195,7 @@ has_string(List *list, const char *s)
 
 	foreach(lc, list)
 		if (strcmp(lfirst(lc), s) == 0)
-			return true;
+		return true;
 	return false;
 }
 
@@ -208,7 +208,7 @@ locked_before(List *before, Oid relid)
 
 	foreach(lc, before)
 		if (strncmp(lfirst(lc), prefix, strlen(prefix)) == 0)
-			return true;
+		return true;
 	return false;
 }
 

@@ -241,7 +241,7 @@ piece(const char *script, int start, int end, LineCounter *lines)
  * does not parse has raw NULL and the parser's message in error.
  * Allocates in the current memory context.
  */
-List *
+List	   *
 migsafe_script_split(const char *script)
 {
 	ParseCall	call;

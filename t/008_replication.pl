@@ -9,7 +9,8 @@
 # audit log's ENABLE ALWAYS triggers must refuse both, and the subscriber's
 # log must keep its rows.
 #
-# Why TAP: three clusters, a publication, a subscription and a standby.
+# Why TAP: three clusters, a publication, a subscription and a standby
+# (where the preview must work and the rehearsal must be refused).
 
 use strict;
 use warnings;
@@ -73,6 +74,23 @@ like(
 	$err,
 	qr/ALTER TABLE on table "public.t" requires migsafe approval.*\nDETAIL:  Table "public.t" holds 1 row \(8192 bytes\)\. This server streams WAL to \d+ standbys? or subscribers?: an unlogged table's rows no longer reach (it|them), and after a failover the table is empty\./,
 	'SET UNLOGGED: the error says the standbys lose the table');
+
+# the preview on a standby: check() reads the catalog and works;
+# rehearse() takes real locks and writes, and is refused
+$pub->wait_for_catchup($standby);
+is( $standby->safe_psql(
+		'postgres',
+		q{SELECT class || ' ' || rule FROM migsafe.check('TRUNCATE t')}),
+	'destructive truncate',
+	'check() previews on a standby');
+($ret, $out, $err) =
+  $standby->psql('postgres', q{SELECT * FROM migsafe.rehearse('TRUNCATE t')});
+like(
+	$err,
+	qr/ERROR:  cannot rehearse a migration on a standby/,
+	'rehearse() is refused on a standby');
+is($standby->safe_psql('postgres', 'SELECT count(*) FROM t'),
+	'1', 'and the standby still has the row');
 
 $standby->stop;
 $sub->safe_psql('postgres', 'DROP SUBSCRIPTION log_sub');

@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * findings.h
+ *	  The preview's findings and what it knows of a script so far: shared
+ *	  by lint.c (statements) and lintalter.c (ALTER TABLE).
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * include/findings.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGSAFE_FINDINGS_H
+#define MIGSAFE_FINDINGS_H
+
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "storage/lockdefs.h"
+#include "utils/tuplestore.h"
+
+#include "lintdeps.h"
+#include "script.h"
+
+/* Finding classes, most severe first */
+#define MIGSAFE_CLASS_DESTRUCTIVE	"destructive"
+#define MIGSAFE_CLASS_BREAKING		"breaking"
+#define MIGSAFE_CLASS_LOCKING		"locking"
+#define MIGSAFE_CLASS_ADVICE		"advice"
+#define MIGSAFE_CLASS_ERROR			"error"
+
+/* Per call: what the preview knows of the database and of the script */
+typedef struct MigsafeLintState
+{
+	Tuplestorestate *tupstore;
+	TupleDesc	tupdesc;
+	List	   *exclude;		/* rule names not to report */
+	List	   *rels;			/* MigsafeLintRel, measured once per call */
+	List	   *created;		/* "schema.name" or "name" created here */
+	List	   *dropped;		/* the same, dropped here */
+	List	   *new_columns;	/* "name.column" added here */
+	List	   *enum_values;	/* values added in the open transaction */
+	bool		in_xact;		/* inside an explicit BEGIN */
+	MigsafeScriptStmt *xact_begin;	/* the BEGIN */
+	int			timeout;		/* lock_timeout the script set (ms), or -1 */
+	int			local_timeout;	/* SET LOCAL lock_timeout, or -1 */
+	char	   *approve;		/* migsafe.approve the script set */
+	char	   *local_approve;	/* SET LOCAL migsafe.approve */
+	MigsafeScriptStmt *stmt;	/* the statement being read */
+} MigsafeLintState;
+
+extern void migsafe_findings_emit(MigsafeLintState *st, const char *class, const char *rule, MigsafeLintRel *rel, LOCKMODE lock, int rewrite, const char *extra, const char *message);
+extern void migsafe_findings_destroys(MigsafeLintState *st, const char *rule, MigsafeLintRel *rel, const char *attname, LOCKMODE lock, int rewrite, const char *what, const char *safer);
+extern void migsafe_findings_json_num(StringInfo buf, const char *key, double value, bool isnull);
+extern void migsafe_findings_json_str(StringInfo buf, const char *key, const char *value);
+extern char *migsafe_findings_key(const char *nspname, const char *relname);
+extern bool migsafe_findings_names(List *keys, RangeVar *rv);
+extern MigsafeLintRel *migsafe_findings_lookup(MigsafeLintState *st, RangeVar *rv);
+extern List *migsafe_findings_forget(List *keys, const char *key);
+extern bool migsafe_findings_new_column(MigsafeLintState *st, MigsafeLintRel *rel, const char *attname);
+extern bool migsafe_findings_creates(MigsafeLintState *st, RangeVar *rv);
+extern void migsafe_findings_exists(MigsafeLintState *st, const char *noun, const char *name);
+extern bool migsafe_findings_has_rows(MigsafeLintRel *rel);
+extern void migsafe_findings_lock_timeout(MigsafeLintState *st, MigsafeLintRel *rel, LOCKMODE lock);
+
+#endif							/* MIGSAFE_FINDINGS_H */
