@@ -93,6 +93,7 @@ static PGresult *run_query(PGconn *conn, const char *what, const char *query,
 						   int nparams, const char *const *params);
 static int	check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 						const char *excludes);
+static void require_report(PGconn *conn);
 static void flush_output(void);
 static bool want_color(const char *when);
 static int	terminal_columns(void);
@@ -275,6 +276,7 @@ main(int argc, char **argv)
 	{
 		PGresult   *res;
 
+		require_report(conn);
 		if (report_since != NULL)
 		{
 			const char *params[1] = {report_since};
@@ -645,6 +647,43 @@ check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 		inputs[i].nrows = row - inputs[i].first_row;
 	}
 	return n;
+}
+
+/*
+ * require_report
+ *
+ * Exit with status 2, saying what is missing, unless the database has
+ * migsafe.report(timestamptz): migsafe may not be installed there, or be
+ * a version without report().  Asked before the call, so that the message
+ * names what is missing instead of how the call failed.
+ */
+static void
+require_report(PGconn *conn)
+{
+	PGresult   *res;
+
+	res = run_query(conn, "look for migsafe.report()",
+					"SELECT e.extversion,"
+					" pg_catalog.to_regprocedure('migsafe.report(pg_catalog.timestamptz)') IS NOT NULL"
+					" FROM pg_catalog.pg_extension e WHERE e.extname = 'migsafe'",
+					0, NULL);
+	if (PQntuples(res) == 0)
+	{
+		pg_log_error("extension \"migsafe\" is not installed in database \"%s\"",
+					 PQdb(conn));
+		pg_log_error_hint("--report prints migsafe.report(), which the migsafe extension provides.");
+		exit(EXIT_TROUBLE);
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
+	{
+		pg_log_error("function migsafe.report(timestamptz) does not exist in database \"%s\"",
+					 PQdb(conn));
+		pg_log_error_detail("The database has migsafe version %s, which has no report().",
+							PQgetvalue(res, 0, 0));
+		pg_log_error_hint("Install a version of migsafe that provides migsafe.report(), then run ALTER EXTENSION migsafe UPDATE in that database.");
+		exit(EXIT_TROUBLE);
+	}
+	PQclear(res);
 }
 
 /* Flush standard output; a write error (a full disk) is exit status 2 */

@@ -18,7 +18,9 @@
 #   on the right file and line, a 1 MB script, --exclude;
 # - exit status 2 and a "migsafe-check: error:" message for a connection
 #   failure, a missing file, a usage error, a database without migsafe;
-# - --rehearse (and that it leaves nothing behind), --report, --version;
+# - --rehearse (and that it leaves nothing behind); --report, its lines
+#   as text and JSON, and its errors where migsafe or report() is missing;
+#   --version;
 # - Django's sqlmigrate output piped in: the DeleteModel migration fails
 #   the check, the same migration with its SET LOCAL migsafe.approve
 #   passes it.
@@ -489,19 +491,61 @@ like($out, qr/statement_no.*\|.*line/, '--rehearse text: the result columns');
 #
 # --report, --version, --help
 #
-if ($node->safe_psql('postgres', "SELECT to_regprocedure('migsafe.report(timestamptz)') IS NOT NULL") eq 't')
-{
-	my $want = $node->safe_psql('postgres',
-		"SELECT string_agg(r, E'\\n') FROM migsafe.report('2000-01-01') r");
-	($rc, $out, $err) = cli([ '--report=2000-01-01' ]);
-	is($rc, 0, '--report: exit 0');
-	is($out, "$want\n", '--report=SINCE: the lines of migsafe.report(SINCE)');
-}
-else
+# migsafe.report() may not exist yet (it comes with undo and restore):
+# --report must then say so, and work where it exists.  Without it, a
+# stand-in with its signature, in a database of its own, shows that
+# --report prints whatever lines report() returns.
+($rc, $out, $err) = cli([ '--report' ], env => { PGDATABASE => 'plain' });
+is($rc, 2, '--report where migsafe is not installed: exit 2');
+like($err, qr/^migsafe-check: error: extension "migsafe" is not installed in database "plain"$/m,
+	'--report where migsafe is not installed: says so');
+is($out, '', '--report where migsafe is not installed: nothing on stdout');
+
+my $has_report = $node->safe_psql('postgres',
+	"SELECT to_regprocedure('migsafe.report(timestamptz)') IS NOT NULL") eq 't';
+my $reportdb = 'postgres';
+if (!$has_report)
 {
 	($rc, $out, $err) = cli([ '--report' ]);
 	is($rc, 2, '--report without migsafe.report(): exit 2');
+	like($err,
+		qr/^migsafe-check: error: function migsafe\.report\(timestamptz\) does not exist in database "postgres"$/m,
+		'--report without migsafe.report(): says what is missing');
+	like($err, qr/^migsafe-check: detail: The database has migsafe version \S+, which has no report\(\)\.$/m,
+		'--report without migsafe.report(): the installed version');
+	like($err, qr/^migsafe-check: hint: Install a version of migsafe that provides migsafe\.report\(\)/m,
+		'--report without migsafe.report(): the hint');
+	is($out, '', '--report without migsafe.report(): nothing on stdout');
+
+	$reportdb = 'reported';
+	$node->safe_psql('postgres', "CREATE DATABASE $reportdb");
+	$node->safe_psql(
+		$reportdb, q{
+		CREATE EXTENSION migsafe;
+		BEGIN;
+		SET LOCAL migsafe.approve = 'migsafe.*';
+		CREATE FUNCTION migsafe.report(since timestamptz DEFAULT now() - interval '1 hour')
+		RETURNS SETOF text LANGUAGE sql STABLE
+		AS $$ VALUES ('migsafe report since ' || since::date), (''), ('line "3", \ and ,') $$;
+		COMMIT;
+	});
 }
+my $want = $node->safe_psql($reportdb,
+	"SELECT string_agg(r, E'\\n') FROM migsafe.report('2000-01-01') r");
+($rc, $out, $err) = cli([ '--report=2000-01-01' ], env => { PGDATABASE => $reportdb });
+is($rc, 0, '--report=SINCE: exit 0') or diag($err);
+is($out, "$want\n", '--report=SINCE: the lines of migsafe.report(SINCE)');
+like($out, qr/\S/, '--report=SINCE: a report that says something');
+($rc, $out, $err) = cli([ '--report=2000-01-01', '--format=json' ],
+	env => { PGDATABASE => $reportdb });
+is_deeply(decode_json($out), [ split /\n/, $want, -1 ],
+	'--report --format=json: an array of the lines');
+($rc, $out, $err) = cli([ '--report' ], env => { PGDATABASE => $reportdb });
+is($rc, 0, '--report without SINCE: exit 0 (report()\'s default period)');
+($rc, $out, $err) = cli([ '--report=not a time' ], env => { PGDATABASE => $reportdb });
+is($rc, 2, '--report=SINCE that is not a time: exit 2');
+like($err, qr/^migsafe-check: error: could not run migsafe\.report\(\): invalid input syntax for type timestamp with time zone/m,
+	'--report=SINCE that is not a time: the server\'s message');
 ($rc, $out, $err) = cli([ '--report', $drop ]);
 is($rc, 2, '--report takes no file');
 
