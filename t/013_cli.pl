@@ -187,6 +187,38 @@ ok(matching(\@approved, class => 'advice'),
 ok(!matching(\@approved, class => 'destructive'),
 	'approved.sql: nothing destructive once approved');
 
+# check() measures a table once per SQL command (a batch of files is one
+# command), not once per script: every file of a batch sees the same
+# rows, and the next command measures afresh
+$node->safe_psql('postgres',
+	'INSERT INTO t SELECT g, g FROM generate_series(1001, 1005) g');
+($rc, $out) = cli([ '--format=json', $drop, $rename, $drop ]);
+is( join(',',
+		map { $_->{facts}{rows} } matching([ @{ decode_json($out) } ], rule => 'drop_table')),
+	'1005,1005',
+	'a batch: both files see the rows as the command began');
+$node->safe_psql('postgres', 'DELETE FROM t WHERE x > 1000');
+($rc, $out) = cli([ '--format=json', $drop ]);
+is(join(',', map { $_->{facts}{rows} } matching([ @{ decode_json($out) } ], rule => 'drop_table')),
+	'1000', 'the next run measures again');
+my $rows_q = q{SELECT facts->>'rows' FROM migsafe.check('DROP TABLE t') WHERE rule = 'drop_table'};
+is( $node->safe_psql(
+		'postgres', "BEGIN; $rows_q;
+		INSERT INTO t SELECT g, g FROM generate_series(1001, 1005) g;
+		$rows_q; ROLLBACK;"),
+	"1000\n1005",
+	'a later command of the same transaction measures again');
+is( $node->safe_psql(
+		'postgres', "BEGIN; $rows_q;
+		ALTER TABLE t ADD COLUMN e int;
+		SELECT count(*) FROM migsafe.check('ALTER TABLE t DROP COLUMN e')
+		 WHERE class = 'destructive';
+		UPDATE t SET e = 1 WHERE x = 1;
+		SELECT count(*) FROM migsafe.check('ALTER TABLE t DROP COLUMN e')
+		 WHERE class = 'destructive'; ROLLBACK;"),
+	"1000\n0\n1",
+	'an empty column, then one with a value, in one transaction');
+
 #
 # Exit status at each --fail-on level
 #
