@@ -13,12 +13,14 @@
 #              each: BEGIN, ADD COLUMN, CREATE INDEX, a rename or a DROP
 #              COLUMN, COMMIT) on one connection
 #
-# and prints the medians, the cost of one more file, and the connection's
-# share of the 100-file run.  A unix socket is the cheapest connection
-# there is; over TCP with TLS and a password the connection weighs more.
+# both over a unix socket with trust authentication (the cheapest
+# connection there is) and over TCP with TLS and a SCRAM password (as CI
+# reaches a staging database, less the network), and prints the medians,
+# the cost of one more file, and the connection's share of the 100-file
+# run.
 #
 # Run as root; migsafe (with migsafe-check) must be installed into the
-# system PostgreSQL 15 (make install).
+# system PostgreSQL 15 (make install), and openssl must be on PATH.
 #
 # Environment:
 #   ROUNDS=7   timed runs of each measurement
@@ -37,6 +39,10 @@ export PATH=/usr/lib/postgresql/15/bin:$PATH
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "cli: must run as root (the cluster runs as postgres via runuser)" >&2
+	exit 1
+fi
+if ! command -v openssl >/dev/null; then
+	echo "cli: openssl not found (it makes the server's certificate)" >&2
 	exit 1
 fi
 if ! command -v migsafe-check >/dev/null; then
@@ -77,21 +83,33 @@ trap 'exit 143' TERM
 say() { echo "cli: $*" >&2; }
 
 # ---------------------------------------------------------------- cluster
-say "cluster in $dir (socket only, port $port)"
+say "cluster in $dir (unix socket, and 127.0.0.1 port $port)"
 as_pg initdb -D "$data" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" ||
 	{ cat "$dir/initdb.log" >&2; exit 1; }
+as_pg openssl req -new -x509 -days 1 -nodes -subj /CN=localhost \
+	-keyout "$data/server.key" -out "$data/server.crt" >"$dir/openssl.log" 2>&1 ||
+	{ cat "$dir/openssl.log" >&2; exit 1; }
+chmod 600 "$data/server.key"
 cat >>"$data/postgresql.conf" <<CONF
 
 # ---- migsafe bench/cli.sh
 port = $port
-listen_addresses = ''
+listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 shared_preload_libraries = 'migsafe'
 fsync = off
+ssl = on
+password_encryption = 'scram-sha-256'
 CONF
+# over TCP, only TLS with a SCRAM password, as a CI job would connect
+{
+	echo "local all all trust"
+	echo "hostssl all all 127.0.0.1/32 scram-sha-256"
+} >"$data/pg_hba.conf"
 as_pg pg_ctl -D "$data" -w -l "$log" start >/dev/null
 as_pg createdb -h "$dir" -p "$port" -U postgres bench
 sql 'CREATE EXTENSION migsafe'
+sql "CREATE ROLE bench_ci LOGIN SUPERUSER PASSWORD 'bench'"
 for t in 1 2 3 4 5; do
 	sql "CREATE TABLE orders_$t (id bigserial PRIMARY KEY, customer_id int, total numeric, note text);
 		INSERT INTO orders_$t (customer_id, total, note)
@@ -118,58 +136,92 @@ for i in $(seq 1 100); do
 done
 chown -R postgres:postgres "$dir/empty.sql" "$files"
 
-# check ARGS...: run migsafe-check as postgres; prints its wall time in µs
+# check socket|tls ARGS...: run migsafe-check as postgres over a unix
+# socket, or over TCP with TLS and a password; prints its wall time in µs
 # (timed as postgres, so that runuser's own start is not counted)
 check() {
-	as_pg env PGHOST="$dir" PGPORT="$port" PGUSER=postgres PGDATABASE=bench \
+	local how=$1 conn
+	shift
+	if [[ $how == socket ]]; then
+		conn=(PGHOST="$dir" PGUSER=postgres)
+	else
+		conn=(PGHOST=127.0.0.1 PGUSER=bench_ci PGPASSWORD=bench PGSSLMODE=require)
+	fi
+	as_pg env "${conn[@]}" PGPORT="$port" PGDATABASE=bench \
 		bash -c 'start=$(date +%s%N)
 			migsafe-check --fail-on=none --format=json "$@" >"'"$dir"'/out.json" || exit
 			end=$(date +%s%N)
 			echo $(((end - start) / 1000))' check "$@"
 }
 
-# Once, untimed: warm the caches, and see that the checks find something.
-check "$dir/empty.sql" >/dev/null
-check "$files"/V*.sql >/dev/null
+# Once, untimed: warm the caches, see that TCP means TLS and a SCRAM
+# password, and that the checks find something.
+tls=$(as_pg env PGHOST=127.0.0.1 PGPORT="$port" PGUSER=bench_ci PGPASSWORD=bench PGSSLMODE=require \
+	psql -X -At -d bench -c "SELECT s.ssl, a.rolpassword LIKE 'SCRAM-SHA-256\$%'
+		FROM pg_stat_ssl s, pg_authid a
+		WHERE s.pid = pg_backend_pid() AND a.rolname = current_user")
+if [[ $tls != 't|t' ]]; then
+	say "the TCP connection does not use TLS and a SCRAM password ($tls)"
+	exit 1
+fi
+check tls "$dir/empty.sql" >/dev/null
+check tls "$files"/V*.sql >/dev/null
+check socket "$dir/empty.sql" >/dev/null
+check socket "$files"/V*.sql >/dev/null
 nfindings=$(grep -c '"rule"' "$dir/out.json" || true)
 if ((nfindings < 100)); then
 	say "only $nfindings findings on 100 files, expected at least one per file"
 	exit 1
 fi
 
-connect=()
-hundred=()
+declare -A runs
 for r in $(seq 1 "$rounds"); do
-	connect+=("$(check "$dir/empty.sql")")
-	hundred+=("$(check "$files"/V*.sql)")
-	say "round $r: connect ${connect[-1]} µs, 100 files ${hundred[-1]} µs"
+	for how in socket tls; do
+		runs[$how-connect]+=" $(check "$how" "$dir/empty.sql")"
+		runs[$how-hundred]+=" $(check "$how" "$files"/V*.sql)"
+	done
+	say "round $r:$(for k in socket-connect socket-hundred tls-connect tls-hundred; do
+		echo -n " $k ${runs[$k]##* } µs,"
+	done)"
 done
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.1f-%.1f ms", lo / 1000, hi / 1000 }'; }
+ms() { awk -v x="$1" 'BEGIN { printf "%.1f ms", x / 1000 }'; }
 
-c=$(median "${connect[@]}")
-h=$(median "${hundred[@]}")
+# rows HOW LABEL: the table's rows for one kind of connection
+rows() {
+	local c h
+	# shellcheck disable=SC2086 # the runs are space-separated numbers
+	c=$(median ${runs[$1-connect]})
+	# shellcheck disable=SC2086
+	h=$(median ${runs[$1-hundred]})
+	# shellcheck disable=SC2086
+	echo "| $2: connect, check an empty file, exit | $(ms "$c") | $(spread ${runs[$1-connect]}) |"
+	# shellcheck disable=SC2086
+	echo "| $2: 100 files (500 statements, $nfindings findings) on one connection | $(ms "$h") | $(spread ${runs[$1-hundred]}) |"
+	awk -v x="$h" -v y="$c" -v how="$2" 'BEGIN {
+		printf "| %s: one more file | %.2f ms | |\n", how, (x - y) / 99 / 1000
+		printf "| %s: the connection'"'"'s share of the 100-file run | %.0f%% | |\n", how, 100 * y / x
+	}'
+}
+
 table=$(
-	cat <<EOF
-| measurement | median | range over $rounds rounds |
-|---|---:|---|
-| connect, check an empty file, exit | $(awk -v x="$c" 'BEGIN { printf "%.1f ms", x / 1000 }') | $(spread "${connect[@]}") |
-| 100 files (500 statements, $nfindings findings) on one connection | $(awk -v x="$h" 'BEGIN { printf "%.1f ms", x / 1000 }') | $(spread "${hundred[@]}") |
-| one more file | $(awk -v x="$h" -v y="$c" 'BEGIN { printf "%.2f ms", (x - y) / 99 / 1000 }') | |
-| the connection's share of the 100-file run | $(awk -v x="$h" -v y="$c" 'BEGIN { printf "%.0f%%", 100 * y / x }') | |
-EOF
+	echo "| measurement | median | range over $rounds rounds |"
+	echo "|---|---:|---|"
+	rows socket "unix socket, trust"
+	rows tls "TCP, TLS, SCRAM password"
 )
 
 echo
-echo "migsafe-check on 100 files, PostgreSQL $(pg_config --version | awk '{print $2}'), unix socket, $(nproc) cores"
+echo "migsafe-check on 100 files, PostgreSQL $(pg_config --version | awk '{print $2}'), $(nproc) cores"
 echo
 echo "$table"
 if [[ $save == 1 ]]; then
 	{
 		echo "# bench/cli.sh results"
 		echo
-		echo "$(date -u +%Y-%m-%d), PostgreSQL $(pg_config --version | awk '{print $2}'), unix socket, $(nproc) cores, ROUNDS=$rounds."
+		echo "$(date -u +%Y-%m-%d), PostgreSQL $(pg_config --version | awk '{print $2}'), $(nproc) cores, ROUNDS=$rounds; TCP over 127.0.0.1 (no network latency)."
 		echo
 		echo "$table"
 	} >"$bench_dir/results-cli.md"
