@@ -1,7 +1,8 @@
 # Makefile for migsafe (PGXS)
 #
 # make            build
-# make install    install into the PostgreSQL found by PG_CONFIG
+# make install    install into the PostgreSQL found by PG_CONFIG (the
+#                 extension, and migsafe-check into its bindir)
 # make test       install what is missing, build, install, run every suite
 #                 (pg_regress, isolation, TAP, e2e) as user postgres in
 #                 throwaway instances, on the host's PostgreSQL 15
@@ -67,7 +68,17 @@ include $(PGXS)
 # when a header changes (PGXS tracks dependencies only with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/include/*.h)
 
-.PHONY: test demo bench deps indent
+# migsafe-check, the command-line preview, is a program of its own in cli/
+# (PGXS builds one MODULE_big or one PROGRAM per Makefile).
+all: cli-all
+install: cli-install
+uninstall: cli-uninstall
+clean: cli-clean
+
+cli-all cli-install cli-uninstall cli-clean:
+	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) $(patsubst cli-%,%,$@)
+
+.PHONY: test demo bench deps indent cli-all cli-install cli-uninstall cli-clean
 
 deps:
 	bash scripts/install-deps.sh

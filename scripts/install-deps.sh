@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
-# (PostgreSQL server + headers, pgaudit, pg_repack, pg_partman, pg_cron,
-# TAP test modules, compiler, pg_bsd_indent, and for test/e2e Django with
-# psycopg2 and Node.js with npm).  Idempotent: apt-get runs only when a
-# package is missing.  Run as root.
+# (PostgreSQL server + headers, libpq headers for migsafe-check,
+# pgaudit, pg_repack, pg_partman, pg_cron, TAP test modules (IO::Pty: a
+# terminal for t/013_cli.pl), compiler, pg_bsd_indent, and for test/e2e
+# Django with psycopg2 and Node.js with npm).  Idempotent: apt-get runs
+# only when a package is missing.  Run as root.
 #
 # MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
 # bookworm's; 17 is Debian trixie's, used in the root scripts/test-chroot.sh
@@ -18,11 +19,13 @@ packages=(
 	postgresql-$pg
 	postgresql-contrib
 	postgresql-server-dev-$pg
+	libpq-dev
 	postgresql-$pg-pgaudit
 	postgresql-$pg-repack
 	postgresql-$pg-partman
 	postgresql-$pg-cron
 	libipc-run-perl
+	libio-pty-perl
 	make
 	gcc
 	python3-django
