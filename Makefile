@@ -7,6 +7,8 @@
 #                 throwaway instances
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
+# make fuzz       t/016_fuzz.pl with FUZZ_COUNT (default 20000) random
+#                 statements and FUZZ_SEED (default: the time, printed)
 # make bench      every benchmark in bench/ (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
 
@@ -62,13 +64,19 @@ include $(PGXS)
 # when a header changes (PGXS tracks dependencies only with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/include/*.h)
 
-.PHONY: test demo bench deps indent
+.PHONY: test fuzz demo bench deps indent
 
 deps:
 	bash scripts/install-deps.sh
 
 test:
 	bash scripts/run-tests.sh
+
+fuzz:
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; count=$${FUZZ_COUNT:-20000}; \
+	echo "fuzz: FUZZ_SEED=$$seed FUZZ_COUNT=$$count"; \
+	FUZZ_SEED=$$seed FUZZ_COUNT=$$count REGRESS= ISOLATION= \
+	PROVE_TESTS=t/016_fuzz.pl E2E= bash scripts/run-tests.sh
 
 demo:
 	bash scripts/demo.sh
