@@ -21,17 +21,24 @@
 # is gone, emptied or retyped must have been destroyed with an approval in
 # force and a new snapshot of it (or of a parent), unless snapshots were
 # waived with migsafe.skip_snapshot; DELETE and UPDATE may empty what
-# stays.  A census that is rolled back with its transaction stays in step
-# with the data.  Violations come out as WARNINGs that fail the test.
+# stays.  Every such approved loss has an audit row for the object, and
+# any table or column that appeared, went, or changed name, schema or type
+# has an audit row of the change (rows of a change that ran are written in
+# its own transaction, so they are there when the check runs).  A census
+# that is rolled back with its transaction stays in step with the data.
+# Violations come out as WARNINGs that fail the test; after the run, three
+# controls show that the check does catch an unapproved loss (warn mode),
+# a loss without a snapshot and a change whose audit rows it cannot see.
 #
 # The test also fails on: a server crash or a lost connection, any
 # statement that hits statement_timeout (a hang), an error without an
-# SQLSTATE or with an internal one (XX...), a census that cannot run, a
+# SQLSTATE or with an internal one (XX...), migsafe.check() raising
+# (outside an aborted transaction), a census that cannot run, a
 # snapshot whose audit row never arrives, and a run in which the gate
 # never blocked or never kept a snapshot (the fuzz would be testing
 # nothing).
 #
-# FUZZ_SEED (default 1) and FUZZ_COUNT (default 1500) come from the
+# FUZZ_SEED (default 1) and FUZZ_COUNT (default 2000) come from the
 # environment; `make fuzz` runs FUZZ_COUNT=20000 with FUZZ_SEED or, by
 # default, the time.  A failure prints the seed, the statement and its
 # line in the script; the script and psql's output are kept in the test's
@@ -49,7 +56,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $seed = $ENV{FUZZ_SEED} // 1;
-my $count = $ENV{FUZZ_COUNT} // 1500;
+my $count = $ENV{FUZZ_COUNT} // 2000;
 die "FUZZ_SEED must be an integer" unless $seed =~ /^\d+$/;
 die "FUZZ_COUNT must be a positive integer" unless $count =~ /^[1-9]\d*$/;
 note "fuzz: seed $seed, $count statements";
@@ -94,8 +101,8 @@ CREATE TABLE fuzzmeta.census (
 	data boolean,
 	PRIMARY KEY (relid, attnum)
 );
-CREATE TABLE fuzzmeta.state (last_snap bigint NOT NULL);
-INSERT INTO fuzzmeta.state VALUES (0);
+CREATE TABLE fuzzmeta.state (last_snap bigint NOT NULL, last_audit bigint NOT NULL);
+INSERT INTO fuzzmeta.state VALUES (0, 0);
 
 CREATE FUNCTION fuzzmeta.census_now() RETURNS SETOF fuzzmeta.census
 LANGUAGE plpgsql AS $f$
@@ -151,7 +158,9 @@ $f$;
 
 -- Compare the database with the census of the previous statement, then
 -- take a new one.  dml: the statement was a DELETE or UPDATE, which may
--- empty a table or a column that stays.
+-- empty a table or a column that stays.  A change that ran has its audit
+-- rows written in its own transaction, before this runs: they are the
+-- rows after the last one seen by the previous check (ids only grow).
 CREATE FUNCTION fuzzmeta.check(stmt int, dml boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
 DECLARE
@@ -161,11 +170,13 @@ DECLARE
 	q fuzzmeta.census;
 	relq fuzzmeta.census;
 	last bigint;
+	last_audit bigint;
+	changed text;
 	approve text := current_setting('migsafe.approve');
 	skip text := current_setting('migsafe.skip_snapshot');
 	snap boolean;
 BEGIN
-	SELECT last_snap INTO last FROM fuzzmeta.state;
+	SELECT s.last_snap, s.last_audit INTO last, last_audit FROM fuzzmeta.state s;
 	cur := ARRAY(SELECT ROW(n.relid, n.attnum, n.nsp, n.rel, n.att, n.typ, n.ancestors,
 							coalesce(o.born, me), n.data)::fuzzmeta.census
 				   FROM fuzzmeta.census_now() n
@@ -201,11 +212,45 @@ BEGIN
 				p.typ,
 				CASE WHEN q.relid IS NULL THEN 'gone' WHEN NOT q.data THEN 'empty' ELSE q.typ END,
 				approve, snap;
+		ELSIF NOT EXISTS (
+			SELECT 1 FROM migsafe.audit_log a
+			 WHERE a.id > last_audit AND a.scope = 'object'
+			   AND a.decision <> 'blocked'
+			   AND (strpos(a.object_identity, p.rel) > 0
+					OR EXISTS (SELECT 1 FROM unnest(p.ancestors) an
+								WHERE strpos(a.object_identity, an) > 0))) THEN
+			RAISE WARNING 'FUZZ-UNAUDITED statement %: % lost its data (% -> %) with no audit row for it',
+				stmt, p.nsp || '.' || p.rel || coalesce('.' || p.att, ''),
+				p.typ,
+				CASE WHEN q.relid IS NULL THEN 'gone' WHEN NOT q.data THEN 'empty' ELSE q.typ END;
 		END IF;
 	END LOOP;
+	-- Any table, matview or column that appeared, went, or changed name,
+	-- schema or type is a schema change: it has an audit row
+	SELECT string_agg(d, ', ') INTO changed FROM (
+		(SELECT 'new ' || nsp || '.' || rel || coalesce('.' || att, '') || ' ' || typ AS d
+		   FROM unnest(cur)
+		 EXCEPT
+		 SELECT 'new ' || nsp || '.' || rel || coalesce('.' || att, '') || ' ' || typ
+		   FROM fuzzmeta.census)
+		UNION ALL
+		(SELECT 'gone ' || nsp || '.' || rel || coalesce('.' || att, '') || ' ' || typ
+		   FROM fuzzmeta.census
+		 EXCEPT
+		 SELECT 'gone ' || nsp || '.' || rel || coalesce('.' || att, '') || ' ' || typ
+		   FROM unnest(cur))
+		ORDER BY 1 LIMIT 5) x;
+	IF changed IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM migsafe.audit_log a
+		 WHERE a.id > last_audit AND a.decision <> 'blocked') THEN
+		RAISE WARNING 'FUZZ-UNAUDITED statement %: the schema changed with no audit row: %',
+			stmt, changed;
+	END IF;
 	DELETE FROM fuzzmeta.census WHERE true;
 	INSERT INTO fuzzmeta.census SELECT * FROM unnest(cur);
-	UPDATE fuzzmeta.state SET last_snap = coalesce((SELECT max(id) FROM migsafe.snapshots), 0);
+	UPDATE fuzzmeta.state
+	   SET last_snap = coalesce((SELECT max(id) FROM migsafe.snapshots), 0),
+		   last_audit = coalesce((SELECT max(id) FROM migsafe.audit_log), 0);
 END
 $f$;
 });
@@ -433,7 +478,7 @@ sub build
 			"CREATE DOMAIN fz1.pos AS int CHECK (VALUE > 0)",
 			"CREATE DOMAIN fz2.label AS text",
 			"CREATE SEQUENCE " . opt(0.5, 'IF NOT EXISTS ') . "fz1.seq",
-			"CREATE TYPE pg_temp.ttyp AS (a int, b text)",
+			"CREATE TYPE pg_temp.ttyp AS (c1 int, c2 text)",
 			"CREATE DOMAIN pg_temp.tdom AS int",
 			"CREATE TEMP TABLE tt (c1 int, c2 text)",
 			"CREATE INDEX ix ON $t (c1)",
@@ -645,6 +690,10 @@ for my $line (split /\n/, $out)
 		push @problems, "$what: check failed: $rest" if $state ne '25P02';
 		next;
 	}
+	# migsafe.check() never raises, whatever the script
+	push @problems, "$what: migsafe.check() raised: $rest"
+	  if $text_of{ $where->[0] } =~ /^SELECT count\(\*\) FROM migsafe\.check\(/
+	  && $state ne '25P02';
 	$states{$state}++;
 	$stmt_errors++;
 	$blocked++ if $state eq 'MS001';
@@ -690,6 +739,60 @@ SELECT count(*) FROM migsafe.snapshots s
  WHERE NOT EXISTS (SELECT 1 FROM migsafe.audit_log a WHERE a.id = s.audit_id)},
 		'0'),
 	'every snapshot has its audit row');
+
+# ----------------------------------------------------------------
+# The check itself catches what it is there for: a loss with no
+# approval (the gate in warn mode lets it through), a loss with no
+# snapshot (snapshots off), and changes whose audit rows it cannot see
+# (the rows it has seen are pushed forward by hand)
+# ----------------------------------------------------------------
+sub control_run
+{
+	my ($sql) = @_;
+	my (undef, $stdout, $stderr) = $node->psql(
+		'fuzz', qq{
+ROLLBACK;
+RESET ALL;
+SET client_min_messages = warning;
+SET migsafe.approve = 'fzc.*';
+DROP SCHEMA IF EXISTS fzc CASCADE;
+CREATE SCHEMA fzc;
+CREATE TABLE fzc.a (c1 int, c2 text);
+INSERT INTO fzc.a VALUES (1, 'x');
+SELECT fuzzmeta.check(0, false);
+RESET migsafe.approve;
+$sql});
+	return $stderr;
+}
+
+my $err = control_run(q{
+SET migsafe.mode = 'warn';
+DROP TABLE fzc.a;
+SELECT fuzzmeta.check(-1, false);
+});
+like($err, qr/FUZZ-VIOLATION statement -1: fzc\.a lost its data \(table -> gone\)/,
+	'control: an unapproved loss is caught');
+
+$err = control_run(q{
+SET migsafe.snapshot = off;
+SET migsafe.approve = 'fzc.a';
+ALTER TABLE fzc.a DROP COLUMN c2;
+SELECT fuzzmeta.check(-2, false);
+});
+like($err, qr/FUZZ-VIOLATION statement -2: fzc\.a\.c2 lost its data .* new snapshot: f/,
+	'control: a loss without a snapshot is caught');
+
+$err = control_run(q{
+SET migsafe.approve = 'fzc.a';
+DROP TABLE fzc.a;
+UPDATE fuzzmeta.state SET last_audit = last_audit + 1000000;
+SELECT fuzzmeta.check(-3, false);
+});
+unlike($err, qr/FUZZ-VIOLATION/, 'control: an approved loss with a snapshot passes');
+like($err, qr/FUZZ-UNAUDITED statement -3: fzc\.a lost its data \(table -> gone\) with no audit row/,
+	'control: a loss with no audit row is caught');
+like($err, qr/FUZZ-UNAUDITED statement -3: the schema changed with no audit row: gone fzc\.a /,
+	'control: a schema change with no audit row is caught');
 
 $node->stop;
 done_testing();
