@@ -8,6 +8,9 @@
 -- pg_temp.try(), which writes N for every number).
 --
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+RESET client_min_messages;
 
 -- The SQLSTATE, message and detail of an error, numbers replaced by N
 CREATE FUNCTION pg_temp.describe(st text, msg text, det text)
