@@ -21,7 +21,10 @@
 # is gone, emptied or retyped must have been destroyed with an approval in
 # force and a new snapshot of it (or of a parent), unless snapshots were
 # waived with migsafe.skip_snapshot; DELETE and UPDATE may empty what
-# stays.  Every such approved loss has an audit row for the object, and
+# stays.  The settings are read after the statement; where a statement
+# set or cleared them itself (or restore() approved its own change), the
+# approval or waiver in force is the one the object's audit row records.
+# Every such approved loss has an audit row for the object, and
 # any table or column that appeared, went, or changed name, schema or type
 # has an audit row of the change (rows of a change that ran are written in
 # its own transaction, so they are there when the check runs).  A census
@@ -175,6 +178,8 @@ DECLARE
 	approve text := current_setting('migsafe.approve');
 	skip text := current_setting('migsafe.skip_snapshot');
 	snap boolean;
+	aud_approved boolean;
+	aud_waived boolean;
 BEGIN
 	SELECT s.last_snap, s.last_audit INTO last, last_audit FROM fuzzmeta.state s;
 	cur := ARRAY(SELECT ROW(n.relid, n.attnum, n.nsp, n.rel, n.att, n.typ, n.ancestors,
@@ -206,7 +211,23 @@ BEGIN
 			   AND ((s.schema_name = p.nsp AND s.relation_name = p.rel)
 					OR s.relation_name = ANY (p.ancestors))
 			   AND (p.attnum = 0 OR s.column_name IS NULL OR s.column_name = p.att));
-		IF approve = '' OR (NOT snap AND skip = '') THEN
+		-- The settings are read after the statement: one that set them
+		-- for itself (SET LOCAL ... \; DROP ... in one query string), or
+		-- cleared them after its DROP, or a restore() that changed a
+		-- column back to its old type (approved by the restore for that
+		-- column, README) has the approval in force, or the waiver,
+		-- recorded in the object's audit row
+		SELECT coalesce(bool_or(a.decision = 'approved'
+								AND coalesce(a.approval, '') <> ''), false),
+			   coalesce(bool_or(a.detail LIKE '%waived by migsafe.skip_snapshot%'), false)
+		  INTO aud_approved, aud_waived
+		  FROM migsafe.audit_log a
+		 WHERE a.id > last_audit AND a.scope = 'object'
+		   AND (strpos(a.object_identity, p.rel) > 0
+				OR EXISTS (SELECT 1 FROM unnest(p.ancestors) an
+							WHERE strpos(a.object_identity, an) > 0));
+		IF (approve = '' AND NOT aud_approved)
+		   OR (NOT snap AND skip = '' AND NOT aud_waived) THEN
 			RAISE WARNING 'FUZZ-VIOLATION statement %: % lost its data (% -> %) with migsafe.approve = ''%'', new snapshot: %',
 				stmt, p.nsp || '.' || p.rel || coalesce('.' || p.att, ''),
 				p.typ,
