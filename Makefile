@@ -10,6 +10,8 @@
 #                 with debootstrap under /var/tmp (scripts/test-chroot.sh)
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
+# make fuzz       t/016_fuzz.pl with FUZZ_COUNT (default 20000) random
+#                 statements and FUZZ_SEED (default: the time, printed)
 # make bench      every benchmark in bench/ (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
 
@@ -54,7 +56,7 @@ REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guar
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle guard_radius guard_temp guard_dml guard_maintain guard_own \
-	check rehearse restore_into
+	check rehearse restore_into bad_input
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso
@@ -78,7 +80,7 @@ clean: cli-clean
 cli-all cli-install cli-uninstall cli-clean:
 	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) $(patsubst cli-%,%,$@)
 
-.PHONY: test demo bench deps indent cli-all cli-install cli-uninstall cli-clean
+.PHONY: test fuzz demo bench deps indent cli-all cli-install cli-uninstall cli-clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -91,6 +93,12 @@ ifeq ($(filter-out 15,$(PG)),)
 else
 	bash scripts/test-chroot.sh $(PG)
 endif
+
+fuzz:
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; count=$${FUZZ_COUNT:-20000}; \
+	echo "fuzz: FUZZ_SEED=$$seed FUZZ_COUNT=$$count"; \
+	FUZZ_SEED=$$seed FUZZ_COUNT=$$count REGRESS= ISOLATION= \
+	PROVE_TESTS=t/016_fuzz.pl E2E= bash scripts/run-tests.sh
 
 demo:
 	bash scripts/demo.sh
