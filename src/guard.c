@@ -87,6 +87,7 @@
 /* The database a DROP DATABASE running in this backend drops */
 static Oid	dropping_dboid = InvalidOid;
 
+static bool old_schema(int elevel, const char *what);
 static void decide_target(MigsafeCommand *cmd, MigsafeTarget *t,
 						  bool may_scan, const char *hook);
 
@@ -1181,7 +1182,10 @@ guard_subscribed_tables(void)
 								   makeString("guard_subscribed_tables")),
 						0, NULL, true);
 	if (!OidIsValid(fn))
+	{
+		(void) old_schema(WARNING, "guarding the TRUNCATE that subscriptions apply");
 		return;
+	}
 	migsafe_internal_begin(&state);
 	(void) OidFunctionCall0(fn);
 	migsafe_internal_end(&state);
@@ -1336,6 +1340,33 @@ conditions_hold(List *conditions, ParamListInfo params)
 }
 
 /*
+ * old_schema
+ *
+ * Whether migsafe's objects in this database predate version 1.1, which
+ * brought what is asked for (what: snapshots of DELETE and UPDATE, the
+ * trigger guarding replicated TRUNCATE): the extension was not updated
+ * since the library was.  If so, raise elevel (ERROR refuses, WARNING
+ * tells that it is skipped) naming the command that fixes it.
+ */
+static bool
+old_schema(int elevel, const char *what)
+{
+	char	   *version = migsafe_catalog_version();
+
+	if (version == NULL || strcmp(version, "1.0") != 0)
+		return false;
+	ereport(elevel,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 elevel >= ERROR ?
+			 errmsg("%s needs version 1.1 of extension \"migsafe\"", what) :
+			 errmsg("%s is skipped: it needs version 1.1 of extension \"migsafe\"", what),
+			 errdetail("The extension is at version %s in database \"%s\"; the library loaded is version %s.",
+					   version, get_database_name(MyDatabaseId), MIGSAFE_VERSION),
+			 errhint("Update it with ALTER EXTENSION migsafe UPDATE, after SET LOCAL migsafe.approve = 'migsafe.*' in the same transaction.")));
+	return true;
+}
+
+/*
  * migsafe_guard_check_dml
  *
  * Called by the ExecutorStart hook, with migsafe.guard_dml on, for a
@@ -1393,6 +1424,7 @@ migsafe_guard_check_dml(QueryDesc *queryDesc)
 	report_decisions(&cmd, cmd.targets);
 	if (destroyed == NIL)
 		return;
+	(void) old_schema(ERROR, "the snapshot of a DELETE or UPDATE of every row (migsafe.guard_dml)");
 	(void) migsafe_snapshot_take(&cmd, NULL);
 	migsafe_audit_write(migsafe_audit_rows(&cmd, destroyed,
 										   command_decision(destroyed)));
