@@ -189,5 +189,42 @@ is($node->safe_psql('old', 'SELECT migsafe.restore(3)'),
 is($node->safe_psql('old', 'SELECT count(*) FROM u'),
 	'5', 'with its rows');
 
+# 6. removal: refused while a snapshot is kept unless the approval names
+# them; the rows of the approved drop go to the server log, with the log
+$node->safe_psql(
+	'old', q{
+BEGIN;
+SET LOCAL migsafe.approve = 'public.t';
+DROP TABLE t;
+COMMIT;});
+($rc, $err) = run(
+	q{BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+DROP EXTENSION migsafe;
+COMMIT;});
+like(
+	$err,
+	qr/ERROR:  MS001: DROP EXTENSION on extension "migsafe" requires migsafe approval of its 1 kept snapshot \(migsafe\.approve = 'migsafe\.\*, migsafe\.snapshots'\)\n.*DETAIL:  migsafe keeps snapshot 5: /s,
+	'DROP EXTENSION with a kept snapshot: migsafe.* is not enough');
+my $offset = -s $node->logfile;
+$node->safe_psql(
+	'old', q{
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*, migsafe.snapshots';
+DROP EXTENSION migsafe;
+COMMIT;});
+is($node->safe_psql('old',
+		"SELECT count(*) FROM pg_extension WHERE extname = 'migsafe'"),
+	'0', 'approved naming the snapshots, the extension is dropped');
+is($node->safe_psql('old', 'SELECT count(*) FROM migsafe_snapshot_5.t'),
+	'10', 'the kept snapshot\'s data stays behind');
+my $log = slurp_file($node->logfile, $offset);
+like(
+	$log,
+	qr/LOG:  migsafe audit row written to the server log: extension "migsafe" was dropped with its audit log\n.*DETAIL:  \{[^\n]*"command_tag" ?: ?"DROP EXTENSION"[^\n]*"decision" ?: ?"approved"/,
+	'the approved DROP EXTENSION is audited to the server log');
+like($log, qr/DETAIL:  \{[^\n]*"object_identity" ?: ?"migsafe"[^\n]*"approved_by" ?: ?"migsafe\.\*"/,
+	'with the extension\'s row and its approval');
+
 $node->stop;
 done_testing();
