@@ -407,3 +407,13 @@ COMMENT ON FUNCTION @extschema@.guard_subscribed_tables() IS
 'puts the replicated-TRUNCATE trigger on every table a subscription of this database writes into; returns how many it added';
 
 SELECT @extschema@.guard_subscribed_tables();
+
+-- pg_dump keeps the audit log and the snapshot registry (with the
+-- migsafe_snapshot_<id> schemas it describes), so that a restored
+-- snapshot still restores.  A restore loads the rows as a superuser with
+-- session_replication_role = replica, the only writes the tables' triggers
+-- let in besides migsafe's own (see README, "Dump and restore").  The
+-- sequences are not dumped: loading advances them past every loaded id,
+-- and a dumped value could set them back below rows the restore wrote.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.snapshots', '');
