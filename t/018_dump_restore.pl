@@ -17,6 +17,7 @@
 # - the same restore without session_replication_role = replica loads
 #   none of them (the tables stay append-only);
 # - loading the rows a second time adds none (the same rows are skipped);
+#   with replica, UPDATE and DELETE are refused as before;
 # - migsafe.restore() of a restored snapshot gives back the same rows;
 # - pg_restore --clean onto the live database is refused without an
 #   approval (nothing changes) and runs with one, keeping a snapshot of
@@ -139,6 +140,23 @@ is($node->safe_psql('dst_plain', $audit_sql),
 	$src_audit, 'loading the audit rows again duplicates none');
 is($node->safe_psql('dst_plain', $registry_sql),
 	$src_registry, 'nor registry rows');
+
+# replica lets in nothing but new rows: no UPDATE, DELETE or TRUNCATE
+foreach my $sql (
+	q{UPDATE migsafe.audit_log SET statement = 'nothing happened'},
+	q{DELETE FROM migsafe.audit_log},
+	q{UPDATE migsafe.snapshots SET status = 'purged'},
+	q{DELETE FROM migsafe.snapshots})
+{
+	my ($ret, $stdout, $stderr) = $node->psql('dst_plain',
+		"SET session_replication_role = replica; $sql");
+	like($stderr, qr/ERROR:  .*(is not allowed|can only be changed by migsafe)/,
+		"replica: $sql is refused");
+}
+is($node->safe_psql('dst_plain', $audit_sql),
+	$src_audit, 'and the loaded rows are as they were');
+is($node->safe_psql('dst_plain', $registry_sql),
+	$src_registry, 'and so is the registry');
 
 # 2. the same without session_replication_role = replica loads nothing
 $node->safe_psql('postgres', 'CREATE DATABASE dst_refused');
