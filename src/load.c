@@ -31,6 +31,13 @@
  * them (setting them back to the dump's value would).  A snapshot row in
  * the way of another is a conflict: the restore fails for that table.
  *
+ * XXX A superuser loading rows of their own making can thus give an
+ * existing audit row another id (never other contents); the LOAD row
+ * records that it happened.  And an audit row the audit worker inserts
+ * concurrently, not yet committed, with the id a loaded row needs makes
+ * the load wait and then fail on the primary key: restore into a database
+ * nobody else uses.
+ *
  * Called from the tables' trigger functions (audit.c, storage.c); calls
  * internal.c only.  Runs inside the trigger, connected to SPI here.
  *
