@@ -19,6 +19,8 @@
 # - loading the rows a second time adds none (the same rows are skipped);
 #   with replica, UPDATE and DELETE are refused as before;
 # - migsafe.restore() of a restored snapshot gives back the same rows;
+# - pg_dump --create into another server brings the database back guarded
+#   (its migsafe security label: DROP DATABASE needs an approval);
 # - pg_restore --clean onto the live database is refused without an
 #   approval (nothing changes) and runs with one, keeping a snapshot of
 #   what it replaced, the audit log untouched.
@@ -202,7 +204,46 @@ is( $node->safe_psql(
 	$old_md5,
 	'with the same rows');
 
-# 4. pg_restore --clean onto the live database: user data only (migsafe's
+# 4. pg_dump --create into another server: the database comes back
+# guarded (its migsafe security label), with its rows
+my $other = PostgreSQL::Test::Cluster->new('other');
+$other->init;
+$other->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'migsafe'");
+$other->start;
+{
+	local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+	my ($out, $err);
+	IPC::Run::run(
+		[ 'pg_dump', '--create', '-d', 'src' ], '|',
+		[
+			'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+			'-d', $other->connstr('postgres')
+		],
+		'>', \$out, '2>', \$err)
+	  or die "pg_dump --create | psql failed: $err";
+	is($err, '', 'pg_dump --create | psql into another server');
+}
+# the restore's own rows name a database "src" too here: compare by id
+my $src_ids = $node->safe_psql('src',
+	"SELECT string_agg(id::text, ',' ORDER BY id) FROM migsafe.audit_log WHERE database = 'src'"
+);
+is($other->safe_psql('src', "$audit_sql AND id IN ($src_ids)"),
+	$src_audit, 'another server: every audit row of the source, same id');
+is($other->safe_psql('src', $registry_sql),
+	$src_registry, 'another server: the snapshot registry');
+is( $other->safe_psql(
+		'src', q{
+SELECT label FROM pg_seclabels
+ WHERE objtype = 'database' AND provider = 'migsafe'}),
+	'guarded',
+	'the restored database is guarded');
+($ret, $stdout, $stderr) = $other->psql('postgres', 'DROP DATABASE src');
+like($stderr, qr/DROP DATABASE on database "src" requires migsafe approval/,
+	'and its DROP DATABASE needs an approval');
+$other->stop;
+
+# 5. pg_restore --clean onto the live database: user data only (migsafe's
 # own objects stay as they are live), refused without an approval
 $node->safe_psql('src',
 	q{INSERT INTO orders SELECT g, 'late' FROM generate_series(101, 150) g});
