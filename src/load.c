@@ -21,15 +21,16 @@
  *
  * Each transaction that loads rows leaves an audit row of its own per
  * table (LOAD, written with its first row, by the trigger's caller):
- * forged rows cannot be slipped in without one.  A loaded row keeps its id.  One
- * already there with the same id and the same origin (time, transaction,
- * backend, command) is the same row loaded twice and is skipped; another
- * audit row in its way (one the restore itself wrote for its own CREATE
- * TABLE, which took ids from the new identity sequence) moves to the next
- * id.  The sequences are advanced past every loaded id, so that rows
- * written later never collide with loaded ones; pg_dump does not dump
- * them (setting them back to the dump's value would).  A snapshot row in
- * the way of another is a conflict: the restore fails for that table.
+ * forged rows cannot be slipped in without one.  A loaded row keeps its
+ * id.  One already there with the same id and the same origin (time,
+ * transaction, backend, command) is the same row loaded twice and is
+ * skipped; another audit row in its way (one the restore itself wrote for
+ * its own CREATE TABLE, which took ids from the new identity sequence)
+ * moves to the next id.  The sequences are advanced past every loaded
+ * id, so that rows written later never collide with loaded ones; pg_dump
+ * does not dump them (setting them back to the dump's value would).  A
+ * snapshot row in the way of another is a conflict: the restore fails
+ * for that table.
  *
  * XXX A superuser loading rows of their own making can thus give an
  * existing audit row another id (never other contents); the LOAD row
