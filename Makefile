@@ -31,6 +31,7 @@ OBJS = \
 	src/lint.o \
 	src/lintalter.o \
 	src/lintdeps.o \
+	src/load.o \
 	src/locks.o \
 	src/rebuild.o \
 	src/refill.o \

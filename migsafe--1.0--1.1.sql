@@ -434,3 +434,13 @@ COMMENT ON FUNCTION @extschema@.snapshot_visible(jsonb, name) IS
 CREATE POLICY snapshots_readers ON @extschema@.snapshots
 	FOR SELECT USING (@extschema@.snapshot_visible(definition, owner));
 ALTER TABLE @extschema@.snapshots ENABLE ROW LEVEL SECURITY;
+
+-- pg_dump keeps the audit log and the snapshot registry (with the
+-- migsafe_snapshot_<id> schemas it describes), so that a restored
+-- snapshot still restores.  A restore loads the rows as a superuser with
+-- session_replication_role = replica, the only writes the tables' triggers
+-- let in besides migsafe's own (see README, "Dump and restore").  The
+-- sequences are not dumped: loading advances them past every loaded id,
+-- and a dumped value could set them back below rows the restore wrote.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.snapshots', '');

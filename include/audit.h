@@ -43,6 +43,7 @@ extern void migsafe_audit_queue(Oid dbid, List *rows);
 extern void migsafe_audit_event(const char *tag, int64 snapshot_id,
 								const char *object_type, const char *identity,
 								const char *detail);
+extern void migsafe_audit_load(const char *table);
 extern void migsafe_audit_pre_commit(void);
 extern void migsafe_audit_at_eoxact(void);
 

@@ -13,8 +13,8 @@
  * the abort.  The INSERT itself runs in internal.c's log-writer section,
  * whose flag the append-only trigger here checks.
  *
- * Calls command.c (names of targets), worker.c (the queue), internal.c
- * (writing) and classify.c.
+ * Calls command.c (names of targets), worker.c (the queue), load.c (a
+ * restore loading the log), internal.c (writing) and classify.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -60,6 +60,7 @@
 #include "classify.h"
 #include "command.h"
 #include "internal.h"
+#include "load.h"
 #include "worker.h"
 
 /*
@@ -557,6 +558,28 @@ migsafe_audit_event(const char *tag, int64 snapshot_id,
 	SetUserIdAndSecContext(current, sec_context);
 }
 
+/*
+ * migsafe_audit_load
+ *
+ * The audit row of a transaction that loads a dump's rows into one of
+ * migsafe's tables (table, qualified), written in the current transaction
+ * with the transaction's first row: loading leaves a trace.
+ */
+void
+migsafe_audit_load(const char *table)
+{
+	MigsafeAuditRow row = {0};
+
+	row.command_tag = "LOAD";
+	row.object_type = "table";
+	row.object_identity = table;
+	row.statement = debug_query_string ? debug_query_string : "";
+	row.decision = "allowed";
+	row.detail = "Rows of a dump loaded with session_replication_role = replica.";
+	row.wal_lsn = InvalidXLogRecPtr;
+	migsafe_audit_write(list_make1(&row));
+}
+
 PG_FUNCTION_INFO_V1(migsafe_audit_log_guard);
 
 /*
@@ -587,6 +610,16 @@ migsafe_audit_log_guard(PG_FUNCTION_ARGS)
 		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 			return PointerGetDatum(trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	else if (migsafe_load_allowed(trigdata))
+	{
+		/* a restore loading a dump's rows (see load.c for the rule) */
+		bool		first;
+		HeapTuple	tuple = migsafe_load_audit_row(trigdata, &first);
+
+		if (first)
+			migsafe_audit_load("migsafe.audit_log");
+		return PointerGetDatum(tuple);
 	}
 
 	tag = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ? "INSERT" :

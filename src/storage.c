@@ -12,8 +12,8 @@
  * with a WARNING.  Everything here runs inside an internal section,
  * connected to SPI, except the registry's trigger.
  *
- * Calls internal.c, audit.c (rows for what it retires) and command.c (the
- * registry's TRUNCATE trigger).
+ * Calls internal.c, audit.c (rows for what it retires), load.c (a restore
+ * loading the registry) and command.c (the registry's TRUNCATE trigger).
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -38,6 +38,7 @@
 #include "catalog.h"
 #include "command.h"
 #include "internal.h"
+#include "load.h"
 #include "storage.h"
 
 /* The schema that holds the data of snapshot id */
@@ -392,6 +393,16 @@ migsafe_snapshots_guard(PG_FUNCTION_ARGS)
 		if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 			return PointerGetDatum(trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
+	if (migsafe_load_allowed(trigdata))
+	{
+		/* a restore loading a dump's rows (see load.c for the rule) */
+		bool		first;
+		HeapTuple	tuple = migsafe_load_snapshot_row(trigdata, &first);
+
+		if (first)
+			migsafe_audit_load("migsafe.snapshots");
+		return PointerGetDatum(tuple);
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_MIGSAFE_AUDIT_APPEND_ONLY),
