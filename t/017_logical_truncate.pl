@@ -21,7 +21,8 @@
 #   configuration) lets the next retry through, audited as exempt, and
 #   replication goes on;
 # - a session's own TRUNCATE on the subscriber is decided once, by the
-#   hooks, not again by the trigger.
+#   hooks, not again by the trigger;
+# - a subscription to the audit log cannot write into the subscriber's.
 #
 # Why TAP: two clusters, a publication and a subscription.
 
@@ -161,6 +162,27 @@ is( $sub->safe_psql(
 # the triggers stay until the subscription's tables go
 is($sub->safe_psql('postgres', $triggers_sql),
 	'events_2026:A later:A orders:A', 'the triggers are all still there');
+
+# 6. a subscription never writes into the subscriber's audit log, not
+# even as a superuser running as replica (what a restore's load uses)
+$pub->safe_psql('postgres',
+	'CREATE PUBLICATION log_pub FOR TABLE migsafe.audit_log');
+$sub->safe_psql('postgres',
+	"CREATE SUBSCRIPTION log_sub CONNECTION '$connstr' PUBLICATION log_pub WITH (copy_data = false)"
+);
+$pub->wait_for_catchup('log_sub');
+$offset = -s $sub->logfile;
+$pub->safe_psql('postgres', 'CREATE TABLE forged_by_publisher (id int)');
+ok( $sub->wait_for_log(
+		qr/INSERT on table "migsafe\.audit_log" is not allowed/, $offset),
+	'a replicated INSERT into the audit log is refused');
+is( $sub->safe_psql(
+		'postgres',
+		q{SELECT count(*) FROM migsafe.audit_log
+		   WHERE statement LIKE '%forged_by_publisher%'}),
+	'0',
+	'the publisher\'s audit row is not in the subscriber\'s log');
+$sub->safe_psql('postgres', 'DROP SUBSCRIPTION log_sub');
 
 $sub->safe_psql('postgres', 'DROP SUBSCRIPTION shop_sub');
 $sub->stop;
