@@ -15,6 +15,11 @@ if [[ $(id -u) -ne 0 ]]; then
 	exit 1
 fi
 
+# One install at a time on this machine (see scripts/run-tests.sh): the
+# lock is held until the demo ends; the demo's server does not inherit it.
+exec 9>/tmp/migsafe-test.lock
+flock 9
+
 bash scripts/install-deps.sh
 make -s
 make -s install
@@ -55,7 +60,7 @@ port = $port
 listen_addresses = ''
 unix_socket_directories = '$dir'
 CONF
-as_pg pg_ctl -D "$dir/data" -w -l "$dir/server.log" start >/dev/null ||
+as_pg pg_ctl -D "$dir/data" -w -l "$dir/server.log" start >/dev/null 9>&- ||
 	{ tail -n 40 "$dir/server.log"; exit 1; }
 
 echo "demo: running demo/demo.sql (port $port)"
