@@ -34,6 +34,7 @@ OBJS = \
 	src/script.o \
 	src/snapshot.o \
 	src/storage.o \
+	src/swap.o \
 	src/tools.o \
 	src/undo.o \
 	src/worker.o
