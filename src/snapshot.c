@@ -585,8 +585,8 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	char	   *kept = quote_qualified_identifier(nsp, t->relname);
 	Oid			keptid;
 
-	keptid = migsafe_swap_keep_storage(t->objid);
 	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
+	keptid = migsafe_swap_keep_storage(t->objid);
 	migsafe_internal_run(psprintf("ALTER TABLE %s SET SCHEMA %s",
 								  quote_qualified_identifier(t->nspname,
 															 get_rel_name(keptid)),
