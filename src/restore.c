@@ -746,8 +746,9 @@ migsafe_restore_snapshot(int64 id, const char *tag, const char *why)
 							psprintf("Snapshot " INT64_FORMAT " restored%s: %s" INT64_FORMAT " %s put back.%s%s",
 									 id,
 									 s->refill ? " into the existing object" : "",
-									 strcmp(s->method, "moved") == 0 && s->rows_estimated &&
-									 !s->refill ? "about " : "",
+									 strcmp(s->method, "moved") == 0 &&
+									 strcmp(s->operation, "drop") == 0 &&
+									 s->rows_estimated && !s->refill ? "about " : "",
 									 count,
 									 strcmp(s->object_type, "column") == 0 ? "values" : "rows",
 									 why ? " " : "", why ? why : ""));

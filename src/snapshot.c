@@ -11,22 +11,30 @@
  *	- a table dropped by a DROP TABLE that takes nothing else with it is
  *	  moved, whole, into a schema of its own (migsafe_snapshot_<id>), and
  *	  the DROP goes on without it: the cost does not depend on its size;
- *	- any other dropped or truncated table is copied there (CREATE TABLE
- *	  AS, with the latest snapshot: the lock is held, so rows committed by
- *	  others a moment ago are copied too, also under REPEATABLE READ);
+ *	- a table TRUNCATE empties keeps its storage as the snapshot: a new
+ *	  table there takes over its heap and TOAST table as they are (dead
+ *	  and uncommitted tuples too, which visibility keeps out as it did in
+ *	  the table), and the table gets new, empty storage, which TRUNCATE
+ *	  then replaces in turn (swap.c): nothing is copied, and the cost does
+ *	  not depend on its size either;
+ *	- any other dropped table, and a truncated one with a column of a
+ *	  user's type, is copied there (CREATE TABLE AS, with the latest
+ *	  snapshot: the lock is held, so rows committed by others a moment
+ *	  ago are copied too, also under REPEATABLE READ);
  *	- a dropped, retyped or blanked column is copied with the table's key;
  *	- a sequence keeps its state, a materialized view its definition, in
  *	  migsafe.snapshots.definition.
  *
  * Copies never depend on user types, collations or extensions (values of
  * such types are kept as text), so that a later cascade cannot take them
- * away.  Snapshot storage belongs to the bootstrap superuser; only roles
+ * away; a kept storage keeps its column types, hence only tables of
+ * built-in types keep theirs.  Snapshot storage belongs to the bootstrap superuser; only roles
  * that could read the original may read it, never PUBLIC.
  *
  * The statements that keep the data run in an internal section
  * (internal.c), which the hooks let through; where the data goes and how
  * long it stays is storage.c's.  Calls catalog.c, approval.c (waivers),
- * command.c (names), storage.c, internal.c and classify.c.
+ * command.c (names), storage.c, swap.c, internal.c and classify.c.
  *
  * Copyright (c) 2026, migsafe developers
  *

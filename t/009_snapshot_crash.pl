@@ -525,6 +525,13 @@ COMMIT;
 
 	is(query("SELECT migsafe.restore($tid)"),
 		$BIG_ROWS, "$wal_level: restore of TRUNCATE's snapshot");
+	# the rows inserted are counted, not estimated
+	like( query(
+			"SELECT detail FROM migsafe.audit_log
+			  WHERE command_tag = 'RESTORE' AND object_identity = 'public.big'
+			  ORDER BY id DESC LIMIT 1"),
+		qr/^Snapshot $tid restored: $BIG_ROWS rows put back\./,
+		"$wal_level: the RESTORE audit row counts the rows put back");
 	is(query(fingerprint('big')), $big,
 		"$wal_level: restored big is identical (md5 over the rows)");
 	is(query("SELECT migsafe.restore('public.mv')"),
