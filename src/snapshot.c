@@ -13,10 +13,11 @@
  *	  the DROP goes on without it: the cost does not depend on its size;
  *	- a table TRUNCATE empties keeps its storage as the snapshot: a new
  *	  table there takes over its heap and TOAST table as they are (dead
- *	  and uncommitted tuples too, which visibility keeps out as it did in
- *	  the table), and the table gets new, empty storage, which TRUNCATE
- *	  then replaces in turn (swap.c): nothing is copied, and the cost does
- *	  not depend on its size either;
+ *	  tuples too, which visibility keeps out as it did in the table: the
+ *	  lock is held, so the rows it shows are those the latest snapshot
+ *	  sees), and the table gets new, empty storage, which TRUNCATE then
+ *	  replaces in turn (swap.c): nothing is copied, and the cost does not
+ *	  depend on its size either;
  *	- any other dropped table, and a truncated one with a column of a
  *	  user's type, is copied there (CREATE TABLE AS, with the latest
  *	  snapshot: the lock is held, so rows committed by others a moment
@@ -28,8 +29,9 @@
  * Copies never depend on user types, collations or extensions (values of
  * such types are kept as text), so that a later cascade cannot take them
  * away; a kept storage keeps its column types, hence only tables of
- * built-in types keep theirs.  Snapshot storage belongs to the bootstrap superuser; only roles
- * that could read the original may read it, never PUBLIC.
+ * built-in types keep theirs.  Snapshot storage belongs to the bootstrap
+ * superuser; only roles that could read the original may read it, never
+ * PUBLIC.
  *
  * The statements that keep the data run in an internal section
  * (internal.c), which the hooks let through; where the data goes and how
