@@ -21,7 +21,12 @@
  * as CLUSTER's do), and after commit the kept storage belongs to the new
  * table only.  Nothing here marks the table's storage as new in this
  * transaction (RelationAssumeNewRelfilenode()), so TRUNCATE never takes
- * its non-transactional shortcut on indexes that existed before.
+ * its non-transactional shortcut (heap_truncate_one_rel()) on indexes that
+ * existed before.  It takes it only when the table's storage was new in
+ * this subtransaction already (truncated twice): then it empties, in
+ * place, the storage given here, and the indexes built in this
+ * subtransaction, never the kept storage, which belongs to the new table
+ * by then.
  *
  * Calls nothing of migsafe's.
  *
