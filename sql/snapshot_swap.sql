@@ -206,3 +206,25 @@ TRUNCATE squatted;
 COMMIT;
 SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.squatted';
 SELECT migsafe.restore('sw.squatted') AS restored;
+
+-- 9. only dropped columns needed TOAST: the table is left without a TOAST
+-- table (as CLUSTER leaves it), the kept storage takes the old one
+CREATE TABLE wide (id int, big text);
+ALTER TABLE wide ALTER COLUMN big SET STORAGE EXTERNAL;
+INSERT INTO wide SELECT g, repeat('w', 5000) FROM generate_series(1, 20) g;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.wide.big';
+ALTER TABLE wide DROP COLUMN big;
+COMMIT;
+SELECT reltoastrelid AS toast_before FROM pg_class WHERE oid = 'wide'::regclass \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.wide';
+TRUNCATE wide;
+COMMIT;
+SELECT reltoastrelid = 0 AS table_has_no_toast FROM pg_class WHERE oid = 'wide'::regclass;
+SELECT reltoastrelid = :toast_before AS kept_old_toast, toast_named_right(oid) AS kept_toast
+  FROM pg_class WHERE oid = kept('sw.wide');
+SELECT migsafe.restore('sw.wide') AS restored;
+ALTER TABLE wide ADD COLUMN again text;
+INSERT INTO wide VALUES (21, repeat('v', 100000));
+SELECT count(*), max(length(again)) FROM wide;
