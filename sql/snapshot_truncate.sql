@@ -1,6 +1,8 @@
 --
--- Snapshots of truncated tables: the rows are copied before TRUNCATE runs
--- and restore inserts them again, refusing when they would collide.
+-- Snapshots of truncated tables: the rows are kept before TRUNCATE runs
+-- (copied here when a column is of a user's type, else the table's own
+-- storage; see snapshot_swap) and restore inserts them again, refusing
+-- when they would collide.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS migsafe;

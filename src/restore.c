@@ -501,14 +501,8 @@ restore_by_kind(MigsafeSnapshotRow *s)
 	/* a down migration re-created the column, table or sequence */
 	if (s->refill)
 		return migsafe_refill(s);
-	if (strcmp(s->method, "moved") == 0)
-		return restore_moved(s);
-	if (strcmp(s->object_type, "column") == 0)
-		return restore_column(s);
-	if (strcmp(s->method, "copied") == 0 &&
-		strcmp(s->operation, "update") == 0)
-		return restore_updated(s);
-	if (strcmp(s->method, "copied") == 0 &&
+	/* rows a TRUNCATE or DELETE removed: copied, or the table's own storage */
+	if ((strcmp(s->method, "copied") == 0 || strcmp(s->method, "moved") == 0) &&
 		(strcmp(s->operation, "truncate") == 0 ||
 		 strcmp(s->operation, "delete") == 0))
 	{
@@ -517,6 +511,13 @@ restore_by_kind(MigsafeSnapshotRow *s)
 		migsafe_rebuild_catch_up_sequences(s);
 		return count;
 	}
+	if (strcmp(s->method, "moved") == 0)
+		return restore_moved(s);
+	if (strcmp(s->object_type, "column") == 0)
+		return restore_column(s);
+	if (strcmp(s->method, "copied") == 0 &&
+		strcmp(s->operation, "update") == 0)
+		return restore_updated(s);
 	if (strcmp(s->method, "copied") == 0)
 		return restore_copied_table(s);
 	if (strcmp(s->method, "state") == 0)
@@ -745,8 +746,9 @@ migsafe_restore_snapshot(int64 id, const char *tag, const char *why)
 							psprintf("Snapshot " INT64_FORMAT " restored%s: %s" INT64_FORMAT " %s put back.%s%s",
 									 id,
 									 s->refill ? " into the existing object" : "",
-									 strcmp(s->method, "moved") == 0 && s->rows_estimated &&
-									 !s->refill ? "about " : "",
+									 strcmp(s->method, "moved") == 0 &&
+									 strcmp(s->operation, "drop") == 0 &&
+									 s->rows_estimated && !s->refill ? "about " : "",
 									 count,
 									 strcmp(s->object_type, "column") == 0 ? "values" : "rows",
 									 why ? " " : "", why ? why : ""));

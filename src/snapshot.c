@@ -11,22 +11,32 @@
  *	- a table dropped by a DROP TABLE that takes nothing else with it is
  *	  moved, whole, into a schema of its own (migsafe_snapshot_<id>), and
  *	  the DROP goes on without it: the cost does not depend on its size;
- *	- any other dropped or truncated table is copied there (CREATE TABLE
- *	  AS, with the latest snapshot: the lock is held, so rows committed by
- *	  others a moment ago are copied too, also under REPEATABLE READ);
+ *	- a table TRUNCATE empties keeps its storage as the snapshot: a new
+ *	  table there takes over its heap and TOAST table as they are (dead
+ *	  tuples too, which visibility keeps out as it did in the table: the
+ *	  lock is held, so the rows it shows are those the latest snapshot
+ *	  sees), and the table gets new, empty storage, which TRUNCATE then
+ *	  replaces in turn (swap.c): nothing is copied, and the cost does not
+ *	  depend on its size either;
+ *	- any other dropped table, and a truncated one with a column of a
+ *	  user's type, is copied there (CREATE TABLE AS, with the latest
+ *	  snapshot: the lock is held, so rows committed by others a moment
+ *	  ago are copied too, also under REPEATABLE READ);
  *	- a dropped, retyped or blanked column is copied with the table's key;
  *	- a sequence keeps its state, a materialized view its definition, in
  *	  migsafe.snapshots.definition.
  *
  * Copies never depend on user types, collations or extensions (values of
  * such types are kept as text), so that a later cascade cannot take them
- * away.  Snapshot storage belongs to the bootstrap superuser; only roles
- * that could read the original may read it, never PUBLIC.
+ * away; a kept storage keeps its column types, hence only tables of
+ * built-in types keep theirs.  Snapshot storage belongs to the bootstrap
+ * superuser; only roles that could read the original may read it, never
+ * PUBLIC.
  *
  * The statements that keep the data run in an internal section
  * (internal.c), which the hooks let through; where the data goes and how
  * long it stays is storage.c's.  Calls catalog.c, approval.c (waivers),
- * command.c (names), storage.c, internal.c and classify.c.
+ * command.c (names), storage.c, swap.c, internal.c and classify.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -82,6 +92,7 @@
 #include "internal.h"
 #include "snapshot.h"
 #include "storage.h"
+#include "swap.h"
 
 /* ----------------------------------------------------------------
  * What to keep
@@ -250,6 +261,50 @@ movable(Oid relid)
 		OidIsValid(getExtensionOfObject(RelationRelationId, relid)))
 		return false;
 	return !has_constraint_expressions(relid) && !has_user_ranges(relid);
+}
+
+/*
+ * Whether every column of relid (dropped ones aside, which have no type
+ * any more) is of a built-in type with a built-in collation.  A table
+ * whose storage is kept as a snapshot keeps its column types; with a
+ * user's type the snapshot would depend on it, which a copy never does
+ * (see append_copy_column).
+ */
+static bool
+has_builtin_columns(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		result = true;
+	int			i;
+
+	for (i = 0; i < desc->natts && result; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
+			(OidIsValid(att->attcollation) &&
+			 !MIGSAFE_BUILTIN_OBJECT(att->attcollation)))
+			result = false;
+	}
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/*
+ * Whether a truncated table keeps its storage as its snapshot rather than
+ * a copy of its rows (see swap.c): a whole table, its storage swappable,
+ * its columns of built-in types.  A partition or inheritance child is
+ * swapped on its own, like any table TRUNCATE empties.
+ */
+static bool
+swappable(MigsafeTarget *t)
+{
+	return t->op == MIGSAFE_OP_TRUNCATE && t->subid == 0 &&
+		t->relkind == RELKIND_RELATION &&
+		migsafe_swap_possible(t->objid) && has_builtin_columns(t->objid);
 }
 
 /*
@@ -531,6 +586,44 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 									  quote_qualified_identifier(nsp, t->relname)));
 	migsafe_storage_lock_down(nsp, readers);
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table itself, moved to schema %s.",
+							  id, nsp));
+}
+
+/*
+ * Keep the storage of a table that TRUNCATE empties as its snapshot: a new
+ * table in migsafe_snapshot_<id> takes the table's heap and TOAST table as
+ * they are, and the table gets new, empty ones, which TRUNCATE replaces in
+ * turn.  Nothing is copied: the cost does not depend on the table's size.
+ * The kept table has the table's columns (dropped ones too, which restore
+ * ignores), no indexes, constraints, triggers or defaults; it is given to
+ * the bootstrap superuser, and only the table's readers may read it.
+ */
+static void
+take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
+{
+	int64		id = next_id();
+	char	   *nsp = migsafe_storage_schema(id);
+	char	   *readers = migsafe_catalog_readers(t->objid);
+	char	   *kept = quote_qualified_identifier(nsp, t->relname);
+	Oid			keptid;
+
+	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
+	keptid = migsafe_swap_keep_storage(t->objid);
+	migsafe_internal_run(psprintf("ALTER TABLE %s SET SCHEMA %s",
+								  quote_qualified_identifier(t->nspname,
+															 get_rel_name(keptid)),
+								  quote_identifier(nsp)));
+	migsafe_internal_run(psprintf("ALTER TABLE %s RENAME TO %s",
+								  quote_qualified_identifier(nsp,
+															 get_rel_name(keptid)),
+								  quote_identifier(t->relname)));
+	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s", kept,
+								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
+																	 false))));
+	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
+					  !t->rows_exact, total_size(keptid));
+	migsafe_storage_lock_down(nsp, readers);
+	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table's storage, moved to schema %s.",
 							  id, nsp));
 }
 
@@ -830,9 +923,12 @@ enclosing_snapshot(MigsafeCommand *cmd, MigsafeTarget *t)
 	return NULL;
 }
 
-/* Take the snapshots of todo (moving those in moves), then apply limits */
+/*
+ * Take the snapshots of todo (moving those in moves, keeping the storage
+ * of those in swaps), then apply limits
+ */
 static void
-take_all(MigsafeCommand *cmd, List *todo, List *moves)
+take_all(MigsafeCommand *cmd, List *todo, List *moves, List *swaps)
 {
 	ListCell   *lc;
 
@@ -843,6 +939,8 @@ take_all(MigsafeCommand *cmd, List *todo, List *moves)
 
 		if (list_member_ptr(moves, t))
 			take_move(cmd, t);
+		else if (list_member_ptr(swaps, t))
+			take_swap(cmd, t);
 		else if (t->relkind == RELKIND_RELATION)
 			take_copy(cmd, t);
 		else
@@ -854,14 +952,14 @@ take_all(MigsafeCommand *cmd, List *todo, List *moves)
 
 /* take_all() in an internal section */
 static void
-take_internal(MigsafeCommand *cmd, List *todo, List *moves)
+take_internal(MigsafeCommand *cmd, List *todo, List *moves, List *swaps)
 {
 	MigsafeInternal state;
 
 	migsafe_internal_begin(&state);
 	PG_TRY();
 	{
-		take_all(cmd, todo, moves);
+		take_all(cmd, todo, moves, swaps);
 	}
 	PG_CATCH();
 	{
@@ -1016,6 +1114,7 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 {
 	List	   *todo = targets_to_keep(cmd);
 	List	   *moves;
+	List	   *swaps = NIL;
 	List	   *named;
 	ListCell   *lc;
 	PlannedStmt *run = pstmt;
@@ -1024,19 +1123,32 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 		return pstmt;
 	moves = targets_to_move(cmd, pstmt ? pstmt->utilityStmt : NULL, todo,
 							&named);
+	/* a TRUNCATE's tables keep their storage: TRUNCATE replaces it anyway */
+	if (pstmt != NULL && pstmt->utilityStmt != NULL &&
+		IsA(pstmt->utilityStmt, TruncateStmt))
+	{
+		foreach(lc, todo)
+		{
+			MigsafeTarget *t = lfirst(lc);
+
+			if (swappable(t))
+				swaps = lappend(swaps, t);
+		}
+	}
 
 	/* refuse oversized copies before anything is done */
 	foreach(lc, todo)
 	{
 		MigsafeTarget *t = lfirst(lc);
 
-		if (t->relkind == RELKIND_RELATION && !list_member_ptr(moves, t))
+		if (t->relkind == RELKIND_RELATION && !list_member_ptr(moves, t) &&
+			!list_member_ptr(swaps, t))
 			check_copy_size(t);
 	}
 	if (moves != NIL)
 		run = drop_without(pstmt, named, moves);
 
-	take_internal(cmd, todo, moves);
+	take_internal(cmd, todo, moves, swaps);
 	link_owned_sequences(cmd, todo);
 	foreach(lc, todo)
 		report_snapshot(lfirst(lc));

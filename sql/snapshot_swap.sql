@@ -1,0 +1,230 @@
+--
+-- Snapshots of truncated tables that keep the table's own storage: the
+-- snapshot takes the table's heap and TOAST table as they are (nothing is
+-- copied), the table gets new, empty storage, and restore inserts the
+-- rows again.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+RESET client_min_messages;
+CREATE SCHEMA sw;
+SET search_path = sw, public;
+
+CREATE FUNCTION fp(rel regclass) RETURNS text LANGUAGE plpgsql AS
+$$ DECLARE r text;
+BEGIN
+	EXECUTE format('SELECT count(*) || '' '' || md5(coalesce(string_agg(t::text, '','' ORDER BY t::text), '''')) FROM %s t', rel)
+	INTO r;
+	RETURN r;
+END $$;
+CREATE FUNCTION kept(name text) RETURNS regclass LANGUAGE sql AS
+$$ SELECT storage::regclass FROM migsafe.snapshots
+    WHERE object_identity = name ORDER BY id DESC LIMIT 1 $$;
+-- a TOAST table is named after the table that owns it
+CREATE FUNCTION toast_named_right(rel regclass) RETURNS boolean LANGUAGE sql AS
+$$ SELECT t.relname = 'pg_toast_' || c.oid AND i.relname = t.relname || '_index'
+          AND t.relrewrite = 0 AND d.refobjid = c.oid
+     FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid
+     JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid
+     JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = t.oid
+    WHERE c.oid = rel $$;
+
+-- 1. dropped columns, TOASTed values, a column added with a default after
+-- the rows were written (the kept rows read it from attmissingval), an
+-- index and a default
+CREATE TABLE docs (
+	id int PRIMARY KEY,
+	gone text,
+	body text,
+	added_at timestamptz DEFAULT now()
+);
+ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL;
+INSERT INTO docs (id, gone, body)
+	SELECT g, 'gone ' || g, repeat(md5(g::text), 100 + g) FROM generate_series(1, 300) g;
+UPDATE docs SET added_at = '2026-01-01 00:00+00';
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.docs.gone';
+ALTER TABLE docs DROP COLUMN gone;
+COMMIT;
+ALTER TABLE docs ADD COLUMN flag int NOT NULL DEFAULT 7;
+SELECT fp('docs') AS before \gset
+SELECT pg_relation_filenode('docs') AS heap_before, reltoastrelid AS toast_before
+  FROM pg_class WHERE oid = 'docs'::regclass \gset
+-- values are TOASTed out of line
+SELECT pg_relation_size(:toast_before) > 0 AS toasted;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.docs';
+TRUNCATE docs;
+COMMIT;
+SELECT count(*) AS left_after_truncate FROM docs;
+SELECT operation, method, row_count, rows_estimated, size_bytes > 0 AS has_size
+  FROM migsafe.snapshots WHERE object_identity = 'sw.docs';
+-- nothing was copied: the snapshot holds the table's old heap and TOAST
+-- table, the table has new ones
+SELECT pg_relation_filenode(kept('sw.docs')) = :heap_before AS kept_old_heap,
+	   pg_relation_filenode('docs') <> :heap_before AS table_has_new_heap,
+	   (SELECT reltoastrelid FROM pg_class WHERE oid = kept('sw.docs')) = :toast_before AS kept_old_toast,
+	   (SELECT reltoastrelid FROM pg_class WHERE oid = 'docs'::regclass) NOT IN (0, :toast_before) AS table_has_new_toast;
+SELECT toast_named_right('docs') AS table_toast, toast_named_right(kept('sw.docs')) AS kept_toast;
+-- the kept table: the table's columns, the dropped one too, owned by the
+-- bootstrap superuser, without index or default, readable by nobody else
+SELECT attnum, attisdropped, format_type(atttypid, atttypmod),
+	   attnotnull, atthasdef, atthasmissing
+  FROM pg_attribute WHERE attrelid = kept('sw.docs') AND attnum > 0 ORDER BY attnum;
+SELECT relowner = 10 AS bootstrap_owner, relhasindex, relacl, relrewrite,
+	   relpersistence, relkind
+  FROM pg_class WHERE oid = kept('sw.docs');
+-- its rows read as the table's did: TOASTed values, the added column's
+-- default
+SELECT fp(kept('sw.docs')) = :'before' AS kept_rows_same;
+SELECT migsafe.restore('sw.docs') AS restored;
+SELECT fp('docs') = :'before' AS same_data;
+
+-- 2. nothing is copied, so migsafe.snapshot_max_copy_size does not apply
+SET migsafe.snapshot_max_copy_size = '8kB';
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.docs';
+TRUNCATE docs;
+COMMIT;
+RESET migsafe.snapshot_max_copy_size;
+SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.docs' ORDER BY id DESC LIMIT 1;
+SELECT migsafe.restore('sw.docs') AS restored;
+SELECT fp('docs') = :'before' AS same_data;
+
+-- 3. rolled back: the table keeps its storage and rows, nothing is kept,
+-- no transient table is left
+SELECT pg_relation_filenode('docs') AS heap_before \gset
+SELECT count(*) AS snapshots_before FROM migsafe.snapshots \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.docs';
+TRUNCATE docs;
+ROLLBACK;
+SELECT fp('docs') = :'before' AS intact,
+	   pg_relation_filenode('docs') = :heap_before AS same_heap,
+	   (SELECT count(*) FROM migsafe.snapshots) = :snapshots_before AS nothing_kept,
+	   NOT EXISTS (SELECT FROM pg_class WHERE relname LIKE 'pg\_temp\_%' AND relkind = 'r') AS no_transient;
+-- ... also when TRUNCATE itself fails after the snapshot was taken
+CREATE TABLE refs (doc_id int REFERENCES docs);
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.docs';
+TRUNCATE docs;
+ROLLBACK;
+SELECT fp('docs') = :'before' AS intact, pg_relation_filenode('docs') = :heap_before AS same_heap;
+DROP TABLE refs;
+
+-- 4. an unlogged table: the kept storage is unlogged too, as the table was
+CREATE UNLOGGED TABLE scratch (id int PRIMARY KEY, v text);
+INSERT INTO scratch SELECT g, repeat('s', 3000) FROM generate_series(1, 50) g;
+SELECT fp('scratch') AS before \gset
+SELECT pg_relation_filenode('scratch') AS heap_before \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.scratch';
+TRUNCATE scratch;
+COMMIT;
+SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.scratch';
+SELECT relpersistence, pg_relation_filenode(oid) = :heap_before AS kept_old_heap
+  FROM pg_class WHERE oid = kept('sw.scratch');
+SELECT relpersistence, pg_relation_filenode(oid) <> :heap_before AS new_heap
+  FROM pg_class WHERE oid = 'scratch'::regclass;
+SELECT migsafe.restore('sw.scratch') AS restored;
+SELECT fp('scratch') = :'before' AS same_data;
+
+-- 5. TRUNCATE ... CASCADE through a foreign key: each table keeps its
+-- storage; the indexes are rebuilt by TRUNCATE and filled by restore
+CREATE TABLE accounts (id int PRIMARY KEY, email text UNIQUE);
+CREATE TABLE orders (id int PRIMARY KEY, account_id int REFERENCES accounts, total numeric);
+CREATE INDEX ON orders (account_id);
+INSERT INTO accounts SELECT g, 'a' || g || '@example.com' FROM generate_series(1, 100) g;
+INSERT INTO orders SELECT g, g % 100 + 1, g * 1.5 FROM generate_series(1, 400) g;
+SELECT fp('accounts') AS accounts_before, fp('orders') AS orders_before \gset
+SELECT pg_relation_filenode('accounts') AS accounts_heap, pg_relation_filenode('orders') AS orders_heap \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.accounts, sw.orders';
+TRUNCATE accounts CASCADE;
+COMMIT;
+SELECT object_identity, method, row_count FROM migsafe.snapshots
+ WHERE object_identity IN ('sw.accounts', 'sw.orders') ORDER BY id;
+SELECT pg_relation_filenode(kept('sw.accounts')) = :accounts_heap AS accounts_kept,
+	   pg_relation_filenode(kept('sw.orders')) = :orders_heap AS orders_kept;
+SELECT migsafe.restore('sw.accounts') AS accounts, migsafe.restore('sw.orders') AS orders;
+SELECT fp('accounts') = :'accounts_before' AS accounts_same,
+	   fp('orders') = :'orders_before' AS orders_same;
+SET enable_seqscan = off;
+SELECT count(*) AS by_index FROM orders WHERE account_id = 42;
+SELECT id FROM accounts WHERE email = 'a42@example.com';
+RESET enable_seqscan;
+
+-- 6. truncated twice in one transaction: the second TRUNCATE empties
+-- storage created in the same transaction; each keeps what it removed
+CREATE TABLE twice (id int, v text);
+INSERT INTO twice VALUES (1, 'first');
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.twice';
+TRUNCATE twice;
+INSERT INTO twice VALUES (2, 'second');
+TRUNCATE twice;
+INSERT INTO twice VALUES (3, 'third');
+COMMIT;
+SELECT * FROM twice;
+SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.twice' ORDER BY id;
+SELECT migsafe.restore(min(id)) AS first, migsafe.restore(max(id)) AS second
+  FROM migsafe.snapshots WHERE object_identity = 'sw.twice';
+SELECT * FROM twice ORDER BY id;
+
+-- 7. partitions keep their storage each
+CREATE TABLE measures (at int, v text) PARTITION BY RANGE (at);
+CREATE TABLE measures_1 PARTITION OF measures FOR VALUES FROM (0) TO (100);
+CREATE TABLE measures_2 PARTITION OF measures FOR VALUES FROM (100) TO (200);
+INSERT INTO measures SELECT g, 'm' || g FROM generate_series(0, 199) g;
+SELECT fp('measures') AS before \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.measures, sw.measures_1, sw.measures_2';
+TRUNCATE measures;
+COMMIT;
+SELECT object_identity, method, row_count FROM migsafe.snapshots
+ WHERE object_identity LIKE 'sw.measures%' ORDER BY id;
+SELECT migsafe.restore('sw.measures_1'), migsafe.restore('sw.measures_2');
+SELECT fp('measures') = :'before' AS same_data;
+
+-- 8. still copied: a column of a user's type (the kept storage would
+-- depend on it), and a table whose transient name is taken
+CREATE TYPE mood AS ENUM ('ok', 'sad');
+CREATE TABLE moods (id int, m mood);
+INSERT INTO moods VALUES (1, 'ok'), (2, 'sad');
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.moods';
+TRUNCATE moods;
+COMMIT;
+SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.moods';
+SELECT migsafe.restore('sw.moods') AS restored;
+CREATE TABLE squatted (id int);
+INSERT INTO squatted VALUES (1);
+DO $$ BEGIN EXECUTE format('CREATE TABLE %I (x int)', 'pg_temp_' || 'squatted'::regclass::oid); END $$;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.squatted';
+TRUNCATE squatted;
+COMMIT;
+SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.squatted';
+SELECT migsafe.restore('sw.squatted') AS restored;
+
+-- 9. only dropped columns needed TOAST: the table is left without a TOAST
+-- table (as CLUSTER leaves it), the kept storage takes the old one
+CREATE TABLE wide (id int, big text);
+ALTER TABLE wide ALTER COLUMN big SET STORAGE EXTERNAL;
+INSERT INTO wide SELECT g, repeat('w', 5000) FROM generate_series(1, 20) g;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.wide.big';
+ALTER TABLE wide DROP COLUMN big;
+COMMIT;
+SELECT reltoastrelid AS toast_before FROM pg_class WHERE oid = 'wide'::regclass \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.wide';
+TRUNCATE wide;
+COMMIT;
+SELECT reltoastrelid = 0 AS table_has_no_toast FROM pg_class WHERE oid = 'wide'::regclass;
+SELECT reltoastrelid = :toast_before AS kept_old_toast, toast_named_right(oid) AS kept_toast
+  FROM pg_class WHERE oid = kept('sw.wide');
+SELECT migsafe.restore('sw.wide') AS restored;
+ALTER TABLE wide ADD COLUMN again text;
+INSERT INTO wide VALUES (21, repeat('v', 100000));
+SELECT count(*), max(length(again)) FROM wide;
