@@ -16,7 +16,8 @@ CREATE FUNCTION wait_rows(since bigint, n int) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
 	FOR i IN 1 .. 200 LOOP
-		IF (SELECT count(*) FROM migsafe.audit_log WHERE id > since) >= n THEN
+		IF (SELECT count(*) FROM migsafe.audit_log
+			 WHERE id > since AND (scope = 'command' OR object_type = 'extension')) >= n THEN
 			RETURN true;
 		END IF;
 		PERFORM pg_sleep(0.05);
@@ -63,7 +64,7 @@ DROP EXTENSION migsafe;
 ROLLBACK;
 \set VERBOSITY default
 -- each refusal is audited, the extension's row as blocked
-SELECT wait_rows(:mark, 9);
+SELECT wait_rows(:mark, 10);
 SELECT command_tag, object_identity, scope, decision, approval
   FROM migsafe.audit_log
  WHERE id > :mark AND (scope = 'command' OR object_type = 'extension')
