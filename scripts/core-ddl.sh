@@ -278,8 +278,13 @@ copy_terminators() {
 # ---------------------------------------------------------------- main
 
 start=$SECONDS
-bash scripts/install-deps.sh >/dev/null
+bash scripts/install-deps.sh >/dev/null || die "scripts/install-deps.sh failed"
+# one fetch at a time into the shared cache
+mkdir -p "$cache"
+exec 8>"$cache/.lock"
+flock 8
 fetch_source
+flock -u 8
 regress=$pgsrc/src/test/regress
 pg_regress=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
 [[ -x $pg_regress ]] || die "no pg_regress at $pg_regress"
@@ -377,6 +382,14 @@ for snap in $snapshot_modes; do
 			differ+=("$t")
 		fi
 	done
+	# what was taken out, for the record: "N kept snapshot NOTICEs, ..."
+	cat "$work/$name"/results/*.out | awk '
+		/^NOTICE:  migsafe kept snapshot / { n++ }
+		/^WARNING:  .* requires migsafe approval/ { w++ }
+		/^WARNING:  .* depends on temporary / { t++ }
+		/^WARNING:  .* will wait for a lock / { l++ }
+		/^WARNING:  the data of migsafe snapshot / { s++ }
+		END { printf "core-ddl: %s: taken out: %d kept-snapshot NOTICEs, %d approval WARNINGs, %d temporary-dependency WARNINGs, %d lock-wait WARNINGs, %d snapshot-schema WARNINGs\n", name, n, w, t, l, s }' name="$name"
 	if [[ ${#differ[@]} -gt 0 ]]; then
 		bad=1
 		say "$name: ${#differ[@]} tests differ from vanilla: ${differ[*]}"
