@@ -3,11 +3,13 @@
 # make            build
 # make install    install into the PostgreSQL found by PG_CONFIG
 # make test       install what is missing, build, install, run every suite
-#                 (pg_regress, isolation, TAP) as user postgres in
-#                 throwaway instances
+#                 (pg_regress, isolation, TAP, e2e, core-ddl) in throwaway
+#                 instances
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
 # make bench      every benchmark in bench/ (as root; migsafe installed)
+# make core-ddl   PostgreSQL's own DDL regression tests, vanilla and with
+#                 migsafe in warn mode, compared (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
 
 MODULE_big = migsafe
@@ -62,13 +64,16 @@ include $(PGXS)
 # when a header changes (PGXS tracks dependencies only with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/include/*.h)
 
-.PHONY: test demo bench deps indent
+.PHONY: test core-ddl demo bench deps indent
 
 deps:
 	bash scripts/install-deps.sh
 
 test:
 	bash scripts/run-tests.sh
+
+core-ddl:
+	bash scripts/core-ddl.sh
 
 demo:
 	bash scripts/demo.sh

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
 # bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
-# compiler, pg_bsd_indent, and for test/e2e Django with psycopg2 and
-# Node.js with npm).  Idempotent: apt-get runs only when a package is
+# compiler, pg_bsd_indent, dpkg-dev for scripts/core-ddl.sh's `apt-get
+# source`, and for test/e2e Django with psycopg2 and Node.js with npm).  Idempotent: apt-get runs only when a package is
 # missing.  Run as root.
 set -euo pipefail
 
@@ -20,6 +20,7 @@ packages=(
 	make
 	gcc
 	pg-bsd-indent
+	dpkg-dev
 	python3-django
 	python3-psycopg2
 )
