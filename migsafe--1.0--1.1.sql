@@ -182,7 +182,7 @@ CREATE INDEX audit_log_repeat_idx ON @extschema@.audit_log (ts)
 CREATE FUNCTION @extschema@.check(script text, exclude text[] DEFAULT '{}')
 RETURNS TABLE (statement_no integer, line integer, statement text,
 			   class text, rule text, message text, facts jsonb)
-LANGUAGE C VOLATILE PARALLEL UNSAFE
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'migsafe_check';
 COMMENT ON FUNCTION @extschema@.check(text, text[]) IS
 'what a migration script will destroy, break or lock in this database, without running it';
@@ -198,7 +198,7 @@ CREATE FUNCTION @extschema@.rehearse(script text,
 RETURNS TABLE (statement_no integer, line integer, statement text,
 			   outcome text, locks text, rewritten text, rows bigint,
 			   ms double precision, predicted text, differs text)
-LANGUAGE C VOLATILE PARALLEL UNSAFE
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'migsafe_rehearse';
 COMMENT ON FUNCTION @extschema@.rehearse(text, text, text) IS
 'runs a migration script in a subtransaction that is always rolled back and reports what each statement did';

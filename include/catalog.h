@@ -44,6 +44,7 @@ extern Oid	migsafe_catalog_extension(void);
 extern bool migsafe_catalog_installed(void);
 extern void migsafe_catalog_forget_installed(void);
 extern bool migsafe_catalog_in_own_script(void);
+extern bool migsafe_catalog_may_read(Oid relid, AttrNumber attnum);
 extern char *migsafe_catalog_readers(Oid relid);
 extern List *migsafe_catalog_foreign_keys(Oid relid);
 extern List *migsafe_catalog_owner_code(Oid relid);

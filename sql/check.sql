@@ -235,6 +235,61 @@ $$);
 SELECT n, class, rule FROM chk($$SET search_path = public; DROP TABLE f_items;
 SET search_path = lint; DROP TABLE f_items;$$);
 
+-- what an adversarial review found the preview missing: a renamed or
+-- moved table is the same table, with its data
+SELECT n, class, rule FROM chk($$ALTER TABLE f_items RENAME TO items_old;
+DROP TABLE items_old;$$) WHERE class <> 'breaking';
+SELECT n, class, rule FROM chk($$CREATE SCHEMA lint_archive;
+ALTER TABLE f_items SET SCHEMA lint_archive;
+TRUNCATE lint_archive.f_items;$$);
+-- a renamed column is the same column
+SELECT n, class, rule FROM chk($$ALTER TABLE f_orders RENAME COLUMN note TO memo;
+ALTER TABLE f_orders DROP COLUMN memo;$$) WHERE class <> 'breaking';
+-- a column added with a default holds values at once
+SELECT n, class, rule FROM chk($$ALTER TABLE f_orders ADD COLUMN flag bigint DEFAULT 0;
+ALTER TABLE f_orders DROP COLUMN flag;$$);
+-- the approval in force follows RESET, ROLLBACK, ROLLBACK TO and DISCARD
+SELECT n, class, rule FROM chk($$BEGIN;
+SET LOCAL migsafe.approve = 'lint.f_items';
+RESET migsafe.approve;
+DROP TABLE f_items;
+ROLLBACK;
+BEGIN;
+SET migsafe.approve = 'lint.f_items';
+ROLLBACK;
+TRUNCATE f_items;
+BEGIN;
+SAVEPOINT a;
+SET LOCAL migsafe.approve = 'lint.f_items';
+ROLLBACK TO a;
+TRUNCATE f_items;
+SAVEPOINT b;
+SET LOCAL migsafe.approve = 'lint.f_items';
+RELEASE b;
+TRUNCATE f_items;
+COMMIT;
+SET migsafe.approve = 'lint.f_items';
+DISCARD ALL;
+TRUNCATE f_items;$$) WHERE class IN ('destructive', 'advice');
+-- no false alarms: a column that does not exist, a column of NULLs
+SELECT n, class, rule FROM chk('ALTER TABLE f_orders DROP COLUMN IF EXISTS no_such_column');
+ALTER TABLE f_checked ADD COLUMN unused text;
+SELECT n, class, rule FROM chk('ALTER TABLE f_checked DROP COLUMN unused');
+ALTER TABLE f_checked DROP COLUMN unused;
+-- a sequence dropped by name is data, owned or not
+SELECT n, class, rule FROM chk('DROP SEQUENCE f_orders_id_seq CASCADE') WHERE class = 'destructive';
+-- a script that does not parse as a whole: an unbalanced parenthesis and
+-- a column named "begin" do not swallow the statements after them
+SELECT n, line, class, rule FROM chk($$CREATE TABLE x (a int;
+DROP TABLE f_items;
+SELECT begin atomic FROM (SELECT 1 AS begin) s;
+TRUNCATE f_items;
+SELECT 1 AS end;
+SELEC typo;
+ALTER TABLE f_orders DROP COLUMN note;$$);
+-- lines with CR-only line ends
+SELECT n, line, class, rule FROM chk(E'SELECT 1;\rSELECT 2;\rDROP TABLE f_items;');
+
 -- 4. Rules switched off: per call, and per server
 SELECT rule FROM chk('DROP INDEX f_orders_note', '{dropping_index}');
 SET migsafe.check_exclude = 'require_concurrent_index_deletion';
@@ -265,7 +320,7 @@ COMMIT;$$) f(n, line);
 SELECT count(*) AS empty FROM migsafe.check('');
 SELECT count(*) AS blanks FROM migsafe.check(E'  \n\t ');
 SELECT count(*) AS comments FROM migsafe.check('-- nothing here /* nor here */');
-SELECT migsafe.check(NULL) IS NULL AS null_in_null_out;
+SELECT count(*) AS null_gives_no_rows FROM migsafe.check(NULL);
 SELECT * FROM chk('this is not sql');
 SELECT * FROM chk($$SELECT 'unterminated$$);
 SELECT * FROM chk($$SELECT $x$ unterminated dollar$$);
@@ -310,6 +365,18 @@ GRANT USAGE ON SCHEMA lint TO lint_reader;
 SET ROLE lint_reader;
 SELECT class, rule, message FROM migsafe.check('TRUNCATE lint.f_items');
 RESET ROLE;
+-- nor one behind a row level security policy
+CREATE TABLE lint.f_tenants (id int);
+INSERT INTO lint.f_tenants SELECT generate_series(1, 77);
+ALTER TABLE lint.f_tenants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY none_visible ON lint.f_tenants FOR SELECT USING (false);
+GRANT SELECT ON lint.f_tenants TO lint_reader;
+SET ROLE lint_reader;
+SELECT count(*) AS visible FROM lint.f_tenants;
+SELECT f.facts->>'rows_exact' AS rows_exact, f.message ~ ' 77 rows' AS shows_77
+  FROM migsafe.check('DROP TABLE lint.f_tenants') f WHERE rule = 'drop_table';
+RESET ROLE;
+REVOKE SELECT ON lint.f_tenants FROM lint_reader;
 REVOKE USAGE ON SCHEMA lint FROM lint_reader;
 DROP ROLE lint_reader;
 

@@ -60,6 +60,18 @@ SELECT command_tag, decision, approved_by, detail
  ORDER BY id DESC LIMIT 1;
 SELECT count(*) - :snapshots_before AS snapshots_kept FROM migsafe.snapshots;
 
+-- a table the statement drops is named with its lock
+SELECT statement_no, outcome, locks FROM migsafe.rehearse('DROP TABLE items');
+SELECT count(*) AS items_back FROM items;
+
+-- a rehearsal cut short by the caller's statement_timeout is audited
+-- too (its row is queued before anything runs)
+SELECT count(*) AS rehearsals_so_far FROM migsafe.audit_log WHERE command_tag = 'REHEARSE' \gset
+SET statement_timeout = '300ms';
+SELECT statement_no, outcome FROM migsafe.rehearse('SELECT pg_sleep(5)', statement_timeout => '1min');
+RESET statement_timeout;
+SELECT wait_rehearsals(:rehearsals_so_far + 1) AS interrupted_one_audited;
+
 -- the first error ends the rehearsal, as it ends a migration
 SELECT statement_no, outcome, rows
   FROM migsafe.rehearse($$DELETE FROM items WHERE id > 15;

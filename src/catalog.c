@@ -56,6 +56,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -801,4 +802,26 @@ migsafe_catalog_wal_senders(void)
 			n++;
 	}
 	return n;
+}
+
+/*
+ * migsafe_catalog_may_read
+ *
+ * Whether the current user may learn how many rows a relation holds: it
+ * may SELECT it (or, with attnum, that column), use its schema, and no
+ * row level security policy stands between it and the rows.
+ */
+bool
+migsafe_catalog_may_read(Oid relid, AttrNumber attnum)
+{
+	Oid			userid = GetUserId();
+
+	if (pg_namespace_aclcheck(get_rel_namespace(relid), userid,
+							  ACL_USAGE) != ACLCHECK_OK)
+		return false;
+	if (pg_class_aclcheck(relid, userid, ACL_SELECT) != ACLCHECK_OK &&
+		(attnum <= 0 ||
+		 pg_attribute_aclcheck(relid, attnum, userid, ACL_SELECT) != ACLCHECK_OK))
+		return false;
+	return check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 }

@@ -740,19 +740,16 @@ describe_rows(StringInfo buf, MigsafeTarget *t, const char *name,
  *
  * Whether the current user may learn how much a target holds: its rows and
  * size are shown only to roles that may read it (SELECT on the table, or
- * on the column).  Others (a TRUNCATE-only grantee, a schema owner whose
- * CASCADE reaches another role's table) learn that it holds data.
+ * on the column, with USAGE on its schema and no row level security in
+ * the way).  Others (a TRUNCATE-only grantee, a schema owner whose CASCADE
+ * reaches another role's table) learn that it holds data.
  */
 static bool
 may_see_figures(MigsafeTarget *t)
 {
 	if (t->classid != RelationRelationId || t->protected)
 		return true;
-	if (pg_class_aclcheck(t->objid, GetUserId(), ACL_SELECT) == ACLCHECK_OK)
-		return true;
-	return t->subid > 0 &&
-		pg_attribute_aclcheck(t->objid, (AttrNumber) t->subid, GetUserId(),
-							  ACL_SELECT) == ACLCHECK_OK;
+	return migsafe_catalog_may_read(t->objid, (AttrNumber) Max(t->subid, 0));
 }
 
 /*

@@ -65,7 +65,7 @@ timeout_in_force(MigsafeLintState *st, const char **source)
 		*source = "SET LOCAL lock_timeout in the script";
 		return st->local_timeout;
 	}
-	if (st->timeout >= 0)
+	if (st->timeout >= 0 && st->local_timeout != -2)
 	{
 		*source = "SET lock_timeout in the script";
 		return st->timeout;
@@ -245,10 +245,13 @@ migsafe_findings_destroys(MigsafeLintState *st, const char *rule, MigsafeLintRel
 		migsafe_findings_json_str(&extra, "approved_by", matched);
 		migsafe_findings_emit(st, MIGSAFE_CLASS_ADVICE, rule, rel, lock, rewrite, extra.data, msg.data);
 	}
-	else if (rel->rows == 0 && rel->rows_exact && migsafe_allow_empty &&
-			 !t.protected && rel->relkind != RELKIND_SEQUENCE)
+	else if (migsafe_allow_empty && !t.protected &&
+			 rel->relkind != RELKIND_SEQUENCE &&
+			 ((rel->rows == 0 && rel->rows_exact) ||
+			  (t.subid > 0 && migsafe_lintdeps_column_empty(rel, t.subid))))
 	{
-		appendStringInfoString(&msg, " migsafe lets it run without approval (migsafe.allow_empty), after checking under its lock that it is still empty.");
+		appendStringInfoString(&msg, rel->rows == 0 ? " migsafe lets it run without approval (migsafe.allow_empty), after checking under its lock that it is still empty." :
+							   " The column holds no value (all NULL): migsafe lets it run without approval (migsafe.allow_empty), after checking under its lock that it still holds none.");
 		migsafe_findings_emit(st, MIGSAFE_CLASS_ADVICE, rule, rel, lock, rewrite, extra.data, msg.data);
 	}
 	else if (exempt != NULL && !t.protected)
@@ -310,9 +313,17 @@ MigsafeLintRel *
 migsafe_findings_lookup(MigsafeLintState *st, RangeVar *rv)
 {
 	Oid			relid;
+	int			i;
 
 	if (rv == NULL)
 		return NULL;
+	for (i = list_length(st->renamed) - 1; i >= 0; i--)
+	{
+		MigsafeLintRename *r = list_nth(st->renamed, i);
+
+		if (migsafe_findings_names(list_make1(r->key), rv))
+			return migsafe_lintdeps_rel(&st->rels, r->relid);
+	}
 	if (migsafe_findings_names(st->created, rv))
 		return migsafe_lintdeps_new_rel(&st->rels, rv->schemaname, rv->relname);
 	if (migsafe_findings_names(st->dropped, rv))
@@ -321,6 +332,66 @@ migsafe_findings_lookup(MigsafeLintState *st, RangeVar *rv)
 	if (!OidIsValid(relid))
 		return NULL;
 	return migsafe_lintdeps_rel(&st->rels, relid);
+}
+
+/*
+ * migsafe_findings_moved
+ *
+ * Remember that the script renamed or moved relation rel (named from) to
+ * nspname.relname (nspname NULL: the same schema as before): later
+ * statements naming it reach the same relation, and its data.
+ */
+void
+migsafe_findings_moved(MigsafeLintState *st, RangeVar *from,
+					   MigsafeLintRel *rel, const char *nspname,
+					   const char *relname)
+{
+	char	   *oldkey = migsafe_findings_key(from->schemaname, from->relname);
+	char	   *newkey = migsafe_findings_key(nspname ? nspname : from->schemaname,
+											  relname);
+	MigsafeLintRename *r;
+
+	if (rel->created)
+	{
+		st->created = migsafe_findings_forget(st->created, oldkey);
+		st->created = lappend(st->created, newkey);
+		return;
+	}
+	st->dropped = lappend(st->dropped, oldkey);
+	r = palloc(sizeof(MigsafeLintRename));
+	r->key = newkey;
+	r->relid = rel->relid;
+	st->renamed = lappend(st->renamed, r);
+}
+
+/*
+ * migsafe_findings_column
+ *
+ * The name in the database of the column a statement calls attname,
+ * following the script's RENAME COLUMNs.
+ */
+const char *
+migsafe_findings_column(MigsafeLintState *st, MigsafeLintRel *rel,
+						const char *attname)
+{
+	char	   *key = psprintf("%s.%s", rel->relname, attname);
+	int			i;
+
+	for (i = list_length(st->renamed_columns) - 2; i >= 0; i -= 2)
+		if (strcmp(list_nth(st->renamed_columns, i), key) == 0)
+			return list_nth(st->renamed_columns, i + 1);
+	return attname;
+}
+
+/* Remember a RENAME COLUMN of the script */
+void
+migsafe_findings_column_renamed(MigsafeLintState *st, MigsafeLintRel *rel,
+								const char *from, const char *to)
+{
+	st->renamed_columns = lappend(st->renamed_columns,
+								  psprintf("%s.%s", rel->relname, to));
+	st->renamed_columns = lappend(st->renamed_columns,
+								  pstrdup(migsafe_findings_column(st, rel, from)));
 }
 
 /* A list of keys without the given one */
@@ -334,6 +405,20 @@ migsafe_findings_forget(List *keys, const char *key)
 		if (strcmp(lfirst(lc), key) != 0)
 		result = lappend(result, lfirst(lc));
 	return result;
+}
+
+/* Whether the script added this column earlier, with or without values */
+bool
+migsafe_findings_added_column(MigsafeLintState *st, MigsafeLintRel *rel,
+							  const char *attname)
+{
+	char	   *key = psprintf("%s.%s", rel->relname, attname);
+	ListCell   *lc;
+
+	foreach(lc, st->added_columns)
+		if (strcmp(lfirst(lc), key) == 0)
+			return true;
+	return false;
 }
 
 /* Whether the script added this column earlier */

@@ -74,10 +74,10 @@
 	" AND s.audit_id IS NULL"
 
 /* Depth of migsafe's own statements: the hooks let them through */
+static int	internal_depth = 0;
+
 /* Rehearsals running (migsafe.rehearse()), nested */
 static int	rehearsal_depth = 0;
-
-static int	internal_depth = 0;
 
 /* Set while migsafe itself writes migsafe.audit_log */
 static bool writing_log = false;

@@ -89,10 +89,52 @@ end_transaction(MigsafeLintState *st)
 {
 	st->in_xact = false;
 	st->xact_begin = NULL;
+	st->xact_saved = NULL;
+	st->savepoints = NIL;
 	st->local_timeout = -1;
 	st->local_approve = NULL;
 	list_free_deep(st->enum_values);
 	st->enum_values = NIL;
+}
+
+/* What the script did so far, to be restored by a rollback */
+static MigsafeLintSaved *
+save_settings(MigsafeLintState *st, const char *name)
+{
+	MigsafeLintSaved *saved = palloc(sizeof(MigsafeLintSaved));
+
+	saved->name = name ? pstrdup(name) : NULL;
+	saved->timeout = st->timeout;
+	saved->local_timeout = st->local_timeout;
+	saved->approve = st->approve;
+	saved->local_approve = st->local_approve;
+	saved->created = list_copy(st->created);
+	saved->dropped = list_copy(st->dropped);
+	saved->renamed = list_copy(st->renamed);
+	saved->renamed_columns = list_copy(st->renamed_columns);
+	saved->new_columns = list_copy(st->new_columns);
+	saved->added_columns = list_copy(st->added_columns);
+	return saved;
+}
+
+/*
+ * Undo what the script did since saved (ROLLBACK, ROLLBACK TO SAVEPOINT):
+ * its settings, and the relations and columns it created, dropped or
+ * renamed
+ */
+static void
+restore_settings(MigsafeLintState *st, MigsafeLintSaved *saved)
+{
+	st->timeout = saved->timeout;
+	st->local_timeout = saved->local_timeout;
+	st->approve = saved->approve;
+	st->local_approve = saved->local_approve;
+	st->created = list_copy(saved->created);
+	st->dropped = list_copy(saved->dropped);
+	st->renamed = list_copy(saved->renamed);
+	st->renamed_columns = list_copy(saved->renamed_columns);
+	st->new_columns = list_copy(saved->new_columns);
+	st->added_columns = list_copy(saved->added_columns);
 }
 
 /* TRUNCATE: every table it empties, as PostgreSQL expands it */
@@ -138,8 +180,10 @@ drop_relation(MigsafeLintState *st, MigsafeLintRel *rel, const char *how,
 {
 	const char *verb = through ? "also drops" : "destroys";
 	char	   *via = through ? psprintf(" (it depends on %s)", through) : "";
-
 	char	   *pubs;
+
+	if (rel == NULL)
+		return;
 
 	if (!migsafe_classify_relkind(rel->relkind) &&
 		rel->relkind != RELKIND_PARTITIONED_TABLE)
@@ -149,8 +193,11 @@ drop_relation(MigsafeLintState *st, MigsafeLintRel *rel, const char *how,
 		Oid			owner;
 		int32		attnum;
 
-		/* a sequence a column owns goes with its table, decided with it */
-		if (OidIsValid(rel->relid) &&
+		/*
+		 * A sequence a column owns, taken along with its table, is decided
+		 * with it; dropped by name it is data of its own.
+		 */
+		if (through != NULL && OidIsValid(rel->relid) &&
 			migsafe_catalog_sequence_owner(rel->relid, &owner, &attnum))
 			return;
 		migsafe_findings_destroys(st, "drop_sequence", rel, NULL, AccessExclusiveLock, -1,
@@ -247,8 +294,10 @@ rule_drop(MigsafeLintState *st, DropStmt *stmt)
 			if (stmt->removeType == OBJECT_INDEX)
 			{
 				MigsafeLintRel *table = migsafe_lintdeps_rel(&st->rels,
-															 IndexGetRelation(rel->relid, false));
+															 IndexGetRelation(rel->relid, true));
 
+				if (table == NULL)
+					continue;	/* not an index, or gone meanwhile */
 				migsafe_findings_emit(st, MIGSAFE_CLASS_BREAKING, "dropping_index", table, NoLock, -1, NULL,
 									  psprintf("DROP INDEX \"%s\": queries that use it on \"%s\" get slower%s. Check that nothing needs it first.",
 											   rel->name, table->name,
@@ -362,21 +411,35 @@ rule_set(MigsafeLintState *st, VariableSetStmt *stmt)
 	}
 	if (stmt->kind == VAR_SET_VALUE)
 		value = ExtractSetVariableArgs(stmt);
+
+	/*
+	 * SET LOCAL lasts to the transaction's end; a plain SET, RESET or SET TO
+	 * DEFAULT replaces it at once.  DEFAULT and RESET give back what the
+	 * session started with (-1, NULL: nothing set by the script).
+	 */
 	if (pg_strcasecmp(stmt->name, "lock_timeout") == 0)
 	{
 		if (value == NULL || !parse_int(value, &ms, GUC_UNIT_MS, NULL))
 			ms = -1;
-		if (stmt->is_local)
+		if (stmt->is_local && stmt->kind == VAR_SET_VALUE)
 			st->local_timeout = ms;
+		else if (stmt->is_local)
+			st->local_timeout = -2; /* the server's default: see findings.c */
 		else
+		{
 			st->timeout = ms;
+			st->local_timeout = -1;
+		}
 	}
 	else if (pg_strcasecmp(stmt->name, "migsafe.approve") == 0)
 	{
 		if (stmt->is_local)
-			st->local_approve = value;
+			st->local_approve = value ? value : "";
 		else
+		{
 			st->approve = value;
+			st->local_approve = NULL;
+		}
 	}
 	else if (pg_strcasecmp(stmt->name, "search_path") == 0 && value != NULL)
 		(void) set_config_option("search_path", value, PGC_USERSET, PGC_S_SESSION,
@@ -399,6 +462,7 @@ rule_transaction(MigsafeLintState *st, TransactionStmt *stmt)
 			{
 				st->in_xact = true;
 				st->xact_begin = st->stmt;
+				st->xact_saved = save_settings(st, NULL);
 			}
 			break;
 		case TRANS_STMT_COMMIT:
@@ -407,8 +471,39 @@ rule_transaction(MigsafeLintState *st, TransactionStmt *stmt)
 			if (!st->in_xact)
 				migsafe_findings_emit(st, MIGSAFE_CLASS_ADVICE, "transaction_nesting", NULL, NoLock, -1, NULL,
 									  "This ends a transaction the script did not open: if the migration tool opened one, it ends the tool's transaction early, and PostgreSQL only warns otherwise. Let the tool manage the transaction, or open it with BEGIN in the script.");
+			/* a rollback undoes plain SETs too */
+			if (stmt->kind == TRANS_STMT_ROLLBACK && st->xact_saved != NULL)
+				restore_settings(st, st->xact_saved);
 			end_transaction(st);
 			break;
+		case TRANS_STMT_SAVEPOINT:
+			st->savepoints = lappend(st->savepoints,
+									 save_settings(st, stmt->savepoint_name));
+			break;
+		case TRANS_STMT_ROLLBACK_TO:
+		case TRANS_STMT_RELEASE:
+			{
+				int			i;
+
+				/* the innermost savepoint of that name, and those after it */
+				for (i = list_length(st->savepoints) - 1; i >= 0; i--)
+				{
+					MigsafeLintSaved *saved = list_nth(st->savepoints, i);
+
+					if (saved->name == NULL || stmt->savepoint_name == NULL ||
+						strcmp(saved->name, stmt->savepoint_name) != 0)
+						continue;
+					if (stmt->kind == TRANS_STMT_ROLLBACK_TO)
+					{
+						restore_settings(st, saved);
+						st->savepoints = list_truncate(st->savepoints, i + 1);
+					}
+					else
+						st->savepoints = list_truncate(st->savepoints, i);
+					break;
+				}
+				break;
+			}
 		default:
 			break;
 	}
@@ -547,8 +642,16 @@ read_statement(MigsafeLintState *st, Node *node)
 				RenameStmt *rs = (RenameStmt *) node;
 				MigsafeLintRel *rel = migsafe_findings_lookup(st, rs->relation);
 
-				if (rel == NULL || rel->created)
+				if (rel == NULL)
 					break;
+				if (rel->created)
+				{
+					if (rs->renameType == OBJECT_TABLE && rs->subname == NULL)
+						migsafe_findings_moved(st, rs->relation, rel, NULL, rs->newname);
+					break;
+				}
+				if (rs->renameType == OBJECT_COLUMN)
+					migsafe_findings_column_renamed(st, rel, rs->subname, rs->newname);
 				if (rs->renameType == OBJECT_COLUMN &&
 					!migsafe_findings_new_column(st, rel, rs->subname))
 					migsafe_findings_emit(st, MIGSAFE_CLASS_BREAKING, "renaming_column", rel, NoLock, -1, NULL,
@@ -560,11 +663,21 @@ read_statement(MigsafeLintState *st, Node *node)
 					migsafe_findings_emit(st, MIGSAFE_CLASS_BREAKING, "renaming_table", rel, NoLock, -1, NULL,
 										  psprintf("RENAME of \"%s\" to \"%s\": running application code that names the old table fails at once. Create the new name as a view first, or rename in a release where nothing uses the old name.",
 												   rel->name, rs->newname));
-					st->dropped = lappend(st->dropped, migsafe_findings_key(rs->relation->schemaname, rs->relation->relname));
-					st->created = lappend(st->created, migsafe_findings_key(rs->relation->schemaname, rs->newname));
+					migsafe_findings_moved(st, rs->relation, rel, NULL, rs->newname);
 				}
 				if (rs->renameType != OBJECT_INDEX)
 					migsafe_findings_lock_timeout(st, rel, AccessExclusiveLock);
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *as = (AlterObjectSchemaStmt *) node;
+				MigsafeLintRel *rel = as->relation ?
+				migsafe_findings_lookup(st, as->relation) : NULL;
+
+				if (rel != NULL)
+					migsafe_findings_moved(st, as->relation, rel, as->newschema,
+										   as->relation->relname);
 				break;
 			}
 		case T_IndexStmt:
@@ -638,6 +751,13 @@ read_statement(MigsafeLintState *st, Node *node)
 										  "ALTER DOMAIN ... ADD CONSTRAINT checks every column of the domain in every table, each under a SHARE lock that blocks writes. Add it NOT VALID, then VALIDATE CONSTRAINT.");
 				break;
 			}
+		case T_DiscardStmt:
+			if (((DiscardStmt *) node)->target == DISCARD_ALL)
+			{
+				st->timeout = st->local_timeout = -1;
+				st->approve = st->local_approve = NULL;
+			}
+			break;
 		case T_AlterEnumStmt:
 			{
 				AlterEnumStmt *ae = (AlterEnumStmt *) node;

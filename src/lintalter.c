@@ -185,8 +185,12 @@ rule_add_column(MigsafeLintState *st, MigsafeLintRel *rel, AlterTableCmd *cmd, L
 	}
 	if (col->raw_default != NULL && volatile_walker(col->raw_default, NULL))
 		rewrites = true;
-	st->new_columns = lappend(st->new_columns,
-							  psprintf("%s.%s", rel->relname, col->colname));
+	st->added_columns = lappend(st->added_columns,
+								psprintf("%s.%s", rel->relname, col->colname));
+	/* a default (or identity, or generated value) fills the existing rows */
+	if (!has_default || !migsafe_findings_has_rows(rel))
+		st->new_columns = lappend(st->new_columns,
+								  psprintf("%s.%s", rel->relname, col->colname));
 	if (!migsafe_findings_has_rows(rel))
 		return;
 	if (not_null && !has_default)
@@ -288,11 +292,18 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 		MigsafeAlterEffect effect = migsafe_classify_alter_cmd(cmd);
 
+		/* the column's name in the database, through the script's renames */
+		const char *dbcol = cmd->name ? migsafe_findings_column(st, rel, cmd->name) : NULL;
+
 		switch (effect)
 		{
 			case MIGSAFE_ALTER_DROP_COLUMN:
+				if (OidIsValid(rel->relid) &&
+					!migsafe_findings_added_column(st, rel, cmd->name) &&
+					get_attnum(rel->relid, dbcol) == InvalidAttrNumber)
+					continue;	/* IF EXISTS of no such column, or it fails */
 				if (!migsafe_findings_new_column(st, rel, cmd->name))
-					migsafe_findings_destroys(st, "drop_column", rel, cmd->name, lock, 0,
+					migsafe_findings_destroys(st, "drop_column", rel, dbcol, lock, 0,
 											  psprintf("DROP COLUMN destroys column \"%s\" of \"%s\", whose table",
 													   cmd->name, rel->name),
 											  "To be able to roll back, stop using the column in the application first and drop it in a later release.");
@@ -301,12 +312,12 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 				if (!migsafe_findings_new_column(st, rel, cmd->name))
 				{
 					AttrNumber	attnum = OidIsValid(rel->relid) ?
-					get_attnum(rel->relid, cmd->name) : InvalidAttrNumber;
+					get_attnum(rel->relid, dbcol) : InvalidAttrNumber;
 					bool		keeps = attnum != InvalidAttrNumber &&
 					retype_keeps_storage(rel->relid, attnum,
 										 castNode(ColumnDef, cmd->def));
 
-					migsafe_findings_destroys(st, "changing_column_type", rel, cmd->name, lock, keeps ? 0 : 1,
+					migsafe_findings_destroys(st, "changing_column_type", rel, dbcol, lock, keeps ? 0 : 1,
 											  psprintf(keeps ?
 													   "ALTER COLUMN \"%s\" TYPE converts every value of the column (the stored bytes stay, no rewrite) in \"%s\", whose table" :
 													   "ALTER COLUMN \"%s\" TYPE converts every value and rewrites \"%s\" while holding the lock; the table",
@@ -315,13 +326,13 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 				}
 				continue;
 			case MIGSAFE_ALTER_DROP_IDENTITY:
-				migsafe_findings_destroys(st, "drop_identity", rel, cmd->name, lock, -1,
+				migsafe_findings_destroys(st, "drop_identity", rel, dbcol, lock, -1,
 										  psprintf("DROP IDENTITY destroys the sequence behind column \"%s\" of \"%s\" (its next value is lost); the table",
 												   cmd->name, rel->name),
 										  "Keep the identity, or record the sequence's value first.");
 				continue;
 			case MIGSAFE_ALTER_RESTART:
-				migsafe_findings_destroys(st, "sequence_restart", rel, cmd->name, lock, -1,
+				migsafe_findings_destroys(st, "sequence_restart", rel, dbcol, lock, -1,
 										  psprintf("SET ... RESTART resets the identity sequence of column \"%s\" of \"%s\": new rows may take key values that exist already; the table",
 												   cmd->name, rel->name),
 										  "Restart only to a value above the column's maximum.");
@@ -343,7 +354,7 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 				break;
 			case AT_SetNotNull:
 				if (migsafe_findings_has_rows(rel) && !migsafe_findings_new_column(st, rel, cmd->name) &&
-					!(OidIsValid(rel->relid) && proven_not_null(rel->relid, cmd->name)))
+					!(OidIsValid(rel->relid) && proven_not_null(rel->relid, dbcol)))
 					migsafe_findings_emit(st, MIGSAFE_CLASS_LOCKING, "setting_not_nullable_field", rel, lock, 0, NULL,
 										  psprintf("SET NOT NULL on column \"%s\" scans all of \"%s\", which %s, while holding the lock. First ADD CONSTRAINT ... CHECK (\"%s\" IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT (which does not block writes), then SET NOT NULL, which uses the validated constraint and skips the scan.",
 												   cmd->name, rel->name, migsafe_lintdeps_rows_phrase(rel), cmd->name));

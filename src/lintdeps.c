@@ -14,7 +14,9 @@
  *
  * Relations are never locked beyond an ACCESS SHARE lock granted at once
  * and released after measuring; a role that may not read a table gets
- * the planner's statistics, which pg_class shows everyone anyway.
+ * the planner's statistics, which pg_class shows everyone anyway (so
+ * does a role behind a row level security policy, or without USAGE on
+ * the schema).
  *
  * Calls catalog.c and classify.c.
  *
@@ -120,7 +122,7 @@ measure_one(Oid relid, char relkind, double *rows, bool *exact, int64 *bytes)
 
 	*rows = *bytes = -1;
 	*exact = false;
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK &&
+	if (migsafe_catalog_may_read(relid, 0) &&
 		ConditionalLockRelationOid(relid, AccessShareLock))
 	{
 		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
@@ -197,6 +199,37 @@ migsafe_lintdeps_measure(MigsafeLintRel *rel)
 	else if (rel->relkind == RELKIND_RELATION || rel->relkind == RELKIND_MATVIEW)
 		measure_one(rel->relid, rel->relkind, &rel->rows, &rel->rows_exact,
 					&rel->bytes);
+}
+
+/*
+ * migsafe_lintdeps_column_empty
+ *
+ * Whether column attnum of an existing table is known to hold no value
+ * (counted exactly, under an ACCESS SHARE lock granted at once, by a role
+ * that may read it): then the gate lets its drop or retype pass as empty.
+ */
+bool
+migsafe_lintdeps_column_empty(MigsafeLintRel *rel, int attnum)
+{
+	MigsafeTarget t;
+	bool		empty = false;
+
+	if (!OidIsValid(rel->relid) || rel->relkind != RELKIND_RELATION ||
+		!migsafe_catalog_may_read(rel->relid, (AttrNumber) attnum) ||
+		!ConditionalLockRelationOid(rel->relid, AccessShareLock))
+		return false;
+	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rel->relid)))
+	{
+		memset(&t, 0, sizeof(t));
+		t.classid = RelationRelationId;
+		t.objid = rel->relid;
+		t.subid = attnum;
+		t.relkind = rel->relkind;
+		migsafe_catalog_measure(&t, true);
+		empty = t.rows_exact && t.values == 0;
+	}
+	UnlockRelationOid(rel->relid, AccessShareLock);
+	return empty;
 }
 
 /* "1.2 MB" */
@@ -537,11 +570,14 @@ migsafe_lintdeps_owned(List *roles, List **rels)
 	foreach(lc, relids)
 	{
 		Oid			relid = lfirst_oid(lc);
+		MigsafeLintRel *rel;
 
 		if (get_rel_relispartition(relid) &&
 			list_member_oid(relids, get_partition_parent(relid, true)))
 			continue;
-		result = lappend(result, migsafe_lintdeps_rel(rels, relid));
+		rel = migsafe_lintdeps_rel(rels, relid);
+		if (rel != NULL)		/* NULL: dropped since the scan */
+			result = lappend(result, rel);
 	}
 	return result;
 }

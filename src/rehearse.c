@@ -67,6 +67,7 @@ typedef struct RelStorage
 {
 	Oid			relid;
 	Oid			relfilenode;
+	char	   *name;			/* "schema.name" of a user table, or NULL */
 } RelStorage;
 
 /* What check() predicted of one statement */
@@ -114,13 +115,17 @@ storage_map(void)
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
 		RelStorage *s;
 
-		if (form->relfilenode == InvalidOid ||
-			(form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW &&
-			 form->relkind != RELKIND_INDEX && form->relkind != RELKIND_SEQUENCE))
+		if (form->relkind != RELKIND_RELATION && form->relkind != RELKIND_MATVIEW &&
+			form->relkind != RELKIND_PARTITIONED_TABLE)
 			continue;
 		s = palloc(sizeof(RelStorage));
 		s->relid = form->oid;
 		s->relfilenode = form->relfilenode;
+		s->name = form->oid >= FirstNormalObjectId &&
+			!IsCatalogNamespace(form->relnamespace) &&
+			!IsToastNamespace(form->relnamespace) ?
+			psprintf("%s.%s", get_namespace_name(form->relnamespace),
+					 NameStr(form->relname)) : NULL;
 		result = lappend(result, s);
 	}
 	table_endscan(scan);
@@ -221,7 +226,7 @@ locked_before(List *before, Oid relid)
  * strongest of those.
  */
 static char *
-new_locks(List *before, List *after, LOCKMODE *strongest)
+new_locks(List *before, List *after, List *storage, LOCKMODE *strongest)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -245,11 +250,35 @@ new_locks(List *before, List *after, LOCKMODE *strongest)
 		seen = lappend_oid(seen, relid);
 		relkind = get_rel_relkind(relid);
 		nspoid = get_rel_namespace(relid);
+		if (!OidIsValid(nspoid))
+		{
+			/* dropped by the statement: named as it was before */
+			ListCell   *sc;
+			char	   *gone = NULL;
+
+			foreach(sc, storage)
+				if (((RelStorage *) lfirst(sc))->relid == relid)
+					gone = ((RelStorage *) lfirst(sc))->name;
+			if (gone == NULL || strncmp(gone, MIGSAFE_SCHEMA ".", strlen(MIGSAFE_SCHEMA) + 1) == 0)
+				continue;
+			foreach(o, after)
+			{
+				Oid			r;
+				int			m;
+
+				if (sscanf(lfirst(o), "%u:%d", &r, &m) == 2 && r == relid && m > best)
+					best = m;
+			}
+			appendStringInfo(&buf, "%s%s %s (dropped)", buf.len ? ", " : "", gone,
+							 migsafe_classify_lock_name(best));
+			*strongest = Max(*strongest, best);
+			continue;
+		}
 		if ((relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW &&
 			 relkind != RELKIND_PARTITIONED_TABLE) ||
-			!OidIsValid(nspoid) || IsCatalogNamespace(nspoid) ||
+			IsCatalogNamespace(nspoid) ||
 			IsToastNamespace(nspoid) || nspoid == get_namespace_oid(MIGSAFE_SCHEMA, true))
-			continue;			/* not a user table, or gone again */
+			continue;			/* not a user table */
 		foreach(o, after)
 		{
 			Oid			r;
@@ -288,8 +317,9 @@ predictions(const char *script, int nstmts, MemoryContext cxt)
 	uint64		i;
 
 	pred = MemoryContextAllocZero(cxt, sizeof(Prediction) * (nstmts + 1));
-	if (SPI_execute_with_args("SELECT statement_no, rule, facts->>'lock',"
-							  " (facts->>'rewrite')::boolean"
+	if (SPI_execute_with_args("SELECT statement_no, rule,"
+							  " facts OPERATOR(pg_catalog.->>) 'lock',"
+							  " (facts OPERATOR(pg_catalog.->>) 'rewrite')::pg_catalog.bool"
 							  " FROM " MIGSAFE_SCHEMA ".check($1)",
 							  1, argtypes, values, NULL, true, 0) < 0)
 		return pred;
@@ -392,9 +422,13 @@ differences(Rehearsed *r, Prediction *p, LOCKMODE strongest)
 	return buf.len ? buf.data : NULL;
 }
 
-/* The audit row that records a rehearsal, queued to outlive its rollback */
+/*
+ * The audit row that records a rehearsal, queued (so that it outlives the
+ * rollback) before anything runs (so that a rehearsal interrupted by a
+ * timeout or a cancel is recorded too)
+ */
 static void
-audit_rehearsal(const char *script, int nrun, int nstmts, const char *failed)
+audit_rehearsal(const char *script, int nstmts)
 {
 	MigsafeAuditRow *row = palloc0(sizeof(MigsafeAuditRow));
 	int			len = strlen(script);
@@ -403,11 +437,10 @@ audit_rehearsal(const char *script, int nrun, int nstmts, const char *failed)
 	row->statement = len > 2000 ? psprintf("%.*s...", pg_mbcliplen(script, len, 2000), script) :
 		script;
 	row->decision = "rehearsed";
-	row->detail = failed ?
-		psprintf("migsafe.rehearse() ran %d of %d statements and rolled them back; it stopped at an error: %s",
-				 nrun, nstmts, failed) :
-		psprintf("migsafe.rehearse() ran %d of %d statements and rolled them back.",
-				 nrun, nstmts);
+	row->detail = psprintf(ngettext("migsafe.rehearse() runs %d statement and rolls it back.",
+									"migsafe.rehearse() runs %d statements and rolls them back.",
+									nstmts),
+						   nstmts);
 	migsafe_audit_queue(MyDatabaseId, list_make1(row));
 }
 
@@ -425,9 +458,9 @@ rehearse_script(const char *script, List *stmts, const char *lock_timeout,
 	Prediction *pred;
 	ListCell   *lc;
 	bool		stopped = false;
-	int			nrun = 0;
-	char	   *failed = NULL;
 
+	/* recorded first, so that an interrupted rehearsal is recorded too */
+	audit_rehearsal(script, list_length(stmts));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	pred = predictions(script, list_length(stmts), cxt);
@@ -453,7 +486,6 @@ rehearse_script(const char *script, List *stmts, const char *lock_timeout,
 		{
 			r->outcome = MemoryContextStrdup(cxt, psprintf("error: %s", stmt->error));
 			stopped = true;
-			failed = stmt->error;
 		}
 		else if ((skip = cannot_rehearse(stmt->raw->stmt)) != NULL)
 			r->outcome = MemoryContextStrdup(cxt, psprintf("skipped: %s", skip));
@@ -474,18 +506,16 @@ rehearse_script(const char *script, List *stmts, const char *lock_timeout,
 			edata = migsafe_internal_subxact(run_call, &call, true);
 			INSTR_TIME_SET_CURRENT(duration);
 			INSTR_TIME_SUBTRACT(duration, start);
-			nrun++;
 
 			old = MemoryContextSwitchTo(cxt);
 			r->ran = true;
 			r->ms = INSTR_TIME_GET_MILLISEC(duration);
 			r->rows = call.rows;
-			r->locks = new_locks(locks_before, held_locks(), &strongest);
+			r->locks = new_locks(locks_before, held_locks(), storage_before, &strongest);
 			r->rewritten = storage_changes(storage_before, storage_map());
 			if (edata != NULL)
 			{
 				r->outcome = psprintf("error: %s", edata->message);
-				failed = pstrdup(edata->message);
 				stopped = true;
 				FreeErrorData(edata);
 			}
@@ -498,7 +528,6 @@ rehearse_script(const char *script, List *stmts, const char *lock_timeout,
 		}
 	}
 	SPI_finish();
-	audit_rehearsal(script, nrun, list_length(stmts), failed);
 	return result;
 }
 

@@ -64,7 +64,8 @@ line_of(LineCounter *lc, int pos)
 		lc->line = 1;
 	}
 	for (; lc->pos < pos && lc->script[lc->pos] != '\0'; lc->pos++)
-		if (lc->script[lc->pos] == '\n')
+		if (lc->script[lc->pos] == '\n' ||
+			(lc->script[lc->pos] == '\r' && lc->script[lc->pos + 1] != '\n'))
 			lc->line++;
 	return lc->line;
 }
@@ -144,10 +145,12 @@ word_is(const char *s, int pos, const char *kw)
 /*
  * cut_call
  *
- * Record where each top-level statement ends: at a semicolon outside
- * parentheses and outside a BEGIN ATOMIC ... END body (where CASE ... END
- * nests).  Raises on what the scanner refuses (an unterminated quote):
- * the ends found so far are kept by the caller.
+ * Record where each top-level statement ends: at a semicolon, except
+ * inside the BEGIN ATOMIC ... END body of a CREATE FUNCTION or CREATE
+ * PROCEDURE (where CASE ... END nests).  Parentheses are not counted: an
+ * unbalanced one must not swallow the statements after it.  Raises on
+ * what the scanner refuses (an unterminated quote): the ends found so far
+ * are kept by the caller.
  */
 static void
 cut_call(void *arg)
@@ -157,8 +160,10 @@ cut_call(void *arg)
 	core_yy_extra_type yyextra;
 	core_YYSTYPE yylval;
 	YYLTYPE		yylloc;
-	int			parens = 0;
 	int			atomic = 0;
+	int			words = 0;		/* words since the statement began */
+	bool		create = false; /* the statement begins with CREATE */
+	bool		routine = false;	/* CREATE [OR REPLACE] FUNCTION/PROCEDURE */
 	bool		after_begin = false;
 
 	yyscanner = scanner_init(call->script, &yyextra, &ScanKeywords,
@@ -170,15 +175,25 @@ cut_call(void *arg)
 
 		if (tok == 0)
 			break;
-		if (tok == '(')
-			parens++;
-		else if (tok == ')' && parens > 0)
-			parens--;
-		else if (tok == ';' && parens == 0 && atomic == 0)
-			call->ends = lappend_int(call->ends, yylloc + 1);
-		else if (isalpha((unsigned char) s[yylloc]))
+		if (tok == ';' && atomic == 0)
 		{
-			if (after_begin && word_is(s, yylloc, "atomic"))
+			call->ends = lappend_int(call->ends, yylloc + 1);
+			words = 0;
+			create = false;
+			routine = false;
+			after_begin = false;
+			continue;
+		}
+		if (isalpha((unsigned char) s[yylloc]))
+		{
+			words++;
+			if (words == 1)
+				create = word_is(s, yylloc, "create");
+			else if (create && words <= 4 &&
+					 (word_is(s, yylloc, "function") ||
+					  word_is(s, yylloc, "procedure")))
+				routine = true;
+			if (routine && after_begin && word_is(s, yylloc, "atomic"))
 				atomic++;
 			else if (atomic > 0 && word_is(s, yylloc, "case"))
 				atomic++;
@@ -187,19 +202,29 @@ cut_call(void *arg)
 			after_begin = word_is(s, yylloc, "begin");
 			continue;
 		}
+		words++;
 		after_begin = false;
 	}
 	scanner_finish(yyscanner);
 }
 
-/* A statement from a piece of the script, parsed alone */
-static MigsafeScriptStmt *
-piece(const char *script, int start, int end, LineCounter *lines)
+/*
+ * pieces
+ *
+ * The statements of a piece of the script, parsed alone, appended to
+ * result: usually one; none for a piece of comments; several when the
+ * cut missed a boundary (each then gets its own text); one that does not
+ * parse, with the parser's message and line.
+ */
+static List *
+pieces(List *result, const char *script, int start, int end,
+	   LineCounter *lines)
 {
 	MigsafeScriptStmt *st = palloc0(sizeof(MigsafeScriptStmt));
 	ParseCall	call;
 	ErrorData  *edata;
 	int			first = skip_blanks(script, start, end);
+	ListCell   *lc;
 
 	st->line = line_of(lines, first);
 	st->text = trimmed(script, start, end);
@@ -218,19 +243,35 @@ piece(const char *script, int start, int end, LineCounter *lines)
 			int			i;
 
 			for (i = 0; i < bytes; i++)
-				if (st->text[i] == '\n')
+				if (st->text[i] == '\n' ||
+					(st->text[i] == '\r' && st->text[i + 1] != '\n'))
 					st->error_line++;
 		}
 		FreeErrorData(edata);
+		st->number = list_length(result) + 1;
+		return lappend(result, st);
 	}
-	else if (call.result != NIL)
-		st->raw = linitial_node(RawStmt, call.result);
-	else
+	foreach(lc, call.result)
 	{
-		pfree(st);
-		return NULL;			/* only comments: not a statement */
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+		MigsafeScriptStmt *one = palloc0(sizeof(MigsafeScriptStmt));
+		int			len = raw->stmt_len > 0 ? raw->stmt_len :
+		(int) strlen(st->text) - raw->stmt_location;
+		int			skip = skip_blanks(st->text, raw->stmt_location,
+									   raw->stmt_location + len);
+		int			i;
+
+		one->line = st->line;
+		for (i = 0; i < skip; i++)
+			if (st->text[i] == '\n' ||
+				(st->text[i] == '\r' && st->text[i + 1] != '\n'))
+				one->line++;
+		one->text = trimmed(st->text, raw->stmt_location, raw->stmt_location + len);
+		one->raw = raw;
+		one->number = list_length(result) + 1;
+		result = lappend(result, one);
 	}
-	return st;
+	return result;
 }
 
 /*
@@ -285,25 +326,11 @@ migsafe_script_split(const char *script)
 			FreeErrorData(edata);	/* the rest is one piece, see below */
 		foreach(lc, cut.ends)
 		{
-			MigsafeScriptStmt *st = piece(script, start, lfirst_int(lc), &lines);
-
-			if (st != NULL)
-			{
-				st->number = list_length(result) + 1;
-				result = lappend(result, st);
-			}
+			result = pieces(result, script, start, lfirst_int(lc), &lines);
 			start = lfirst_int(lc);
 		}
 		if (skip_blanks(script, start, len) < len)
-		{
-			MigsafeScriptStmt *st = piece(script, start, len, &lines);
-
-			if (st != NULL)
-			{
-				st->number = list_length(result) + 1;
-				result = lappend(result, st);
-			}
-		}
+			result = pieces(result, script, start, len, &lines);
 	}
 	return result;
 }
