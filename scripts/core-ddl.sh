@@ -29,8 +29,11 @@
 # expect other output from this server: the vanilla-vs-upstream comparison
 # shows it, the migsafe-vs-vanilla comparison is unaffected).
 #
-# Run as root, with migsafe installed in the system PostgreSQL 15 (`make
-# install`).  Settings from the environment:
+# Run as root.  It builds this checkout and installs it into the system
+# PostgreSQL 15 under the lock of `make test` (/tmp/migsafe-test.lock), held
+# for the whole run so that no other checkout swaps the library meanwhile;
+# run-tests.sh, which holds that lock and has installed already, sets
+# MIGSAFE_TEST_LOCKED=1 to skip both.  Settings from the environment:
 #   CORE_DDL_TESTS    tests to run (default: all of $tests, in that order;
 #                     prerequisites are not added for you)
 #   CORE_DDL_SNAPSHOT migsafe.snapshot in the migsafe run (default on)
@@ -220,7 +223,8 @@ make_schedule() {
 # NOTICE of a kept snapshot, and every WARNING whose text is one of
 # migsafe's (warn mode's refusal, a dependency on a temporary object, a
 # lock wait, a snapshot's schema), each with the DETAIL, HINT and CONTEXT
-# lines that follow it.
+# lines that follow it (only those: any other line after it stays, and
+# shows as a difference if it is new).
 filter_migsafe() {
 	awk '
 		function ours(msg) {
@@ -231,7 +235,6 @@ filter_migsafe() {
 				msg ~ /^WARNING:  the data of migsafe snapshot [0-9]+ is kept in schema /
 		}
 		skipping && /^(DETAIL|HINT|CONTEXT):  / { next }
-		skipping && /^(  |\t)/ { next }
 		{ skipping = 0 }
 		ours($0) { skipping = 1; next }
 		{ print }'
@@ -285,6 +288,15 @@ exec 8>"$cache/.lock"
 flock 8
 fetch_source
 flock -u 8
+if [[ -z ${MIGSAFE_TEST_LOCKED:-} ]]; then
+	say "waiting for /tmp/migsafe-test.lock, then installing this checkout"
+	exec 9>/tmp/migsafe-test.lock
+	t0=$SECONDS
+	flock 9
+	say "lock taken after $((SECONDS - t0)) s"
+	make -s >/dev/null || die "make failed"
+	make -s install >/dev/null || die "make install failed"
+fi
 regress=$pgsrc/src/test/regress
 pg_regress=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
 [[ -x $pg_regress ]] || die "no pg_regress at $pg_regress"
@@ -390,6 +402,15 @@ for snap in $snapshot_modes; do
 		/^WARNING:  .* will wait for a lock / { l++ }
 		/^WARNING:  the data of migsafe snapshot / { s++ }
 		END { printf "core-ddl: %s: taken out: %d kept-snapshot NOTICEs, %d approval WARNINGs, %d temporary-dependency WARNINGs, %d lock-wait WARNINGs, %d snapshot-schema WARNINGs\n", name, n, w, t, l, s }' name="$name"
+	# A run where migsafe did nothing would pass vacuously: with
+	# snapshots on, an approved DROP TABLE of a table holding rows keeps
+	# one (the default tests drop dozens), so none at all means migsafe
+	# was not in force.  Not checked for a subset, which may drop nothing.
+	if [[ $snap == on && -z ${CORE_DDL_TESTS:-} ]] &&
+		! grep -q '^NOTICE:  migsafe kept snapshot ' "$work/$name"/results/*.out; then
+		bad=1
+		say "$name: migsafe kept no snapshot at all: was it loaded and in warn mode?"
+	fi
 	if [[ ${#differ[@]} -gt 0 ]]; then
 		bad=1
 		say "$name: ${#differ[@]} tests differ from vanilla: ${differ[*]}"

@@ -2,8 +2,8 @@
 # install-deps.sh - install what migsafe needs to build and test on Debian
 # bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
 # compiler, pg_bsd_indent, dpkg-dev for scripts/core-ddl.sh's `apt-get
-# source`, and for test/e2e Django with psycopg2 and Node.js with npm).  Idempotent: apt-get runs only when a package is
-# missing.  Run as root.
+# source`, and for test/e2e Django with psycopg2 and Node.js with npm).
+# Idempotent: apt-get runs only when a package is missing.  Run as root.
 set -euo pipefail
 
 # bookworm has no postgresql-contrib-15; the contrib modules ship in

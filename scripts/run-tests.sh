@@ -132,7 +132,7 @@ if [[ $run_core_ddl -eq 1 ]]; then
 	core_out=$(mktemp /tmp/migsafe-core-ddl-out.XXXXXX)
 	echo "run-tests: scripts/core-ddl.sh (PostgreSQL's DDL tests, vanilla and with migsafe)"
 	status=0
-	bash "$src/scripts/core-ddl.sh" 2>&1 | tee "$core_out" || status=$?
+	MIGSAFE_TEST_LOCKED=1 bash "$src/scripts/core-ddl.sh" 2>&1 | tee "$core_out" || status=$?
 	# "core-ddl: PASS (N PostgreSQL tests ..."
 	core_passed=$(awk '/^core-ddl: PASS \([0-9]+ / { n = substr($3, 2) } END { print n + 0 }' "$core_out")
 	rm -f "$core_out"
