@@ -30,12 +30,14 @@ OBJS = \
 	src/lintdeps.o \
 	src/locks.o \
 	src/rebuild.o \
+	src/refill.o \
 	src/rehearse.o \
 	src/restore.o \
 	src/script.o \
 	src/snapshot.o \
 	src/storage.o \
 	src/tools.o \
+	src/undo.o \
 	src/worker.o
 
 EXTENSION = migsafe
@@ -50,7 +52,8 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guard_cascade \
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
-	snapshot_lifecycle guard_radius guard_temp guard_dml guard_own check rehearse
+	snapshot_lifecycle guard_radius guard_temp guard_dml guard_own check rehearse \
+	restore_into
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso

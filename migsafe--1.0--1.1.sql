@@ -203,3 +203,207 @@ AS 'MODULE_PATHNAME', 'migsafe_rehearse';
 COMMENT ON FUNCTION @extschema@.rehearse(text, text, text) IS
 'runs a migration script in a subtransaction that is always rolled back and reports what each statement did';
 REVOKE ALL ON FUNCTION @extschema@.rehearse(text, text, text) FROM PUBLIC;
+
+-- Rollback of a deploy.  restore() now also fills what a migration tool's
+-- down migration re-created (see README, "Rolling back a deploy");
+-- undo() restores every kept snapshot of one migration, or of a period,
+-- newest first, all or nothing, and returns a row per snapshot restored.
+-- Like restore(), any role may call them: each snapshot is restored only
+-- if the caller may restore it.
+CREATE FUNCTION @extschema@.undo(migration text)
+RETURNS TABLE (snapshot_id bigint, object_type text, object_identity text,
+			   restored bigint)
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'migsafe_undo_migration';
+
+COMMENT ON FUNCTION @extschema@.undo(text) IS
+'restore every kept snapshot of a migration (as audit_log.migration names it), newest first, all or nothing';
+
+CREATE FUNCTION @extschema@.undo(since timestamptz)
+RETURNS TABLE (snapshot_id bigint, object_type text, object_identity text,
+			   restored bigint)
+LANGUAGE C STRICT
+AS 'MODULE_PATHNAME', 'migsafe_undo_since';
+
+COMMENT ON FUNCTION @extschema@.undo(timestamptz) IS
+'restore every kept snapshot taken since a moment (but those of down migrations and restores), newest first, all or nothing';
+
+-- The post-deploy report a person reads: per transaction (and the
+-- migration it ran), what changed, what was destroyed and kept, what was
+-- refused and why, and the undo() or restore() that brings it back.
+-- migsafe-check --report prints it.  Any role may call it, like
+-- restore(); it runs with the caller's rights, so only roles that may
+-- read migsafe.audit_log get a report.
+CREATE FUNCTION @extschema@.report(
+	since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '1 hour')
+RETURNS SETOF text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	r record;
+	m text;
+	kept integer;
+	any_rows boolean := false;
+BEGIN
+	FOR t IN
+		SELECT a.vxid, a.backend_pid, pg_catalog.min(a.ts) AS first_ts,
+			   pg_catalog.max(a.xid::text) AS xid,
+			   pg_catalog.max(a.tool) AS tool, pg_catalog.max(a.migration) AS migration,
+			   pg_catalog.max(a.session_role) AS role,
+			   pg_catalog.max(a.application_name) AS app
+		  FROM @extschema@.audit_log a
+		 WHERE a.ts OPERATOR(pg_catalog.>=) since
+		 GROUP BY a.vxid, a.backend_pid
+		 ORDER BY pg_catalog.min(a.ts), pg_catalog.min(a.id)
+	LOOP
+		any_rows := true;
+		RETURN NEXT pg_catalog.format('%s  %s, transaction %s, role %s%s',
+			pg_catalog.to_char(t.first_ts, 'YYYY-MM-DD HH24:MI:SS TZ'),
+			CASE WHEN t.migration IS NOT NULL
+				 THEN pg_catalog.format('migration %s (%s)', t.migration, t.tool)
+				 ELSE 'no migration tool' END,
+			COALESCE(t.xid, t.vxid), COALESCE(t.role, '?'),
+			CASE WHEN COALESCE(t.app, '') OPERATOR(pg_catalog.<>) ''
+				 THEN pg_catalog.format(', application %s', t.app) ELSE '' END);
+		FOR r IN
+			SELECT a.*, s.status AS snapshot_status, s.row_count AS snapshot_rows,
+				   s.rows_estimated AS snapshot_estimated,
+				   s.object_identity AS snapshot_of
+			  FROM @extschema@.audit_log a
+			  LEFT JOIN @extschema@.snapshots s ON s.id OPERATOR(pg_catalog.=) a.snapshot_id
+			 WHERE a.vxid OPERATOR(pg_catalog.=) t.vxid
+			   AND a.backend_pid OPERATOR(pg_catalog.=) t.backend_pid
+			   AND a.ts OPERATOR(pg_catalog.>=) since
+			 ORDER BY a.id
+		LOOP
+			IF r.command_tag OPERATOR(pg_catalog.=) ANY ('{RESTORE,UNDO}'::text[]) THEN
+				RETURN NEXT pg_catalog.format('  restored: %s "%s" (%s): %s',
+					r.object_type, r.object_identity, r.command_tag, r.detail);
+			ELSIF r.command_tag OPERATOR(pg_catalog.=) ANY ('{PURGE SNAPSHOT,EVICT SNAPSHOT}'::text[]) THEN
+				RETURN NEXT pg_catalog.format('  %s: %s "%s": %s',
+					CASE r.command_tag WHEN 'PURGE SNAPSHOT' THEN 'purged' ELSE 'evicted' END,
+					r.object_type, r.object_identity, r.detail);
+			ELSIF r.decision OPERATOR(pg_catalog.=) 'blocked' THEN
+				IF r.scope OPERATOR(pg_catalog.=) 'object' THEN
+					RETURN NEXT pg_catalog.format('  refused: %s of %s "%s"%s: %s To approve it: SET LOCAL migsafe.approve = %L;',
+						r.command_tag, r.object_type, r.object_identity,
+						CASE WHEN r.repeat_count OPERATOR(pg_catalog.>) 1
+							 THEN pg_catalog.format(' (%s attempts)', r.repeat_count) ELSE '' END,
+						COALESCE(r.detail, 'it destroys data.'), r.object_identity);
+				ELSIF r.detail IS NOT NULL THEN
+					RETURN NEXT pg_catalog.format('  refused: %s: %s', r.command_tag, r.detail);
+				END IF;
+			ELSIF r.scope OPERATOR(pg_catalog.=) 'command' THEN
+				RETURN NEXT pg_catalog.format('  changed: %s%s%s', r.command_tag,
+					CASE WHEN r.object_identity IS NOT NULL
+						 THEN ' ' OPERATOR(pg_catalog.||) r.object_identity ELSE '' END,
+					CASE WHEN r.decision OPERATOR(pg_catalog.<>) 'allowed'
+						 THEN pg_catalog.format(' (%s)', r.decision) ELSE '' END);
+			ELSIF r.decision OPERATOR(pg_catalog.=) ANY ('{no data,new,empty,scratch}'::text[]) THEN
+				RETURN NEXT pg_catalog.format('  destroyed: %s "%s" by %s, which held no data (%s)',
+					r.object_type, r.object_identity, r.command_tag, r.decision);
+			ELSIF r.snapshot_of OPERATOR(pg_catalog.<>) r.object_identity THEN
+				RETURN NEXT pg_catalog.format('  destroyed: %s "%s" by %s (%s): kept with snapshot %s of "%s" (%s)',
+					r.object_type, r.object_identity, r.command_tag, r.decision,
+					r.snapshot_id, r.snapshot_of, r.snapshot_status);
+			ELSIF r.snapshot_id IS NOT NULL THEN
+				RETURN NEXT pg_catalog.format('  destroyed: %s "%s" by %s (%s): %s%s rows kept by snapshot %s (%s)',
+					r.object_type, r.object_identity, r.command_tag, r.decision,
+					CASE WHEN r.snapshot_estimated THEN 'about ' ELSE '' END,
+					COALESCE(r.snapshot_rows::text, '?'), r.snapshot_id,
+					COALESCE(r.snapshot_status, 'gone'));
+			ELSE
+				RETURN NEXT pg_catalog.format('  destroyed: %s "%s" by %s (%s), not kept%s',
+					r.object_type, r.object_identity, r.command_tag, r.decision,
+					CASE WHEN r.detail IS NOT NULL THEN ': ' OPERATOR(pg_catalog.||) r.detail ELSE '' END);
+			END IF;
+		END LOOP;
+
+		-- how to bring back what this transaction destroyed and is kept
+		SELECT pg_catalog.count(*) INTO kept
+		  FROM @extschema@.snapshots s
+		 WHERE s.xid::text OPERATOR(pg_catalog.=) t.xid
+		   AND s.status OPERATOR(pg_catalog.=) 'kept';
+		IF kept OPERATOR(pg_catalog.>) 0 THEN
+			IF t.migration IS NOT NULL AND t.migration NOT LIKE 'down: %' THEN
+				FOREACH m IN ARRAY pg_catalog.string_to_array(t.migration, ', ') LOOP
+					RETURN NEXT pg_catalog.format('  undo: SELECT * FROM migsafe.undo(%L);', m);
+				END LOOP;
+			END IF;
+			FOR r IN
+				SELECT s.id, s.object_type, s.object_identity
+				  FROM @extschema@.snapshots s
+				 WHERE s.xid::text OPERATOR(pg_catalog.=) t.xid
+				   AND s.status OPERATOR(pg_catalog.=) 'kept'
+				 ORDER BY s.id DESC
+			LOOP
+				RETURN NEXT pg_catalog.format('  restore: SELECT migsafe.restore(%s);  -- %s "%s"',
+					r.id, r.object_type, r.object_identity);
+			END LOOP;
+		END IF;
+	END LOOP;
+	IF NOT any_rows THEN
+		RETURN NEXT pg_catalog.format('no schema change since %s',
+			COALESCE(pg_catalog.to_char(since, 'YYYY-MM-DD HH24:MI:SS TZ'), since::text));
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.report(timestamptz) IS
+'what changed, was destroyed, kept and refused since a moment, with the undo() or restore() that brings it back, as readable lines';
+
+-- Logical replication applies a published TRUNCATE on a subscriber
+-- without ProcessUtility or the object-access hook: only triggers see it.
+-- Every table a subscription writes into gets this ENABLE ALWAYS trigger
+-- (at CREATE and ALTER SUBSCRIPTION, and here for the subscriptions that
+-- exist already), which submits the apply worker's TRUNCATE to the gate
+-- like any other: refused without migsafe.exempt (or warn/off mode),
+-- audited either way.  Other TRUNCATEs pass it: the hooks decide them.
+CREATE FUNCTION @extschema@.replicated_truncate_guard()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'migsafe_replicated_truncate_guard';
+
+REVOKE ALL ON FUNCTION @extschema@.replicated_truncate_guard() FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.replicated_truncate_guard() IS
+'trigger: the gate for a TRUNCATE that logical replication applies';
+
+CREATE FUNCTION @extschema@.guard_subscribed_tables()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	rel regclass;
+	added integer := 0;
+BEGIN
+	FOR rel IN
+		SELECT DISTINCT c.oid
+		  FROM (SELECT sr.srrelid FROM pg_catalog.pg_subscription_rel sr
+				UNION
+				SELECT t.relid FROM pg_catalog.pg_subscription_rel sr,
+					   LATERAL pg_catalog.pg_partition_tree(sr.srrelid) t) r
+		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.srrelid
+		 WHERE c.relkind OPERATOR(pg_catalog.=) 'r'
+		   AND c.relnamespace OPERATOR(pg_catalog.<>) '@extschema@'::pg_catalog.regnamespace
+		   AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+							WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid
+							  AND g.tgname OPERATOR(pg_catalog.=) 'migsafe_replicated_truncate')
+	LOOP
+		EXECUTE pg_catalog.format('CREATE TRIGGER migsafe_replicated_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.replicated_truncate_guard()', rel);
+		EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER migsafe_replicated_truncate', rel);
+		added := added OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN added;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.guard_subscribed_tables() FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.guard_subscribed_tables() IS
+'puts the replicated-TRUNCATE trigger on every table a subscription of this database writes into; returns how many it added';
+
+SELECT @extschema@.guard_subscribed_tables();

@@ -47,6 +47,10 @@ extern char *migsafe_approval_match(MigsafeApprovalSetting setting,
 									MigsafeTarget *t);
 extern char *migsafe_approval_match_value(const char *value,
 										  MigsafeTarget *t);
+extern char *migsafe_approval_value_names(const char *value,
+										  const char *nspname,
+										  const char *relname,
+										  const char *attname);
 extern bool migsafe_approval_exempts_name(const char *nspname,
 										  const char *relname);
 extern char *migsafe_approval_exempt_role(void);

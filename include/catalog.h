@@ -27,6 +27,8 @@
 
 extern void migsafe_catalog_measure(MigsafeTarget *t, bool full);
 extern bool migsafe_catalog_created_here(Oid relid);
+extern bool migsafe_catalog_sequence_owned_here(Oid seqid);
+extern List *migsafe_catalog_typed_tables(Oid typoid);
 extern bool migsafe_catalog_sequence_owner(Oid seqid, Oid *relid,
 										   int32 *attnum);
 extern Oid	migsafe_catalog_owning_relation(Oid classid, Oid objid);

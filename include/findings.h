@@ -35,6 +35,13 @@ typedef struct MigsafeLintRename
 	Oid			relid;
 } MigsafeLintRename;
 
+/* A relation the script created, then may have written rows into */
+typedef struct MigsafeLintFilled
+{
+	char	   *key;			/* "schema.name" or "name" */
+	int			number;			/* the statement that wrote */
+} MigsafeLintFilled;
+
 /* The settings a script set, as saved at BEGIN and at each SAVEPOINT */
 typedef struct MigsafeLintSaved
 {
@@ -44,6 +51,8 @@ typedef struct MigsafeLintSaved
 	char	   *approve;
 	char	   *local_approve;
 	List	   *created;		/* what the script had done, as lists */
+	List	   *created_xact;
+	List	   *filled;
 	List	   *dropped;
 	List	   *renamed;
 	List	   *renamed_columns;
@@ -59,6 +68,8 @@ typedef struct MigsafeLintState
 	List	   *exclude;		/* rule names not to report */
 	List	   *rels;			/* MigsafeLintRel, measured once per call */
 	List	   *created;		/* "schema.name" or "name" created here */
+	List	   *created_xact;	/* the same, created in the open transaction */
+	List	   *filled;			/* MigsafeLintFilled */
 	List	   *dropped;		/* the same, dropped (or renamed away) here */
 	List	   *renamed;		/* MigsafeLintRename */
 	List	   *renamed_columns;	/* pairs: "name.column" as renamed, the
@@ -92,6 +103,8 @@ extern void migsafe_findings_column_renamed(MigsafeLintState *st, MigsafeLintRel
 extern bool migsafe_findings_added_column(MigsafeLintState *st, MigsafeLintRel *rel, const char *attname);
 extern bool migsafe_findings_new_column(MigsafeLintState *st, MigsafeLintRel *rel, const char *attname);
 extern bool migsafe_findings_creates(MigsafeLintState *st, RangeVar *rv);
+extern void migsafe_findings_fills(MigsafeLintState *st, RangeVar *rv);
+extern void migsafe_findings_end_statement(MigsafeLintState *st);
 extern void migsafe_findings_exists(MigsafeLintState *st, const char *noun, const char *name);
 extern bool migsafe_findings_has_rows(MigsafeLintRel *rel);
 extern void migsafe_findings_lock_timeout(MigsafeLintState *st, MigsafeLintRel *rel, LOCKMODE lock);

@@ -21,6 +21,9 @@ typedef struct MigsafeLintRel
 {
 	Oid			relid;			/* InvalidOid: created by the script */
 	bool		created;		/* created earlier in the script */
+	int			filled;			/* created in an earlier transaction of the
+								 * script, and the statement (1-based) that
+								 * may have written rows into it, or 0 */
 	char		relkind;
 	char	   *nspname;		/* NULL for an unqualified new relation */
 	char	   *relname;

@@ -39,6 +39,7 @@ typedef struct MigsafeSnapshotRow
 	Oid			owner_oid;		/* InvalidOid when the role is gone */
 	Oid			runner;			/* who runs user code: owner, or caller */
 	char	   *target;			/* quoted qualified name of the original */
+	bool		refill;			/* goes into what re-created it (refill.c) */
 } MigsafeSnapshotRow;
 
 /* The fields of a sequence's saved definition, for SELECT lists */
@@ -75,5 +76,8 @@ extern void migsafe_rebuild_catch_up_sequences(MigsafeSnapshotRow *s);
 extern void migsafe_rebuild_defaults(MigsafeSnapshotRow *s, const char *only);
 extern void migsafe_rebuild_column_definitions(MigsafeSnapshotRow *s, StringInfo def);
 extern void migsafe_rebuild_attach_and_inherit(MigsafeSnapshotRow *s);
+extern void migsafe_rebuild_copy_lists(MigsafeSnapshotRow *s, Oid relid,
+									   StringInfo cols, StringInfo exprs);
+extern char *migsafe_rebuild_match_condition(MigsafeSnapshotRow *s, Oid relid);
 
 #endif							/* MIGSAFE_REBUILD_H */

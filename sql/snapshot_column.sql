@@ -24,7 +24,8 @@ ALTER TABLE people DROP COLUMN phone;
 COMMIT;
 SELECT operation, object_type, method, key_columns, row_count
   FROM migsafe.snapshots WHERE id = csnap('sc.people.phone');
--- a column of that name is in the way: refused
+-- a column of that name, of a type the values do not convert to, is in
+-- the way: refused (a compatible one is filled: see restore_into)
 ALTER TABLE people ADD COLUMN phone int;
 SELECT migsafe.restore('sc.people.phone');
 ALTER TABLE people DROP COLUMN phone;

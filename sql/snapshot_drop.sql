@@ -70,7 +70,8 @@ SELECT command_tag, object_identity, decision, detail FROM migsafe.audit_log
  WHERE snapshot_id = snap('sd.customers') AND command_tag = 'RESTORE';
 SELECT migsafe.restore(snap('sd.customers'));
 
--- 2. restore refuses, changing nothing, when the name is taken
+-- 2. restore refuses, changing nothing, when the name is taken by a table
+-- the rows do not fit (one they fit is filled: see restore_into)
 BEGIN;
 SET LOCAL migsafe.approve = 'sd.customers';
 DROP TABLE customers;

@@ -111,6 +111,15 @@ SELECT s.column_name, (c ->> 'builtin')::boolean AS builtin,
 SELECT migsafe.restore('public.counters2.n');
 SELECT * FROM counters2 ORDER BY id;
 
+-- the rollback functions, callable by every role like restore(): undo()
+-- applies restore's rules, report() reads the audit log with the
+-- caller's rights
+SELECT p.oid::regprocedure AS function, p.prorettype::regtype AS returns,
+	   p.proretset AS set, has_function_privilege('public', p.oid, 'EXECUTE') AS public
+  FROM pg_proc p
+ WHERE p.pronamespace = 'migsafe'::regnamespace AND p.proname IN ('undo', 'report')
+ ORDER BY 1::text;
+
 -- 4. the guard still guards, and the kept 1.0 snapshot still restores
 DROP TABLE kept;
 SELECT migsafe.restore('public.counters.n');

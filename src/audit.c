@@ -236,6 +236,28 @@ log_row(const char *json)
 }
 
 /*
+ * Put rows in the server log, whole, during recovery, when no audit table
+ * can take them.  The WAL insert position, read before the change, means
+ * nothing on a standby: it is left out.
+ */
+static void
+log_recovery_rows(List *rows)
+{
+	ListCell   *lc;
+
+	foreach(lc, rows)
+	{
+		MigsafeAuditRow *row = lfirst(lc);
+
+		row->wal_lsn = InvalidXLogRecPtr;
+		ereport(LOG,
+				(errmsg("migsafe audit row written to the server log during recovery"),
+				 errdetail_log("%s", migsafe_audit_json(row, false)),
+				 errhidestmt(true), errhidecontext(true)));
+	}
+}
+
+/*
  * migsafe_audit_write
  *
  * Write rows (a List of MigsafeAuditRow) in the current transaction: the
@@ -260,11 +282,7 @@ migsafe_audit_write(List *rows)
 	 */
 	if (RecoveryInProgress())
 	{
-		foreach(lc, rows)
-			ereport(LOG,
-					(errmsg("migsafe audit row written to the server log during recovery"),
-					 errdetail_log("%s", migsafe_audit_json(lfirst(lc), false)),
-					 errhidestmt(true)));
+		log_recovery_rows(rows);
 		return;
 	}
 	if (XactReadOnly)
@@ -303,19 +321,47 @@ migsafe_audit_write(List *rows)
  *
  * Hand rows of a blocked change to the queue, to be written by this
  * database's writer outside the aborting transaction.  Never errors.
+ *
+ * The queue lives in shared memory, which a crash (any process killed,
+ * the writer or the launcher included) or an immediate shutdown wipes
+ * out: each row goes to the server log first, whatever migsafe.log_audit
+ * says, so that a row the writer never stores is still on record, with
+ * its content, and never lost silently.  All rows of the change are
+ * logged before the first is queued: a backend killed while it waits for
+ * room in a full queue has logged them all.
+ *
+ * During recovery no writer can run (a standby is read-only, and the
+ * writers start once recovery is over): the rows go to the server log
+ * only, whole, as migsafe_audit_write() does, rather than wait in shared
+ * memory for a promotion that may never come, filling the queue so that
+ * later attempts wait for room and then only warn.  A standby's rows thus
+ * never reach an audit table, even after its promotion.  The check is a
+ * read of shared memory during recovery and of a backend-local flag once
+ * it is over, and runs only for blocked changes.
  */
 void
 migsafe_audit_queue(Oid dbid, List *rows)
 {
+	List	   *jsons = NIL;
 	ListCell   *lc;
 
+	if (RecoveryInProgress())
+	{
+		log_recovery_rows(rows);
+		return;
+	}
 	foreach(lc, rows)
 	{
 		char	   *json = migsafe_audit_json(lfirst(lc), true);
 
-		(void) migsafe_worker_enqueue(dbid, json);
-		log_row(json);
+		ereport(LOG,
+				(errmsg("migsafe audit row"),
+				 errdetail_log("%s", json),
+				 errhidestmt(true), errhidecontext(true)));
+		jsons = lappend(jsons, json);
 	}
+	foreach(lc, jsons)
+		(void) migsafe_worker_enqueue(dbid, lfirst(lc));
 }
 
 /*
@@ -471,7 +517,7 @@ migsafe_audit_event(const char *tag, int64 snapshot_id,
 	row->statement = debug_query_string ? debug_query_string : "";
 	row->nested = true;
 	row->object_scope = true;
-	row->destructive = strcmp(tag, "RESTORE") != 0;
+	row->destructive = strcmp(tag, "RESTORE") != 0 && strcmp(tag, "UNDO") != 0;
 	row->decision = "allowed";
 	row->detail = detail;
 	row->wal_lsn = InvalidXLogRecPtr;

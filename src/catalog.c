@@ -252,6 +252,90 @@ migsafe_catalog_sequence_owner(Oid seqid, Oid *relid, int32 *attnum)
 		sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, relid, attnum);
 }
 
+/*
+ * migsafe_catalog_sequence_owned_here
+ *
+ * Whether this transaction made an existing sequence its table's (ALTER
+ * SEQUENCE ... OWNED BY, or OWNED BY NONE then again): the table's
+ * approval must not cover a sequence that was not its own when the
+ * transaction began.  A sequence created here is new anyway.
+ */
+bool
+migsafe_catalog_sequence_owned_here(Oid seqid)
+{
+	Relation	depRel;
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (migsafe_catalog_created_here(seqid))
+		return false;
+	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(seqid));
+	ScanKeyInit(&key[2], Anum_pg_depend_objsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(0));
+	scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL, 3, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refclassid == RelationRelationId &&
+			(dep->deptype == DEPENDENCY_AUTO ||
+			 dep->deptype == DEPENDENCY_INTERNAL) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+			result = true;
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+	return result;
+}
+
+/*
+ * migsafe_catalog_typed_tables
+ *
+ * The typed tables of a composite type (CREATE TABLE ... OF type), which
+ * ALTER TYPE ... CASCADE changes too.
+ */
+List *
+migsafe_catalog_typed_tables(Oid typoid)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typoid));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == RelationRelationId && dep->objsubid == 0 &&
+			get_rel_relkind(dep->objid) == RELKIND_RELATION)
+		{
+			HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
+
+			if (HeapTupleIsValid(reltup))
+			{
+				if (((Form_pg_class) GETSTRUCT(reltup))->reloftype == typoid)
+					result = list_append_unique_oid(result, dep->objid);
+				ReleaseSysCache(reltup);
+			}
+		}
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+	return result;
+}
+
 /* The table a relation that holds none of its own data belongs to */
 static Oid
 relation_owner(Oid relid)

@@ -36,6 +36,8 @@
 #include "classify.h"
 #include "findings.h"
 
+static int	filled_earlier(MigsafeLintState *st, RangeVar *rv);
+
 /* ----------------------------------------------------------------
  * Findings
  * ----------------------------------------------------------------
@@ -205,7 +207,7 @@ migsafe_findings_destroys(MigsafeLintState *st, const char *rule, MigsafeLintRel
 	StringInfoData msg;
 	StringInfoData extra;
 
-	if (rel->created)
+	if (rel->created && rel->filled == 0)
 		return;					/* new in this script: nothing to lose */
 	migsafe_lintdeps_measure(rel);
 
@@ -225,6 +227,9 @@ migsafe_findings_destroys(MigsafeLintState *st, const char *rule, MigsafeLintRel
 		matched = migsafe_approval_match_value(approve, &t);
 		exempt = migsafe_approval_match(MIGSAFE_SETTING_EXEMPT, &t);
 	}
+	else
+		matched = migsafe_approval_value_names(approve, rel->nspname,
+											   rel->relname, attname);
 	ident = attname ?
 		psprintf("%s.%s", quote_qualified_identifier(rel->nspname, rel->relname),
 				 quote_identifier(attname)) :
@@ -325,7 +330,28 @@ migsafe_findings_lookup(MigsafeLintState *st, RangeVar *rv)
 			return migsafe_lintdeps_rel(&st->rels, r->relid);
 	}
 	if (migsafe_findings_names(st->created, rv))
-		return migsafe_lintdeps_new_rel(&st->rels, rv->schemaname, rv->relname);
+	{
+		MigsafeLintRel *rel = migsafe_lintdeps_new_rel(&st->rels, rv->schemaname,
+													   rv->relname);
+
+		rel->filled = filled_earlier(st, rv);
+		if (rel->filled > 0)
+		{
+			rel->rows = -1;
+			rel->rows_exact = false;
+			if (rel->nspname == NULL)
+			{
+				/* where it was created: the approval must name its schema */
+				List	   *path = fetch_search_path(false);
+
+				if (path != NIL)
+					rel->nspname = get_namespace_name(linitial_oid(path));
+				if (rel->nspname != NULL)
+					rel->name = psprintf("%s.%s", rel->nspname, rel->relname);
+			}
+		}
+		return rel;
+	}
 	if (migsafe_findings_names(st->dropped, rv))
 		return NULL;
 	relid = RangeVarGetRelidExtended(rv, NoLock, RVR_MISSING_OK, NULL, NULL);
@@ -428,7 +454,7 @@ migsafe_findings_new_column(MigsafeLintState *st, MigsafeLintRel *rel, const cha
 	char	   *key;
 	ListCell   *lc;
 
-	if (rel->created)
+	if (rel->created && rel->filled == 0)
 		return true;
 	key = psprintf("%s.%s", rel->relname, attname);
 	foreach(lc, st->new_columns)
@@ -442,12 +468,79 @@ bool
 migsafe_findings_creates(MigsafeLintState *st, RangeVar *rv)
 {
 	bool		exists;
+	char	   *key;
 
 	if (rv == NULL)
 		return false;
 	exists = migsafe_findings_lookup(st, rv) != NULL;
-	st->created = lappend(st->created, migsafe_findings_key(rv->schemaname, rv->relname));
+	key = migsafe_findings_key(rv->schemaname, rv->relname);
+	st->created = lappend(st->created, key);
+	st->created_xact = lappend(st->created_xact, key);
 	return exists;
+}
+
+/*
+ * migsafe_findings_fills
+ *
+ * Remember that the statement may write rows into a relation the script
+ * created (rv), or into any of them (rv NULL: a DO block, CALL or
+ * EXECUTE may write anywhere).  Such a relation stops being "new and
+ * empty" for the gate once its transaction has ended: destroying it later
+ * takes an approval, as for any table with data.
+ */
+void
+migsafe_findings_fills(MigsafeLintState *st, RangeVar *rv)
+{
+	ListCell   *lc;
+
+	foreach(lc, st->created)
+	{
+		char	   *key = lfirst(lc);
+		MigsafeLintFilled *f;
+
+		if (rv != NULL && !migsafe_findings_names(list_make1(key), rv))
+			continue;
+		f = palloc(sizeof(MigsafeLintFilled));
+		f->key = key;
+		f->number = st->stmt->number;
+		st->filled = lappend(st->filled, f);
+	}
+}
+
+/*
+ * migsafe_findings_end_statement
+ *
+ * After each statement: outside an explicit transaction block, the
+ * statement was a transaction of its own, and what it created is no
+ * longer "created in this transaction" for the next one.
+ */
+void
+migsafe_findings_end_statement(MigsafeLintState *st)
+{
+	if (!st->in_xact)
+		st->created_xact = NIL;
+}
+
+/*
+ * The statement that may have written rows into a relation the script
+ * created in an earlier transaction, or 0: the gate lets a table created
+ * in the same transaction, or empty, go without an approval.
+ */
+static int
+filled_earlier(MigsafeLintState *st, RangeVar *rv)
+{
+	int			i;
+
+	if (migsafe_findings_names(st->created_xact, rv))
+		return 0;
+	for (i = list_length(st->filled) - 1; i >= 0; i--)
+	{
+		MigsafeLintFilled *f = list_nth(st->filled, i);
+
+		if (migsafe_findings_names(list_make1(f->key), rv))
+			return f->number;
+	}
+	return 0;
 }
 
 /* A finding for CREATE of something that is there already */
@@ -468,8 +561,10 @@ migsafe_findings_exists(MigsafeLintState *st, const char *noun, const char *name
 bool
 migsafe_findings_has_rows(MigsafeLintRel *rel)
 {
-	if (rel == NULL || rel->created)
+	if (rel == NULL)
 		return false;
+	if (rel->created)
+		return rel->filled > 0;
 	migsafe_lintdeps_measure(rel);
 	return rel->rows != 0;
 }

@@ -48,10 +48,14 @@
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "commands/seclabel.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "parser/parse_func.h"
+#include "replication/logicalworker.h"
+#include "replication/worker_internal.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -116,7 +120,8 @@ owning_target(MigsafeCommand *cmd, MigsafeTarget *t)
 	MigsafeTarget *o;
 
 	if (cmd == NULL || t->relkind != RELKIND_SEQUENCE ||
-		!migsafe_catalog_sequence_owner(t->objid, &owner, &ownercol))
+		!migsafe_catalog_sequence_owner(t->objid, &owner, &ownercol) ||
+		migsafe_catalog_sequence_owned_here(t->objid))
 		return NULL;
 	o = migsafe_command_find(cmd, RelationRelationId, owner, 0);
 	if (o == NULL)
@@ -344,9 +349,14 @@ hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
 		char	   *nspname;
 		char	   *relname;
 
+		AttrNumber	rootatt = get_attnum(root, t->attname);
+		char	   *attname = rootatt != InvalidAttrNumber ?
+			migsafe_approval_att_identity(root, rootatt) : NULL;
+
 		migsafe_approval_rel_identity(root, &nspname, &relname);
 		return psprintf("%s.%s.%s", quote_identifier(nspname),
-						quote_identifier(relname), quote_identifier(t->attname));
+						quote_identifier(relname),
+						quote_identifier(attname ? attname : t->attname));
 	}
 	if (!partition || cmd == NULL)
 		return t->ident;
@@ -1158,6 +1168,91 @@ migsafe_guard_end(MigsafeCommand *cmd)
 }
 
 /*
+ * guard_subscribed_tables
+ *
+ * After CREATE or ALTER SUBSCRIPTION: every table the subscriptions of
+ * this database write into gets the trigger that submits a replicated
+ * TRUNCATE to the gate (migsafe.guard_subscribed_tables(), from version
+ * 1.1 of the extension on).
+ */
+static void
+guard_subscribed_tables(void)
+{
+	Oid			fn;
+	MigsafeInternal state;
+
+	if (!migsafe_catalog_installed())
+		return;
+	fn = LookupFuncName(list_make2(makeString(MIGSAFE_SCHEMA),
+								   makeString("guard_subscribed_tables")),
+						0, NULL, true);
+	if (!OidIsValid(fn))
+		return;
+	migsafe_internal_begin(&state);
+	(void) OidFunctionCall0(fn);
+	migsafe_internal_end(&state);
+}
+
+/*
+ * guard_replicated_truncate
+ *
+ * Decide a TRUNCATE that the apply worker is about to run, in a frame of
+ * its own (no hook made one), and audit it in the apply worker's
+ * transaction once allowed; refused, the error stops the worker, which
+ * retries, and each refusal is audited as blocked.
+ */
+static void
+guard_replicated_truncate(Oid relid)
+{
+	MigsafeCommand cmd;
+	MigsafeTarget *t;
+
+	if (!migsafe_classify_relkind(get_rel_relkind(relid)) ||
+		!migsafe_catalog_installed())
+		return;
+	migsafe_command_standalone(&cmd, "TRUNCATE TABLE",
+							   psprintf("TRUNCATE applied by logical replication (subscription %s)",
+										MySubscription ? MySubscription->name : "?"),
+							   InvalidOid);
+	t = migsafe_command_add_object(&cmd, MIGSAFE_OP_TRUNCATE,
+								   RelationRelationId, relid, 0, false);
+	if (t == NULL)
+		return;
+	decide_target(&cmd, t, true, "replication");
+	report_decisions(&cmd, list_make1(t));
+	migsafe_snapshot_late(&cmd, t);
+	migsafe_audit_write(migsafe_audit_rows(&cmd, cmd.targets,
+										   command_decision(cmd.targets)));
+}
+
+/*
+ * migsafe_replicated_truncate_guard
+ *
+ * The trigger function behind migsafe.replicated_truncate_guard(): a
+ * TRUNCATE that a logical replication apply worker runs is decided like
+ * one a session runs (refused without an exemption, audited).  The
+ * relation is locked ACCESS EXCLUSIVE already.  A session's TRUNCATE was
+ * decided by the hooks before the trigger fires.
+ */
+PG_FUNCTION_INFO_V1(migsafe_replicated_truncate_guard);
+
+Datum
+migsafe_replicated_truncate_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired by TRUNCATE",
+						"migsafe.replicated_truncate_guard()")));
+	if (IsLogicalWorker())
+		guard_replicated_truncate(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+/*
  * migsafe_guard_after
  *
  * Called by the ProcessUtility hook after a statement succeeded.  A
@@ -1174,6 +1269,12 @@ migsafe_guard_after(PlannedStmt *pstmt)
 	if (IsA(pstmt->utilityStmt, DropdbStmt))
 	{
 		migsafe_worker_forget(dropping_dboid);
+		return;
+	}
+	if (IsA(pstmt->utilityStmt, CreateSubscriptionStmt) ||
+		IsA(pstmt->utilityStmt, AlterSubscriptionStmt))
+	{
+		guard_subscribed_tables();
 		return;
 	}
 	if (!IsA(pstmt->utilityStmt, CreatedbStmt))

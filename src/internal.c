@@ -68,7 +68,7 @@
 	" UPDATE migsafe.snapshots s SET audit_id = i.id" \
 	" FROM (SELECT snapshot_id, pg_catalog.min(id) AS id FROM ins" \
 	" WHERE command_tag OPERATOR(pg_catalog.<>) ALL" \
-	" ('{RESTORE,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])" \
+	" ('{RESTORE,UNDO,PURGE SNAPSHOT,EVICT SNAPSHOT}'::pg_catalog.text[])" \
 	" GROUP BY snapshot_id) i" \
 	" WHERE s.id OPERATOR(pg_catalog.=) i.snapshot_id" \
 	" AND s.audit_id IS NULL"

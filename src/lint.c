@@ -88,6 +88,7 @@ static void
 end_transaction(MigsafeLintState *st)
 {
 	st->in_xact = false;
+	st->created_xact = NIL;
 	st->xact_begin = NULL;
 	st->xact_saved = NULL;
 	st->savepoints = NIL;
@@ -109,6 +110,8 @@ save_settings(MigsafeLintState *st, const char *name)
 	saved->approve = st->approve;
 	saved->local_approve = st->local_approve;
 	saved->created = list_copy(st->created);
+	saved->created_xact = list_copy(st->created_xact);
+	saved->filled = list_copy(st->filled);
 	saved->dropped = list_copy(st->dropped);
 	saved->renamed = list_copy(st->renamed);
 	saved->renamed_columns = list_copy(st->renamed_columns);
@@ -130,6 +133,8 @@ restore_settings(MigsafeLintState *st, MigsafeLintSaved *saved)
 	st->approve = saved->approve;
 	st->local_approve = saved->local_approve;
 	st->created = list_copy(saved->created);
+	st->created_xact = list_copy(saved->created_xact);
+	st->filled = list_copy(saved->filled);
 	st->dropped = list_copy(saved->dropped);
 	st->renamed = list_copy(saved->renamed);
 	st->renamed_columns = list_copy(saved->renamed_columns);
@@ -149,6 +154,10 @@ rule_truncate(MigsafeLintState *st, TruncateStmt *stmt)
 		RangeVar   *rv = lfirst_node(RangeVar, lc);
 		MigsafeLintRel *rel = migsafe_findings_lookup(st, rv);
 
+		if (rel != NULL && rel->created && rel->filled > 0)
+			migsafe_findings_destroys(st, "truncate", rel, NULL, AccessExclusiveLock, -1,
+									  psprintf("TRUNCATE removes every row of \"%s\", which", rel->name),
+									  "To empty a table you may need again, rename it and create an empty one instead.");
 		if (rel == NULL || rel->created)
 			continue;			/* new in this script: nothing to lose */
 		relids = list_concat_unique_oid(relids, rv->inh ?
@@ -284,6 +293,8 @@ rule_drop(MigsafeLintState *st, DropStmt *stmt)
 			rel = migsafe_findings_lookup(st, rv);
 			if (rel != NULL && rel->created)
 			{
+				if (rel->filled > 0 && stmt->removeType != OBJECT_INDEX)
+					drop_relation(st, rel, CreateCommandName((Node *) stmt), NULL);
 				st->created = migsafe_findings_forget(st->created, migsafe_findings_key(rv->schemaname, rv->relname));
 				continue;
 			}
@@ -566,6 +577,8 @@ read_statement(MigsafeLintState *st, Node *node)
 
 				if (migsafe_findings_creates(st, ctas->into->rel) && !ctas->if_not_exists)
 					migsafe_findings_exists(st, "relation", ctas->into->rel->relname);
+				if (!ctas->into->skipData)
+					migsafe_findings_fills(st, ctas->into->rel);
 				break;
 			}
 		case T_ViewStmt:
@@ -758,6 +771,33 @@ read_statement(MigsafeLintState *st, Node *node)
 				st->approve = st->local_approve = NULL;
 			}
 			break;
+		case T_SelectStmt:
+			{
+				IntoClause *into = ((SelectStmt *) node)->intoClause;
+
+				if (into != NULL)
+				{
+					if (migsafe_findings_creates(st, into->rel))
+						migsafe_findings_exists(st, "relation", into->rel->relname);
+					migsafe_findings_fills(st, into->rel);
+				}
+				break;
+			}
+		case T_InsertStmt:
+			migsafe_findings_fills(st, ((InsertStmt *) node)->relation);
+			break;
+		case T_MergeStmt:
+			migsafe_findings_fills(st, ((MergeStmt *) node)->relation);
+			break;
+		case T_CopyStmt:
+			if (((CopyStmt *) node)->is_from)
+				migsafe_findings_fills(st, ((CopyStmt *) node)->relation);
+			break;
+		case T_DoStmt:
+		case T_CallStmt:
+		case T_ExecuteStmt:
+			migsafe_findings_fills(st, NULL);	/* may write anywhere */
+			break;
 		case T_AlterEnumStmt:
 			{
 				AlterEnumStmt *ae = (AlterEnumStmt *) node;
@@ -876,6 +916,7 @@ migsafe_check(PG_FUNCTION_ARGS)
 										   edata->message ? edata->message : "internal error"));
 			FreeErrorData(edata);
 		}
+		migsafe_findings_end_statement(&st);
 	}
 	if (st.in_xact)
 	{

@@ -17,6 +17,9 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/tablecmds.h"
@@ -25,8 +28,10 @@
 #include "parser/parse_type.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "migsafe.h"
+#include "catalog.h"
 #include "classify.h"
 #include "findings.h"
 #include "lintalter.h"
@@ -143,6 +148,7 @@ rule_add_column(MigsafeLintState *st, MigsafeLintRel *rel, AlterTableCmd *cmd, L
 	bool		not_null = col->is_not_null;
 	bool		has_default = col->raw_default != NULL;
 	bool		rewrites = is_serial(col->typeName);
+	bool		checked_domain = false;
 	ListCell   *lc;
 
 	if (OidIsValid(rel->relid) && !rel->created &&
@@ -185,6 +191,15 @@ rule_add_column(MigsafeLintState *st, MigsafeLintRel *rel, AlterTableCmd *cmd, L
 	}
 	if (col->raw_default != NULL && volatile_walker(col->raw_default, NULL))
 		rewrites = true;
+	if (!rewrites && col->typeName != NULL)
+	{
+		/* a domain with constraints is checked on every row: a rewrite */
+		Oid			typoid = LookupTypeNameOid(NULL, col->typeName, true);
+
+		if (OidIsValid(typoid) && get_typtype(typoid) == TYPTYPE_DOMAIN &&
+			DomainHasConstraints(typoid))
+			rewrites = checked_domain = true;
+	}
 	st->added_columns = lappend(st->added_columns,
 								psprintf("%s.%s", rel->relname, col->colname));
 	/* a default (or identity, or generated value) fills the existing rows */
@@ -197,7 +212,11 @@ rule_add_column(MigsafeLintState *st, MigsafeLintRel *rel, AlterTableCmd *cmd, L
 		migsafe_findings_emit(st, MIGSAFE_CLASS_BREAKING, "adding_required_field", rel, NoLock, -1, NULL,
 							  psprintf("ADD COLUMN \"%s\" NOT NULL without a DEFAULT fails on \"%s\", which %s: its rows would hold NULL. Add the column with a DEFAULT, or add it nullable, backfill it, then SET NOT NULL.",
 									   col->colname, rel->name, migsafe_lintdeps_rows_phrase(rel)));
-	if (rewrites)
+	if (checked_domain)
+		migsafe_findings_emit(st, MIGSAFE_CLASS_LOCKING, "adding_field_with_volatile_default", rel, lock, 1, NULL,
+							  psprintf("ADD COLUMN \"%s\" of a domain type with constraints rewrites \"%s\", which %s, checking the domain's constraints on every row while holding the lock. Add the column as the domain's base type with a CHECK constraint NOT VALID, backfill it in batches, then VALIDATE CONSTRAINT.",
+									   col->colname, rel->name, migsafe_lintdeps_rows_phrase(rel)));
+	else if (rewrites)
 		migsafe_findings_emit(st, MIGSAFE_CLASS_LOCKING, "adding_field_with_volatile_default", rel, lock, 1, NULL,
 							  psprintf("ADD COLUMN \"%s\" with a volatile default (or a serial, identity or stored generated column) rewrites \"%s\", which %s, computing a value for every row while holding the lock. Add the column without the default, set the default with ALTER COLUMN ... SET DEFAULT, and backfill the rows in batches.",
 									   col->colname, rel->name, migsafe_lintdeps_rows_phrase(rel)));
@@ -274,6 +293,105 @@ proven_not_null(Oid relid, const char *attname)
 	return false;
 }
 
+/* Whether a column of the database is there and no identity column */
+static bool
+no_identity(MigsafeLintState *st, MigsafeLintRel *rel, const char *attname,
+			const char *dbcol)
+{
+	HeapTuple	tup;
+	bool		result;
+
+	if (!OidIsValid(rel->relid) || rel->created ||
+		migsafe_findings_added_column(st, rel, attname))
+		return false;
+	tup = SearchSysCacheAttName(rel->relid, dbcol);
+	if (!HeapTupleIsValid(tup))
+		return false;
+	result = ((Form_pg_attribute) GETSTRUCT(tup))->attidentity == '\0';
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * The columns of inheritance children that a DROP COLUMN on their parent
+ * drops too: those the child only inherits, from this parent alone
+ */
+static void
+drop_inherited_columns(MigsafeLintState *st, MigsafeLintRel *rel,
+					   const char *dbcol, LOCKMODE lock)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(rel->relid) || rel->created ||
+		rel->relkind != RELKIND_RELATION || !has_subclass(rel->relid))
+		return;
+	foreach(lc, find_all_inheritors(rel->relid, NoLock, NULL))
+	{
+		Oid			child = lfirst_oid(lc);
+		HeapTuple	tup;
+		bool		goes;
+		MigsafeLintRel *crel;
+
+		if (child == rel->relid)
+			continue;
+		tup = SearchSysCacheAttName(child, dbcol);
+		if (!HeapTupleIsValid(tup))
+			continue;
+		goes = !((Form_pg_attribute) GETSTRUCT(tup))->attislocal &&
+			((Form_pg_attribute) GETSTRUCT(tup))->attinhcount == 1;
+		ReleaseSysCache(tup);
+		if (!goes || (crel = migsafe_lintdeps_rel(&st->rels, child)) == NULL)
+			continue;
+		migsafe_findings_destroys(st, "drop_column", crel, dbcol, lock, 0,
+								  psprintf("DROP COLUMN on \"%s\" also destroys column \"%s\" of \"%s\", which inherits it; its table",
+										   rel->name, dbcol, crel->name),
+								  "Drop the column with ALTER TABLE ONLY to keep it in the children, or stop using it first and drop it in a later release.");
+	}
+}
+
+/*
+ * ALTER TYPE ... DROP ATTRIBUTE / ALTER ATTRIBUTE ... TYPE with CASCADE:
+ * the same change to the column of every typed table of the type
+ */
+static void
+alter_typed_tables(MigsafeLintState *st, MigsafeLintRel *type, AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+	ListCell   *lt;
+	List	   *tables;
+
+	if (!OidIsValid(type->relid) || type->created ||
+		type->relkind != RELKIND_COMPOSITE_TYPE)
+		return;
+	tables = migsafe_catalog_typed_tables(get_rel_type_id(type->relid));
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->behavior != DROP_CASCADE ||
+			(cmd->subtype != AT_DropColumn && cmd->subtype != AT_AlterColumnType))
+			continue;
+		foreach(lt, tables)
+		{
+			MigsafeLintRel *rel = migsafe_lintdeps_rel(&st->rels, lfirst_oid(lt));
+
+			if (rel == NULL || get_attnum(rel->relid, cmd->name) == InvalidAttrNumber)
+				continue;
+			migsafe_findings_lock_timeout(st, rel, AccessExclusiveLock);
+			if (cmd->subtype == AT_DropColumn)
+				migsafe_findings_destroys(st, "drop_column", rel, cmd->name, AccessExclusiveLock, 0,
+										  psprintf("ALTER TYPE ... DROP ATTRIBUTE \"%s\" CASCADE destroys column \"%s\" of \"%s\", a typed table of the type; its table",
+												   cmd->name, cmd->name, rel->name),
+										  "Stop using the attribute first and drop it in a later release.");
+			else
+				migsafe_findings_destroys(st, "changing_column_type", rel, cmd->name, AccessExclusiveLock, 1,
+										  psprintf("ALTER TYPE ... ALTER ATTRIBUTE \"%s\" TYPE CASCADE converts every value of column \"%s\" of \"%s\", a typed table of the type, and rewrites it; the table",
+												   cmd->name, cmd->name, rel->name),
+										  "The safer way: add a column of the new type, write both from the application, backfill in batches, then switch over.");
+		}
+	}
+}
+
 /* ALTER TABLE and its subcommands */
 void
 migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
@@ -282,6 +400,8 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 	LOCKMODE	lock;
 	ListCell   *lc;
 
+	if (rel != NULL && stmt->objtype == OBJECT_TYPE)
+		alter_typed_tables(st, rel, stmt);
 	if (rel == NULL || stmt->objtype != OBJECT_TABLE)
 		return;
 	lock = AlterTableGetLockLevel(stmt->cmds);
@@ -307,6 +427,8 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 											  psprintf("DROP COLUMN destroys column \"%s\" of \"%s\", whose table",
 													   cmd->name, rel->name),
 											  "To be able to roll back, stop using the column in the application first and drop it in a later release.");
+				if (stmt->relation->inh)
+					drop_inherited_columns(st, rel, dbcol, lock);
 				continue;
 			case MIGSAFE_ALTER_RETYPE:
 				if (!migsafe_findings_new_column(st, rel, cmd->name))
@@ -326,12 +448,16 @@ migsafe_lintalter_table(MigsafeLintState *st, AlterTableStmt *stmt)
 				}
 				continue;
 			case MIGSAFE_ALTER_DROP_IDENTITY:
+				if (no_identity(st, rel, cmd->name, dbcol))
+					continue;	/* a no-op (IF EXISTS), or it fails */
 				migsafe_findings_destroys(st, "drop_identity", rel, dbcol, lock, -1,
 										  psprintf("DROP IDENTITY destroys the sequence behind column \"%s\" of \"%s\" (its next value is lost); the table",
 												   cmd->name, rel->name),
 										  "Keep the identity, or record the sequence's value first.");
 				continue;
 			case MIGSAFE_ALTER_RESTART:
+				if (no_identity(st, rel, cmd->name, dbcol))
+					continue;	/* it fails */
 				migsafe_findings_destroys(st, "sequence_restart", rel, dbcol, lock, -1,
 										  psprintf("SET ... RESTART resets the identity sequence of column \"%s\" of \"%s\": new rows may take key values that exist already; the table",
 												   cmd->name, rel->name),

@@ -33,11 +33,13 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
@@ -122,7 +124,14 @@ measure_one(Oid relid, char relkind, double *rows, bool *exact, int64 *bytes)
 
 	*rows = *bytes = -1;
 	*exact = false;
-	if (migsafe_catalog_may_read(relid, 0) &&
+
+	/*
+	 * Counting rows under SERIALIZABLE would leave predicate locks on the
+	 * table until the transaction ends, where they can make other
+	 * transactions fail: a preview takes the estimate there.
+	 */
+	if (!IsolationIsSerializable() &&
+		migsafe_catalog_may_read(relid, 0) &&
 		ConditionalLockRelationOid(relid, AccessShareLock))
 	{
 		if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
@@ -250,6 +259,9 @@ char	   *
 migsafe_lintdeps_rows_phrase(MigsafeLintRel *rel)
 {
 	migsafe_lintdeps_measure(rel);
+	if (rel->created && rel->filled > 0)
+		return psprintf("is created earlier in this script, in another transaction, and may hold the rows statement %d wrote into it",
+						rel->filled);
 	if (rel->created)
 		return pstrdup("is created earlier in this script and holds no rows yet");
 	if (rel->rows < 0)
@@ -363,6 +375,31 @@ migsafe_lintdeps_walk(const ObjectAddress *root, bool cascade,
 			}
 			seen = lappend(seen, obj);
 			queue = lappend(queue, obj);
+
+			/*
+			 * The expression of a stored generated column is its default: it
+			 * cannot go without the column, which goes with it (and what
+			 * depends on the column).
+			 */
+			if (obj->classId == AttrDefaultRelationId)
+			{
+				ObjectAddress col = GetAttrDefaultColumnAddress(obj->objectId);
+
+				if (OidIsValid(col.objectId) &&
+					get_attgenerated(col.objectId, col.objectSubId) != '\0' &&
+					!address_seen(seen, &col))
+				{
+					obj = palloc(sizeof(ObjectAddress));
+					*obj = col;
+					seen = lappend(seen, obj);
+					queue = lappend(queue, obj);
+				}
+				else
+				{
+					deps->others = lappend(deps->others, getObjectDescription(obj, true));
+					continue;
+				}
+			}
 
 			if (obj->classId == RelationRelationId)
 			{
@@ -581,3 +618,4 @@ migsafe_lintdeps_owned(List *roles, List **rels)
 	}
 	return result;
 }
+

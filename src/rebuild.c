@@ -630,6 +630,141 @@ migsafe_rebuild_column_definitions(MigsafeSnapshotRow *s, StringInfo def)
 	}
 }
 
+/*
+ * migsafe_rebuild_copy_lists
+ *
+ * The insert list (cols) and select list (exprs, over the copy as "s")
+ * that put a copy's rows back into the table relid, each value cast to
+ * its column's type there; generated columns are left to be computed.
+ * Refuses when the table lacks a column of the copy.
+ */
+void
+migsafe_rebuild_copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, StringInfo exprs)
+{
+	List	   *rows;
+	ListCell   *lc;
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		values[2] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid)};
+
+	/*
+	 * The columns of the copy, and their types in the table (generated
+	 * columns are computed again); each must still be there.
+	 */
+	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
+								 "       t.attgenerated, a.attname"
+								 "  FROM pg_catalog.pg_attribute a"
+								 "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+								 " ORDER BY a.attnum",
+								 2, argtypes, values, 4);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (r[1] == NULL)
+			migsafe_rebuild_conflict(s, psprintf(_("Table \"%s.%s\" has no column \"%s\" any more."),
+												 s->schema_name, s->relation_name, r[3]));
+		if (r[2][0] != '\0')
+			continue;
+
+		if (cols->len > 0)
+		{
+			appendStringInfoString(cols, ", ");
+			appendStringInfoString(exprs, ", ");
+		}
+		appendStringInfoString(cols, r[0]);
+		appendStringInfo(exprs, "s.%s::%s", r[0], r[1]);
+	}
+}
+
+/*
+ * migsafe_rebuild_match_condition
+ *
+ * The condition matching a row of the table (t) with its row in a column
+ * copy (s): by key, or when there was none by all other columns.  Refuses
+ * when rows cannot be told apart.
+ */
+char	   *
+migsafe_rebuild_match_condition(MigsafeSnapshotRow *s, Oid relid)
+{
+	Oid			argtypes[4] = {TEXTOID, OIDOID, TEXTOID, TEXTOID};
+	Datum		values[4] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid),
+		CStringGetTextDatum(s->column_name),
+	CStringGetTextDatum(s->key_columns ? s->key_columns : "{}")};
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData lhs;
+	StringInfoData rhs;
+	bool		keyed = s->key_columns != NULL;
+
+	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod)"
+								 "  FROM pg_catalog.pg_attribute a"
+								 "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
+								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+								 "   AND a.attname OPERATOR(pg_catalog.<>) $3"
+								 "   AND (a.attname OPERATOR(pg_catalog.=) ANY ($4::pg_catalog.name[])"
+								 "        OR pg_catalog.cardinality($4::pg_catalog.name[]) OPERATOR(pg_catalog.=) 0)"
+								 " ORDER BY a.attnum",
+								 4, argtypes, values, 2);
+	if (rows == NIL)
+		migsafe_rebuild_conflict(s, _("The table no longer has the columns that identify its rows in the snapshot."));
+	initStringInfo(&lhs);
+	initStringInfo(&rhs);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (keyed)
+		{
+			if (lhs.len > 0)
+				appendStringInfoString(&lhs, " AND ");
+			appendStringInfo(&lhs, "t.%s = s.%s::%s", r[0], r[0], r[1]);
+		}
+		else
+		{
+			if (lhs.len > 0)
+			{
+				appendStringInfoString(&lhs, ", ");
+				appendStringInfoString(&rhs, ", ");
+			}
+			appendStringInfo(&lhs, "t.%s", r[0]);
+			appendStringInfo(&rhs, "s.%s::%s", r[0], r[1]);
+		}
+	}
+	if (keyed)
+		return lhs.data;
+
+	/*
+	 * Without a key, rows that are the same apart from the column must have
+	 * had the same value in it: otherwise which value goes on which row
+	 * cannot be told, and the restore refuses.
+	 */
+	{
+		StringInfoData plain;
+
+		initStringInfo(&plain);
+		foreach(lc, rows)
+			appendStringInfo(&plain, "%ss.%s", plain.len > 0 ? ", " : "",
+							 ((char **) lfirst(lc))[0]);
+		if (migsafe_internal_rows(psprintf("SELECT 1 FROM %s s GROUP BY ROW(%s)::text"
+										   " HAVING count(DISTINCT ROW(s.%s)::text) > 1 LIMIT 1",
+										   s->storage, plain.data,
+										   quote_identifier(s->column_name)),
+								  0, NULL, NULL, 1) != NIL)
+			migsafe_rebuild_conflict_hint(s, psprintf(_("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it."),
+													  s->schema_name, s->relation_name, s->column_name),
+										  psprintf("Nothing was changed.  Put the values back by hand from %s.",
+												   s->storage));
+	}
+	return psprintf("ROW(%s)::text = ROW(%s)::text", lhs.data, rhs.data);
+}
+
 /* Back into its partitioned table or inheritance parents, if they exist */
 void
 migsafe_rebuild_attach_and_inherit(MigsafeSnapshotRow *s)

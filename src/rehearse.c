@@ -217,6 +217,13 @@ locked_before(List *before, Oid relid)
 	return false;
 }
 
+/* list_sort() comparator for C strings */
+static int
+compare_names(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
 /*
  * new_locks
  *
@@ -231,9 +238,9 @@ new_locks(List *before, List *after, List *storage, LOCKMODE *strongest)
 	StringInfoData buf;
 	ListCell   *lc;
 	List	   *seen = NIL;
+	List	   *items = NIL;
 
 	*strongest = NoLock;
-	initStringInfo(&buf);
 	foreach(lc, after)
 	{
 		Oid			relid;
@@ -269,8 +276,8 @@ new_locks(List *before, List *after, List *storage, LOCKMODE *strongest)
 				if (sscanf(lfirst(o), "%u:%d", &r, &m) == 2 && r == relid && m > best)
 					best = m;
 			}
-			appendStringInfo(&buf, "%s%s %s (dropped)", buf.len ? ", " : "", gone,
-							 migsafe_classify_lock_name(best));
+			items = lappend(items, psprintf("%s %s (dropped)", gone,
+											migsafe_classify_lock_name(best)));
 			*strongest = Max(*strongest, best);
 			continue;
 		}
@@ -287,12 +294,19 @@ new_locks(List *before, List *after, List *storage, LOCKMODE *strongest)
 			if (sscanf(lfirst(o), "%u:%d", &r, &m) == 2 && r == relid && m > best)
 				best = m;
 		}
-		appendStringInfo(&buf, "%s%s.%s %s", buf.len ? ", " : "",
-						 get_namespace_name(nspoid), get_rel_name(relid),
-						 migsafe_classify_lock_name(best));
+		items = lappend(items, psprintf("%s.%s %s", get_namespace_name(nspoid),
+										get_rel_name(relid),
+										migsafe_classify_lock_name(best)));
 		*strongest = Max(*strongest, best);
 	}
-	return buf.len ? buf.data : NULL;
+	if (items == NIL)
+		return NULL;
+	/* by name: the lock manager's order is its hash table's */
+	list_sort(items, compare_names);
+	initStringInfo(&buf);
+	foreach(lc, items)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", (char *) lfirst(lc));
+	return buf.data;
 }
 
 /* A lock mode from its name as migsafe_classify_lock_name() spells it */

@@ -11,7 +11,10 @@
  * materialized view); rebuild.c puts back what hangs off a table.  Every
  * restore and purge is audited.
  *
- * Calls rebuild.c, storage.c, audit.c and internal.c.
+ * When a down migration re-created the column, table or sequence, the
+ * snapshot goes into it instead (refill.c).
+ *
+ * Calls refill.c, rebuild.c, storage.c, audit.c and internal.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -43,54 +46,11 @@
 #include "audit.h"
 #include "internal.h"
 #include "rebuild.h"
+#include "refill.h"
 #include "restore.h"
 #include "storage.h"
 
-static int64 restore_snapshot(int64 id);
 static int64 restore_updated(MigsafeSnapshotRow *s);
-
-/* The select list and insert list that put a copy's rows back */
-static void
-copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, StringInfo exprs)
-{
-	List	   *rows;
-	ListCell   *lc;
-	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Datum		values[2] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid)};
-
-	/*
-	 * The columns of the copy, and their types in the table (generated
-	 * columns are computed again); each must still be there.
-	 */
-	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
-								 "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
-								 "       t.attgenerated, a.attname"
-								 "  FROM pg_catalog.pg_attribute a"
-								 "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
-								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
-								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-								 " ORDER BY a.attnum",
-								 2, argtypes, values, 4);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-
-		if (r[1] == NULL)
-			migsafe_rebuild_conflict(s, psprintf(_("Table \"%s.%s\" has no column \"%s\" any more."),
-												 s->schema_name, s->relation_name, r[3]));
-		if (r[2][0] != '\0')
-			continue;
-
-		if (cols->len > 0)
-		{
-			appendStringInfoString(cols, ", ");
-			appendStringInfoString(exprs, ", ");
-		}
-		appendStringInfoString(cols, r[0]);
-		appendStringInfo(exprs, "s.%s::%s", r[0], r[1]);
-	}
-}
 
 /*
  * Insert the rows of a copy into the table relid, as its owner.  Rows
@@ -108,7 +68,7 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 
 	initStringInfo(&cols);
 	initStringInfo(&exprs);
-	copy_lists(s, relid, &cols, &exprs);
+	migsafe_rebuild_copy_lists(s, relid, &cols, &exprs);
 	sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s",
 				   s->target, cols.data, exprs.data, s->storage);
 
@@ -240,90 +200,9 @@ restore_partitioned(MigsafeSnapshotRow *s)
 								  " ORDER BY p.id",
 								  2, argtypes, values, 1);
 	foreach(lc, parts)
-		count += restore_snapshot(pg_strtoint64(((char **) lfirst(lc))[0]));
+		count += migsafe_restore_snapshot(pg_strtoint64(((char **) lfirst(lc))[0]),
+										  "RESTORE", NULL);
 	return count;
-}
-
-/*
- * The condition matching a row of the table (t) with its row in a column
- * copy (s): by key, or when there was none by all other columns.
- */
-static char *
-match_condition(MigsafeSnapshotRow *s, Oid relid)
-{
-	Oid			argtypes[4] = {TEXTOID, OIDOID, TEXTOID, TEXTOID};
-	Datum		values[4] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid),
-		CStringGetTextDatum(s->column_name),
-	CStringGetTextDatum(s->key_columns ? s->key_columns : "{}")};
-	List	   *rows;
-	ListCell   *lc;
-	StringInfoData lhs;
-	StringInfoData rhs;
-	bool		keyed = s->key_columns != NULL;
-
-	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
-								 "       pg_catalog.format_type(t.atttypid, t.atttypmod)"
-								 "  FROM pg_catalog.pg_attribute a"
-								 "  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
-								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
-								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-								 "   AND a.attname OPERATOR(pg_catalog.<>) $3"
-								 "   AND (a.attname OPERATOR(pg_catalog.=) ANY ($4::pg_catalog.name[])"
-								 "        OR pg_catalog.cardinality($4::pg_catalog.name[]) OPERATOR(pg_catalog.=) 0)"
-								 " ORDER BY a.attnum",
-								 4, argtypes, values, 2);
-	if (rows == NIL)
-		migsafe_rebuild_conflict(s, _("The table no longer has the columns that identify its rows in the snapshot."));
-	initStringInfo(&lhs);
-	initStringInfo(&rhs);
-	foreach(lc, rows)
-	{
-		char	  **r = lfirst(lc);
-
-		if (keyed)
-		{
-			if (lhs.len > 0)
-				appendStringInfoString(&lhs, " AND ");
-			appendStringInfo(&lhs, "t.%s = s.%s::%s", r[0], r[0], r[1]);
-		}
-		else
-		{
-			if (lhs.len > 0)
-			{
-				appendStringInfoString(&lhs, ", ");
-				appendStringInfoString(&rhs, ", ");
-			}
-			appendStringInfo(&lhs, "t.%s", r[0]);
-			appendStringInfo(&rhs, "s.%s::%s", r[0], r[1]);
-		}
-	}
-	if (keyed)
-		return lhs.data;
-
-	/*
-	 * Without a key, rows that are the same apart from the column must have
-	 * had the same value in it: otherwise which value goes on which row
-	 * cannot be told, and the restore refuses.
-	 */
-	{
-		StringInfoData plain;
-
-		initStringInfo(&plain);
-		foreach(lc, rows)
-			appendStringInfo(&plain, "%ss.%s", plain.len > 0 ? ", " : "",
-							 ((char **) lfirst(lc))[0]);
-		if (migsafe_internal_rows(psprintf("SELECT 1 FROM %s s GROUP BY ROW(%s)::text"
-										   " HAVING count(DISTINCT ROW(s.%s)::text) > 1 LIMIT 1",
-										   s->storage, plain.data,
-										   quote_identifier(s->column_name)),
-								  0, NULL, NULL, 1) != NIL)
-			migsafe_rebuild_conflict_hint(s, psprintf(_("Table \"%s.%s\" has no key, and rows that are identical apart from column \"%s\" held different values in it."),
-													  s->schema_name, s->relation_name, s->column_name),
-										  psprintf("Nothing was changed.  Put the values back by hand from %s.",
-												   s->storage));
-	}
-	return psprintf("ROW(%s)::text = ROW(%s)::text", lhs.data, rhs.data);
 }
 
 /* A dropped or retyped column: put the column and its values back */
@@ -389,7 +268,7 @@ restore_column(MigsafeSnapshotRow *s)
 
 	migsafe_rebuild_run_as(s->runner, psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s",
 											   s->target, col, col, type, s->storage,
-											   match_condition(s, relid)));
+											   migsafe_rebuild_match_condition(s, relid)));
 	count = (int64) SPI_processed;
 	if (strcmp(s->operation, "drop") == 0)
 	{
@@ -619,6 +498,9 @@ restore_matview(MigsafeSnapshotRow *s)
 static int64
 restore_by_kind(MigsafeSnapshotRow *s)
 {
+	/* a down migration re-created the column, table or sequence */
+	if (s->refill)
+		return migsafe_refill(s);
 	if (strcmp(s->method, "moved") == 0)
 		return restore_moved(s);
 	if (strcmp(s->object_type, "column") == 0)
@@ -770,9 +652,18 @@ check_restorable(MigsafeSnapshotRow *s, Oid caller)
 				 errdetail("Its schema was dropped outside migsafe.")));
 }
 
-/* Restore snapshot id; see migsafe_restore() */
-static int64
-restore_snapshot(int64 id)
+/*
+ * migsafe_restore_snapshot
+ *
+ * Restore snapshot id in the current transaction, as migsafe_restore()
+ * says, into what re-created the object if something did (refill.c).
+ * tag is the audit row's command tag ("RESTORE", "UNDO"), why (or NULL)
+ * a sentence for its detail saying what asked for it.  Returns the number
+ * of rows (or column values) put back.  Raises an error, having changed
+ * nothing, when the caller may not restore it or something is in the way.
+ */
+int64
+migsafe_restore_snapshot(int64 id, const char *tag, const char *why)
 {
 	MigsafeInternal state;
 	MigsafeSnapshotRow *s;
@@ -788,6 +679,7 @@ restore_snapshot(int64 id)
 		s = read_snapshot(id);
 		check_restorable(s, caller);
 		s->runner = OidIsValid(s->owner_oid) ? s->owner_oid : caller;
+		s->refill = migsafe_refill_applies(s);
 
 		/*
 		 * The owner reads the storage to put the rows back, also when its
@@ -810,6 +702,13 @@ restore_snapshot(int64 id)
 		 */
 		nspid = get_namespace_oid(s->schema_name, true);
 		lend = NULL;
+
+		/*
+		 * Into an existing object the owner writes with the privileges it
+		 * has: nothing is lent.
+		 */
+		if (s->refill)
+			nspid = InvalidOid;
 		if (OidIsValid(nspid) &&
 			migsafe_namespace_aclcheck(nspid, s->runner, ACL_USAGE) != ACLCHECK_OK)
 			lend = "USAGE";
@@ -842,13 +741,15 @@ restore_snapshot(int64 id)
 									  1, argtypes, values, NULL, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not mark migsafe snapshot " INT64_FORMAT, id);
 		}
-		migsafe_audit_event("RESTORE", id, s->object_type, s->object_identity,
-							psprintf("Snapshot " INT64_FORMAT " restored: %s" INT64_FORMAT " %s put back.",
+		migsafe_audit_event(tag, id, s->object_type, s->object_identity,
+							psprintf("Snapshot " INT64_FORMAT " restored%s: %s" INT64_FORMAT " %s put back.%s%s",
 									 id,
-									 strcmp(s->method, "moved") == 0 && s->rows_estimated ?
-									 "about " : "",
+									 s->refill ? " into the existing object" : "",
+									 strcmp(s->method, "moved") == 0 && s->rows_estimated &&
+									 !s->refill ? "about " : "",
 									 count,
-									 strcmp(s->object_type, "column") == 0 ? "values" : "rows"));
+									 strcmp(s->object_type, "column") == 0 ? "values" : "rows",
+									 why ? " " : "", why ? why : ""));
 		SPI_finish();
 	}
 	PG_CATCH();
@@ -874,7 +775,7 @@ PG_FUNCTION_INFO_V1(migsafe_restore);
 Datum
 migsafe_restore(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(restore_snapshot(PG_GETARG_INT64(0)));
+	PG_RETURN_INT64(migsafe_restore_snapshot(PG_GETARG_INT64(0), "RESTORE", NULL));
 }
 
 /*
@@ -994,7 +895,8 @@ PG_FUNCTION_INFO_V1(migsafe_restore_by_name);
 Datum
 migsafe_restore_by_name(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(restore_snapshot(snapshot_of_name(text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+	PG_RETURN_INT64(migsafe_restore_snapshot(snapshot_of_name(text_to_cstring(PG_GETARG_TEXT_PP(0))),
+											 "RESTORE", NULL));
 }
 
 PG_FUNCTION_INFO_V1(migsafe_restore_1_1);
@@ -1014,8 +916,8 @@ migsafe_restore_1_1(PG_FUNCTION_ARGS)
 	char	   *arg = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	if (is_snapshot_id(arg))
-		PG_RETURN_INT64(restore_snapshot(pg_strtoint64(arg)));
-	PG_RETURN_INT64(restore_snapshot(snapshot_of_name(arg)));
+		PG_RETURN_INT64(migsafe_restore_snapshot(pg_strtoint64(arg), "RESTORE", NULL));
+	PG_RETURN_INT64(migsafe_restore_snapshot(snapshot_of_name(arg), "RESTORE", NULL));
 }
 
 PG_FUNCTION_INFO_V1(migsafe_purge_snapshots);

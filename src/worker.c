@@ -17,8 +17,9 @@
  * on its own after MIGSAFE_WORKER_IDLE_MS without work.
  *
  * Shared state is protected by one LWLock (tranche "migsafe").  Slots live
- * in shared memory only: a crash loses queued rows (each is also in the
- * server log when migsafe.log_audit is on).
+ * in shared memory only: a crash restart or an immediate shutdown loses
+ * the rows still queued, so audit.c puts each row in the server log before
+ * queueing it, whatever migsafe.log_audit says.
  *
  * Calls only internal.c, which inserts the rows.
  *

@@ -430,8 +430,10 @@ CREATE TABLE events (id bigserial, created_at timestamptz NOT NULL, v text)
   PARTITION BY RANGE (created_at);
 SELECT partman.create_parent('public.events', 'created_at', 'native', 'daily',
   p_premake := 2, p_start_partition := (now() - interval '8 days')::date::text);
+-- an hourly row in every daily partition from the first one on, whatever
+-- the time of day the test runs at: each partition retention drops has rows
 INSERT INTO events (created_at, v)
-  SELECT now() - make_interval(hours => g), 'v' || g
+  SELECT (now() - interval '8 days')::date + make_interval(hours => g), 'v' || g
     FROM generate_series(0, 8 * 24 - 1) g;
 UPDATE partman.part_config SET retention = '5 days', retention_keep_table = false
  WHERE parent_table = 'public.events';});

@@ -137,6 +137,11 @@ q() {
 	psql -X -At -q -v ON_ERROR_STOP=1 -h "$tmp" -p "$port" -U postgres -d "$1" -c "$2" 2>&1
 }
 
+# qa DB SQL: the same as the application's role (app)
+qa() {
+	psql -X -At -q -v ON_ERROR_STOP=1 -h "$tmp" -p "$port" -U app -d "$1" -c "$2" 2>&1
+}
+
 # fingerprint DB TABLE [COLUMNS]: row count and md5 of the rows, ordered
 # by id
 fingerprint() {
@@ -151,6 +156,12 @@ new_db() {
 		echo "    $err"
 		return 1
 	fi
+}
+
+# have_undo DB: migsafe.undo() is in this build
+have_undo() {
+	[[ $(q "$1" "SELECT to_regprocedure('migsafe.undo(text)') IS NOT NULL
+		AND to_regprocedure('migsafe.report(timestamptz)') IS NOT NULL") == t ]]
 }
 
 # have_restore DB: the snapshot feature is in this build
@@ -432,12 +443,83 @@ django_unapply_0003() {
 	check_succeeded "$t: apply 0003 again"
 }
 
+# django_rollback DB: a deploy removes a field and deletes a model
+# (approved); the application keeps writing; Django's own rollback
+# (migrate shop <previous>) adds the column and creates the table again,
+# empty; migsafe.undo() of each migration, run by the application's role,
+# puts the data back into them
+django_rollback() {
+	local db=$1 t="django rollback"
+	local notes coupons late undo
+	new_db "$db" || { fail "$t: create database"; return; }
+	if ! have_undo "$db"; then
+		skip "$t: migsafe.undo() is not in this build"
+		return
+	fi
+	django "$db" shop.migrations_approved dj-rb-0001 -- migrate --no-input shop 0001
+	check_succeeded "$t: migrate shop 0001 (create and fill the tables)"
+	notes=$(fingerprint "$db" shop_customer "t.id, t.legacy_notes")
+	coupons=$(fingerprint "$db" shop_coupon)
+
+	django "$db" shop.migrations_approved dj-rb-deploy -- migrate --no-input shop
+	check_succeeded "$t: the deploy: migrate shop (0002 RemoveField, 0003, 0004 DeleteModel; approved)"
+	check "$t: deployed" "$(django_applied "$db")" 0004_delete_coupon
+	# the application writes while the deploy is live
+	qa "$db" "INSERT INTO shop_customer (name, email)
+		SELECT 'late ' || g, 'late' || g || '@example.com' FROM generate_series(1, 7) g" >/dev/null
+
+	# rollback of 0004: Django creates shop_coupon again, empty
+	django "$db" shop.migrations_approved dj-rb-down-0004 -- migrate --no-input shop 0003
+	check_succeeded "$t: migrate shop 0003 (unapply 0004)"
+	check "$t: shop_coupon created again, empty" "$(q "$db" "SELECT count(*) FROM shop_coupon")" 0
+	undo=$(qa "$db" "SELECT string_agg(object_identity || ' ' || restored, ', ' ORDER BY snapshot_id DESC)
+		FROM migsafe.undo('shop.0004_delete_coupon')")
+	check "$t: migsafe.undo('shop.0004_delete_coupon') by the app's role" "$undo" "public.shop_coupon 100"
+	check "$t: shop_coupon rows identical to the dropped ones" "$(fingerprint "$db" shop_coupon)" "$coupons"
+	check "$t: the app's next coupon gets an id past the restored ones" \
+		"$(qa "$db" "INSERT INTO shop_coupon (code, percent) VALUES ('NEW', 5) RETURNING id")" 101
+
+	# rollback of 0003 and 0002: Django adds legacy_notes again, NOT NULL
+	# DEFAULT '' (then drops the default)
+	django "$db" shop.migrations_approved dj-rb-down-0002 -- migrate --no-input shop 0001
+	check_succeeded "$t: migrate shop 0001 (unapply 0003 and 0002)"
+	check "$t: legacy_notes added again, NOT NULL, '' on every row" \
+		"$(q "$db" "SELECT a.attnotnull, (SELECT count(DISTINCT legacy_notes) || ':' || min(legacy_notes) FROM shop_customer)
+			FROM pg_attribute a WHERE a.attrelid = 'shop_customer'::regclass AND a.attname = 'legacy_notes'")" "t|1:"
+	late=$(fingerprint "$db" "(SELECT * FROM shop_customer WHERE id > 300)")
+	check "$t: 7 rows written in between" "${late%% rows*}" 7
+	undo=$(qa "$db" "SELECT string_agg(object_identity || ' ' || restored, ', ' ORDER BY snapshot_id DESC)
+		FROM migsafe.undo('shop.0002_remove_customer_legacy_notes')")
+	check "$t: migsafe.undo('shop.0002_remove_customer_legacy_notes') by the app's role" \
+		"$undo" "public.shop_customer.legacy_notes 200"
+	check "$t: legacy_notes identical to the dropped ones" \
+		"$(fingerprint "$db" "(SELECT * FROM shop_customer WHERE id <= 300)" "t.id, t.legacy_notes")" "$notes"
+	check "$t: the rows written in between are untouched" \
+		"$(fingerprint "$db" "(SELECT * FROM shop_customer WHERE id > 300)")" "$late"
+	check "$t: Django's bookkeeping is as its rollback left it" "$(django_applied "$db")" 0001_initial
+	check "$t: audited as UNDO, a row per object" "$(q "$db" "SELECT string_agg(object_identity, ', ' ORDER BY id)
+		FROM migsafe.audit_log WHERE command_tag = 'UNDO'")" "public.shop_coupon, public.shop_customer.legacy_notes"
+	q "$db" "SELECT * FROM migsafe.report(now() - interval '1 hour')" >"$logs/dj-rb-report.out"
+	check_output "$t: report: the deploy's migration" "$logs/dj-rb-report.out" \
+		"migration shop.0002_remove_customer_legacy_notes (django)"
+	check_output "$t: report: what it destroyed and kept" "$logs/dj-rb-report.out" \
+		'destroyed: column "public.shop_customer.legacy_notes" by ALTER TABLE (approved): 300 rows kept by snapshot'
+	check_output "$t: report: the undo" "$logs/dj-rb-report.out" \
+		'restored: column "public.shop_customer.legacy_notes" (UNDO)'
+	if qa "$db" "SELECT * FROM migsafe.undo('shop.0002_remove_customer_legacy_notes')" >"$logs/dj-rb-undo-again.out" 2>&1; then
+		fail "$t: a second undo is refused"
+	else
+		check_output "$t: a second undo is refused" "$logs/dj-rb-undo-again.out" "was restored or purged already"
+	fi
+}
+
 suite_django() {
 	echo
 	echo "=== Django $($PY -c 'import django; print(django.get_version())' 2>&1) (psycopg2)"
 	cp -r "$here/django" "$work/django"
 	django_story e2e_django_runsql runsql
 	django_story e2e_django_pgoptions pgoptions
+	django_rollback e2e_django_rollback
 }
 
 # ---------------------------------------------------------------- node-pg-migrate
@@ -512,6 +594,43 @@ npm_story() {
 	check "$t: restored widgets equal the dropped ones" "$(fingerprint "$db" widgets)" "$widgets"
 }
 
+# npm_rollback DB: a deploy (migrations-rollback/..._retire-color-and-gizmos)
+# drops a column and a table, approved; node-pg-migrate down adds and
+# creates them again, empty; migsafe.undo() of the migration puts the data
+# back, leaving the rows written in between alone
+npm_rollback() {
+	local db=$1 t="node-pg-migrate rollback" mig=1700000000003_retire-color-and-gizmos
+	local colors gizmos late undo
+	new_db "$db" || { fail "$t: create database"; return; }
+	if ! have_undo "$db"; then
+		skip "$t: migsafe.undo() is not in this build"
+		return
+	fi
+	npm_migrate "$db" migrations-rollback npm-rb-up3 -- up 3
+	check_succeeded "$t: up 3 (widgets with colors, gizmos)"
+	colors=$(fingerprint "$db" widgets "t.id, t.color")
+	gizmos=$(fingerprint "$db" gizmos)
+	npm_migrate "$db" migrations-rollback npm-rb-deploy -- up
+	check_succeeded "$t: up: the deploy drops widgets.color and gizmos (approved)"
+	check_approved_audit "$db" public.gizmos node-pg-migrate "$mig" "$t: audit of the deploy"
+	qa "$db" "INSERT INTO widgets (name, qty) SELECT 'late ' || g, g FROM generate_series(1, 5) g" >/dev/null
+
+	npm_migrate "$db" migrations-rollback npm-rb-down -- down
+	check_succeeded "$t: down (color and gizmos created again, empty)"
+	check "$t: 3 migrations applied" "$(npm_applied "$db")" 3
+	late=$(fingerprint "$db" "(SELECT * FROM widgets WHERE id > 250)")
+	undo=$(qa "$db" "SELECT string_agg(object_identity || ' ' || restored, ', ' ORDER BY snapshot_id DESC)
+		FROM migsafe.undo('$mig')")
+	check "$t: migsafe.undo('$mig') by the app's role" "$undo" "public.gizmos 40, public.widgets.color 250"
+	check "$t: colors identical to the dropped ones" \
+		"$(fingerprint "$db" "(SELECT * FROM widgets WHERE id <= 250)" "t.id, t.color")" "$colors"
+	check "$t: gizmos identical to the dropped ones" "$(fingerprint "$db" gizmos)" "$gizmos"
+	check "$t: the 5 rows written in between are untouched" \
+		"$(fingerprint "$db" "(SELECT * FROM widgets WHERE id > 250)")" "$late"
+	check "$t: the app's next gizmo gets an id past the restored ones" \
+		"$(qa "$db" "INSERT INTO gizmos (label) VALUES ('new') RETURNING id")" 41
+}
+
 suite_node-pg-migrate() {
 	echo
 	echo "=== node-pg-migrate (node $(node --version 2>&1))"
@@ -526,6 +645,7 @@ suite_node-pg-migrate() {
 	pass "node-pg-migrate: npm ci installs $(cd "$work/npm" && node -p 'require("node-pg-migrate/package.json").version' 2>&1)"
 	npm_story e2e_npm_file file
 	npm_story e2e_npm_pgoptions pgoptions
+	npm_rollback e2e_npm_rollback
 }
 
 # ---------------------------------------------------------------- run

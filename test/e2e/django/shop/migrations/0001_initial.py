@@ -8,7 +8,7 @@ def load_data(apps, schema_editor):
     Coupon = apps.get_model("shop", "Coupon")
     Customer.objects.bulk_create(
         Customer(name="customer %d" % i, email="c%d@example.com" % i,
-                 legacy_notes="note %d" % i if i % 3 else None)
+                 legacy_notes="note %d" % i if i % 3 else "")
         for i in range(1, 301))
     Item.objects.bulk_create(
         Item(sku="SKU-%04d" % i, price="%d" % (i * 7 % 1000))
@@ -31,7 +31,9 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("name", models.CharField(max_length=100)),
                 ("email", models.CharField(max_length=200)),
-                ("legacy_notes", models.TextField(null=True)),
+                # NOT NULL, blank allowed: Django unapplies its removal by adding
+                # it back NOT NULL DEFAULT '' and then dropping the default
+                ("legacy_notes", models.TextField(blank=True)),
             ],
         ),
         migrations.CreateModel(
