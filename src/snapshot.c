@@ -11,8 +11,10 @@
  *	- a table dropped by a DROP TABLE that takes nothing else with it is
  *	  moved, whole, into a schema of its own (migsafe_snapshot_<id>), and
  *	  the DROP goes on without it: the cost does not depend on its size;
- *	- any other dropped or truncated table is copied there (CREATE TABLE
- *	  AS, with the latest snapshot: the lock is held, so rows committed by
+ *	- any other dropped or truncated table is copied there (defined by
+ *	  CREATE TABLE AS ... WITH NO DATA, filled by a scan with the latest
+ *	  snapshot, without the planner, which would run the owner's index
+ *	  expressions as superuser: the lock is held, so rows committed by
  *	  others a moment ago are copied too, also under REPEATABLE READ);
  *	- a dropped, retyped or blanked column is copied with the table's key;
  *	- a sequence keeps its state, a materialized view its definition, in
@@ -37,9 +39,11 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
@@ -61,6 +65,7 @@
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "tcop/tcopprot.h"
@@ -653,6 +658,102 @@ copy_estimate(MigsafeTarget *t)
 }
 
 /*
+ * Fill a copy made by take_copy() with the rows of fromid visible to the
+ * latest snapshot, columns attnums in order: values of built-in types as
+ * they are, others as their type's output (what append_copy_column()
+ * declared as text).  Returns the number of rows.
+ *
+ * The rows are read and written without the planner: planning a scan of
+ * the table evaluates its indexes' expressions and predicates (constant
+ * folding of IMMUTABLE functions), which are its owner's code and must
+ * never run as migsafe's superuser.  Output functions of types are C
+ * functions, which only a superuser can create.  The caller holds a lock
+ * on fromid that excludes writers, and created toid in this transaction.
+ */
+static uint64
+fill_copy(Oid fromid, Oid toid, List *attnums)
+{
+	Relation	from = table_open(fromid, NoLock);
+	Relation	to = table_open(toid, NoLock);
+	TupleDesc	fdesc = RelationGetDescr(from);
+	int			ncols = list_length(attnums);
+	FmgrInfo   *out = palloc0(sizeof(FmgrInfo) * Max(ncols, 1));
+	bool	   *as_text = palloc0(sizeof(bool) * Max(ncols, 1));
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(from, snap, 0, NULL);
+	TupleTableSlot *fslot = table_slot_create(from, NULL);
+	TupleTableSlot *tslot = MakeSingleTupleTableSlot(RelationGetDescr(to),
+													 &TTSOpsVirtual);
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId	cid = GetCurrentCommandId(true);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "migsafe copy row",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt;
+	uint64		rows = 0;
+	ListCell   *lc;
+	int			j;
+
+	Assert(RelationGetDescr(to)->natts == ncols);
+	j = 0;
+	foreach(lc, attnums)
+	{
+		Form_pg_attribute att = TupleDescAttr(fdesc, lfirst_int(lc) - 1);
+
+		if (!MIGSAFE_BUILTIN_OBJECT(att->atttypid))
+		{
+			Oid			outfn;
+			bool		varlena;
+
+			getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+			fmgr_info(outfn, &out[j]);
+			as_text[j] = true;
+		}
+		j++;
+	}
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, fslot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		slot_getallattrs(fslot);
+		ExecClearTuple(tslot);
+		j = 0;
+		foreach(lc, attnums)
+		{
+			int			k = lfirst_int(lc) - 1;
+
+			tslot->tts_isnull[j] = fslot->tts_isnull[k];
+			if (fslot->tts_isnull[k])
+				tslot->tts_values[j] = (Datum) 0;
+			else if (as_text[j])
+				tslot->tts_values[j] =
+					CStringGetTextDatum(OutputFunctionCall(&out[j],
+														   fslot->tts_values[k]));
+			else
+				tslot->tts_values[j] = fslot->tts_values[k];
+			j++;
+		}
+		ExecStoreVirtualTuple(tslot);
+		table_tuple_insert(to, tslot, cid, 0, bistate);
+		MemoryContextSwitchTo(oldcxt);
+		rows++;
+	}
+
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(to, 0);
+	ExecDropSingleTupleTableSlot(tslot);
+	ExecDropSingleTupleTableSlot(fslot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	MemoryContextDelete(rowcxt);
+	table_close(to, NoLock);
+	table_close(from, NoLock);
+	return rows;
+}
+
+/*
  * Copy the rows of a dropped or truncated table, or the key and values of
  * a column, into migsafe_snapshot_<id>.  The caller holds a lock that
  * excludes writers; the copy reads with the latest snapshot, so it holds
@@ -665,14 +766,11 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *keys = NIL;
 	List	   *keynames = NIL;
+	List	   *attnums = NIL;
 	StringInfoData cols;
 	int64		id;
 	char	   *nsp;
 	char	   *readers;
-	char	   *sql;
-	SPIPlanPtr	plan;
-	Snapshot	snap;
-	int			ret;
 	uint64		rows;
 	Oid			copyid;
 	int			i;
@@ -691,6 +789,7 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 			!list_member_int(keys, att->attnum))
 			continue;
 		append_copy_column(&cols, att);
+		attnums = lappend_int(attnums, att->attnum);
 		if (list_member_int(keys, att->attnum))
 			keynames = lappend(keynames, pstrdup(NameStr(att->attname)));
 	}
@@ -700,24 +799,19 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	nsp = migsafe_storage_schema(id);
 	readers = migsafe_catalog_readers(t->objid);
 	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
-	sql = psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s",
-				   quote_qualified_identifier(nsp, t->relname), cols.data,
-				   quote_qualified_identifier(t->nspname, t->relname));
-	plan = SPI_prepare(sql, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed (%s): %s",
-			 SPI_result_code_string(SPI_result), sql);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	ret = SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
-							   false, true, 0);
-	UnregisterSnapshot(snap);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
-	rows = SPI_processed;
-	SPI_freeplan(plan);
 
+	/*
+	 * WITH NO DATA defines the copy from the select list without planning
+	 * it; the rows are copied by fill_copy(), which runs no planner either.
+	 */
+	migsafe_internal_run(psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s WITH NO DATA",
+								  quote_qualified_identifier(nsp, t->relname),
+								  cols.data,
+								  quote_qualified_identifier(t->nspname, t->relname)));
 	copyid = get_relname_relid(t->relname, get_namespace_oid(nsp, false));
+	rows = fill_copy(t->objid, copyid, attnums);
+
+
 	register_snapshot(cmd, t, id, "copied",
 					  quote_qualified_identifier(nsp, t->relname), keynames,
 					  (double) rows, false, total_size(copyid));
