@@ -37,6 +37,8 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -81,14 +83,75 @@ migsafe_collect_at_eoxact(void)
 }
 
 /*
+ * Whether a DROP OWNED can drop migsafe's own objects: one of its roles
+ * owns the extension, its schema, or the audit log or snapshot registry.
+ * Any other DROP OWNED leaves them alone (it may revoke privileges on
+ * them, which takes no lock on the tables).
+ */
+static bool
+drop_owned_reaches_migsafe(DropOwnedStmt *stmt, Oid nsp)
+{
+	List	   *owners = NIL;
+	const char *const tables[] = {"audit_log", "snapshots"};
+	HeapTuple	tup;
+	ListCell   *lc;
+	int			i;
+	Relation	extrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+
+	/* the extension's owner (pg_extension has no syscache) */
+	extrel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(MIGSAFE_SCHEMA));
+	scan = systable_beginscan(extrel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owners = lappend_oid(owners,
+							 ((Form_pg_extension) GETSTRUCT(tup))->extowner);
+	systable_endscan(scan);
+	table_close(extrel, AccessShareLock);
+
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (HeapTupleIsValid(tup))
+	{
+		owners = lappend_oid(owners,
+							 ((Form_pg_namespace) GETSTRUCT(tup))->nspowner);
+		ReleaseSysCache(tup);
+	}
+	for (i = 0; i < lengthof(tables); i++)
+	{
+		tup = SearchSysCache1(RELOID,
+							  ObjectIdGetDatum(get_relname_relid(tables[i], nsp)));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		owners = lappend_oid(owners, ((Form_pg_class) GETSTRUCT(tup))->relowner);
+		ReleaseSysCache(tup);
+	}
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(roleid) && list_member_oid(owners, roleid))
+			return true;
+	}
+	return false;
+}
+
+/*
  * lock_audit_log_first
  *
  * A statement that may drop migsafe.audit_log (DROP EXTENSION or DROP
- * SCHEMA naming migsafe, DROP OWNED) takes the log's lock before anything
+ * SCHEMA naming migsafe, DROP OWNED by a role owning migsafe's objects)
+ * takes the locks of the snapshot registry and of the log before anything
  * else.  PostgreSQL locks a dropped schema's members in dependency order,
  * the log's sequence before the log, while the audit writer inserting into
- * the log takes the table first: without this they deadlock.  The lock is
- * taken outside the dry run, so the statement keeps it.
+ * the log takes the table first: without this they deadlock.  The order is
+ * the one every change keeps, registry before log: a change registers its
+ * snapshots (snapshot.c) before its audit rows are written, and the
+ * writers never touch the registry.  Taking the log first deadlocked with
+ * concurrent approved drops.  The locks are taken outside the dry run, so
+ * the statement keeps them.
  */
 static void
 lock_audit_log_first(Node *parsetree)
@@ -101,11 +164,15 @@ lock_audit_log_first(Node *parsetree)
 		!names_migsafe)
 		return;
 	nsp = migsafe_catalog_namespace();
-	relid = OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+	if (!OidIsValid(nsp))
+		return;
+	if (IsA(parsetree, DropOwnedStmt) &&
+		!drop_owned_reaches_migsafe((DropOwnedStmt *) parsetree, nsp))
+		return;
+	relid = get_relname_relid("snapshots", nsp);
 	if (OidIsValid(relid))
 		LockRelationOid(relid, AccessExclusiveLock);
-	/* then the snapshot registry, which changes write after the log */
-	relid = OidIsValid(nsp) ? get_relname_relid("snapshots", nsp) : InvalidOid;
+	relid = get_relname_relid("audit_log", nsp);
 	if (OidIsValid(relid))
 		LockRelationOid(relid, AccessExclusiveLock);
 }
