@@ -518,6 +518,29 @@ collect_alter_type(MigsafeCommand *cmd, AlterTableStmt *stmt, Oid relid)
 }
 
 /*
+ * The sequences a foreign table's column owns (serial), which go with the
+ * column.  A table's column is a target whose decision they follow; a
+ * foreign table's holds no data here and is none, so they are decided on
+ * their own.
+ */
+static void
+collect_owned_sequences(MigsafeCommand *cmd, Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, getOwnedSequences(relid))
+	{
+		Oid			owner;
+		int32		col;
+
+		if (migsafe_catalog_sequence_owner(lfirst_oid(lc), &owner, &col) &&
+			owner == relid && col == attnum)
+			(void) migsafe_command_add_relation(cmd, MIGSAFE_OP_DROP,
+												lfirst_oid(lc), 0);
+	}
+}
+
+/*
  * collect_alter_columns
  *
  * The columns an ALTER TABLE subcommand drops or retypes, in relid and
@@ -553,6 +576,9 @@ collect_alter_columns(MigsafeCommand *cmd, AlterTableCmd *c,
 			if (effect == MIGSAFE_ALTER_DROP_COLUMN &&
 				c->behavior == DROP_CASCADE)
 				collect_generated(cmd, r, att->attnum);
+			if (effect == MIGSAFE_ALTER_DROP_COLUMN &&
+				get_rel_relkind(r) == RELKIND_FOREIGN_TABLE)
+				collect_owned_sequences(cmd, r, att->attnum);
 		}
 		ReleaseSysCache(atttup);
 	}
