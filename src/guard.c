@@ -689,6 +689,26 @@ guard_own_objects(Node *parsetree)
 }
 
 /*
+ * Whether renaming or moving relid to newnsp.newrel (NULL: unchanged)
+ * brings a relation that may hold data under migsafe.exempt.
+ */
+static bool
+exempting_move(Oid relid, const char *newnsp, const char *newrel)
+{
+	if (!OidIsValid(relid) || !migsafe_classify_relkind(get_rel_relkind(relid)))
+		return false;
+	if (newnsp == NULL)
+		newnsp = get_namespace_name(get_rel_namespace(relid));
+	if (newrel == NULL)
+		newrel = get_rel_name(relid);
+	if (newnsp == NULL || newrel == NULL)
+		return false;			/* dropped meanwhile */
+	return migsafe_approval_exempts_name(newnsp, newrel) &&
+		!migsafe_approval_exempts_name(get_namespace_name(get_rel_namespace(relid)),
+									   get_rel_name(relid));
+}
+
+/*
  * guard_exempt_moves
  *
  * A rename or a move (ALTER ... SET SCHEMA) that brings a relation holding
@@ -720,16 +740,24 @@ guard_exempt_moves(MigsafeCommand *cmd, Node *parsetree)
 	}
 	if (rv == NULL)
 		return;
-	relid = RangeVarGetRelid(rv, AccessExclusiveLock, true);
-	if (!OidIsValid(relid) || !migsafe_classify_relkind(get_rel_relkind(relid)))
+
+	/*
+	 * Look without a lock first: most renames and moves (all of indexes,
+	 * which the statement locks ShareUpdateExclusive only) bring nothing
+	 * under migsafe.exempt and must not take a stronger lock than the
+	 * statement.  One that does is of a table, materialized view or
+	 * sequence, which the statement locks AccessExclusive anyway: lock it so
+	 * now, before measuring, and look again.
+	 *
+	 * XXX: a concurrent rename that makes the name point to another
+	 * relation between this look and the statement's own lookup escapes the
+	 * decision; that needs concurrent DDL on the very name being moved.
+	 */
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!exempting_move(relid, newnsp, newrel))
 		return;
-	if (newnsp == NULL)
-		newnsp = get_namespace_name(get_rel_namespace(relid));
-	if (newrel == NULL)
-		newrel = get_rel_name(relid);
-	if (!migsafe_approval_exempts_name(newnsp, newrel) ||
-		migsafe_approval_exempts_name(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid)))
+	relid = RangeVarGetRelid(rv, AccessExclusiveLock, true);
+	if (!exempting_move(relid, newnsp, newrel))
 		return;
 
 	migsafe_command_standalone(&scratch, cmd->tag, cmd->stmt_text, InvalidOid);
