@@ -53,7 +53,7 @@ REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guar
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle guard_radius guard_temp guard_dml guard_own check rehearse \
-	restore_into snapshot_owner_code
+	restore_into snapshot_owner_code guard_foreign
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso

@@ -94,6 +94,9 @@ drop_can_destroy_data(DropStmt *stmt)
 		case OBJECT_SEQUENCE:
 		case OBJECT_EXTENSION:
 			return true;
+		case OBJECT_FOREIGN_TABLE:
+			/* its data is elsewhere, but it may own sequences (serial) */
+			return true;
 		default:
 			return false;
 	}
@@ -184,7 +187,9 @@ classify_alter(AlterTableStmt *stmt)
 {
 	ListCell   *lc;
 	bool		destroys = false;
-	bool		only_drops = stmt->objtype == OBJECT_TABLE;
+	/* a foreign table's serial columns own sequences: a dry run finds them */
+	bool		only_drops = stmt->objtype == OBJECT_TABLE ||
+		stmt->objtype == OBJECT_FOREIGN_TABLE;
 
 	foreach(lc, stmt->cmds)
 	{
