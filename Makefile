@@ -3,8 +3,8 @@
 # make            build
 # make install    install into the PostgreSQL found by PG_CONFIG
 # make test       install what is missing, build, install, run every suite
-#                 (pg_regress, isolation, TAP, e2e, core-ddl) in throwaway
-#                 instances
+#                 (pg_regress, isolation, TAP, e2e; core-ddl with
+#                 CORE_DDL=1) in throwaway instances
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
 # make bench      every benchmark in bench/ (as root; migsafe installed)
@@ -53,7 +53,7 @@ REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guar
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle guard_radius guard_temp guard_dml guard_own check rehearse \
-	restore_into snapshot_owner_code guard_foreign
+	restore_into snapshot_owner_code guard_foreign snapshot_depends
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso

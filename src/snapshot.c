@@ -235,7 +235,9 @@ has_user_ranges(Oid relid)
 
 /*
  * Whether a table can be moved instead of dropped: a plain table, not a
- * partition, not in an inheritance tree (moving it would keep it there).
+ * partition, not in an inheritance tree (moving it would keep it there),
+ * depending on nothing of a user's but its schema (else it is copied: the
+ * moved table would keep those objects from being dropped).
  */
 static bool
 movable(Oid relid)
@@ -254,7 +256,8 @@ movable(Oid relid)
 	if (!result || has_superclass(relid) ||
 		OidIsValid(getExtensionOfObject(RelationRelationId, relid)))
 		return false;
-	return !has_constraint_expressions(relid) && !has_user_ranges(relid);
+	return !has_constraint_expressions(relid) && !has_user_ranges(relid) &&
+		migsafe_catalog_self_contained(relid);
 }
 
 /*
