@@ -22,16 +22,21 @@ CREATE TABLE sd_composite (p sd_pair);
 INSERT INTO sd_composite VALUES (ROW(1, 2));
 CREATE TABLE sd_defaults (a int DEFAULT sd_default(), b int);
 INSERT INTO sd_defaults (b) VALUES (3);
+CREATE ROLE regress_sd_role;
+CREATE TABLE sd_policy (a int);
+CREATE POLICY sd_p ON sd_policy TO regress_sd_role USING (true);
+INSERT INTO sd_policy VALUES (4);
 CREATE TABLE sd_plain (id serial PRIMARY KEY, v text DEFAULT 'x');
 INSERT INTO sd_plain (v) VALUES ('y');
 
 SELECT coalesce(max(id), 0) AS mark FROM migsafe.snapshots \gset
 SET client_min_messages = warning;	-- notices name snapshot ids
-SET migsafe.approve = 'public.sd_trig, public.sd_domain, public.sd_composite, public.sd_defaults, public.sd_plain';
+SET migsafe.approve = 'public.sd_trig, public.sd_domain, public.sd_composite, public.sd_defaults, public.sd_policy, public.sd_plain';
 DROP TABLE sd_trig;
 DROP TABLE sd_domain;
 DROP TABLE sd_composite;
 DROP TABLE sd_defaults;
+DROP TABLE sd_policy;
 DROP TABLE sd_plain;
 RESET migsafe.approve;
 RESET client_min_messages;
@@ -43,6 +48,7 @@ DROP FUNCTION sd_trf();
 DROP FUNCTION sd_default();
 DROP DOMAIN sd_dom;
 DROP TYPE sd_pair;
+DROP ROLE regress_sd_role;
 
 -- the copies keep the values (as text for user types)
 SELECT storage AS copy FROM migsafe.snapshots

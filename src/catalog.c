@@ -957,8 +957,8 @@ dropped_before_move(Oid relid, Oid classid, Oid objid, List *code)
  * such a table can be moved into snapshot storage.  Anything else it
  * depended on (a trigger's function, a domain or composite type of a
  * column, a function a default or policy calls, another table a rule
- * reads) could then not be dropped without the snapshot, as the README
- * promises.  Foreign keys to other tables and the owner's code in indexes
+ * reads, a role a policy names) could then not be dropped without the
+ * snapshot, as the README promises.  Foreign keys to other tables and the owner's code in indexes
  * and statistics (migsafe_catalog_owner_code) do not count: a move drops
  * them first.
  */
@@ -1014,6 +1014,13 @@ migsafe_catalog_self_contained(Oid relid)
 		ScanKeyData key[2];
 		SysScanDesc scan;
 		HeapTuple	tup;
+
+		/* a policy names roles (pg_shdepend), which could not be dropped */
+		if (part->classId == PolicyRelationId)
+		{
+			result = false;
+			break;
+		}
 
 		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
 					F_OIDEQ, ObjectIdGetDatum(part->classId));
