@@ -28,5 +28,6 @@ extern bool migsafe_storage_retire(int64 id, const char *status,
 extern Datum migsafe_storage_retention(void);
 extern List *migsafe_storage_expired(Datum older_than, bool spare_current);
 extern void migsafe_storage_apply_limits(void);
+extern void migsafe_storage_forget_role(Oid roleid);
 
 #endif							/* MIGSAFE_STORAGE_H */

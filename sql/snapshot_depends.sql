@@ -57,3 +57,31 @@ SELECT * FROM :copy;
 SELECT storage AS copy FROM migsafe.snapshots
  WHERE id > :mark AND object_identity = 'public.sd_domain' \gset
 SELECT * FROM :copy;
+
+-- a role that could read a dropped table may read its snapshot; DROP
+-- ROLE revokes that first (audited), as PostgreSQL would drop the role
+-- with the table gone
+CREATE ROLE regress_sd_reader;
+CREATE TABLE sd_read (a int);
+INSERT INTO sd_read VALUES (5);
+GRANT SELECT ON sd_read TO regress_sd_reader;
+SELECT coalesce(max(id), 0) AS mark FROM migsafe.snapshots \gset
+SET client_min_messages = warning;
+SET migsafe.approve = 'public.sd_read';
+DROP TABLE sd_read;
+RESET migsafe.approve;
+RESET client_min_messages;
+SELECT storage AS copy FROM migsafe.snapshots
+ WHERE id > :mark AND object_identity = 'public.sd_read' \gset
+SELECT has_table_privilege('regress_sd_reader', :'copy', 'SELECT') AS reader_reads;
+-- not dropped after all: the grant stays
+BEGIN;
+DROP ROLE regress_sd_reader;
+ROLLBACK;
+SELECT has_table_privilege('regress_sd_reader', :'copy', 'SELECT') AS reader_reads;
+SELECT max(id) AS amark FROM migsafe.audit_log \gset
+DROP ROLE regress_sd_reader;
+SELECT command_tag, object_type, object_identity,
+	   snapshot_id = :mark + 1 AS its_snapshot,
+	   regexp_replace(detail, '[0-9]+', 'N', 'g') AS detail
+  FROM migsafe.audit_log WHERE id > :amark ORDER BY id;

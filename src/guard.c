@@ -41,6 +41,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_attrdef.h"
+#include "catalog/pg_authid.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -51,6 +52,7 @@
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_func.h"
@@ -71,6 +73,8 @@
 #include "collect.h"
 #include "command.h"
 #include "guard.h"
+#include "internal.h"
+#include "storage.h"
 #include "internal.h"
 #include "locks.h"
 #include "snapshot.h"
@@ -851,6 +855,51 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
  */
 
 /*
+ * forget_dropped_roles
+ *
+ * DROP ROLE of a role that could read a table migsafe kept a snapshot of:
+ * the snapshot's grants would keep the role from being dropped, which
+ * PostgreSQL alone would allow.  Revoke them first (storage.c), audited,
+ * for the roles the user may drop; the statement's own checks and errors
+ * follow, and its rollback undoes the revocation.
+ */
+static void
+forget_dropped_roles(DropRoleStmt *stmt)
+{
+	MigsafeInternal state;
+	List	   *volatile roles = NIL;
+	ListCell   *lc;
+
+	if (!has_createrole_privilege(GetUserId()))
+		return;					/* DROP ROLE refuses it */
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(roleid) && roleid != BOOTSTRAP_SUPERUSERID &&
+			(!superuser_arg(roleid) || superuser()))
+			roles = lappend_oid(roles, roleid);
+	}
+	if (roles == NIL)
+		return;
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		foreach(lc, (List *) roles)
+			migsafe_storage_forget_role(lfirst_oid(lc));
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+}
+
+/*
  * migsafe_guard_begin
  *
  * Called by the ProcessUtility hook before a statement that passed the
@@ -893,6 +942,8 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 		return NULL;
 	if (kind == MIGSAFE_STMT_RENAME || IsA(parsetree, AlterTableStmt))
 		migsafe_approval_track(parsetree);
+	if (IsA(parsetree, DropRoleStmt))
+		forget_dropped_roles((DropRoleStmt *) parsetree);
 
 	/*
 	 * Statements expanded from another one (the index of a PRIMARY KEY, a
