@@ -85,3 +85,18 @@ SELECT command_tag, object_type, object_identity,
 	   snapshot_id = :mark + 1 AS its_snapshot,
 	   regexp_replace(detail, '[0-9]+', 'N', 'g') AS detail
   FROM migsafe.audit_log WHERE id > :amark ORDER BY id;
+
+-- migsafe takes the ids of its audit rows and snapshots without
+-- nextval(): the session's lastval() stays the user's
+CREATE SEQUENCE sd_seq;
+SELECT nextval('sd_seq') AS first_value;
+CREATE TABLE sd_last (a int);
+INSERT INTO sd_last VALUES (1);
+SET client_min_messages = warning;
+SET migsafe.approve = 'public.sd_last, public.sd_seq';
+DROP TABLE sd_last;
+SELECT lastval(), currval('sd_seq');
+DROP SEQUENCE sd_seq;
+RESET migsafe.approve;
+RESET client_min_messages;
+SELECT lastval();

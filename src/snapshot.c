@@ -356,7 +356,8 @@ has_foreign_dependents(Oid relid, List *named)
 /*
  * The id of a new snapshot.  An id whose schema name is taken already
  * (someone created a schema of that name) is skipped: a role that may
- * create schemas must not be able to make approved changes fail.
+ * create schemas must not be able to make approved changes fail.  Taken
+ * without nextval(), which would change the session's lastval().
  */
 static int64
 next_id(void)
@@ -368,7 +369,7 @@ next_id(void)
 		elog(ERROR, "sequence \"migsafe.snapshots_id_seq\" does not exist");
 	for (;;)
 	{
-		int64		id = nextval_internal(seqid, false);
+		int64		id = migsafe_internal_take_ids(seqid, 1);
 
 		if (!OidIsValid(get_namespace_oid(migsafe_storage_schema(id), true)))
 			return id;
