@@ -238,7 +238,103 @@ filter_migsafe() {
 		skipping && /^(DETAIL|HINT|CONTEXT):  / { next }
 		{ skipping = 0 }
 		ours($0) { skipping = 1; next }
-		{ print }'
+		{ print }' | filter_migsafe_locks
+}
+
+# Known, intended difference: migsafe writes its audit row (and registers
+# its snapshots) in the statement's own transaction, so that a rollback
+# leaves neither the change nor its record; the transaction then holds
+# RowExclusiveLock on migsafe.audit_log and its sequence (and on
+# migsafe.snapshots), and the lock listings of alter_table (its my_locks
+# view over pg_locks) show them.  Writing the row elsewhere would give that
+# guarantee up (README, "Development").  So, from a listing of locks only
+# (a psql table with a column named "mode" or "max_lockmode"), the rows of
+# migsafe's own tables, sequences and indexes are removed and the table
+# is drawn again as psql draws it (text columns, header centred, row
+# count); nothing else is touched.  stdin to stdout.
+filter_migsafe_locks() {
+	awk '
+		function rep(c, n,   s) { s = ""; while (n-- > 0) s = s c; return s }
+		function trim(x) { sub(/^ +/, "", x); sub(/ +$/, "", x); return x }
+		function flush(   i, j, c, nc, nr, keep, drop, name, w, line, pad, l, h) {
+			if (nb == 0)
+				return
+			nc = split(buf[1], h, /\|/)
+			keep = 0
+			for (c = 1; c <= nc; c++) {
+				name = trim(h[c])
+				hdr[c] = name
+				if (name == "mode" || name == "max_lockmode")
+					keep = 1
+			}
+			drop = 0
+			nr = 0
+			for (i = 3; i < nb; i++) {
+				split(buf[i], cell, /\|/)
+				if (keep && trim(cell[1]) ~ /^(audit_log|snapshots)(_id_seq|_pkey|_[a-z]+_idx)?$/) {
+					drop++
+					continue
+				}
+				nr++
+				for (c = 1; c <= nc; c++)
+					row[nr, c] = trim(cell[c])
+			}
+			if (drop == 0) {
+				for (i = 1; i <= nb; i++)
+					print buf[i]
+				nb = 0
+				return
+			}
+			for (c = 1; c <= nc; c++) {
+				w[c] = length(hdr[c])
+				for (i = 1; i <= nr; i++)
+					if (length(row[i, c]) > w[c])
+						w[c] = length(row[i, c])
+			}
+			line = ""
+			for (c = 1; c <= nc; c++) {
+				pad = w[c] - length(hdr[c])
+				l = int(pad / 2)
+				line = line (c > 1 ? "|" : "") " " rep(" ", l) hdr[c] rep(" ", pad - l) " "
+			}
+			print line
+			line = ""
+			for (c = 1; c <= nc; c++)
+				line = line (c > 1 ? "+" : "") rep("-", w[c] + 2)
+			print line
+			for (i = 1; i <= nr; i++) {
+				line = ""
+				for (c = 1; c <= nc; c++)
+					line = line (c > 1 ? "|" : "") " " row[i, c] (c < nc ? rep(" ", w[c] - length(row[i, c])) " " : "")
+				print line
+			}
+			print "(" nr (nr == 1 ? " row)" : " rows)")
+			nb = 0
+		}
+		# a table: header, separator, rows, "(N rows)"
+		next_is_sep {
+			next_is_sep = 0
+			if ($0 ~ /^-+(\+-+)+$/) {
+				buf[++nb] = pending
+				buf[++nb] = $0
+				next
+			}
+			print pending
+		}
+		nb == 0 && /\|/ { pending = $0; next_is_sep = 1; next }
+		nb > 0 {
+			buf[++nb] = $0
+			if ($0 ~ /^\([0-9]+ rows?\)$/)
+				flush()
+			next
+		}
+		{ print }
+		END {
+			if (next_is_sep)
+				print pending
+			for (i = 1; i <= nb; i++)
+				print buf[i]
+		}'
 }
 
 # Since the fix of CVE-2026-6464 (backpatched to all branches, in 15.20
