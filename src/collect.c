@@ -66,6 +66,7 @@ typedef struct MigsafeDryRun
 	ProcessUtilityContext context;
 	ParamListInfo params;
 	QueryEnvironment *queryEnv;
+	bool		loud;			/* notices shown (see dry_run()) */
 } MigsafeDryRun;
 
 /* Whether a dry run is in progress (its event triggers' statements) */
@@ -183,9 +184,10 @@ dry_run_body(void *arg)
 {
 	MigsafeDryRun *d = arg;
 
-	(void) set_config_option("client_min_messages", "error",
-							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-							 true, 0, false);
+	if (!d->loud)
+		(void) set_config_option("client_min_messages", "error",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
 
 	/*
 	 * XXX: standard_ProcessUtility, not the hook chain: the hooks loaded
@@ -228,7 +230,7 @@ dry_run_context(MigsafeCommand *cmd, ProcessUtilityContext context)
  * back with it, and statements they run are not collected (a muted
  * frame).  Switching them off with session_replication_role would reset
  * every cached plan of the session twice per statement.  An error the statement raises is
- * raised as it would have been.
+ * raised as it would have been, after the notices that precede it.
  */
 static void
 dry_run(MigsafeCommand *cmd, MigsafeDryRun *d)
@@ -236,9 +238,23 @@ dry_run(MigsafeCommand *cmd, MigsafeDryRun *d)
 	ErrorData  *edata;
 
 	d->context = dry_run_context(cmd, d->context);
+	d->loud = false;
 	cmd->collecting = true;
 	dry_run_depth++;
 	edata = migsafe_internal_subxact(dry_run_body, d, false);
+
+	/*
+	 * The statement fails: it will not run, and the notices it gives before
+	 * its error (an event trigger's "does not exist, skipping") would be
+	 * lost.  Run it once more with them shown, as it would run alone; it
+	 * raises the same error, which is raised.
+	 */
+	if (edata != NULL)
+	{
+		FreeErrorData(edata);
+		d->loud = true;
+		edata = migsafe_internal_subxact(dry_run_body, d, false);
+	}
 	dry_run_depth--;
 	cmd->collecting = false;
 	if (edata != NULL)
