@@ -460,16 +460,23 @@ migsafe_internal_writing_log(void)
 	return writing_log;
 }
 
-/* The identity sequence of migsafe.audit_log */
+/*
+ * The identity sequence of migsafe.audit_log, after locking the log as the
+ * INSERT will: the log before its sequence, the order DROP EXTENSION
+ * migsafe takes them in (see lock_audit_log_first() in collect.c), which
+ * nextval() in the INSERT kept by itself.
+ */
 static Oid
 audit_sequence(void)
 {
-	Oid			seqid = get_relname_relid("audit_log_id_seq",
-										  get_namespace_oid(MIGSAFE_SCHEMA, false));
+	Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, false);
+	Oid			logid = get_relname_relid("audit_log", nsp);
+	Oid			seqid = get_relname_relid("audit_log_id_seq", nsp);
 
-	if (!OidIsValid(seqid))
-		elog(ERROR, "sequence \"%s.audit_log_id_seq\" does not exist",
+	if (!OidIsValid(logid) || !OidIsValid(seqid))
+		elog(ERROR, "table \"%s.audit_log\" or its sequence does not exist",
 			 MIGSAFE_SCHEMA);
+	LockRelationOid(logid, RowExclusiveLock);
 	return seqid;
 }
 

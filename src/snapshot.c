@@ -68,6 +68,7 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -364,9 +365,13 @@ next_id(void)
 {
 	Oid			seqid = get_relname_relid("snapshots_id_seq",
 										  migsafe_catalog_namespace());
+	Oid			regid = get_relname_relid("snapshots",
+										  migsafe_catalog_namespace());
 
-	if (!OidIsValid(seqid))
-		elog(ERROR, "sequence \"migsafe.snapshots_id_seq\" does not exist");
+	if (!OidIsValid(seqid) || !OidIsValid(regid))
+		elog(ERROR, "table \"migsafe.snapshots\" or its sequence does not exist");
+	/* the registry before its sequence, as DROP EXTENSION migsafe locks them */
+	LockRelationOid(regid, RowExclusiveLock);
 	for (;;)
 	{
 		int64		id = migsafe_internal_take_ids(seqid, 1);
