@@ -187,8 +187,10 @@ classify_alter(AlterTableStmt *stmt)
 {
 	ListCell   *lc;
 	bool		destroys = false;
+	bool		only_drops;
+
 	/* a foreign table's serial columns own sequences: a dry run finds them */
-	bool		only_drops = stmt->objtype == OBJECT_TABLE ||
+	only_drops = stmt->objtype == OBJECT_TABLE ||
 		stmt->objtype == OBJECT_FOREIGN_TABLE;
 
 	foreach(lc, stmt->cmds)
@@ -728,8 +730,10 @@ list_to_name(List *names)
 	bool		plain = true;
 
 	foreach(lc, names)
+	{
 		if (!IsA(lfirst(lc), String))
 			plain = false;
+	}
 	if (plain)
 		return NameListToString(names);
 	initStringInfo(&buf);

@@ -749,13 +749,13 @@ guard_exempt_moves(MigsafeCommand *cmd, Node *parsetree)
 	 * Look without a lock first: most renames and moves (all of indexes,
 	 * which the statement locks ShareUpdateExclusive only) bring nothing
 	 * under migsafe.exempt and must not take a stronger lock than the
-	 * statement.  One that does is of a table, materialized view or
-	 * sequence, which the statement locks AccessExclusive anyway: lock it so
-	 * now, before measuring, and look again.
+	 * statement.  One that does is of a table, materialized view or sequence,
+	 * which the statement locks AccessExclusive anyway: lock it so now,
+	 * before measuring, and look again.
 	 *
-	 * XXX: a concurrent rename that makes the name point to another
-	 * relation between this look and the statement's own lookup escapes the
-	 * decision; that needs concurrent DDL on the very name being moved.
+	 * XXX: a concurrent rename that makes the name point to another relation
+	 * between this look and the statement's own lookup escapes the decision;
+	 * that needs concurrent DDL on the very name being moved.
 	 */
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!exempting_move(relid, newnsp, newrel))

@@ -810,8 +810,8 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
 
 	/*
-	 * WITH NO DATA defines the copy from the select list without planning
-	 * it; the rows are copied by fill_copy(), which runs no planner either.
+	 * WITH NO DATA defines the copy from the select list without planning it;
+	 * the rows are copied by fill_copy(), which runs no planner either.
 	 */
 	migsafe_internal_run(psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s WITH NO DATA",
 								  quote_qualified_identifier(nsp, t->relname),
