@@ -4,8 +4,9 @@
 # make install    install into the PostgreSQL found by PG_CONFIG (the
 #                 extension, and migsafe-check into its bindir)
 # make test       install what is missing, build, install, run every suite
-#                 (pg_regress, isolation, TAP, e2e) as user postgres in
-#                 throwaway instances, on the host's PostgreSQL 15
+#                 (pg_regress, isolation, TAP, e2e; core-ddl with
+#                 CORE_DDL=1) as user postgres in throwaway instances,
+#                 on the host's PostgreSQL 15
 # make test PG=17 the same on PostgreSQL 17, in a Debian trixie root made
 #                 with debootstrap under /var/tmp (scripts/test-chroot.sh)
 # make demo       the same preparation, then a walk-through on a throwaway
@@ -13,6 +14,8 @@
 # make fuzz       t/016_fuzz.pl with FUZZ_COUNT (default 20000) random
 #                 statements and FUZZ_SEED (default: the time, printed)
 # make bench      every benchmark in bench/ (as root; migsafe installed)
+# make core-ddl   PostgreSQL's own DDL regression tests, vanilla and with
+#                 migsafe in warn mode, compared (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
 
 MODULE_big = migsafe
@@ -58,7 +61,8 @@ REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guar
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle guard_radius guard_temp guard_dml guard_maintain guard_own \
-	check rehearse restore_into bad_input snapshot_swap drop_extension
+	check rehearse restore_into bad_input snapshot_swap snapshot_owner_code \
+	guard_foreign snapshot_depends drop_extension
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso
@@ -82,7 +86,7 @@ clean: cli-clean
 cli-all cli-install cli-uninstall cli-clean:
 	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) $(patsubst cli-%,%,$@)
 
-.PHONY: test fuzz demo bench deps indent cli-all cli-install cli-uninstall cli-clean
+.PHONY: test core-ddl fuzz demo bench deps indent cli-all cli-install cli-uninstall cli-clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -101,6 +105,9 @@ fuzz:
 	echo "fuzz: FUZZ_SEED=$$seed FUZZ_COUNT=$$count"; \
 	FUZZ_SEED=$$seed FUZZ_COUNT=$$count REGRESS= ISOLATION= \
 	PROVE_TESTS=t/016_fuzz.pl E2E= bash scripts/run-tests.sh
+
+core-ddl:
+	bash scripts/core-ddl.sh
 
 demo:
 	bash scripts/demo.sh

@@ -52,6 +52,7 @@ extern char *migsafe_catalog_readers(Oid relid);
 extern List *migsafe_catalog_reader_oids(Oid relid);
 extern List *migsafe_catalog_foreign_keys(Oid relid);
 extern List *migsafe_catalog_owner_code(Oid relid);
+extern bool migsafe_catalog_self_contained(Oid relid);
 extern char *migsafe_catalog_publications(Oid relid);
 extern int	migsafe_catalog_wal_senders(void);
 

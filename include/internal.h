@@ -65,6 +65,7 @@ extern ErrorData *migsafe_internal_subxact(MigsafeSubxactFn fn, void *arg,
 extern void migsafe_internal_log_begin(MigsafeLogWriter *state);
 extern void migsafe_internal_log_end(MigsafeLogWriter *state);
 extern bool migsafe_internal_writing_log(void);
+extern int64 migsafe_internal_take_ids(Oid seqid, int64 n);
 extern void migsafe_internal_insert_log(const char *rows, bool link);
 extern int64 migsafe_internal_repeat_log(const char *row, int window_ms);
 extern void migsafe_internal_rehearsal(bool on);

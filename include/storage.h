@@ -29,5 +29,6 @@ extern Datum migsafe_storage_retention(void);
 extern List *migsafe_storage_expired(Datum older_than, bool spare_current);
 extern int64 migsafe_storage_kept(int max, char **ids);
 extern void migsafe_storage_apply_limits(void);
+extern void migsafe_storage_forget_role(Oid roleid);
 
 #endif							/* MIGSAFE_STORAGE_H */

@@ -2,8 +2,9 @@
 # install-deps.sh - install what migsafe needs to build and test on Debian
 # (PostgreSQL server + headers, libpq headers for migsafe-check,
 # pgaudit, pg_repack, pg_partman, pg_cron, TAP test modules (IO::Pty: a
-# terminal for t/013_cli.pl), compiler, pg_bsd_indent, and for test/e2e
-# Django with psycopg2 and Node.js with npm).  Idempotent: apt-get runs
+# terminal for t/013_cli.pl), compiler, pg_bsd_indent, dpkg-dev for
+# scripts/core-ddl.sh's `apt-get source`, and for test/e2e Django with
+# psycopg2 and Node.js with npm).  Idempotent: apt-get runs
 # only when a package is missing.  Run as root.
 #
 # MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
@@ -28,6 +29,7 @@ packages=(
 	libio-pty-perl
 	make
 	gcc
+	dpkg-dev
 	python3-django
 	python3-psycopg2
 )

@@ -218,6 +218,29 @@ DROP SERVER audit_srv;
 DROP FOREIGN DATA WRAPPER audit_fdw;
 DROP ROLE audit_pw;
 
+-- DROPs that name objects by lists of type names (casts, transforms) or
+-- by signatures (operators, aggregates, operator classes) are audited
+-- under those names
+SELECT max(id) AS mark FROM migsafe.audit_log \gset
+CREATE TYPE audit_ct AS (a int);
+CREATE FUNCTION audit_ct_of(int) RETURNS audit_ct LANGUAGE sql
+  AS 'SELECT ROW($1)::audit_ct';
+CREATE CAST (int AS audit_ct) WITH FUNCTION audit_ct_of(int);
+SELECT 1::audit_ct AS cast_works;
+SET migsafe.approve = '*';
+DROP CAST (int AS audit_ct);
+DROP CAST IF EXISTS (text AS text);
+DROP TRANSFORM IF EXISTS FOR int LANGUAGE sql;
+DROP OPERATOR IF EXISTS ### (int, int);
+DROP AGGREGATE IF EXISTS audit_no_agg(int);
+DROP OPERATOR CLASS IF EXISTS audit_no_opc USING btree;
+DROP OPERATOR FAMILY IF EXISTS audit_no_opf USING btree;
+RESET migsafe.approve;
+SELECT command_tag, object_type, object_identity FROM log
+ WHERE id > :mark AND command_tag LIKE 'DROP %' ORDER BY id;
+DROP FUNCTION audit_ct_of(int);
+DROP TYPE audit_ct;
+
 DROP FUNCTION wait_rows(bigint, int);
 DROP FUNCTION swallow();
 DROP VIEW log;

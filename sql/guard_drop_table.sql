@@ -172,3 +172,10 @@ ALTER SEQUENCE receipt_no OWNED BY tmp_owner.id;
 DROP TABLE tmp_owner;
 ROLLBACK;
 SELECT last_value FROM receipt_no;
+
+-- a DROP that fails gives the notices it gives before its error
+CREATE TABLE gd_base (id int);
+CREATE VIEW gd_view AS SELECT * FROM gd_base;
+DROP TABLE IF EXISTS gd_nosuch, gd_base;
+DROP VIEW gd_view;
+DROP TABLE gd_base;

@@ -153,7 +153,5 @@ SET LOCAL migsafe.approve = 'staging.*';
 DROP SCHEMA staging CASCADE;
 COMMIT;
 -- the snapshot of staging.load is readable by the roles that could read
--- the table: DROP OWNED revokes that, as for any other grant
-DROP ROLE regress_etl_worker, regress_etl, regress_other;
-DROP OWNED BY regress_etl, regress_other;
+-- the table: DROP ROLE revokes that first, the table being gone
 DROP ROLE regress_etl_worker, regress_etl, regress_other;

@@ -176,3 +176,15 @@ DROP TYPE rn_pair;
 DROP SEQUENCE rn_valuable;
 COMMIT;
 RESET client_min_messages;
+
+-- a rename that brings nothing under migsafe.exempt takes no lock of
+-- migsafe's: an index keeps the statement's ShareUpdateExclusiveLock
+CREATE TABLE rn_locks (id int);
+CREATE INDEX rn_locks_idx ON rn_locks (id);
+BEGIN;
+ALTER INDEX rn_locks_idx RENAME TO rn_locks_idx2;
+SELECT mode FROM pg_locks
+ WHERE locktype = 'relation' AND pid = pg_backend_pid()
+   AND relation = 'rn_locks_idx2'::regclass ORDER BY mode;
+ROLLBACK;
+DROP TABLE rn_locks;

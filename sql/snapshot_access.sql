@@ -103,7 +103,8 @@ SELECT status FROM migsafe.snapshots WHERE id = :snap2;
 DROP TRIGGER sneaky ON vault.secrets;
 RESET ROLE;
 
--- a role that can read a snapshot is dropped like any grantee
+-- a role that can read a snapshot is dropped like any grantee: its grant
+-- on the snapshot goes without DROP OWNED, not the one on vault.secrets
 DROP ROLE regress_snap_grantee;
 DROP OWNED BY regress_snap_grantee;
 DROP ROLE regress_snap_grantee;

@@ -959,3 +959,138 @@ migsafe_catalog_may_read(Oid relid, AttrNumber attnum)
 		return false;
 	return check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 }
+
+/* Whether addr is in a List of ObjectAddress * */
+static bool
+address_member(List *list, Oid classid, Oid objid)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		ObjectAddress *a = lfirst(lc);
+
+		if (a->classId == classid && a->objectId == objid)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a part of a table goes before a move (see take_move) */
+static bool
+dropped_before_move(Oid relid, Oid classid, Oid objid, List *code)
+{
+	if (classid == ConstraintRelationId)
+	{
+		HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objid));
+		bool		fk = false;
+
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+			fk = con->contype == CONSTRAINT_FOREIGN &&
+				con->conrelid == relid && con->confrelid != relid;
+			ReleaseSysCache(tup);
+		}
+		return fk;
+	}
+	return address_member(code, classid, objid);
+}
+
+/*
+ * migsafe_catalog_self_contained
+ *
+ * Whether a table and what hangs off it (columns, defaults, constraints,
+ * indexes, triggers, rules, policies, owned sequences, its row type)
+ * depend on nothing of a user's but the table itself and its schema: only
+ * such a table can be moved into snapshot storage.  Anything else it
+ * depended on (a trigger's function, a domain or composite type of a
+ * column, a function a default or policy calls, another table a rule
+ * reads, a role a policy names) could then not be dropped without the
+ * snapshot, as the README promises.  Foreign keys to other tables and the owner's code in indexes
+ * and statistics (migsafe_catalog_owner_code) do not count: a move drops
+ * them first.
+ */
+bool
+migsafe_catalog_self_contained(Oid relid)
+{
+	List	   *code = migsafe_catalog_owner_code(relid);
+	List	   *parts = NIL;
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	Oid			nsp = get_rel_namespace(relid);
+	ObjectAddress *self = palloc(sizeof(ObjectAddress));
+	bool		result = true;
+	int			i;
+
+	ObjectAddressSet(*self, RelationRelationId, relid);
+	parts = lappend(parts, self);
+
+	/* the parts: everything that depends on the table, or on a part, auto */
+	for (i = 0; i < list_length(parts); i++)
+	{
+		ObjectAddress *part = list_nth(parts, i);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(part->classId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(part->objectId));
+		scan = systable_beginscan(depRel, DependReferenceIndexId, true,
+								  NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+			ObjectAddress *a;
+
+			if ((dep->deptype != DEPENDENCY_AUTO &&
+				 dep->deptype != DEPENDENCY_INTERNAL) ||
+				address_member(parts, dep->classid, dep->objid) ||
+				dropped_before_move(relid, dep->classid, dep->objid, code))
+				continue;
+			a = palloc(sizeof(ObjectAddress));
+			ObjectAddressSet(*a, dep->classid, dep->objid);
+			parts = lappend(parts, a);
+		}
+		systable_endscan(scan);
+	}
+
+	/* what the parts depend on: built-in objects, the schema, each other */
+	for (i = 0; i < list_length(parts) && result; i++)
+	{
+		ObjectAddress *part = list_nth(parts, i);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		/* a policy names roles (pg_shdepend), which could not be dropped */
+		if (part->classId == PolicyRelationId)
+		{
+			result = false;
+			break;
+		}
+
+		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(part->classId));
+		ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(part->objectId));
+		scan = systable_beginscan(depRel, DependDependerIndexId, true,
+								  NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+			if (MIGSAFE_BUILTIN_OBJECT(dep->refobjid) ||
+				(dep->refclassid == NamespaceRelationId && dep->refobjid == nsp) ||
+				address_member(parts, dep->refclassid, dep->refobjid))
+				continue;
+			result = false;
+			break;
+		}
+		systable_endscan(scan);
+	}
+	table_close(depRel, AccessShareLock);
+	return result;
+}

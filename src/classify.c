@@ -94,6 +94,9 @@ drop_can_destroy_data(DropStmt *stmt)
 		case OBJECT_SEQUENCE:
 		case OBJECT_EXTENSION:
 			return true;
+		case OBJECT_FOREIGN_TABLE:
+			/* its data is elsewhere, but it may own sequences (serial) */
+			return true;
 		default:
 			return false;
 	}
@@ -184,7 +187,11 @@ classify_alter(AlterTableStmt *stmt)
 {
 	ListCell   *lc;
 	bool		destroys = false;
-	bool		only_drops = stmt->objtype == OBJECT_TABLE;
+	bool		only_drops;
+
+	/* a foreign table's serial columns own sequences: a dry run finds them */
+	only_drops = stmt->objtype == OBJECT_TABLE ||
+		stmt->objtype == OBJECT_FOREIGN_TABLE;
 
 	foreach(lc, stmt->cmds)
 	{
@@ -710,6 +717,53 @@ migsafe_classify_stored_setting(Node *parsetree)
 }
 
 /*
+ * The name of an object a DROP names by a list: a qualified name, or for
+ * a cast (two TypeNames) its types as "(int AS ct)", for a transform (a
+ * TypeName and a language) "FOR int LANGUAGE sql".  NameListToString()
+ * takes only Strings.
+ */
+static char *
+list_to_name(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		plain = true;
+
+	foreach(lc, names)
+	{
+		if (!IsA(lfirst(lc), String))
+			plain = false;
+	}
+	if (plain)
+		return NameListToString(names);
+	initStringInfo(&buf);
+	if (list_length(names) == 2 && IsA(linitial(names), TypeName) &&
+		IsA(lsecond(names), String))
+	{
+		appendStringInfo(&buf, "FOR %s LANGUAGE %s",
+						 TypeNameToString(linitial_node(TypeName, names)),
+						 strVal(lsecond(names)));
+		return buf.data;
+	}
+	appendStringInfoChar(&buf, '(');
+	foreach(lc, names)
+	{
+		Node	   *part = lfirst(lc);
+
+		if (lc != list_head(names))
+			appendStringInfoString(&buf, " AS ");
+		if (IsA(part, TypeName))
+			appendStringInfoString(&buf, TypeNameToString((TypeName *) part));
+		else if (IsA(part, String))
+			appendStringInfoString(&buf, strVal(part));
+		else
+			appendStringInfoChar(&buf, '?');
+	}
+	appendStringInfoChar(&buf, ')');
+	return buf.data;
+}
+
+/*
  * migsafe_classify_named_objects
  *
  * The names a DROP or TRUNCATE names, as written, comma-separated, or NULL.
@@ -733,7 +787,7 @@ migsafe_classify_named_objects(Node *parsetree)
 		char	   *name = NULL;
 
 		if (IsA(obj, List))
-			name = NameListToString((List *) obj);
+			name = list_to_name((List *) obj);
 		else if (IsA(obj, String))
 			name = strVal(obj);
 		else if (IsA(obj, TypeName))

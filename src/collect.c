@@ -37,6 +37,8 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -64,6 +66,7 @@ typedef struct MigsafeDryRun
 	ProcessUtilityContext context;
 	ParamListInfo params;
 	QueryEnvironment *queryEnv;
+	bool		loud;			/* notices shown (see dry_run()) */
 } MigsafeDryRun;
 
 /* Whether a dry run is in progress (its event triggers' statements) */
@@ -81,14 +84,75 @@ migsafe_collect_at_eoxact(void)
 }
 
 /*
+ * Whether a DROP OWNED can drop migsafe's own objects: one of its roles
+ * owns the extension, its schema, or the audit log or snapshot registry.
+ * Any other DROP OWNED leaves them alone (it may revoke privileges on
+ * them, which takes no lock on the tables).
+ */
+static bool
+drop_owned_reaches_migsafe(DropOwnedStmt *stmt, Oid nsp)
+{
+	List	   *owners = NIL;
+	const char *const tables[] = {"audit_log", "snapshots"};
+	HeapTuple	tup;
+	ListCell   *lc;
+	int			i;
+	Relation	extrel;
+	SysScanDesc scan;
+	ScanKeyData key;
+
+	/* the extension's owner (pg_extension has no syscache) */
+	extrel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum(MIGSAFE_SCHEMA));
+	scan = systable_beginscan(extrel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owners = lappend_oid(owners,
+							 ((Form_pg_extension) GETSTRUCT(tup))->extowner);
+	systable_endscan(scan);
+	table_close(extrel, AccessShareLock);
+
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (HeapTupleIsValid(tup))
+	{
+		owners = lappend_oid(owners,
+							 ((Form_pg_namespace) GETSTRUCT(tup))->nspowner);
+		ReleaseSysCache(tup);
+	}
+	for (i = 0; i < lengthof(tables); i++)
+	{
+		tup = SearchSysCache1(RELOID,
+							  ObjectIdGetDatum(get_relname_relid(tables[i], nsp)));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		owners = lappend_oid(owners, ((Form_pg_class) GETSTRUCT(tup))->relowner);
+		ReleaseSysCache(tup);
+	}
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(roleid) && list_member_oid(owners, roleid))
+			return true;
+	}
+	return false;
+}
+
+/*
  * lock_audit_log_first
  *
  * A statement that may drop migsafe.audit_log (DROP EXTENSION or DROP
- * SCHEMA naming migsafe, DROP OWNED) takes the log's lock before anything
+ * SCHEMA naming migsafe, DROP OWNED by a role owning migsafe's objects)
+ * takes the locks of the snapshot registry and of the log before anything
  * else.  PostgreSQL locks a dropped schema's members in dependency order,
  * the log's sequence before the log, while the audit writer inserting into
- * the log takes the table first: without this they deadlock.  The lock is
- * taken outside the dry run, so the statement keeps it.
+ * the log takes the table first: without this they deadlock.  The order is
+ * the one every change keeps, registry before log: a change registers its
+ * snapshots (snapshot.c) before its audit rows are written, and the
+ * writers never touch the registry.  Taking the log first deadlocked with
+ * concurrent approved drops.  The locks are taken outside the dry run, so
+ * the statement keeps them.
  */
 static void
 lock_audit_log_first(Node *parsetree)
@@ -101,11 +165,15 @@ lock_audit_log_first(Node *parsetree)
 		!names_migsafe)
 		return;
 	nsp = migsafe_catalog_namespace();
-	relid = OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+	if (!OidIsValid(nsp))
+		return;
+	if (IsA(parsetree, DropOwnedStmt) &&
+		!drop_owned_reaches_migsafe((DropOwnedStmt *) parsetree, nsp))
+		return;
+	relid = get_relname_relid("snapshots", nsp);
 	if (OidIsValid(relid))
 		LockRelationOid(relid, AccessExclusiveLock);
-	/* then the snapshot registry, which changes write after the log */
-	relid = OidIsValid(nsp) ? get_relname_relid("snapshots", nsp) : InvalidOid;
+	relid = get_relname_relid("audit_log", nsp);
 	if (OidIsValid(relid))
 		LockRelationOid(relid, AccessExclusiveLock);
 }
@@ -116,9 +184,10 @@ dry_run_body(void *arg)
 {
 	MigsafeDryRun *d = arg;
 
-	(void) set_config_option("client_min_messages", "error",
-							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-							 true, 0, false);
+	if (!d->loud)
+		(void) set_config_option("client_min_messages", "error",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+								 true, 0, false);
 
 	/*
 	 * XXX: standard_ProcessUtility, not the hook chain: the hooks loaded
@@ -161,7 +230,7 @@ dry_run_context(MigsafeCommand *cmd, ProcessUtilityContext context)
  * back with it, and statements they run are not collected (a muted
  * frame).  Switching them off with session_replication_role would reset
  * every cached plan of the session twice per statement.  An error the statement raises is
- * raised as it would have been.
+ * raised as it would have been, after the notices that precede it.
  */
 static void
 dry_run(MigsafeCommand *cmd, MigsafeDryRun *d)
@@ -169,9 +238,23 @@ dry_run(MigsafeCommand *cmd, MigsafeDryRun *d)
 	ErrorData  *edata;
 
 	d->context = dry_run_context(cmd, d->context);
+	d->loud = false;
 	cmd->collecting = true;
 	dry_run_depth++;
 	edata = migsafe_internal_subxact(dry_run_body, d, false);
+
+	/*
+	 * The statement fails: it will not run, and the notices it gives before
+	 * its error (an event trigger's "does not exist, skipping") would be
+	 * lost.  Run it once more with them shown, as it would run alone; it
+	 * raises the same error, which is raised.
+	 */
+	if (edata != NULL)
+	{
+		FreeErrorData(edata);
+		d->loud = true;
+		edata = migsafe_internal_subxact(dry_run_body, d, false);
+	}
 	dry_run_depth--;
 	cmd->collecting = false;
 	if (edata != NULL)
@@ -451,6 +534,29 @@ collect_alter_type(MigsafeCommand *cmd, AlterTableStmt *stmt, Oid relid)
 }
 
 /*
+ * The sequences a foreign table's column owns (serial), which go with the
+ * column.  A table's column is a target whose decision they follow; a
+ * foreign table's holds no data here and is none, so they are decided on
+ * their own.
+ */
+static void
+collect_owned_sequences(MigsafeCommand *cmd, Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, getOwnedSequences(relid))
+	{
+		Oid			owner;
+		int32		col;
+
+		if (migsafe_catalog_sequence_owner(lfirst_oid(lc), &owner, &col) &&
+			owner == relid && col == attnum)
+			(void) migsafe_command_add_relation(cmd, MIGSAFE_OP_DROP,
+												lfirst_oid(lc), 0);
+	}
+}
+
+/*
  * collect_alter_columns
  *
  * The columns an ALTER TABLE subcommand drops or retypes, in relid and
@@ -486,6 +592,9 @@ collect_alter_columns(MigsafeCommand *cmd, AlterTableCmd *c,
 			if (effect == MIGSAFE_ALTER_DROP_COLUMN &&
 				c->behavior == DROP_CASCADE)
 				collect_generated(cmd, r, att->attnum);
+			if (effect == MIGSAFE_ALTER_DROP_COLUMN &&
+				get_rel_relkind(r) == RELKIND_FOREIGN_TABLE)
+				collect_owned_sequences(cmd, r, att->attnum);
 		}
 		ReleaseSysCache(atttup);
 	}

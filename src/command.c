@@ -891,8 +891,14 @@ migsafe_command_replication(StringInfo buf, MigsafeTarget *t)
 static const char *
 named_last(Node *obj)
 {
+	/*
+	 * A cast or transform is named by a list of a TypeName and a TypeName or
+	 * language name: it names no relation, function or type by itself.
+	 */
 	if (IsA(obj, List))
-		return strVal(llast((List *) obj));
+		return IsA(llast((List *) obj), String) &&
+			IsA(linitial((List *) obj), String) ?
+			strVal(llast((List *) obj)) : NULL;
 	if (IsA(obj, String))
 		return strVal(obj);
 	if (IsA(obj, TypeName))

@@ -41,6 +41,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_attrdef.h"
+#include "catalog/pg_authid.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
@@ -52,6 +53,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "executor/executor.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parse_func.h"
@@ -72,6 +74,8 @@
 #include "collect.h"
 #include "command.h"
 #include "guard.h"
+#include "internal.h"
+#include "storage.h"
 #include "internal.h"
 #include "locks.h"
 #include "snapshot.h"
@@ -695,6 +699,26 @@ guard_own_objects(Node *parsetree)
 }
 
 /*
+ * Whether renaming or moving relid to newnsp.newrel (NULL: unchanged)
+ * brings a relation that may hold data under migsafe.exempt.
+ */
+static bool
+exempting_move(Oid relid, const char *newnsp, const char *newrel)
+{
+	if (!OidIsValid(relid) || !migsafe_classify_relkind(get_rel_relkind(relid)))
+		return false;
+	if (newnsp == NULL)
+		newnsp = get_namespace_name(get_rel_namespace(relid));
+	if (newrel == NULL)
+		newrel = get_rel_name(relid);
+	if (newnsp == NULL || newrel == NULL)
+		return false;			/* dropped meanwhile */
+	return migsafe_approval_exempts_name(newnsp, newrel) &&
+		!migsafe_approval_exempts_name(get_namespace_name(get_rel_namespace(relid)),
+									   get_rel_name(relid));
+}
+
+/*
  * guard_exempt_moves
  *
  * A rename or a move (ALTER ... SET SCHEMA) that brings a relation holding
@@ -726,16 +750,24 @@ guard_exempt_moves(MigsafeCommand *cmd, Node *parsetree)
 	}
 	if (rv == NULL)
 		return;
-	relid = RangeVarGetRelid(rv, AccessExclusiveLock, true);
-	if (!OidIsValid(relid) || !migsafe_classify_relkind(get_rel_relkind(relid)))
+
+	/*
+	 * Look without a lock first: most renames and moves (all of indexes,
+	 * which the statement locks ShareUpdateExclusive only) bring nothing
+	 * under migsafe.exempt and must not take a stronger lock than the
+	 * statement.  One that does is of a table, materialized view or sequence,
+	 * which the statement locks AccessExclusive anyway: lock it so now,
+	 * before measuring, and look again.
+	 *
+	 * XXX: a concurrent rename that makes the name point to another relation
+	 * between this look and the statement's own lookup escapes the decision;
+	 * that needs concurrent DDL on the very name being moved.
+	 */
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!exempting_move(relid, newnsp, newrel))
 		return;
-	if (newnsp == NULL)
-		newnsp = get_namespace_name(get_rel_namespace(relid));
-	if (newrel == NULL)
-		newrel = get_rel_name(relid);
-	if (!migsafe_approval_exempts_name(newnsp, newrel) ||
-		migsafe_approval_exempts_name(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid)))
+	relid = RangeVarGetRelid(rv, AccessExclusiveLock, true);
+	if (!exempting_move(relid, newnsp, newrel))
 		return;
 
 	migsafe_command_standalone(&scratch, cmd->tag, cmd->stmt_text, InvalidOid);
@@ -906,6 +938,51 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
  */
 
 /*
+ * forget_dropped_roles
+ *
+ * DROP ROLE of a role that could read a table migsafe kept a snapshot of:
+ * the snapshot's grants would keep the role from being dropped, which
+ * PostgreSQL alone would allow.  Revoke them first (storage.c), audited,
+ * for the roles the user may drop; the statement's own checks and errors
+ * follow, and its rollback undoes the revocation.
+ */
+static void
+forget_dropped_roles(DropRoleStmt *stmt)
+{
+	MigsafeInternal state;
+	List	   *volatile roles = NIL;
+	ListCell   *lc;
+
+	if (!has_createrole_privilege(GetUserId()))
+		return;					/* DROP ROLE refuses it */
+	foreach(lc, stmt->roles)
+	{
+		Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(roleid) && roleid != BOOTSTRAP_SUPERUSERID &&
+			(!superuser_arg(roleid) || superuser()))
+			roles = lappend_oid(roles, roleid);
+	}
+	if (roles == NIL)
+		return;
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		foreach(lc, (List *) roles)
+			migsafe_storage_forget_role(lfirst_oid(lc));
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+}
+
+/*
  * migsafe_guard_begin
  *
  * Called by the ProcessUtility hook before a statement that passed the
@@ -948,6 +1025,8 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 		return NULL;
 	if (kind == MIGSAFE_STMT_RENAME || IsA(parsetree, AlterTableStmt))
 		migsafe_approval_track(parsetree);
+	if (IsA(parsetree, DropRoleStmt))
+		forget_dropped_roles((DropRoleStmt *) parsetree);
 
 	/*
 	 * Statements expanded from another one (the index of a PRIMARY KEY, a

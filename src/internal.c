@@ -29,32 +29,43 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
+#include "migsafe.h"
 #include "internal.h"
 
-/* The INSERT of audit rows given as a JSON array ($1) */
+/*
+ * The INSERT of audit rows given as a JSON array ($1), with ids from $2 on
+ * (see migsafe_internal_take_ids)
+ */
 #define INSERT_SQL \
-	"INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
+	"INSERT INTO migsafe.audit_log (id, ts, xid, vxid, database, session_role," \
 	" effective_role, client_addr, application_name, backend_pid," \
 	" command_tag, object_type, object_identity, statement, nested," \
 	" scope, risk, decision, detail, approval, approved_by, reason," \
 	" wal_lsn, snapshot_id)" \
-	" SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
+	" OVERRIDING SYSTEM VALUE" \
+	" SELECT $2::pg_catalog.int8 OPERATOR(pg_catalog.+) r.ordinality OPERATOR(pg_catalog.-) 1," \
+	" r.ts, r.xid, r.vxid, r.database, r.session_role," \
 	" r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
 	" r.command_tag, r.object_type, r.object_identity, r.statement," \
 	" r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
 	" r.approved_by, r.reason, r.wal_lsn, r.snapshot_id" \
 	" FROM pg_catalog.jsonb_populate_recordset(NULL::migsafe.audit_log," \
-	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) r"
+	" pg_catalog.jsonb_in($1::pg_catalog.cstring)) WITH ORDINALITY r"
 
 /*
  * The same for rows that took snapshots: each new snapshot is linked back
@@ -117,12 +128,12 @@ static char *internal_caller_path = NULL;
 	"   SET repeat_count = a.repeat_count OPERATOR(pg_catalog.+) 1, last_ts = r.ts" \
 	"   FROM r, prev WHERE a.id OPERATOR(pg_catalog.=) prev.id" \
 	"   RETURNING a.repeat_count)," \
-	" ins AS (INSERT INTO migsafe.audit_log (ts, xid, vxid, database, session_role," \
+	" ins AS (INSERT INTO migsafe.audit_log (id, ts, xid, vxid, database, session_role," \
 	"   effective_role, client_addr, application_name, backend_pid," \
 	"   command_tag, object_type, object_identity, statement, nested," \
 	"   scope, risk, decision, detail, approval, approved_by, reason," \
 	"   wal_lsn, snapshot_id, last_ts)" \
-	"  SELECT r.ts, r.xid, r.vxid, r.database, r.session_role," \
+	"  OVERRIDING SYSTEM VALUE SELECT $3::pg_catalog.int8, r.ts, r.xid, r.vxid, r.database, r.session_role," \
 	"   r.effective_role, r.client_addr, r.application_name, r.backend_pid," \
 	"   r.command_tag, r.object_type, r.object_identity, r.statement," \
 	"   r.nested, r.scope, r.risk, r.decision, r.detail, r.approval," \
@@ -450,6 +461,74 @@ migsafe_internal_writing_log(void)
 }
 
 /*
+ * The identity sequence of migsafe.audit_log, after locking the log as the
+ * INSERT will: the log before its sequence, the order DROP EXTENSION
+ * migsafe takes them in (see lock_audit_log_first() in collect.c), which
+ * nextval() in the INSERT kept by itself.
+ */
+static Oid
+audit_sequence(void)
+{
+	Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, false);
+	Oid			logid = get_relname_relid("audit_log", nsp);
+	Oid			seqid = get_relname_relid("audit_log_id_seq", nsp);
+
+	if (!OidIsValid(logid) || !OidIsValid(seqid))
+		elog(ERROR, "table \"%s.audit_log\" or its sequence does not exist",
+			 MIGSAFE_SCHEMA);
+	LockRelationOid(logid, RowExclusiveLock);
+	return seqid;
+}
+
+/*
+ * migsafe_internal_take_ids
+ *
+ * Take n consecutive values of one of migsafe's sequences (increment 1)
+ * and return the first, without nextval(): nextval() would make them the
+ * session's lastval(), which would then answer the user with the id of an
+ * audit row or snapshot (or with "permission denied for sequence").  The
+ * sequence is locked against other takers (ShareUpdateExclusiveLock, which
+ * conflicts with itself but not with the RowExclusiveLock that takers
+ * before keep until their transaction ends; released at once: as with
+ * nextval(), values taken are never given back, whatever the transaction
+ * does), read, and advanced with setval(), which is WAL-logged before the
+ * transaction can commit, as nextval() is, and sets only that sequence's
+ * currval().  Every id of the audit log and of the snapshot registry is
+ * taken here (nothing else calls nextval() on them: no role but
+ * superusers may).  Errors (the sequence exhausted) propagate.  Runs as
+ * migsafe's superuser.
+ */
+int64
+migsafe_internal_take_ids(Oid seqid, int64 n)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	HeapTuple	tup;
+	int64		first;
+
+	Assert(n > 0);
+	LockRelationOid(seqid, ShareUpdateExclusiveLock);
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqid);
+	fcinfo->args[0].isnull = false;
+	first = DatumGetInt64(pg_sequence_last_value(fcinfo));
+	if (fcinfo->isnull)
+	{
+		/* never called: its start value comes first */
+		tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for sequence %u", seqid);
+		first = ((Form_pg_sequence) GETSTRUCT(tup))->seqstart;
+		ReleaseSysCache(tup);
+	}
+	else
+		first++;
+	(void) DirectFunctionCall3(setval3_oid, ObjectIdGetDatum(seqid),
+							   Int64GetDatum(first + n - 1), BoolGetDatum(true));
+	UnlockRelationOid(seqid, ShareUpdateExclusiveLock);
+	return first;
+}
+
+/*
  * migsafe_internal_insert_log
  *
  * Insert rows given as a JSON array of row objects into migsafe.audit_log,
@@ -461,16 +540,24 @@ void
 migsafe_internal_insert_log(const char *rows, bool link)
 {
 	SPIPlanPtr *planp = link ? &insert_link_plan : &insert_plan;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	Oid			argtypes[2] = {TEXTOID, INT8OID};
+	Datum		values[2];
 	int			ret;
+	int32		n;
 	MigsafeLogWriter state;
 
 	values[0] = CStringGetTextDatum(rows);
+	n = DatumGetInt32(DirectFunctionCall1(jsonb_array_length,
+										  DirectFunctionCall1(jsonb_in,
+															  CStringGetDatum(rows))));
+	if (n <= 0)
+		return;
 	SPI_connect();
 	migsafe_internal_log_begin(&state);
 	PG_TRY();
 	{
+		values[1] = Int64GetDatum(migsafe_internal_take_ids(audit_sequence(), n));
+
 		/*
 		 * Prepared once per backend (parsing and planning it for every row
 		 * cost more than the row); the plan cache re-plans it if the
@@ -479,7 +566,7 @@ migsafe_internal_insert_log(const char *rows, bool link)
 		if (*planp == NULL)
 		{
 			SPIPlanPtr	plan = SPI_prepare(link ? INSERT_LINK_SQL : INSERT_SQL,
-										   1, argtypes);
+										   2, argtypes);
 
 			if (plan == NULL)
 				elog(ERROR, "SPI_prepare failed: %s",
@@ -513,8 +600,8 @@ migsafe_internal_insert_log(const char *rows, bool link)
 int64
 migsafe_internal_repeat_log(const char *row, int window_ms)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT8OID};
+	Datum		values[3];
 	int			ret;
 	volatile int64 count = 0;
 	MigsafeLogWriter state;
@@ -525,9 +612,11 @@ migsafe_internal_repeat_log(const char *row, int window_ms)
 	migsafe_internal_log_begin(&state);
 	PG_TRY();
 	{
+		/* the id of a new row; unused (a gap) when an old row counts one more */
+		values[2] = Int64GetDatum(migsafe_internal_take_ids(audit_sequence(), 1));
 		if (repeat_plan == NULL)
 		{
-			SPIPlanPtr	plan = SPI_prepare(REPEAT_SQL, 2, argtypes);
+			SPIPlanPtr	plan = SPI_prepare(REPEAT_SQL, 3, argtypes);
 
 			if (plan == NULL)
 				elog(ERROR, "SPI_prepare failed: %s",

@@ -19,8 +19,10 @@
  *	  replaces in turn (swap.c): nothing is copied, and the cost does not
  *	  depend on its size either;
  *	- any other dropped table, and a truncated one with a column of a
- *	  user's type, is copied there (CREATE TABLE AS, with the latest
- *	  snapshot: the lock is held, so rows committed by others a moment
+ *	  user's type, is copied there (defined by CREATE TABLE AS ... WITH
+ *	  NO DATA, filled by a scan with the latest snapshot, without the
+ *	  planner, which would run the owner's index expressions as
+ *	  superuser: the lock is held, so rows committed by others a moment
  *	  ago are copied too, also under REPEATABLE READ);
  *	- a dropped, retyped or blanked column is copied with the table's key;
  *	- a sequence keeps its state, a materialized view its definition, in
@@ -47,9 +49,11 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
@@ -71,8 +75,10 @@
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -241,7 +247,9 @@ has_user_ranges(Oid relid)
 
 /*
  * Whether a table can be moved instead of dropped: a plain table, not a
- * partition, not in an inheritance tree (moving it would keep it there).
+ * partition, not in an inheritance tree (moving it would keep it there),
+ * depending on nothing of a user's but its schema (else it is copied: the
+ * moved table would keep those objects from being dropped).
  */
 static bool
 movable(Oid relid)
@@ -260,7 +268,8 @@ movable(Oid relid)
 	if (!result || has_superclass(relid) ||
 		OidIsValid(getExtensionOfObject(RelationRelationId, relid)))
 		return false;
-	return !has_constraint_expressions(relid) && !has_user_ranges(relid);
+	return !has_constraint_expressions(relid) && !has_user_ranges(relid) &&
+		migsafe_catalog_self_contained(relid);
 }
 
 /*
@@ -403,19 +412,24 @@ has_foreign_dependents(Oid relid, List *named)
 /*
  * The id of a new snapshot.  An id whose schema name is taken already
  * (someone created a schema of that name) is skipped: a role that may
- * create schemas must not be able to make approved changes fail.
+ * create schemas must not be able to make approved changes fail.  Taken
+ * without nextval(), which would change the session's lastval().
  */
 static int64
 next_id(void)
 {
 	Oid			seqid = get_relname_relid("snapshots_id_seq",
 										  migsafe_catalog_namespace());
+	Oid			regid = get_relname_relid("snapshots",
+										  migsafe_catalog_namespace());
 
-	if (!OidIsValid(seqid))
-		elog(ERROR, "sequence \"migsafe.snapshots_id_seq\" does not exist");
+	if (!OidIsValid(seqid) || !OidIsValid(regid))
+		elog(ERROR, "table \"migsafe.snapshots\" or its sequence does not exist");
+	/* the registry before its sequence, as DROP EXTENSION migsafe locks them */
+	LockRelationOid(regid, RowExclusiveLock);
 	for (;;)
 	{
-		int64		id = nextval_internal(seqid, false);
+		int64		id = migsafe_internal_take_ids(seqid, 1);
 
 		if (!OidIsValid(get_namespace_oid(migsafe_storage_schema(id), true)))
 			return id;
@@ -758,6 +772,102 @@ copy_estimate(MigsafeTarget *t)
 }
 
 /*
+ * Fill a copy made by take_copy() with the rows of fromid visible to the
+ * latest snapshot, columns attnums in order: values of built-in types as
+ * they are, others as their type's output (what append_copy_column()
+ * declared as text).  Returns the number of rows.
+ *
+ * The rows are read and written without the planner: planning a scan of
+ * the table evaluates its indexes' expressions and predicates (constant
+ * folding of IMMUTABLE functions), which are its owner's code and must
+ * never run as migsafe's superuser.  Output functions of types are C
+ * functions, which only a superuser can create.  The caller holds a lock
+ * on fromid that excludes writers, and created toid in this transaction.
+ */
+static uint64
+fill_copy(Oid fromid, Oid toid, List *attnums)
+{
+	Relation	from = table_open(fromid, NoLock);
+	Relation	to = table_open(toid, NoLock);
+	TupleDesc	fdesc = RelationGetDescr(from);
+	int			ncols = list_length(attnums);
+	FmgrInfo   *out = palloc0(sizeof(FmgrInfo) * Max(ncols, 1));
+	bool	   *as_text = palloc0(sizeof(bool) * Max(ncols, 1));
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(from, snap, 0, NULL);
+	TupleTableSlot *fslot = table_slot_create(from, NULL);
+	TupleTableSlot *tslot = MakeSingleTupleTableSlot(RelationGetDescr(to),
+													 &TTSOpsVirtual);
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId	cid = GetCurrentCommandId(true);
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "migsafe copy row",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt;
+	uint64		rows = 0;
+	ListCell   *lc;
+	int			j;
+
+	Assert(RelationGetDescr(to)->natts == ncols);
+	j = 0;
+	foreach(lc, attnums)
+	{
+		Form_pg_attribute att = TupleDescAttr(fdesc, lfirst_int(lc) - 1);
+
+		if (!MIGSAFE_BUILTIN_OBJECT(att->atttypid))
+		{
+			Oid			outfn;
+			bool		varlena;
+
+			getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+			fmgr_info(outfn, &out[j]);
+			as_text[j] = true;
+		}
+		j++;
+	}
+
+	while (table_scan_getnextslot(scan, ForwardScanDirection, fslot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(rowcxt);
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		slot_getallattrs(fslot);
+		ExecClearTuple(tslot);
+		j = 0;
+		foreach(lc, attnums)
+		{
+			int			k = lfirst_int(lc) - 1;
+
+			tslot->tts_isnull[j] = fslot->tts_isnull[k];
+			if (fslot->tts_isnull[k])
+				tslot->tts_values[j] = (Datum) 0;
+			else if (as_text[j])
+				tslot->tts_values[j] =
+					CStringGetTextDatum(OutputFunctionCall(&out[j],
+														   fslot->tts_values[k]));
+			else
+				tslot->tts_values[j] = fslot->tts_values[k];
+			j++;
+		}
+		ExecStoreVirtualTuple(tslot);
+		table_tuple_insert(to, tslot, cid, 0, bistate);
+		MemoryContextSwitchTo(oldcxt);
+		rows++;
+	}
+
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(to, 0);
+	ExecDropSingleTupleTableSlot(tslot);
+	ExecDropSingleTupleTableSlot(fslot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	MemoryContextDelete(rowcxt);
+	table_close(to, NoLock);
+	table_close(from, NoLock);
+	return rows;
+}
+
+/*
  * Copy the rows of a dropped or truncated table, or the key and values of
  * a column, into migsafe_snapshot_<id>.  The caller holds a lock that
  * excludes writers; the copy reads with the latest snapshot, so it holds
@@ -770,14 +880,11 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	TupleDesc	desc = RelationGetDescr(rel);
 	List	   *keys = NIL;
 	List	   *keynames = NIL;
+	List	   *attnums = NIL;
 	StringInfoData cols;
 	int64		id;
 	char	   *nsp;
 	char	   *readers;
-	char	   *sql;
-	SPIPlanPtr	plan;
-	Snapshot	snap;
-	int			ret;
 	uint64		rows;
 	Oid			copyid;
 	int			i;
@@ -796,6 +903,7 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 			!list_member_int(keys, att->attnum))
 			continue;
 		append_copy_column(&cols, att);
+		attnums = lappend_int(attnums, att->attnum);
 		if (list_member_int(keys, att->attnum))
 			keynames = lappend(keynames, pstrdup(NameStr(att->attname)));
 	}
@@ -805,24 +913,19 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	nsp = migsafe_storage_schema(id);
 	readers = migsafe_catalog_readers(t->objid);
 	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
-	sql = psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s",
-				   quote_qualified_identifier(nsp, t->relname), cols.data,
-				   quote_qualified_identifier(t->nspname, t->relname));
-	plan = SPI_prepare(sql, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed (%s): %s",
-			 SPI_result_code_string(SPI_result), sql);
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	ret = SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
-							   false, true, 0);
-	UnregisterSnapshot(snap);
-	if (ret < 0)
-		elog(ERROR, "SPI_execute_snapshot failed (%s): %s",
-			 SPI_result_code_string(ret), sql);
-	rows = SPI_processed;
-	SPI_freeplan(plan);
 
+	/*
+	 * WITH NO DATA defines the copy from the select list without planning it;
+	 * the rows are copied by fill_copy(), which runs no planner either.
+	 */
+	migsafe_internal_run(psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s WITH NO DATA",
+								  quote_qualified_identifier(nsp, t->relname),
+								  cols.data,
+								  quote_qualified_identifier(t->nspname, t->relname)));
 	copyid = get_relname_relid(t->relname, get_namespace_oid(nsp, false));
+	rows = fill_copy(t->objid, copyid, attnums);
+
+
 	register_snapshot(cmd, t, id, "copied",
 					  quote_qualified_identifier(nsp, t->relname), keynames,
 					  (double) rows, false, total_size(copyid));

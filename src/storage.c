@@ -27,6 +27,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
@@ -409,4 +410,67 @@ migsafe_snapshots_guard(PG_FUNCTION_ARGS)
 			 errmsg("table \"migsafe.snapshots\" can only be changed by migsafe"),
 			 errhint("Use migsafe.restore() and migsafe.purge_snapshots().")));
 	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/*
+ * migsafe_storage_forget_role
+ *
+ * Before DROP ROLE: revoke what roleid was granted on snapshot storage in
+ * this database (a role that could read a dropped table may read its
+ * snapshot), with one audit row per snapshot, so that no snapshot keeps
+ * the role from being dropped.  Storage in other databases holds it like
+ * any object there does (PostgreSQL asks for DROP OWNED in each).  Runs
+ * in an internal section, connected to SPI; the DROP ROLE's transaction
+ * undoes it if the role is not dropped.
+ */
+void
+migsafe_storage_forget_role(Oid roleid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(roleid)};
+	const char *rolname = GetUserNameFromId(roleid, false);
+	List	   *schemas = NIL;
+	ListCell   *lc;
+	uint64		i;
+
+	if (migsafe_internal_exec("SELECT n.nspname FROM pg_catalog.pg_shdepend d, pg_catalog.pg_class c,"
+							  "       pg_catalog.pg_namespace n"
+							  " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "   AND c.oid OPERATOR(pg_catalog.=) d.objid"
+							  "   AND n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+							  "   AND d.dbid OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database"
+							  "        WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.deptype OPERATOR(pg_catalog.=) 'a'"
+							  "   AND n.nspname OPERATOR(pg_catalog.~) '^migsafe_snapshot_[0-9]+$'"
+							  " UNION"
+							  " SELECT n.nspname FROM pg_catalog.pg_shdepend d, pg_catalog.pg_namespace n"
+							  " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"
+							  "   AND n.oid OPERATOR(pg_catalog.=) d.objid"
+							  "   AND d.dbid OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database"
+							  "        WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.deptype OPERATOR(pg_catalog.=) 'a'"
+							  "   AND n.nspname OPERATOR(pg_catalog.~) '^migsafe_snapshot_[0-9]+$'"
+							  " ORDER BY 1",
+							  1, argtypes, values, NULL, 0) < 0)
+		elog(ERROR, "could not read the grants on snapshot storage");
+	for (i = 0; i < SPI_processed; i++)
+		schemas = lappend(schemas, SPI_getvalue(SPI_tuptable->vals[i],
+												SPI_tuptable->tupdesc, 1));
+	foreach(lc, schemas)
+	{
+		const char *nspname = lfirst(lc);
+		const char *nsp = quote_identifier(nspname);
+		const char *role = quote_identifier(rolname);
+		int64		id = pg_strtoint64(nspname + strlen(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX));
+
+		migsafe_internal_run(psprintf("REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s",
+									  nsp, role));
+		migsafe_internal_run(psprintf("REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM %s",
+									  nsp, role));
+		migsafe_internal_run(psprintf("REVOKE ALL ON SCHEMA %s FROM %s",
+									  nsp, role));
+		migsafe_audit_event("REVOKE", id, "role", role,
+							psprintf("Role %s is being dropped: its access to snapshot " INT64_FORMAT " (schema %s) is revoked.",
+									 role, id, nspname));
+	}
 }
