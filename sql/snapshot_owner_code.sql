@@ -28,7 +28,8 @@ CREATE INDEX ON oc.tab (oc.ifun(a)) WHERE oc.ifun(a) > oc.ifun(0);
 INSERT INTO oc.tab VALUES (1, 'one'), (2, 'two');
 RESET ROLE;
 
--- a superuser truncates and drops the owner's tables: copies are kept
+-- a superuser truncates and drops the owner's tables: snapshots are kept
+-- (TRUNCATE keeps the storage, DROP OWNED copies the partition: an enum)
 SELECT coalesce(max(id), 0) AS mark FROM migsafe.snapshots \gset
 SET client_min_messages = warning;	-- notices name snapshot ids
 SET migsafe.approve = '*';
