@@ -9,6 +9,12 @@
 #                 cluster
 # make bench      every benchmark in bench/ (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
+# make deb        Debian packages postgresql-NN-migsafe in dist/ (debian/)
+# make dist       the PGXN zip in dist/, META.json made from META.json.in
+#
+# The version is written only in migsafe.control (default_version): the
+# C code gets it as MIGSAFE_VERSION, make deb and make dist write it into
+# debian/changelog and META.json.
 
 MODULE_big = migsafe
 OBJS = \
@@ -40,7 +46,7 @@ OBJS = \
 
 EXTENSION = migsafe
 MIGSAFE_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" migsafe.control)
-DATA = migsafe--1.0.sql migsafe--1.0--1.1.sql
+DATA = $(notdir $(wildcard $(srcdir)/migsafe--*.sql))
 PGFILEDESC = "migsafe - approvals for destructive schema changes"
 
 PG_CPPFLAGS = -I$(srcdir)/include -DMIGSAFE_VERSION='"$(MIGSAFE_VERSION)"'
@@ -65,7 +71,7 @@ include $(PGXS)
 # when a header changes (PGXS tracks dependencies only with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/include/*.h)
 
-.PHONY: test demo bench deps indent
+.PHONY: test demo bench deps indent deb dist
 
 deps:
 	bash scripts/install-deps.sh
@@ -81,3 +87,9 @@ bench:
 
 indent:
 	bash scripts/indent.sh
+
+deb:
+	bash scripts/deb.sh
+
+dist:
+	bash scripts/dist.sh

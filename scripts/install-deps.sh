@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
 # bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
-# compiler, pg_bsd_indent, and for test/e2e Django with psycopg2 and
-# Node.js with npm).  Idempotent: apt-get runs only when a package is
-# missing.  Run as root.
+# compiler, pg_bsd_indent, for test/e2e Django with psycopg2 and Node.js
+# with npm, for `make deb` dpkg-dev, debhelper and pg_buildext).
+# Idempotent: apt-get runs only when a package is missing.  Run as root.
+# (test/deb/run.sh installs debootstrap itself when it needs to make its
+# root.)
 set -euo pipefail
 
 # bookworm has no postgresql-contrib-15; the contrib modules ship in
@@ -22,6 +24,9 @@ packages=(
 	pg-bsd-indent
 	python3-django
 	python3-psycopg2
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
 )
 
 missing=()
