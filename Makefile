@@ -1,12 +1,17 @@
 # Makefile for migsafe (PGXS)
 #
 # make            build
-# make install    install into the PostgreSQL found by PG_CONFIG
+# make install    install into the PostgreSQL found by PG_CONFIG (the
+#                 extension, and migsafe-check into its bindir)
 # make test       install what is missing, build, install, run every suite
-#                 (pg_regress, isolation, TAP) as user postgres in
-#                 throwaway instances
+#                 (pg_regress, isolation, TAP, e2e) as user postgres in
+#                 throwaway instances, on the host's PostgreSQL 15
+# make test PG=17 the same on PostgreSQL 17, in a Debian trixie root made
+#                 with debootstrap under /var/tmp (scripts/test-chroot.sh)
 # make demo       the same preparation, then a walk-through on a throwaway
 #                 cluster
+# make fuzz       t/016_fuzz.pl with FUZZ_COUNT (default 20000) random
+#                 statements and FUZZ_SEED (default: the time, printed)
 # make bench      every benchmark in bench/ (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
 # make deb        Debian packages postgresql-NN-migsafe in dist/ (debian/)
@@ -56,8 +61,8 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guard_cascade \
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
-	snapshot_lifecycle guard_radius guard_temp guard_dml guard_own check rehearse \
-	restore_into
+	snapshot_lifecycle guard_radius guard_temp guard_dml guard_maintain guard_own \
+	check rehearse restore_into bad_input
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso
@@ -71,13 +76,35 @@ include $(PGXS)
 # when a header changes (PGXS tracks dependencies only with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/include/*.h)
 
-.PHONY: test demo bench deps indent deb dist
+# migsafe-check, the command-line preview, is a program of its own in cli/
+# (PGXS builds one MODULE_big or one PROGRAM per Makefile).
+all: cli-all
+install: cli-install
+uninstall: cli-uninstall
+clean: cli-clean
+
+cli-all cli-install cli-uninstall cli-clean:
+	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) $(patsubst cli-%,%,$@)
+
+.PHONY: test fuzz demo bench deps indent deb dist cli-all cli-install cli-uninstall cli-clean
 
 deps:
 	bash scripts/install-deps.sh
 
+# PG: another PostgreSQL major version than the host's 15 (17), tested in
+# a Debian root that has it
 test:
+ifeq ($(filter-out 15,$(PG)),)
 	bash scripts/run-tests.sh
+else
+	bash scripts/test-chroot.sh $(PG)
+endif
+
+fuzz:
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; count=$${FUZZ_COUNT:-20000}; \
+	echo "fuzz: FUZZ_SEED=$$seed FUZZ_COUNT=$$count"; \
+	FUZZ_SEED=$$seed FUZZ_COUNT=$$count REGRESS= ISOLATION= \
+	PROVE_TESTS=t/016_fuzz.pl E2E= bash scripts/run-tests.sh
 
 demo:
 	bash scripts/demo.sh

@@ -407,3 +407,30 @@ COMMENT ON FUNCTION @extschema@.guard_subscribed_tables() IS
 'puts the replicated-TRUNCATE trigger on every table a subscription of this database writes into; returns how many it added';
 
 SELECT @extschema@.guard_subscribed_tables();
+
+-- The registry shows a snapshot's row (its size, row count and definition:
+-- a sequence's value, a table's columns and grants) only to the roles
+-- that could read the original: the roles recorded in definition ->
+-- 'readers' (its owner and SELECT grantees, as the snapshot's own storage
+-- is granted), or, for snapshots taken before 1.1, its owner.  Superusers
+-- and migsafe itself see every row.
+CREATE FUNCTION @extschema@.snapshot_visible(definition jsonb, owner name)
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN definition ? 'readers' THEN
+		EXISTS (SELECT FROM jsonb_array_elements_text(definition -> 'readers') r
+				 WHERE pg_has_role(r::oid, 'USAGE'))
+	ELSE
+		EXISTS (SELECT FROM pg_roles r
+				 WHERE r.rolname = owner AND pg_has_role(r.oid, 'USAGE'))
+	END
+$$;
+
+COMMENT ON FUNCTION @extschema@.snapshot_visible(jsonb, name) IS
+'whether the current role could read the original of a snapshot (the row policy of migsafe.snapshots)';
+
+CREATE POLICY snapshots_readers ON @extschema@.snapshots
+	FOR SELECT USING (@extschema@.snapshot_visible(definition, owner));
+ALTER TABLE @extschema@.snapshots ENABLE ROW LEVEL SECURITY;

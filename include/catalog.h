@@ -27,6 +27,8 @@
 
 extern void migsafe_catalog_measure(MigsafeTarget *t, bool full);
 extern bool migsafe_catalog_created_here(Oid relid);
+extern bool migsafe_catalog_sequence_owned_here(Oid seqid);
+extern List *migsafe_catalog_typed_tables(Oid typoid);
 extern bool migsafe_catalog_sequence_owner(Oid seqid, Oid *relid,
 										   int32 *attnum);
 extern Oid	migsafe_catalog_owning_relation(Oid classid, Oid objid);
@@ -46,6 +48,7 @@ extern void migsafe_catalog_forget_installed(void);
 extern bool migsafe_catalog_in_own_script(void);
 extern bool migsafe_catalog_may_read(Oid relid, AttrNumber attnum);
 extern char *migsafe_catalog_readers(Oid relid);
+extern List *migsafe_catalog_reader_oids(Oid relid);
 extern List *migsafe_catalog_foreign_keys(Oid relid);
 extern List *migsafe_catalog_owner_code(Oid relid);
 extern char *migsafe_catalog_publications(Oid relid);

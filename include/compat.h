@@ -25,9 +25,13 @@
 /*
  * PostgreSQL 16 replaced pg_class_ownercheck(), pg_database_ownercheck(),
  * pg_database_aclcheck() and pg_namespace_aclcheck() with
- * object_ownercheck() and object_aclcheck().
+ * object_ownercheck() and object_aclcheck(), which take the catalog's OID.
  */
 #if PG_VERSION_NUM >= 160000
+#include "catalog/pg_class.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_namespace.h"
+#include "utils/acl.h"
 #define migsafe_rel_ownercheck(relid, roleid) \
 	object_ownercheck(RelationRelationId, (relid), (roleid))
 #define migsafe_database_ownercheck(dbid, roleid) \
@@ -68,6 +72,58 @@
 #define migsafe_guc_malloc(size)	guc_malloc(LOG, (size))
 #else
 #define migsafe_guc_malloc(size)	malloc(size)
+#endif
+
+/*
+ * PostgreSQL 16 gave stringToQualifiedNameList() a soft-error context;
+ * NULL keeps raising errors as before.
+ */
+#if PG_VERSION_NUM >= 160000
+#define migsafe_string_to_qualified_name_list(string) \
+	stringToQualifiedNameList((string), NULL)
+#else
+#define migsafe_string_to_qualified_name_list(string) \
+	stringToQualifiedNameList(string)
+#endif
+
+/*
+ * PostgreSQL 17 added WHEN NOT MATCHED BY SOURCE to MERGE and replaced
+ * MergeAction.matched with matchKind.  An action "matches" (reaches rows
+ * of the target that the source joins) only with MERGE_WHEN_MATCHED.
+ *
+ * XXX: a WHEN NOT MATCHED BY SOURCE action is not counted.  Without
+ * condition it deletes or updates the target's rows that no source row
+ * joins: every row when none does (an empty source, ON false), which the
+ * plan does not tell, so migsafe.guard_dml judges it to reach some rows.
+ */
+#if PG_VERSION_NUM >= 170000
+#define migsafe_merge_action_matched(action) \
+	((action)->matchKind == MERGE_WHEN_MATCHED)
+#else
+#define migsafe_merge_action_matched(action)	((action)->matched)
+#endif
+
+/*
+ * PostgreSQL 17's getIdentitySequence() takes the open relation (a
+ * partition's identity column uses its parent's sequence).  The caller
+ * holds a lock on the relation.
+ */
+#if PG_VERSION_NUM >= 170000
+#include "access/relation.h"
+#include "catalog/dependency.h"
+
+static inline Oid
+migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	Oid			seqid = getIdentitySequence(rel, attnum, missing_ok);
+
+	relation_close(rel, NoLock);
+	return seqid;
+}
+#else
+#define migsafe_identity_sequence(relid, attnum, missing_ok) \
+	getIdentitySequence((relid), (attnum), (missing_ok))
 #endif
 
 #endif							/* MIGSAFE_COMPAT_H */

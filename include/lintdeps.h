@@ -56,7 +56,6 @@ extern MigsafeLintRel *migsafe_lintdeps_new_rel(List **rels,
 												const char *relname);
 extern void migsafe_lintdeps_measure(MigsafeLintRel *rel);
 extern bool migsafe_lintdeps_column_empty(MigsafeLintRel *rel, int attnum);
-extern List *migsafe_lintdeps_typed_tables(Oid typoid);
 extern char *migsafe_lintdeps_rows_phrase(MigsafeLintRel *rel);
 extern void migsafe_lintdeps_walk(const ObjectAddress *root, bool cascade,
 								  MigsafeLintDeps *deps, List **rels);

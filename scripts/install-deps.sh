@@ -1,33 +1,43 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what migsafe needs to build and test on Debian
-# bookworm (PostgreSQL 15 server + headers, pgaudit, TAP test modules,
-# compiler, pg_bsd_indent, for test/e2e Django with psycopg2 and Node.js
-# with npm, for `make deb` dpkg-dev, debhelper and pg_buildext).
-# Idempotent: apt-get runs only when a package is missing.  Run as root.
-# (test/deb/run.sh installs debootstrap itself when it needs to make its
-# root.)
+# (PostgreSQL server + headers, libpq headers for migsafe-check,
+# pgaudit, pg_repack, pg_partman, pg_cron, TAP test modules (IO::Pty: a
+# terminal for t/013_cli.pl), compiler, pg_bsd_indent, for test/e2e
+# Django with psycopg2 and Node.js with npm, and for `make deb` dpkg-dev,
+# debhelper and pg_buildext).  Idempotent: apt-get runs only when a
+# package is missing.  Run as root.  (test/deb/run.sh installs debootstrap
+# itself when it needs to make its root.)
+#
+# MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
+# bookworm's; 17 is Debian trixie's, used in the root scripts/test-chroot.sh
+# makes).
 set -euo pipefail
 
-# bookworm has no postgresql-contrib-15; the contrib modules ship in
-# postgresql-15 and the postgresql-contrib metapackage pulls that in.
+pg=${MIGSAFE_PG:-15}
+
+# Debian has no postgresql-contrib-NN; the contrib modules ship in
+# postgresql-NN and the postgresql-contrib metapackage pulls that in.
 packages=(
-	postgresql-15
+	postgresql-$pg
 	postgresql-contrib
-	postgresql-server-dev-15
-	postgresql-15-pgaudit
-	postgresql-15-repack
-	postgresql-15-partman
-	postgresql-15-cron
+	postgresql-server-dev-$pg
+	libpq-dev
+	postgresql-$pg-pgaudit
+	postgresql-$pg-repack
+	postgresql-$pg-partman
+	postgresql-$pg-cron
 	libipc-run-perl
+	libio-pty-perl
 	make
 	gcc
-	pg-bsd-indent
 	python3-django
 	python3-psycopg2
 	dpkg-dev
 	debhelper
 	postgresql-server-dev-all
 )
+# `make indent` runs on the host: trixie has no pg-bsd-indent package
+[[ $pg == 15 ]] && packages+=(pg-bsd-indent)
 
 missing=()
 for pkg in "${packages[@]}"; do

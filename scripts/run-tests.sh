@@ -2,7 +2,8 @@
 # run-tests.sh - what `make test` runs (as root, from the checkout).
 #
 # Installs missing packages, builds and installs migsafe into the system
-# PostgreSQL 15, then runs `make installcheck` (pg_regress, isolation, TAP;
+# PostgreSQL (15, or the major version MIGSAFE_PG names: scripts/test-chroot.sh
+# sets it for `make test PG=17` in a Debian trixie root), then runs `make installcheck` (pg_regress, isolation, TAP;
 # each suite starts its own throwaway instance) as user postgres on a copy
 # of the checkout in /tmp, because the checkout may not be readable by
 # postgres (e.g. under /root).
@@ -23,7 +24,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 src=$PWD
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+export MIGSAFE_PG=${MIGSAFE_PG:-15}
+export PATH=/usr/lib/postgresql/$MIGSAFE_PG/bin:$PATH
 # Keep an outer `make test` from leaking its flags and jobserver into ours.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 

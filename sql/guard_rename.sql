@@ -122,3 +122,57 @@ SET LOCAL migsafe.approve = 'scratch.*';
 DROP SCHEMA scratch CASCADE;
 COMMIT;
 RESET client_min_messages;
+
+-- 11. renames that recurse: a column renamed on a partitioned or an
+-- inheritance parent is renamed in every child, an attribute renamed with
+-- ALTER TYPE ... CASCADE in every typed table; each keeps its name at the
+-- start of the transaction for approvals (and in the hint)
+CREATE TABLE rn_parts (id int, c text) PARTITION BY LIST (id);
+CREATE TABLE rn_parts_1 PARTITION OF rn_parts FOR VALUES IN (1);
+INSERT INTO rn_parts VALUES (1, 'a');
+BEGIN;
+ALTER TABLE rn_parts RENAME COLUMN c TO d;
+SET LOCAL migsafe.approve = 'public.rn_parts.d';
+ALTER TABLE rn_parts DROP COLUMN d;
+ROLLBACK;
+CREATE TABLE rn_base (id int, c text);
+CREATE TABLE rn_child (extra int) INHERITS (rn_base);
+INSERT INTO rn_child VALUES (1, 'a', 2);
+BEGIN;
+ALTER TABLE rn_base RENAME COLUMN c TO d;
+SET LOCAL migsafe.approve = 'public.rn_base.d, public.rn_child.d';
+ALTER TABLE rn_base DROP COLUMN d;
+ROLLBACK;
+CREATE TYPE rn_pair AS (a int, b text);
+CREATE TABLE rn_typed OF rn_pair;
+INSERT INTO rn_typed VALUES (1, 'x');
+CREATE TABLE rn_junk (id int, junk text);
+BEGIN;
+ALTER TYPE rn_pair RENAME ATTRIBUTE b TO junk CASCADE;
+SET LOCAL migsafe.approve = 'public.rn_typed.junk';
+ALTER TYPE rn_pair DROP ATTRIBUTE junk CASCADE;
+ROLLBACK;
+SELECT count(*) AS typed_value_kept FROM rn_typed WHERE b = 'x';
+
+-- 12. a sequence made a table's in this transaction (OWNED BY) is not
+-- covered by the table's approval: it was not the table's when the
+-- transaction began
+CREATE TABLE rn_owner (id int, x int);
+INSERT INTO rn_owner VALUES (1, 1);
+CREATE SEQUENCE rn_valuable;
+SELECT nextval('rn_valuable') + nextval('rn_valuable') AS advanced;
+BEGIN;
+ALTER SEQUENCE rn_valuable OWNED BY rn_owner.x;
+SET LOCAL migsafe.approve = 'public.rn_owner';
+DROP TABLE rn_owner;
+ROLLBACK;
+SELECT last_value AS still_there FROM rn_valuable;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.rn_parts, public.rn_base, public.rn_child, public.rn_typed, public.rn_owner, public.rn_valuable';
+SET LOCAL migsafe.skip_snapshot = 'public.rn_parts, public.rn_base, public.rn_child, public.rn_typed, public.rn_owner, public.rn_valuable';
+DROP TABLE rn_parts, rn_child, rn_base, rn_typed, rn_junk, rn_owner;
+DROP TYPE rn_pair;
+DROP SEQUENCE rn_valuable;
+COMMIT;
+RESET client_min_messages;

@@ -45,7 +45,8 @@ DELETE FROM :storage;
 RESET ROLE;
 SET ROLE regress_snap_stranger;
 SELECT * FROM :storage ORDER BY id;
--- the registry is readable by all, writable by none
+-- the registry shows a snapshot (its size, rows, definition) only to the
+-- roles that could read the original, and is writable by none
 SELECT object_identity, method FROM migsafe.snapshots WHERE id = :snap;
 UPDATE migsafe.snapshots SET status = 'restored' WHERE id = :snap;
 -- only the owner (or a superuser) restores
@@ -53,7 +54,12 @@ SELECT migsafe.restore(:snap);
 SELECT migsafe.purge_snapshots(interval '0');
 RESET ROLE;
 SET ROLE regress_snap_grantee;
+SELECT object_identity, method, row_count IS NOT NULL AS sees_rows
+  FROM migsafe.snapshots WHERE id = :snap;
 SELECT migsafe.restore(:snap);
+RESET ROLE;
+SET ROLE regress_snap_owner;
+SELECT object_identity, method FROM migsafe.snapshots WHERE id = :snap;
 RESET ROLE;
 UPDATE migsafe.snapshots SET status = 'restored' WHERE id = :snap;
 DELETE FROM migsafe.snapshots WHERE id = :snap;
@@ -139,7 +145,7 @@ SET ROLE regress_snap_owner2;
 SELECT migsafe.restore(:msnap) AS restored;
 RESET ROLE;
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) LIKE '%WHERE%' AS partial
-  FROM pg_index WHERE indrelid = 'vault2.m'::regclass ORDER BY 1;
+  FROM pg_index WHERE indrelid = 'vault2.m'::regclass ORDER BY indexrelid::regclass::text;
 SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'vault2.m'::regclass;
 
 -- with row-level security, grantees saw some rows only: only the owner

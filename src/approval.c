@@ -590,6 +590,35 @@ remember_name(Oid classid, Oid objid, int32 subid)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Remember the name of a column a RENAME renames, and of the columns the
+ * rename recurses to: the inheritance children's and partitions', and,
+ * for an attribute of a composite type (ALTER TYPE ... RENAME ATTRIBUTE
+ * ... CASCADE), the typed tables' and theirs.  A column the rename does
+ * not reach keeps its name, so remembering it changes nothing.
+ */
+static void
+remember_columns(Oid relid, const char *attname)
+{
+	List	   *rels = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (get_rel_relkind(relid) == RELKIND_COMPOSITE_TYPE)
+		rels = list_concat(rels, migsafe_catalog_typed_tables(get_rel_type_id(relid)));
+	foreach(lc, rels)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, find_all_inheritors(lfirst_oid(lc), NoLock, NULL))
+		{
+			AttrNumber	attnum = get_attnum(lfirst_oid(lc2), attname);
+
+			if (attnum != InvalidAttrNumber)
+				remember_name(RelationRelationId, lfirst_oid(lc2), attnum);
+		}
+	}
+}
+
 /* Remember the names of the tables of an extension moved to a new schema */
 static void
 remember_extension_members(Oid extoid)
@@ -658,8 +687,7 @@ migsafe_approval_track(Node *parsetree)
 				break;
 			case MIGSAFE_NAME_COLUMN:
 				if (OidIsValid(relid))
-					remember_name(RelationRelationId, relid,
-								  get_attnum(relid, r->name));
+					remember_columns(relid, r->name);
 				break;
 			case MIGSAFE_NAME_EXTENSION:
 				remember_extension_members(get_extension_oid(r->name, true));
@@ -799,7 +827,8 @@ item_matches(const MigsafeApproval *a, MigsafeTarget *t, bool related)
 	if (item_names_ancestor(a, t))
 		return true;
 	if (t->relkind == RELKIND_SEQUENCE &&
-		migsafe_catalog_sequence_owner(t->objid, &owner, &ownercol))
+		migsafe_catalog_sequence_owner(t->objid, &owner, &ownercol) &&
+		!migsafe_catalog_sequence_owned_here(t->objid))
 		return item_names_rel(a, owner, (AttrNumber) ownercol);
 	return false;
 }

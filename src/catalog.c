@@ -53,6 +53,7 @@
 #include "storage/bufmgr.h"
 #include "storage/proc.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -250,6 +251,90 @@ migsafe_catalog_sequence_owner(Oid seqid, Oid *relid, int32 *attnum)
 {
 	return sequenceIsOwned(seqid, DEPENDENCY_AUTO, relid, attnum) ||
 		sequenceIsOwned(seqid, DEPENDENCY_INTERNAL, relid, attnum);
+}
+
+/*
+ * migsafe_catalog_sequence_owned_here
+ *
+ * Whether this transaction made an existing sequence its table's (ALTER
+ * SEQUENCE ... OWNED BY, or OWNED BY NONE then again): the table's
+ * approval must not cover a sequence that was not its own when the
+ * transaction began.  A sequence created here is new anyway.
+ */
+bool
+migsafe_catalog_sequence_owned_here(Oid seqid)
+{
+	Relation	depRel;
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (migsafe_catalog_created_here(seqid))
+		return false;
+	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(seqid));
+	ScanKeyInit(&key[2], Anum_pg_depend_objsubid, BTEqualStrategyNumber,
+				F_INT4EQ, Int32GetDatum(0));
+	scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL, 3, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->refclassid == RelationRelationId &&
+			(dep->deptype == DEPENDENCY_AUTO ||
+			 dep->deptype == DEPENDENCY_INTERNAL) &&
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tup->t_data)))
+			result = true;
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+	return result;
+}
+
+/*
+ * migsafe_catalog_typed_tables
+ *
+ * The typed tables of a composite type (CREATE TABLE ... OF type), which
+ * ALTER TYPE ... CASCADE changes too.
+ */
+List *
+migsafe_catalog_typed_tables(Oid typoid)
+{
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(typoid));
+	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == RelationRelationId && dep->objsubid == 0 &&
+			get_rel_relkind(dep->objid) == RELKIND_RELATION)
+		{
+			HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
+
+			if (HeapTupleIsValid(reltup))
+			{
+				if (((Form_pg_class) GETSTRUCT(reltup))->reloftype == typoid)
+					result = list_append_unique_oid(result, dep->objid);
+				ReleaseSysCache(reltup);
+			}
+		}
+	}
+	systable_endscan(scan);
+	table_close(depRel, AccessShareLock);
+	return result;
 }
 
 /* The table a relation that holds none of its own data belongs to */
@@ -612,17 +697,44 @@ name_cmp(const ListCell *a, const ListCell *b)
 char	   *
 migsafe_catalog_readers(Oid relid)
 {
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Form_pg_class form;
-	List	   *roles = NIL;
 	List	   *names = NIL;
 	StringInfoData buf;
 	ListCell   *lc;
+
+	foreach(lc, migsafe_catalog_reader_oids(relid))
+	{
+		char	   *name = GetUserNameFromId(lfirst_oid(lc), true);
+
+		if (name != NULL)
+			names = lappend(names, name);
+	}
+	if (names == NIL)
+		return NULL;
+	list_sort(names, name_cmp);
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
+						 quote_identifier(lfirst(lc)));
+	return buf.data;
+}
+
+/*
+ * migsafe_catalog_reader_oids
+ *
+ * The same roles as migsafe_catalog_readers(), as OIDs (NIL for none):
+ * the registry keeps them, so that only they see the snapshot's row.
+ */
+List *
+migsafe_catalog_reader_oids(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	List	   *roles = NIL;
 	Datum		aclDatum;
 	bool		isnull;
 
 	if (!HeapTupleIsValid(tup))
-		return NULL;
+		return NIL;
 	form = (Form_pg_class) GETSTRUCT(tup);
 	roles = list_make1_oid(form->relowner);
 	aclDatum = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &isnull);
@@ -638,25 +750,7 @@ migsafe_catalog_readers(Oid relid)
 				roles = list_append_unique_oid(roles, items[i].ai_grantee);
 	}
 	ReleaseSysCache(tup);
-
-	foreach(lc, roles)
-	{
-		char	   *name;
-
-		if (lfirst_oid(lc) == BOOTSTRAP_SUPERUSERID)
-			continue;
-		name = GetUserNameFromId(lfirst_oid(lc), true);
-		if (name != NULL)
-			names = lappend(names, name);
-	}
-	if (names == NIL)
-		return NULL;
-	list_sort(names, name_cmp);
-	initStringInfo(&buf);
-	foreach(lc, names)
-		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "",
-						 quote_identifier(lfirst(lc)));
-	return buf.data;
+	return list_delete_oid(roles, BOOTSTRAP_SUPERUSERID);
 }
 
 /*
@@ -816,8 +910,8 @@ migsafe_catalog_may_read(Oid relid, AttrNumber attnum)
 {
 	Oid			userid = GetUserId();
 
-	if (pg_namespace_aclcheck(get_rel_namespace(relid), userid,
-							  ACL_USAGE) != ACLCHECK_OK)
+	if (migsafe_namespace_aclcheck(get_rel_namespace(relid), userid,
+								   ACL_USAGE) != ACLCHECK_OK)
 		return false;
 	if (pg_class_aclcheck(relid, userid, ACL_SELECT) != ACLCHECK_OK &&
 		(attnum <= 0 ||

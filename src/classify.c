@@ -204,7 +204,8 @@ classify_alter(AlterTableStmt *stmt)
 /*
  * Whether a rename changes a name that approvals are matched against: any
  * rename of a relation (ALTER INDEX, VIEW or SEQUENCE ... RENAME work on
- * tables too), of a column, or of a schema.
+ * tables too), of a column or a composite type's attribute (which CASCADE
+ * renames in its typed tables), or of a schema.
  */
 static bool
 rename_matters(RenameStmt *stmt)
@@ -218,6 +219,7 @@ rename_matters(RenameStmt *stmt)
 		case OBJECT_VIEW:
 		case OBJECT_INDEX:
 		case OBJECT_COLUMN:
+		case OBJECT_ATTRIBUTE:
 		case OBJECT_SCHEMA:
 			return true;
 		default:
@@ -491,7 +493,8 @@ migsafe_classify_renames(Node *parsetree)
 					result = renamed(result, MIGSAFE_NAME_SCHEMA, NULL,
 									 stmt->subname);
 				else if (stmt->relation != NULL &&
-						 stmt->renameType == OBJECT_COLUMN)
+						 (stmt->renameType == OBJECT_COLUMN ||
+						  stmt->renameType == OBJECT_ATTRIBUTE))
 					result = renamed(result, MIGSAFE_NAME_COLUMN,
 									 stmt->relation, stmt->subname);
 				else if (stmt->relation != NULL)
@@ -1131,7 +1134,8 @@ merge_reaches_all(ModifyTable *mt, bool *is_delete)
 		{
 			MergeAction *action = lfirst_node(MergeAction, ac);
 
-			if (!action->matched || action->qual != NULL ||
+			if (!migsafe_merge_action_matched(action) ||
+				action->qual != NULL ||
 				(action->commandType != CMD_DELETE &&
 				 action->commandType != CMD_UPDATE))
 				continue;

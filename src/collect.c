@@ -546,7 +546,8 @@ collect_alter(MigsafeCommand *cmd, Node *parsetree)
 			effect != MIGSAFE_ALTER_RESTART)
 			continue;
 		attnum = get_attnum(relid, c->name);
-		seqid = attnum > 0 ? getIdentitySequence(relid, attnum, true) : InvalidOid;
+		seqid = attnum > 0 ?
+			migsafe_identity_sequence(relid, attnum, true) : InvalidOid;
 		if (OidIsValid(seqid))
 			(void) migsafe_command_add_relation(cmd,
 												migsafe_classify_alter_op(effect),

@@ -120,7 +120,8 @@ owning_target(MigsafeCommand *cmd, MigsafeTarget *t)
 	MigsafeTarget *o;
 
 	if (cmd == NULL || t->relkind != RELKIND_SEQUENCE ||
-		!migsafe_catalog_sequence_owner(t->objid, &owner, &ownercol))
+		!migsafe_catalog_sequence_owner(t->objid, &owner, &ownercol) ||
+		migsafe_catalog_sequence_owned_here(t->objid))
 		return NULL;
 	o = migsafe_command_find(cmd, RelationRelationId, owner, 0);
 	if (o == NULL)
@@ -348,9 +349,14 @@ hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
 		char	   *nspname;
 		char	   *relname;
 
+		AttrNumber	rootatt = get_attnum(root, t->attname);
+		char	   *attname = rootatt != InvalidAttrNumber ?
+			migsafe_approval_att_identity(root, rootatt) : NULL;
+
 		migsafe_approval_rel_identity(root, &nspname, &relname);
 		return psprintf("%s.%s.%s", quote_identifier(nspname),
-						quote_identifier(relname), quote_identifier(t->attname));
+						quote_identifier(relname),
+						quote_identifier(attname ? attname : t->attname));
 	}
 	if (!partition || cmd == NULL)
 		return t->ident;

@@ -31,6 +31,7 @@
 #include "utils/typcache.h"
 
 #include "migsafe.h"
+#include "catalog.h"
 #include "classify.h"
 #include "findings.h"
 #include "lintalter.h"
@@ -362,7 +363,7 @@ alter_typed_tables(MigsafeLintState *st, MigsafeLintRel *type, AlterTableStmt *s
 	if (!OidIsValid(type->relid) || type->created ||
 		type->relkind != RELKIND_COMPOSITE_TYPE)
 		return;
-	tables = migsafe_lintdeps_typed_tables(get_rel_type_id(type->relid));
+	tables = migsafe_catalog_typed_tables(get_rel_type_id(type->relid));
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);

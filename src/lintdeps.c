@@ -18,6 +18,11 @@
  * does a role behind a row level security policy, or without USAGE on
  * the schema).
  *
+ * Measurements are remembered for the rest of the SQL command, per role:
+ * a query that checks many scripts at once (migsafe-check batches them
+ * with unnest() and one check() per script) scans each small table once,
+ * not once per script that touches it.
+ *
  * Calls catalog.c and classify.c.
  *
  * Copyright (c) 2026, migsafe developers
@@ -50,10 +55,12 @@
 #include "miscadmin.h"
 #include "nodes/primnodes.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -116,9 +123,101 @@ migsafe_lintdeps_new_rel(List **rels, const char *nspname, const char *relname)
 	return rel;
 }
 
-/* Rows and size of one table or materialized view */
+/*
+ * What one role measured of one relation (attnum 0) or column, remembered
+ * until the end of the SQL command: check() reads, never writes, and
+ * scanning a table of up to 8 MB again for every script of a batch would
+ * cost far more than the checks themselves.  A table that changes within
+ * one command (another session's commit) is measured at some moment of
+ * that command either way.
+ */
+typedef struct MeasureMemo
+{
+	Oid			relid;
+	int			attnum;
+	Oid			userid;
+	double		rows;
+	bool		exact;
+	int64		bytes;
+	bool		empty;			/* column: known to hold no value */
+} MeasureMemo;
+
+/* MeasureMemos of memo_lxid's memo_cid, in TopTransactionContext */
+static List *measure_memos = NIL;
+static LocalTransactionId memo_lxid = InvalidLocalTransactionId;
+static CommandId memo_cid = InvalidCommandId;
+
+static void measure_now(Oid relid, char relkind, double *rows, bool *exact,
+						int64 *bytes);
+
+/*
+ * measure_memo
+ *
+ * The remembered measurement of relid (attnum 0) or of one of its columns
+ * by the current role in this command, or NULL; with create, a new blank
+ * one (relid set) when there is none.  Forgets everything when the
+ * transaction or the command is not the one the memos are of: a memo of
+ * an earlier transaction went with its TopTransactionContext.
+ */
+static MeasureMemo *
+measure_memo(Oid relid, int attnum, bool create)
+{
+	ListCell   *lc;
+	MeasureMemo *memo;
+	MemoryContext oldcxt;
+
+	if (memo_lxid != migsafe_my_lxid() ||
+		memo_cid != GetCurrentCommandId(false))
+	{
+		if (memo_lxid == migsafe_my_lxid())
+			list_free_deep(measure_memos);
+		measure_memos = NIL;
+		memo_lxid = migsafe_my_lxid();
+		memo_cid = GetCurrentCommandId(false);
+	}
+	foreach(lc, measure_memos)
+	{
+		memo = lfirst(lc);
+		if (memo->relid == relid && memo->attnum == attnum &&
+			memo->userid == GetUserId())
+			return memo;
+	}
+	if (!create)
+		return NULL;
+
+	memo = MemoryContextAllocZero(TopTransactionContext, sizeof(MeasureMemo));
+	memo->relid = relid;
+	memo->attnum = attnum;
+	memo->userid = GetUserId();
+	oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	measure_memos = lappend(measure_memos, memo);
+	MemoryContextSwitchTo(oldcxt);
+	return memo;
+}
+
+/* Rows and size of one table or materialized view, measured once a command */
 static void
 measure_one(Oid relid, char relkind, double *rows, bool *exact, int64 *bytes)
+{
+	MeasureMemo *memo = measure_memo(relid, 0, false);
+
+	if (memo != NULL)
+	{
+		*rows = memo->rows;
+		*exact = memo->exact;
+		*bytes = memo->bytes;
+		return;
+	}
+	measure_now(relid, relkind, rows, exact, bytes);
+	memo = measure_memo(relid, 0, true);
+	memo->rows = *rows;
+	memo->exact = *exact;
+	memo->bytes = *bytes;
+}
+
+/* Rows and size of one table or materialized view */
+static void
+measure_now(Oid relid, char relkind, double *rows, bool *exact, int64 *bytes)
 {
 	HeapTuple	tup;
 
@@ -221,12 +320,17 @@ bool
 migsafe_lintdeps_column_empty(MigsafeLintRel *rel, int attnum)
 {
 	MigsafeTarget t;
+	MeasureMemo *memo;
 	bool		empty = false;
 
 	if (!OidIsValid(rel->relid) || rel->relkind != RELKIND_RELATION ||
-		!migsafe_catalog_may_read(rel->relid, (AttrNumber) attnum) ||
-		!ConditionalLockRelationOid(rel->relid, AccessShareLock))
+		!migsafe_catalog_may_read(rel->relid, (AttrNumber) attnum))
 		return false;
+	memo = measure_memo(rel->relid, attnum, false);
+	if (memo != NULL)
+		return memo->empty;
+	if (!ConditionalLockRelationOid(rel->relid, AccessShareLock))
+		return false;			/* not remembered: it may be free later */
 	if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(rel->relid)))
 	{
 		memset(&t, 0, sizeof(t));
@@ -238,6 +342,7 @@ migsafe_lintdeps_column_empty(MigsafeLintRel *rel, int attnum)
 		empty = t.rows_exact && t.values == 0;
 	}
 	UnlockRelationOid(rel->relid, AccessShareLock);
+	measure_memo(rel->relid, attnum, true)->empty = empty;
 	return empty;
 }
 
@@ -619,44 +724,3 @@ migsafe_lintdeps_owned(List *roles, List **rels)
 	return result;
 }
 
-/*
- * migsafe_lintdeps_typed_tables
- *
- * The typed tables of a composite type (CREATE TABLE ... OF type), which
- * ALTER TYPE ... CASCADE changes too.
- */
-List *
-migsafe_lintdeps_typed_tables(Oid typoid)
-{
-	Relation	depRel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *result = NIL;
-
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(typoid));
-	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (dep->classid == RelationRelationId && dep->objsubid == 0 &&
-			get_rel_relkind(dep->objid) == RELKIND_RELATION)
-		{
-			HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
-
-			if (HeapTupleIsValid(reltup))
-			{
-				if (((Form_pg_class) GETSTRUCT(reltup))->reloftype == typoid)
-					result = list_append_unique_oid(result, dep->objid);
-				ReleaseSysCache(reltup);
-			}
-		}
-	}
-	systable_endscan(scan);
-	table_close(depRel, AccessShareLock);
-	return result;
-}

@@ -823,7 +823,7 @@ pick_in_path(const char *rel)
 static int64
 snapshot_of_name(const char *name)
 {
-	List	   *names = stringToQualifiedNameList(name);
+	List	   *names = migsafe_string_to_qualified_name_list(name);
 	const char *nsp = NULL;
 	const char *rel = NULL;
 	const char *col = NULL;

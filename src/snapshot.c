@@ -376,11 +376,16 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 				  const char *method, const char *storage, List *keys,
 				  double rows, bool estimated, int64 bytes)
 {
-	Oid			argtypes[13] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	NAMEOID, TEXTOID, TEXTOID, NAMEARRAYOID, INT8OID, BOOLOID, INT8OID, OIDOID};
-	Datum		values[13];
-	char		nulls[13];
+	Oid			argtypes[14] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		NAMEOID, TEXTOID, TEXTOID, NAMEARRAYOID, INT8OID, BOOLOID, INT8OID, OIDOID,
+	OIDARRAYOID};
+	Datum		values[14];
+	char		nulls[14];
 	int			ret;
+	List	   *readers = migsafe_catalog_reader_oids(t->objid);
+	Datum	   *oids = palloc(sizeof(Datum) * (list_length(readers) + 1));
+	int			n = 0;
+	ListCell   *lr;
 
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = Int64GetDatum(id);
@@ -418,6 +423,11 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 	values[10] = BoolGetDatum(estimated);
 	values[11] = Int64GetDatum(Max(bytes, 0));
 	values[12] = ObjectIdGetDatum(t->objid);
+	/* who could read the original: only they see the row (see 1.1 script) */
+	foreach(lr, readers)
+		oids[n++] = ObjectIdGetDatum(lfirst_oid(lr));
+	values[13] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid),
+												 true, TYPALIGN_INT));
 
 	ret = migsafe_internal_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
 								" operation, object_type, object_identity, schema_name,"
@@ -428,11 +438,13 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 								" n.nspname, c.relname, $6,"
 								" pg_catalog.pg_get_userbyid(c.relowner), $7, $8, $9, $10,"
 								" $11, $12, migsafe.snapshot_definition(c.oid)"
+								" OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('readers',"
+								" pg_catalog.to_jsonb($14))"
 								" FROM pg_catalog.pg_class c"
 								" JOIN pg_catalog.pg_namespace n"
 								" ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 								" WHERE c.oid OPERATOR(pg_catalog.=) $13",
-								13, argtypes, values, nulls, 0);
+								14, argtypes, values, nulls, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
 	t->snapshot_id = id;

@@ -88,7 +88,7 @@ find_snapshots(const char *sql, Oid argtype, Datum arg)
 {
 	MigsafeInternal state;
 	MemoryContext caller = CurrentMemoryContext;
-	List	   *result = NIL;
+	List	   *volatile result = NIL;
 
 	migsafe_internal_begin(&state);
 	PG_TRY();

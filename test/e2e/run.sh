@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test/e2e/run.sh - migsafe against real migration tools, end to end.
 #
-# Run as root after migsafe is installed into the system PostgreSQL 15
-# (scripts/run-tests.sh does both).  Starts a throwaway cluster as user
+# Run as root after migsafe is installed into the system PostgreSQL 15, or
+# the major version MIGSAFE_PG names (scripts/run-tests.sh does both).  Starts a throwaway cluster as user
 # postgres with migsafe preloaded, listening only on a socket in a private
 # directory under /tmp, and drives each tool as a user would: a migration
 # that destroys data fails with migsafe's error and changes nothing; the
@@ -24,9 +24,10 @@ set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# E2E_PGBIN: another PostgreSQL 15 bin directory (a relocated copy of the
-# installation with another migsafe build in it), for debugging
-export PATH=${E2E_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH
+# E2E_PGBIN: another PostgreSQL bin directory of the same major version (a
+# relocated copy of the installation with another migsafe build in it), for
+# debugging
+export PATH=${E2E_PGBIN:-/usr/lib/postgresql/${MIGSAFE_PG:-15}/bin}:$PATH
 PY=/usr/bin/python3		# Debian's, which sees python3-django
 
 if [[ $(id -u) -ne 0 ]]; then
