@@ -3,10 +3,10 @@
 # (PostgreSQL server + headers, libpq headers for migsafe-check,
 # pgaudit, pg_repack, pg_partman, pg_cron, TAP test modules (IO::Pty: a
 # terminal for t/013_cli.pl), compiler, pg_bsd_indent, for test/e2e
-# Django with psycopg2 and Node.js with npm, and for `make deb` dpkg-dev,
-# debhelper and pg_buildext).  Idempotent: apt-get runs only when a
-# package is missing.  Run as root.  (test/deb/run.sh installs debootstrap
-# itself when it needs to make its root.)
+# Django with psycopg2 and Node.js with npm, and for `make deb`
+# build-essential, dpkg-dev, debhelper and pg_buildext).  Idempotent:
+# apt-get runs only when a package is missing.  Run as root.
+# (test/deb/run.sh installs debootstrap itself when it makes its root.)
 #
 # MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
 # bookworm's; 17 is Debian trixie's, used in the root scripts/test-chroot.sh
@@ -32,6 +32,7 @@ packages=(
 	gcc
 	python3-django
 	python3-psycopg2
+	build-essential
 	dpkg-dev
 	debhelper
 	postgresql-server-dev-all

@@ -17,8 +17,12 @@
 # approved DROP TABLE goes through, keeps a snapshot and restore() brings
 # the rows back.  The README is checked to give the same three steps.
 #
-# The root with postgresql-15 is made once with debootstrap under
-# /var/tmp/migsafe-deb-bookworm (delete it to start afresh) from the Debian
+# With MIGSAFE_PG=17 (`make test PG=17` runs this inside the trixie root
+# of scripts/test-chroot.sh) the same with postgresql-17-migsafe in a
+# trixie root made inside that one.
+#
+# The root with postgresql-NN is made once with debootstrap under
+# /var/tmp/migsafe-deb-SUITE (delete it to start afresh) from the Debian
 # mirror this machine's apt sources name, read at run time.  Each run works
 # on a throwaway overlay of it (a copy where overlayfs is missing), so every
 # run starts from the same clean machine.  Nothing in the root listens on
@@ -213,7 +217,8 @@ if [[ ! -f $base/.migsafe-root ]]; then
 	command -v debootstrap >/dev/null || {
 		echo "deb-test: installing debootstrap"
 		apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends debootstrap >/dev/null
 	}
 	uri=$(mirror)
 	[[ -n $uri ]] || fail "no $suite archive in /etc/apt/sources.list{,.d/*}"
@@ -308,8 +313,8 @@ psql_in -c "CREATE EXTENSION migsafe;" || fail "CREATE EXTENSION migsafe"
 psql_in -c "CREATE TABLE orders (id int PRIMARY KEY, item text);
 	INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 100) g;"
 
-refused=$(psql_in -c "DROP TABLE orders;" 2>&1 || true)
-grep -q 'ERROR:  DROP TABLE on table "public.orders" requires migsafe approval' <<<"$refused" ||
+refused=$(psql_in -v VERBOSITY=verbose -c "DROP TABLE orders;" 2>&1 || true)
+grep -q 'ERROR:  MS001: DROP TABLE on table "public.orders" requires migsafe approval' <<<"$refused" ||
 	fail "an unapproved DROP TABLE was not refused: $refused"
 [[ $(psql_in -At -c "SELECT count(*) FROM orders") == 100 ]] ||
 	fail "the refused DROP TABLE changed the table"
