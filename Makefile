@@ -62,7 +62,7 @@ REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guar
 	guard_nested guard_empty guard_rename guard_modes guard_nondestructive \
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle guard_radius guard_temp guard_dml guard_maintain guard_own \
-	check rehearse restore_into bad_input
+	check rehearse restore_into bad_input drop_extension
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso

@@ -51,6 +51,8 @@ extern char *migsafe_approval_value_names(const char *value,
 										  const char *nspname,
 										  const char *relname,
 										  const char *attname);
+extern char *migsafe_approval_names_exactly(const char *nspname,
+											const char *relname);
 extern bool migsafe_approval_exempts_name(const char *nspname,
 										  const char *relname);
 extern char *migsafe_approval_exempt_role(void);

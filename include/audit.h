@@ -38,6 +38,7 @@ extern List *migsafe_audit_rows(MigsafeCommand *cmd, List *targets,
 								const char *decision);
 extern char *migsafe_audit_json(MigsafeAuditRow *row, bool for_queue);
 extern void migsafe_audit_write(List *rows);
+extern void migsafe_audit_log_dropped(List *rows);
 extern void migsafe_audit_queue(Oid dbid, List *rows);
 extern void migsafe_audit_event(const char *tag, int64 snapshot_id,
 								const char *object_type, const char *identity,

@@ -27,6 +27,7 @@ extern bool migsafe_storage_retire(int64 id, const char *status,
 								   const char *tag, const char *why);
 extern Datum migsafe_storage_retention(void);
 extern List *migsafe_storage_expired(Datum older_than, bool spare_current);
+extern int64 migsafe_storage_kept(int max, char **ids);
 extern void migsafe_storage_apply_limits(void);
 
 #endif							/* MIGSAFE_STORAGE_H */

@@ -119,8 +119,9 @@ EXCEPTION WHEN SQLSTATE 'MS001' THEN
 	GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
 	RAISE NOTICE '%', hint;
 END $$;
+-- (naming the snapshots it keeps too: see drop_extension.sql)
 BEGIN;
-SET LOCAL migsafe.approve = 'migsafe.*';
+SET LOCAL migsafe.approve = 'migsafe.*, migsafe.snapshots';
 DROP EXTENSION migsafe;
 -- the database is no longer guarded once this commits
 SELECT count(*) FROM pg_shseclabel l

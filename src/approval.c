@@ -955,6 +955,33 @@ migsafe_approval_exempts_name(const char *nspname, const char *relname)
 }
 
 /*
+ * migsafe_approval_names_exactly
+ *
+ * The item of migsafe.approve that names relation nspname.relname itself
+ * (neither "*", "schema.*" nor one of its columns), as written, or NULL.
+ * For a change that an approval must name on purpose: dropping migsafe
+ * while it keeps snapshots needs "migsafe.snapshots" besides "migsafe.*".
+ */
+char	   *
+migsafe_approval_names_exactly(const char *nspname, const char *relname)
+{
+	int			i;
+
+	if (approve_list == NULL)
+		return NULL;
+	for (i = 0; i < approve_list->n; i++)
+	{
+		const MigsafeApproval *a = &approve_list->items[i];
+
+		if (!a->all && a->dbname == NULL && a->relname != NULL &&
+			a->attname == NULL && strcmp(a->nspname, nspname) == 0 &&
+			strcmp(a->relname, relname) == 0)
+			return pstrdup(a->text);
+	}
+	return NULL;
+}
+
+/*
  * migsafe_approval_value_names
  *
  * Whether an approval text names a relation (or its column, attname not

@@ -50,6 +50,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -71,6 +72,9 @@
 
 /* This transaction wrote audit rows: tie them to a migration at commit */
 static bool audit_rows_this_xact = false;
+
+/* Rows of a statement that dropped the audit log, as JSON (TopTransactionContext) */
+static List *dropped_rows = NIL;
 
 /* Append "key": value (a JSON string, or null) to buf */
 static void
@@ -255,6 +259,30 @@ log_recovery_rows(List *rows)
 				 errdetail_log("%s", migsafe_audit_json(row, false)),
 				 errhidestmt(true), errhidecontext(true)));
 	}
+}
+
+/*
+ * migsafe_audit_log_dropped
+ *
+ * Rows (a List of MigsafeAuditRow) whose statement dropped extension
+ * migsafe, and the audit log with it: kept in TopTransactionContext and
+ * written to the server log when the transaction commits (see
+ * migsafe_audit_pre_commit()), whatever migsafe.log_audit says; a
+ * rolled-back drop leaves nothing.
+ *
+ * XXX: a drop rolled back to a savepoint is still logged at commit, with
+ * its xid; the extension is then still there, and its log shows no drop.
+ */
+void
+migsafe_audit_log_dropped(List *rows)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ListCell   *lc;
+
+	foreach(lc, rows)
+		dropped_rows = lappend(dropped_rows,
+							   migsafe_audit_json(lfirst(lc), false));
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -775,12 +803,21 @@ tie_to_migration(void)
 /*
  * migsafe_audit_pre_commit
  *
- * Before commit: tie this transaction's rows to its migration.
+ * Before commit: log the rows of a dropped audit log, tie this
+ * transaction's rows to its migration.
  */
 void
 migsafe_audit_pre_commit(void)
 {
 	bool		pushed = false;
+	ListCell   *lc;
+
+	foreach(lc, dropped_rows)
+		ereport(LOG,
+				(errmsg("migsafe audit row written to the server log: extension \"migsafe\" was dropped with its audit log"),
+				 errdetail_log("%s", (char *) lfirst(lc)),
+				 errhidestmt(true), errhidecontext(true)));
+	dropped_rows = NIL;
 
 	if (!audit_rows_this_xact)
 		return;
@@ -800,4 +837,5 @@ void
 migsafe_audit_at_eoxact(void)
 {
 	audit_rows_this_xact = false;
+	dropped_rows = NIL;
 }

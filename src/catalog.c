@@ -599,6 +599,46 @@ migsafe_catalog_extension(void)
 }
 
 /*
+ * migsafe_catalog_version
+ *
+ * The version of migsafe's SQL objects in this database (pg_extension's
+ * extversion), or NULL when it is not installed.  It lags behind the
+ * library's (MIGSAFE_VERSION) until ALTER EXTENSION migsafe UPDATE runs:
+ * callers of objects added later check it.  Allocates in the current
+ * memory context.
+ */
+char	   *
+migsafe_catalog_version(void)
+{
+	Oid			extoid = migsafe_catalog_extension();
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *result = NULL;
+
+	if (!OidIsValid(extoid))
+		return NULL;
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			result = text_to_cstring(DatumGetTextPP(d));
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
  * migsafe_catalog_installed
  *
  * Whether migsafe is installed in the current database.  Cached per

@@ -49,6 +49,7 @@
 #include "commands/extension.h"
 #include "commands/seclabel.h"
 #include "commands/trigger.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -74,6 +75,7 @@
 #include "internal.h"
 #include "locks.h"
 #include "snapshot.h"
+#include "storage.h"
 #include "tools.h"
 #include "worker.h"
 
@@ -83,10 +85,14 @@
 /* At most this many objects are described in the client's DETAIL */
 #define MIGSAFE_DETAIL_MAX	100
 
+/* At most so many ids of kept snapshots in a DETAIL */
+#define MIGSAFE_KEPT_IDS_MAX	10
+
 
 /* The database a DROP DATABASE running in this backend drops */
 static Oid	dropping_dboid = InvalidOid;
 
+static bool old_schema(int elevel, const char *what);
 static void decide_target(MigsafeCommand *cmd, MigsafeTarget *t,
 						  bool may_scan, const char *hook);
 
@@ -781,6 +787,82 @@ refuse_stored_approval(Node *parsetree)
 			 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
 }
 
+/* How many snapshots are kept, and the first ids (see migsafe_storage_kept) */
+static int64
+count_kept(MemoryContext cxt, char **ids)
+{
+	MigsafeInternal state;
+	int64		kept = 0;
+
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		kept = migsafe_storage_kept(MIGSAFE_KEPT_IDS_MAX, ids);
+		if (*ids != NULL)
+			*ids = MemoryContextStrdup(cxt, *ids);
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+	return kept;
+}
+
+/*
+ * guard_kept_snapshots
+ *
+ * Dropping migsafe (DROP EXTENSION, or DROP SCHEMA or DROP OWNED taking
+ * it along) takes migsafe.snapshots and migsafe.restore() with it: the
+ * snapshots it keeps would stay behind as schemas nobody knows how to
+ * restore.  While any is kept, an approval of the extension ("migsafe.*",
+ * "*") is not enough: it must also name "migsafe.snapshots" itself.  The
+ * refusal is audited like any other.
+ */
+static void
+guard_kept_snapshots(MigsafeCommand *cmd)
+{
+	MigsafeTarget *ext = NULL;
+	ListCell   *lc;
+	int64		kept;
+	char	   *ids = NULL;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->classid == ExtensionRelationId && t->op == MIGSAFE_OP_DROP &&
+			t->objid == migsafe_catalog_extension() &&
+			t->decision == MIGSAFE_DECISION_APPROVED)
+			ext = t;
+	}
+	if (ext == NULL ||
+		migsafe_approval_names_exactly(MIGSAFE_SCHEMA, "snapshots") != NULL)
+		return;
+	kept = count_kept(cmd->cxt, &ids);
+	if (kept == 0)
+		return;
+
+	ext->decision = MIGSAFE_DECISION_BLOCKED;
+	migsafe_audit_queue(MyDatabaseId,
+						migsafe_audit_rows(cmd, list_make1(ext), "blocked"));
+	ereport(ERROR,
+			(errcode(ERRCODE_MIGSAFE_NOT_APPROVED),
+			 errmsg_plural("%s on extension \"migsafe\" requires migsafe approval of its %lld kept snapshot (migsafe.approve = 'migsafe.*, migsafe.snapshots')",
+						   "%s on extension \"migsafe\" requires migsafe approval of its %lld kept snapshots (migsafe.approve = 'migsafe.*, migsafe.snapshots')",
+						   (unsigned long) kept, cmd->tag, (long long) kept),
+			 errdetail_plural("migsafe keeps snapshot %s: its data would stay behind in schema migsafe_snapshot_<id>, but migsafe.snapshots, which says what it holds, and migsafe.restore() go with the extension.  The statement was: %s.",
+							  "migsafe keeps snapshots %s: their data would stay behind in schemas migsafe_snapshot_<id>, but migsafe.snapshots, which says what each holds, and migsafe.restore() go with the extension.  The statement was: %s.",
+							  (unsigned long) kept,
+							  kept > MIGSAFE_KEPT_IDS_MAX ? psprintf("%s, ...", ids) : ids,
+							  cmd->stmt_text ? cmd->stmt_text : "?"),
+			 errhint("Export the audit log and the snapshots first (see the README, \"Removing migsafe\"), then run SET LOCAL migsafe.approve = 'migsafe.*, migsafe.snapshots' in the same transaction.")));
+}
+
 /*
  * decide_command
  *
@@ -812,6 +894,7 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 			decide_target(cmd, t, true, "ProcessUtility");
 	}
 	report_decisions(cmd, cmd->targets);
+	guard_kept_snapshots(cmd);
 
 	/* allowed: keep what the approved targets lose, before it runs */
 	return migsafe_snapshot_take(cmd, pstmt);
@@ -1122,15 +1205,23 @@ migsafe_guard_record(MigsafeCommand *cmd)
 	if (cmd != NULL)
 		migsafe_locks_end(cmd);
 
-	/*
-	 * DROP EXTENSION migsafe took the audit log with it (asked afresh: the
-	 * cached answer may predate the drop).
-	 */
-	if (cmd == NULL || cmd->muted ||
-		!OidIsValid(migsafe_catalog_extension()))
+	if (cmd == NULL || cmd->muted)
 		return;
 
 	old = MemoryContextSwitchTo(cmd->cxt);
+
+	/*
+	 * DROP EXTENSION migsafe took the audit log with it (asked afresh: the
+	 * cached answer may predate the drop): its rows go to the server log, the
+	 * only record left of who removed the guard.
+	 */
+	if (!OidIsValid(migsafe_catalog_extension()))
+	{
+		migsafe_audit_log_dropped(migsafe_audit_rows(cmd, cmd->targets,
+													 command_decision(cmd->targets)));
+		MemoryContextSwitchTo(old);
+		return;
+	}
 	refuse_temp_dependencies(cmd);
 	if (tool_run(cmd))
 		record_tool_run(cmd);
@@ -1187,7 +1278,10 @@ guard_subscribed_tables(void)
 								   makeString("guard_subscribed_tables")),
 						0, NULL, true);
 	if (!OidIsValid(fn))
+	{
+		(void) old_schema(WARNING, "guarding the TRUNCATE that subscriptions apply");
 		return;
+	}
 	migsafe_internal_begin(&state);
 	(void) OidFunctionCall0(fn);
 	migsafe_internal_end(&state);
@@ -1342,6 +1436,33 @@ conditions_hold(List *conditions, ParamListInfo params)
 }
 
 /*
+ * old_schema
+ *
+ * Whether migsafe's objects in this database predate version 1.1, which
+ * brought what is asked for (what: snapshots of DELETE and UPDATE, the
+ * trigger guarding replicated TRUNCATE): the extension was not updated
+ * since the library was.  If so, raise elevel (ERROR refuses, WARNING
+ * tells that it is skipped) naming the command that fixes it.
+ */
+static bool
+old_schema(int elevel, const char *what)
+{
+	char	   *version = migsafe_catalog_version();
+
+	if (version == NULL || strcmp(version, "1.0") != 0)
+		return false;
+	ereport(elevel,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 elevel >= ERROR ?
+			 errmsg("%s needs version 1.1 of extension \"migsafe\"", what) :
+			 errmsg("%s is skipped: it needs version 1.1 of extension \"migsafe\"", what),
+			 errdetail("The extension is at version %s in database \"%s\"; the library loaded is version %s.",
+					   version, get_database_name(MyDatabaseId), MIGSAFE_VERSION),
+			 errhint("Update it with ALTER EXTENSION migsafe UPDATE, after SET LOCAL migsafe.approve = 'migsafe.*' in the same transaction.")));
+	return true;
+}
+
+/*
  * migsafe_guard_check_dml
  *
  * Called by the ExecutorStart hook, with migsafe.guard_dml on, for a
@@ -1399,6 +1520,7 @@ migsafe_guard_check_dml(QueryDesc *queryDesc)
 	report_decisions(&cmd, cmd.targets);
 	if (destroyed == NIL)
 		return;
+	(void) old_schema(ERROR, "the snapshot of a DELETE or UPDATE of every row (migsafe.guard_dml)");
 	(void) migsafe_snapshot_take(&cmd, NULL);
 	migsafe_audit_write(migsafe_audit_rows(&cmd, destroyed,
 										   command_decision(destroyed)));

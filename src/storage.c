@@ -278,6 +278,36 @@ migsafe_storage_expired(Datum older_than, bool spare_current)
 }
 
 /*
+ * migsafe_storage_kept
+ *
+ * How many snapshots migsafe keeps (status 'kept'), with the ids of the
+ * first max of them, as "1, 2, 3", in *ids (NULL when none).  Runs in an
+ * internal section, connected to SPI.
+ */
+int64
+migsafe_storage_kept(int max, char **ids)
+{
+	StringInfoData buf;
+	uint64		i;
+
+	if (migsafe_internal_exec("SELECT id FROM migsafe.snapshots"
+							  " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+							  " ORDER BY id",
+							  0, NULL, NULL, NULL, 0) < 0)
+		elog(ERROR, "could not read migsafe.snapshots");
+	*ids = NULL;
+	if (SPI_processed == 0)
+		return 0;
+	initStringInfo(&buf);
+	for (i = 0; i < SPI_processed && i < max; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i],
+									  SPI_tuptable->tupdesc, 1));
+	*ids = buf.data;
+	return (int64) SPI_processed;
+}
+
+/*
  * migsafe_storage_apply_limits
  *
  * Apply migsafe.snapshot_retention and migsafe.snapshot_max_total_size
