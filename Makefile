@@ -17,6 +17,12 @@
 # make core-ddl   PostgreSQL's own DDL regression tests, vanilla and with
 #                 migsafe in warn mode, compared (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
+# make deb        Debian packages postgresql-NN-migsafe in dist/ (debian/)
+# make dist       the PGXN zip in dist/, META.json made from META.json.in
+#
+# The version is written only in migsafe.control (default_version): the
+# C code gets it as MIGSAFE_VERSION, make deb and make dist write it into
+# debian/changelog and META.json.
 
 MODULE_big = migsafe
 OBJS = \
@@ -50,7 +56,7 @@ OBJS = \
 
 EXTENSION = migsafe
 MIGSAFE_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" migsafe.control)
-DATA = migsafe--1.0.sql migsafe--1.0--1.1.sql
+DATA = $(notdir $(wildcard $(srcdir)/migsafe--*.sql))
 PGFILEDESC = "migsafe - approvals for destructive schema changes"
 
 PG_CPPFLAGS = -I$(srcdir)/include -DMIGSAFE_VERSION='"$(MIGSAFE_VERSION)"'
@@ -86,7 +92,7 @@ clean: cli-clean
 cli-all cli-install cli-uninstall cli-clean:
 	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) $(patsubst cli-%,%,$@)
 
-.PHONY: test core-ddl fuzz demo bench deps indent cli-all cli-install cli-uninstall cli-clean
+.PHONY: test core-ddl fuzz demo bench deps indent deb dist cli-all cli-install cli-uninstall cli-clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -117,3 +123,9 @@ bench:
 
 indent:
 	bash scripts/indent.sh
+
+deb:
+	bash scripts/deb.sh
+
+dist:
+	bash scripts/dist.sh

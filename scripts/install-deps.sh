@@ -3,9 +3,11 @@
 # (PostgreSQL server + headers, libpq headers for migsafe-check,
 # pgaudit, pg_repack, pg_partman, pg_cron, TAP test modules (IO::Pty: a
 # terminal for t/013_cli.pl), compiler, pg_bsd_indent, dpkg-dev for
-# scripts/core-ddl.sh's `apt-get source`, and for test/e2e Django with
-# psycopg2 and Node.js with npm).  Idempotent: apt-get runs
-# only when a package is missing.  Run as root.
+# scripts/core-ddl.sh's `apt-get source`, for test/e2e Django with
+# psycopg2 and Node.js with npm, and for `make deb` build-essential,
+# dpkg-dev, debhelper and pg_buildext).  Idempotent: apt-get runs only
+# when a package is missing.  Run as root.  (test/deb/run.sh installs
+# debootstrap itself when it makes its root.)
 #
 # MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
 # bookworm's; 17 is Debian trixie's, used in the root scripts/test-chroot.sh
@@ -29,9 +31,12 @@ packages=(
 	libio-pty-perl
 	make
 	gcc
-	dpkg-dev
 	python3-django
 	python3-psycopg2
+	build-essential
+	dpkg-dev
+	debhelper
+	postgresql-server-dev-all
 )
 # `make indent` runs on the host: trixie has no pg-bsd-indent package
 [[ $pg == 15 ]] && packages+=(pg-bsd-indent)

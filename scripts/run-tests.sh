@@ -9,16 +9,20 @@
 # postgres (e.g. under /root).
 #
 # Then, as root, test/e2e/run.sh: real migration tools (psql, Django,
-# node-pg-migrate) against a throwaway cluster of their own; and last, with
+# node-pg-migrate) against a throwaway cluster of their own; with
 # CORE_DDL=1 only, scripts/core-ddl.sh: PostgreSQL's own DDL regression
 # tests, vanilla and with migsafe in warn mode, whose results must be the
-# same (they are not yet: see README).
+# same (they are not yet: see README); and last test/deb/run.sh: `make
+# deb`'s package installed on a clean Debian root as the README's
+# "Install" section says (about 1 min the first time, 20 s once the root
+# is cached under /var/tmp).
 #
 # Subsets: REGRESS=..., ISOLATION=..., PROVE_TESTS=... from the environment
 # (`make test REGRESS=x` exports them).  Set but empty means: skip that suite.
 # E2E=1 (or a list of e2e suites, "django psql") runs the end-to-end suite,
 # E2E= skips it; unset, it runs unless one of the other subsets is given, so
-# that `make test REGRESS=x` stays fast.  CORE_DDL=1 adds
+# that `make test REGRESS=x` stays fast.  DEB works the same way for
+# test/deb/run.sh (DEB=1 runs it, DEB= skips it).  CORE_DDL=1 adds
 # scripts/core-ddl.sh (unset or empty: it does not run).
 set -euo pipefail
 
@@ -71,6 +75,12 @@ fi
 run_core_ddl=0
 if [[ -n ${CORE_DDL:-} ]]; then
 	run_core_ddl=1
+fi
+run_deb=1
+if [[ -v DEB ]]; then
+	[[ -n $DEB ]] || run_deb=0
+elif [[ -v REGRESS || -v ISOLATION || -v PROVE_TESTS || -v E2E ]]; then
+	run_deb=0
 fi
 
 copy=$(mktemp -d /tmp/migsafe-test.XXXXXX)
@@ -144,6 +154,19 @@ if [[ $run_core_ddl -eq 1 ]]; then
 		exit 1
 	fi
 	passed=$((passed + core_passed))
+fi
+
+if [[ $run_deb -eq 1 ]]; then
+	# The package test neither installs into nor starts the system
+	# PostgreSQL (its cluster runs in a root of its own): let other runs
+	# have the lock.
+	exec 9>&-
+	echo "run-tests: test/deb/run.sh (the .deb on a clean Debian root)"
+	if ! bash "$src/test/deb/run.sh"; then
+		echo "run-tests: FAILED (test/deb/run.sh)" >&2
+		exit 1
+	fi
+	passed=$((passed + 1))
 fi
 
 if [[ $skipped -gt 0 ]]; then

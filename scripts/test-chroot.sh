@@ -184,7 +184,7 @@ tar -C "$src" -cf - \
 # Only the suite selection crosses into the root; set-but-empty stays so.
 envs=(MIGSAFE_PG="$major" HOME=/root LANG=C.UTF-8
 	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
-for v in REGRESS ISOLATION PROVE_TESTS E2E KEEP_E2E; do
+for v in REGRESS ISOLATION PROVE_TESTS E2E KEEP_E2E DEB; do
 	[[ -v $v ]] && envs+=("$v=${!v}")
 done
 
