@@ -64,6 +64,18 @@
 #endif
 
 /*
+ * Closing a relation's smgr link before its relfilenode changes under it
+ * (swap.c, as cluster.c's swap_relation_files() did): needed up to 16;
+ * 17 gave relcache entries smgr links that survive the rebuild and
+ * removed RelationCloseSmgrByOid().
+ */
+#if PG_VERSION_NUM >= 170000
+#define migsafe_close_smgr(relid)	((void) (relid))
+#else
+#define migsafe_close_smgr(relid)	RelationCloseSmgrByOid(relid)
+#endif
+
+/*
  * A GUC check hook's "extra" is malloc'd and freed by the GUC machinery
  * with free(); PostgreSQL 16 exports guc_malloc() for it, which reports
  * running out of memory.  NULL when out of memory.

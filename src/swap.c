@@ -58,6 +58,7 @@
 #include "utils/relcache.h"
 #include "utils/syscache.h"
 
+#include "migsafe.h"
 #include "swap.h"
 
 /*
@@ -276,10 +277,11 @@ swap_class_rows(Oid relid, Oid newrelid, Oid *oldtoast, Oid *newtoast)
 	/*
 	 * Both relcache entries are rebuilt at the next CommandCounterIncrement;
 	 * close their smgr links first, so that neither is left pointing at the
-	 * other's (see swap_relation_files() in cluster.c).
+	 * other's (see swap_relation_files() in cluster.c; compat.h: not needed
+	 * from 17 on).
 	 */
-	RelationCloseSmgrByOid(relid);
-	RelationCloseSmgrByOid(newrelid);
+	migsafe_close_smgr(relid);
+	migsafe_close_smgr(newrelid);
 	CommandCounterIncrement();
 }
 
