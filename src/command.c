@@ -775,6 +775,10 @@ describe(StringInfo buf, MigsafeTarget *t, bool figures)
 		appendStringInfo(buf, _("Database \"%s\" is guarded by migsafe."), name);
 	else if (t->classid == ExtensionRelationId)
 		appendStringInfoString(buf, _("Dropping extension \"migsafe\" removes the guard from this database."));
+	else if (t->protected && t->classid == TriggerRelationId &&
+			 !migsafe_catalog_is_migsafe_object(t->classid, t->objid, NULL))
+		appendStringInfo(buf, _("The %s belongs to migsafe: it guards the table against a TRUNCATE that logical replication applies."),
+						 t->obj_desc);
 	else if (t->protected)
 		appendStringInfo(buf, _("The %s belongs to migsafe, which keeps the audit log append-only."),
 						 t->obj_desc);

@@ -719,6 +719,87 @@ exempting_move(Oid relid, const char *newnsp, const char *newrel)
 }
 
 /*
+ * The trigger that submits a replicated TRUNCATE to the gate on a
+ * subscriber's table (see guard_subscribed_tables()): dropping, renaming
+ * or disabling it, or making it fire only for the origin (ENABLE without
+ * ALWAYS, also by ALL or USER), would let the next published TRUNCATE
+ * empty the table unseen.  Each of those is a change to one of migsafe's
+ * objects: it needs an approval of migsafe's (migsafe.*).  Dropping the
+ * table takes the trigger along, decided with the table.
+ */
+#define MIGSAFE_SUBSCRIBER_TRIGGER "migsafe_replicated_truncate"
+
+static void
+guard_subscriber_trigger(RangeVar *rv, const char *trigname, MigsafeOp op)
+{
+	Oid			relid;
+	Oid			trigoid;
+
+	if (rv == NULL ||
+		(trigname != NULL && strcmp(trigname, MIGSAFE_SUBSCRIBER_TRIGGER) != 0))
+		return;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid))
+		return;
+	trigoid = get_trigger_oid(relid, MIGSAFE_SUBSCRIBER_TRIGGER, true);
+	if (OidIsValid(trigoid))
+		check_object(op, TriggerRelationId, trigoid, 0, false, true,
+					 "ProcessUtility");
+}
+
+static void
+guard_subscriber_triggers(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, DropStmt) &&
+		((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *name = lfirst_node(List, lc);
+
+			if (list_length(name) < 2)
+				continue;
+			guard_subscriber_trigger(makeRangeVarFromNameList(list_truncate(list_copy(name),
+																			list_length(name) - 1)),
+									 strVal(llast(name)), MIGSAFE_OP_DROP);
+		}
+	}
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_TRIGGER)
+		guard_subscriber_trigger(((RenameStmt *) parsetree)->relation,
+								 ((RenameStmt *) parsetree)->subname,
+								 MIGSAFE_OP_ALTER);
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+			switch (cmd->subtype)
+			{
+				case AT_EnableTrig:
+				case AT_EnableReplicaTrig:
+				case AT_DisableTrig:
+					guard_subscriber_trigger(((AlterTableStmt *) parsetree)->relation,
+											 cmd->name, MIGSAFE_OP_ALTER);
+					break;
+				case AT_EnableTrigAll:
+				case AT_DisableTrigAll:
+				case AT_EnableTrigUser:
+				case AT_DisableTrigUser:
+					guard_subscriber_trigger(((AlterTableStmt *) parsetree)->relation,
+											 NULL, MIGSAFE_OP_ALTER);
+					break;
+				default:
+					break;
+			}
+		}
+	}
+}
+
+/*
  * guard_exempt_moves
  *
  * A rename or a move (ALTER ... SET SCHEMA) that brings a relation holding
@@ -910,6 +991,7 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	ListCell   *lc;
 
 	guard_own_objects(cmd->parsetree);
+	guard_subscriber_triggers(cmd->parsetree);
 	guard_exempt_moves(cmd, cmd->parsetree);
 
 	/* with migsafe.mode = off the command is only audited */

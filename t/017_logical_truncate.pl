@@ -22,6 +22,7 @@
 #   replication goes on;
 # - a session's own TRUNCATE on the subscriber is decided once, by the
 #   hooks, not again by the trigger;
+# - the trigger is migsafe's: removing or disabling it needs an approval;
 # - a subscription to the audit log cannot write into the subscriber's.
 #
 # Why TAP: two clusters, a publication and a subscription.
@@ -158,6 +159,28 @@ is( $sub->safe_psql(
 		"SELECT count(*) FROM migsafe.snapshots WHERE relation_name = 'later'"),
 	'1',
 	'approved, it keeps one snapshot (the trigger does not decide it again)');
+
+# the trigger is migsafe's: dropping, renaming or disabling it, or making
+# it fire for the origin only, needs an approval of migsafe's objects
+for my $change (
+	'DROP TRIGGER migsafe_replicated_truncate ON orders',
+	'ALTER TRIGGER migsafe_replicated_truncate ON orders RENAME TO other',
+	'ALTER TABLE orders DISABLE TRIGGER migsafe_replicated_truncate',
+	'ALTER TABLE orders ENABLE TRIGGER migsafe_replicated_truncate',
+	'ALTER TABLE orders DISABLE TRIGGER USER',
+	'ALTER TABLE orders ENABLE TRIGGER ALL')
+{
+	($ret, $out, $err) = $sub->psql('postgres', $change);
+	like($err, qr/requires migsafe approval \(migsafe\.approve = 'migsafe\.\*'\)/,
+		"refused: $change");
+}
+($ret, $out, $err) = $sub->psql(
+	'postgres', q{
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+ALTER TABLE orders DISABLE TRIGGER migsafe_replicated_truncate;
+ROLLBACK;});
+is($ret, 0, 'approved as migsafe\'s, it may be disabled');
 
 # the triggers stay until the subscription's tables go
 is($sub->safe_psql('postgres', $triggers_sql),
