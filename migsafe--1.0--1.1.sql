@@ -177,7 +177,7 @@ CREATE INDEX audit_log_repeat_idx ON @extschema@.audit_log (ts)
 	WHERE decision = 'blocked';
 
 -- The preview: what a migration script will destroy, break or lock in this
--- database, without running it (see README, "Preview").  Reads the catalog
+-- database, without running it (see docs/preview.md).  Reads the catalog
 -- only; a role sees exact figures only for tables it may read.
 CREATE FUNCTION @extschema@.check(script text, exclude text[] DEFAULT '{}')
 RETURNS TABLE (statement_no integer, line integer, statement text,
@@ -190,7 +190,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.check(text, text[]) TO PUBLIC;
 
 -- The rehearsal: runs a script for real in a subtransaction that is always
 -- rolled back and reports each statement's locks, rewrites, rows and time
--- (see README, "Preview").  It takes real locks: for staging and CI
+-- (see docs/preview.md).  It takes real locks: for staging and CI
 -- databases, granted by the DBA to whoever runs the rehearsals.
 CREATE FUNCTION @extschema@.rehearse(script text,
 									 lock_timeout text DEFAULT '2s',
@@ -205,7 +205,7 @@ COMMENT ON FUNCTION @extschema@.rehearse(text, text, text) IS
 REVOKE ALL ON FUNCTION @extschema@.rehearse(text, text, text) FROM PUBLIC;
 
 -- Rollback of a deploy.  restore() now also fills what a migration tool's
--- down migration re-created (see README, "Rolling back a deploy");
+-- down migration re-created (see docs/snapshots.md);
 -- undo() restores every kept snapshot of one migration, or of a period,
 -- newest first, all or nothing, and returns a row per snapshot restored.
 -- Like restore(), any role may call them: each snapshot is restored only
@@ -439,7 +439,7 @@ ALTER TABLE @extschema@.snapshots ENABLE ROW LEVEL SECURITY;
 -- migsafe_snapshot_<id> schemas it describes), so that a restored
 -- snapshot still restores.  A restore loads the rows as a superuser with
 -- session_replication_role = replica, the only writes the tables' triggers
--- let in besides migsafe's own (see README, "Dump and restore").  The
+-- let in besides migsafe's own (see docs/dump-restore.md).  The
 -- sequences are not dumped: loading advances them past every loaded id,
 -- and a dumped value could set them back below rows the restore wrote.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');

@@ -13,7 +13,7 @@
  * and always chain to the previous hook exactly once.
  *
  * Calls flow one way: this file calls guard.c, which calls the modules of
- * src/ below it (see README.md, "Development"); this file also reaches
+ * src/ below it (see docs/development.md); this file also reaches
  * the settings' parsers (approval.c), the queue (worker.c) and each
  * module's end-of-transaction reset.
  *

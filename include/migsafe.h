@@ -5,7 +5,7 @@
  *
  * The settings are defined in migsafe.c and read everywhere else through
  * the externs below.  The SQLSTATEs are defined here once and listed in
- * README.md.  The types are the ones every layer of the gate hands down:
+ * docs/errors.md.  The types are the ones every layer of the gate hands down:
  * a guarded statement (MigsafeCommand) and each object whose data it
  * destroys (MigsafeTarget).  Only types live here, no functions, so that
  * any module may include it without depending on another.

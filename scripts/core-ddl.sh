@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # core-ddl.sh - PostgreSQL's own DDL regression cases, with and without
 # migsafe (what `make core-ddl` runs, and the last step of `make test
-# CORE_DDL=1`; it fails for now: README lists the differences that remain).
+# CORE_DDL=1`; it fails for now: docs/development.md lists the differences
+# that remain).
 #
 # Runs a set of tests of PostgreSQL 15's own regression suite (see $tests
 # below) with pg_regress from the installed server's PGXS, twice, each in a
@@ -18,7 +19,7 @@
 # migsafe results must equal the vanilla results once migsafe's own messages
 # are taken out: the WARNING of warn mode with its DETAIL and HINT, and the
 # NOTICEs about kept snapshots (see filter_migsafe); and, a known and
-# intended difference documented in the README, the rows of migsafe's own
+# intended difference documented in docs/development.md, the rows of migsafe's own
 # tables in listings of locks (see filter_migsafe_locks).  Every other
 # difference makes the suite fail, with the diff printed.
 #
@@ -249,7 +250,7 @@ filter_migsafe() {
 # RowExclusiveLock on migsafe.audit_log and its sequence (and on
 # migsafe.snapshots), and the lock listings of alter_table (its my_locks
 # view over pg_locks) show them.  Writing the row elsewhere would give that
-# guarantee up (README, "Development").  So, from a listing of locks only
+# guarantee up (docs/development.md).  So, from a listing of locks only
 # (a psql table with a column named "mode" or "max_lockmode"), the rows of
 # migsafe's own tables, sequences and indexes are removed and the table
 # is drawn again as psql draws it (text columns, header centred, row

@@ -12,7 +12,7 @@
 # node-pg-migrate) against a throwaway cluster of their own; with
 # CORE_DDL=1 only, scripts/core-ddl.sh: PostgreSQL's own DDL regression
 # tests, vanilla and with migsafe in warn mode, whose results must be the
-# same (they are not yet: see README); and last test/deb/run.sh: `make
+# same (they are not yet: see docs/development.md); and last test/deb/run.sh: `make
 # deb`'s package installed on a clean Debian root as the README's
 # "Install" section says (about 1 min the first time, 20 s once the root
 # is cached under /var/tmp).
@@ -71,7 +71,7 @@ elif [[ -v REGRESS || -v ISOLATION || -v PROVE_TESTS ]]; then
 	run_e2e=0
 fi
 # Off unless asked for: migsafe still differs from vanilla in some of
-# PostgreSQL's tests (README, "Development"), so core-ddl fails for now.
+# PostgreSQL's tests (docs/development.md), so core-ddl fails for now.
 run_core_ddl=0
 if [[ -n ${CORE_DDL:-} ]]; then
 	run_core_ddl=1

@@ -1,7 +1,7 @@
 -- Removing migsafe on purpose: DROP EXTENSION migsafe takes the audit log
 -- and the snapshot registry with it.  It needs 'migsafe.*'; while
 -- snapshots are kept, the approval must also name migsafe.snapshots
--- (README, "Removing migsafe").  Runs in a database of its own, so that
+-- (docs/upgrading.md, "Removing migsafe").  Runs in a database of its own, so that
 -- snapshot ids elsewhere do not depend on it.
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS migsafe_remove;
@@ -71,7 +71,7 @@ SELECT command_tag, object_identity, scope, decision, approval
  WHERE id > :mark AND (scope = 'command' OR object_type = 'extension')
  ORDER BY id;
 
--- 3. what a DBA exports first (README): the audit log and the registry
+-- 3. what a DBA exports first (docs/upgrading.md): the audit log and the registry
 COPY (SELECT command_tag, object_identity, decision FROM migsafe.audit_log
 	   WHERE snapshot_id IS NOT NULL ORDER BY id) TO STDOUT WITH (FORMAT csv);
 COPY (SELECT id, object_identity, storage, status FROM migsafe.snapshots

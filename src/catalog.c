@@ -1008,7 +1008,7 @@ dropped_before_move(Oid relid, Oid classid, Oid objid, List *code)
  * depended on (a trigger's function, a domain or composite type of a
  * column, a function a default or policy calls, another table a rule
  * reads, a role a policy names) could then not be dropped without the
- * snapshot, as the README promises.  Foreign keys to other tables and the owner's code in indexes
+ * snapshot, as docs/snapshots.md promises.  Foreign keys to other tables and the owner's code in indexes
  * and statistics (migsafe_catalog_owner_code) do not count: a move drops
  * them first.
  */

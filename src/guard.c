@@ -173,7 +173,7 @@ static bool
 target_is_empty(MigsafeTarget *t)
 {
 	if (t->relkind == RELKIND_SEQUENCE)
-		return false;			/* its state is data; see README */
+		return false;			/* its state is data; see docs/settings.md */
 	return t->subid > 0 ? t->values == 0 : t->rows == 0;
 }
 

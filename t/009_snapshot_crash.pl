@@ -4,7 +4,7 @@
 #	  A crash never leaves half a snapshot, nor a change without one.
 #
 # An approved destructive change keeps its snapshot in its own transaction
-# (README, "Snapshots and restore").  After a crash, the database must
+# (docs/snapshots.md).  After a crash, the database must
 # therefore be in one of two states, never in between:
 #
 # - intact: the original table as it was (same rows, same md5 over the

@@ -215,7 +215,7 @@ BEGIN
 		-- for itself (SET LOCAL ... \; DROP ... in one query string), or
 		-- cleared them after its DROP, or a restore() that changed a
 		-- column back to its old type (approved by the restore for that
-		-- column, README) has the approval in force, or the waiver,
+		-- column, docs/snapshots.md) has the approval in force, or the waiver,
 		-- recorded in the object's audit row
 		SELECT coalesce(bool_or(a.decision = 'approved'
 								AND coalesce(a.approval, '') <> ''), false),

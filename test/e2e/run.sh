@@ -270,7 +270,7 @@ suite_psql() {
 		"$(q $db "SELECT to_regclass('public.orders_archive') IS NULL")" t
 
 	# RESET inside the transaction ends a SET LOCAL approval at once (the
-	# README's advice for tools that run several migrations in one
+	# advice of docs/tools.md for tools that run several migrations in one
 	# transaction)
 	{
 		echo "SET LOCAL migsafe.approve = 'public.orders';"
