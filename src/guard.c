@@ -973,7 +973,7 @@ guard_kept_snapshots(MigsafeCommand *cmd)
 							  (unsigned long) kept,
 							  kept > MIGSAFE_KEPT_IDS_MAX ? psprintf("%s, ...", ids) : ids,
 							  cmd->stmt_text ? cmd->stmt_text : "?"),
-			 errhint("Export the audit log and the snapshots first (see the README, \"Removing migsafe\"), then run SET LOCAL migsafe.approve = 'migsafe.*, migsafe.snapshots' in the same transaction.")));
+			 errhint("Export the audit log and the snapshots first (see docs/upgrading.md, \"Removing migsafe\"), then run SET LOCAL migsafe.approve = 'migsafe.*, migsafe.snapshots' in the same transaction.")));
 }
 
 /*

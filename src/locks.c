@@ -541,7 +541,7 @@ migsafe_locks_explain(MigsafeCommand *cmd, MemoryContext cxt)
 		timeout->detail = cmd->lock_facts != NIL ?
 			facts_detail(cmd->lock_facts, false) :
 			pstrdup(_("Nobody held a conflicting lock on the tables it names when it started: the lock it waited for was taken meanwhile, or on another object."));
-		timeout->hint = pstrdup(_("Nothing was changed, and queries waited behind it for the timeout at most.  Retry the migration later; the README's migration-tool recipes show a retry loop."));
+		timeout->hint = pstrdup(_("Nothing was changed, and queries waited behind it for the timeout at most.  Retry the migration later; the migration-tool recipes (docs/tools.md) show a retry loop."));
 		rows = migsafe_audit_rows(cmd, NIL, "blocked");
 		((MigsafeAuditRow *) linitial(rows))->detail =
 			psprintf("%s. %s", timeout->message,
