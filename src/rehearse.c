@@ -101,7 +101,17 @@ typedef struct RunCall
 	int64		rows;
 } RunCall;
 
-/* The storage of every relation of this database (oid order) */
+/* list_sort() comparator of RelStorage by relation OID */
+static int
+compare_relids(const ListCell *a, const ListCell *b)
+{
+	Oid			ra = ((RelStorage *) lfirst(a))->relid;
+	Oid			rb = ((RelStorage *) lfirst(b))->relid;
+
+	return ra < rb ? -1 : ra > rb ? 1 : 0;
+}
+
+/* The storage of every relation of this database, in OID order */
 static List *
 storage_map(void)
 {
@@ -130,38 +140,42 @@ storage_map(void)
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	list_sort(result, compare_relids);
 	return result;
 }
 
-/* Tables and materialized views whose storage changed between two maps */
+/*
+ * Tables and materialized views whose storage changed between two maps
+ * (both in OID order: one pass over each, for scripts of thousands of
+ * statements on databases of thousands of tables)
+ */
 static char *
 storage_changes(List *before, List *after)
 {
 	StringInfoData buf;
 	ListCell   *a;
+	int			i = 0;
 
 	initStringInfo(&buf);
 	foreach(a, after)
 	{
 		RelStorage *s = lfirst(a);
-		ListCell   *b;
-		char		relkind = get_rel_relkind(s->relid);
+		RelStorage *o = NULL;
 
-		if (relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
+		while (i < list_length(before) &&
+			   ((RelStorage *) list_nth(before, i))->relid < s->relid)
+			i++;
+		if (i < list_length(before) &&
+			((RelStorage *) list_nth(before, i))->relid == s->relid)
+			o = list_nth(before, i);
+		if (o == NULL || o->relfilenode == s->relfilenode)
 			continue;
-		foreach(b, before)
-		{
-			RelStorage *o = lfirst(b);
-
-			if (o->relid == s->relid)
-			{
-				if (o->relfilenode != s->relfilenode)
-					appendStringInfo(&buf, "%s%s.%s", buf.len ? ", " : "",
-									 get_namespace_name(get_rel_namespace(s->relid)),
-									 get_rel_name(s->relid));
-				break;
-			}
-		}
+		if (get_rel_relkind(s->relid) != RELKIND_RELATION &&
+			get_rel_relkind(s->relid) != RELKIND_MATVIEW)
+			continue;
+		appendStringInfo(&buf, "%s%s.%s", buf.len ? ", " : "",
+						 get_namespace_name(get_rel_namespace(s->relid)),
+						 get_rel_name(s->relid));
 	}
 	return buf.len ? buf.data : NULL;
 }
@@ -192,29 +206,65 @@ held_locks(void)
 	return result;
 }
 
-/* Whether a list of strings holds s */
-static bool
-has_string(List *list, const char *s)
+/* The first position in a sorted list of strings at or after s */
+static int
+lower_bound(List *sorted, const char *s)
 {
-	ListCell   *lc;
+	int			lo = 0;
+	int			hi = list_length(sorted);
 
-	foreach(lc, list)
-		if (strcmp(lfirst(lc), s) == 0)
-		return true;
-	return false;
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (strcmp(list_nth(sorted, mid), s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
-/* Whether a held_locks() list holds any lock on relid */
+/* Whether a sorted list of strings holds s */
 static bool
-locked_before(List *before, Oid relid)
+has_string(List *sorted, const char *s)
+{
+	int			i = lower_bound(sorted, s);
+
+	return i < list_length(sorted) && strcmp(list_nth(sorted, i), s) == 0;
+}
+
+/* Whether a sorted held_locks() list holds any lock on relid */
+static bool
+locked_before(List *sorted, Oid relid)
 {
 	char	   *prefix = psprintf("%u:", relid);
-	ListCell   *lc;
+	int			i = lower_bound(sorted, prefix);
 
-	foreach(lc, before)
-		if (strncmp(lfirst(lc), prefix, strlen(prefix)) == 0)
-		return true;
-	return false;
+	return i < list_length(sorted) &&
+		strncmp(list_nth(sorted, i), prefix, strlen(prefix)) == 0;
+}
+
+/* The name a storage_map() (OID order) gives relid, or NULL */
+static const char *
+storage_name(List *storage, Oid relid)
+{
+	int			lo = 0;
+	int			hi = list_length(storage);
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		RelStorage *s = list_nth(storage, mid);
+
+		if (s->relid == relid)
+			return s->name;
+		if (s->relid < relid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 /* list_sort() comparator for C strings */
@@ -237,45 +287,50 @@ new_locks(List *before, List *after, List *storage, LOCKMODE *strongest)
 {
 	StringInfoData buf;
 	ListCell   *lc;
-	List	   *seen = NIL;
 	List	   *items = NIL;
+	int			i;
 
+	/*
+	 * Sorted, the modes held on one relation are next to each other, and
+	 * what was held before is found by binary search: a script of thousands
+	 * of statements holds thousands of locks by its end.
+	 */
+	list_sort(before, compare_names);
+	list_sort(after, compare_names);
 	*strongest = NoLock;
-	foreach(lc, after)
+	for (i = 0; i < list_length(after); i++)
 	{
 		Oid			relid;
 		int			mode;
 		LOCKMODE	best = NoLock;
-		ListCell   *o;
 		char		relkind;
 		Oid			nspoid;
+		int			j;
 
-		if (has_string(before, lfirst(lc)) ||
-			sscanf(lfirst(lc), "%u:%d", &relid, &mode) != 2 ||
-			list_member_oid(seen, relid) || locked_before(before, relid))
+		if (has_string(before, list_nth(after, i)) ||
+			sscanf(list_nth(after, i), "%u:%d", &relid, &mode) != 2 ||
+			locked_before(before, relid))
 			continue;
-		seen = lappend_oid(seen, relid);
+		/* the strongest mode held on relid now; skip its other entries */
+		for (j = i; j < list_length(after); j++)
+		{
+			Oid			r;
+			int			m;
+
+			if (sscanf(list_nth(after, j), "%u:%d", &r, &m) != 2 || r != relid)
+				break;
+			best = Max(best, m);
+		}
+		i = j - 1;
 		relkind = get_rel_relkind(relid);
 		nspoid = get_rel_namespace(relid);
 		if (!OidIsValid(nspoid))
 		{
 			/* dropped by the statement: named as it was before */
-			ListCell   *sc;
-			char	   *gone = NULL;
+			const char *gone = storage_name(storage, relid);
 
-			foreach(sc, storage)
-				if (((RelStorage *) lfirst(sc))->relid == relid)
-					gone = ((RelStorage *) lfirst(sc))->name;
 			if (gone == NULL || strncmp(gone, MIGSAFE_SCHEMA ".", strlen(MIGSAFE_SCHEMA) + 1) == 0)
 				continue;
-			foreach(o, after)
-			{
-				Oid			r;
-				int			m;
-
-				if (sscanf(lfirst(o), "%u:%d", &r, &m) == 2 && r == relid && m > best)
-					best = m;
-			}
 			items = lappend(items, psprintf("%s %s (dropped)", gone,
 											migsafe_classify_lock_name(best)));
 			*strongest = Max(*strongest, best);
@@ -286,14 +341,6 @@ new_locks(List *before, List *after, List *storage, LOCKMODE *strongest)
 			IsCatalogNamespace(nspoid) ||
 			IsToastNamespace(nspoid) || nspoid == get_namespace_oid(MIGSAFE_SCHEMA, true))
 			continue;			/* not a user table */
-		foreach(o, after)
-		{
-			Oid			r;
-			int			m;
-
-			if (sscanf(lfirst(o), "%u:%d", &r, &m) == 2 && r == relid && m > best)
-				best = m;
-		}
 		items = lappend(items, psprintf("%s.%s %s", get_namespace_name(nspoid),
 										get_rel_name(relid),
 										migsafe_classify_lock_name(best)));
