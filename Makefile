@@ -21,8 +21,8 @@
 # make dist       the PGXN zip in dist/, META.json made from META.json.in
 #
 # The version is written only in migsafe.control (default_version): the
-# C code gets it as MIGSAFE_VERSION, make deb and make dist write it into
-# debian/changelog and META.json.
+# program migsafe-check gets it as MIGSAFE_VERSION (cli/Makefile), make deb
+# and make dist write it into debian/changelog and META.json.
 
 MODULE_big = migsafe
 OBJS = \
@@ -55,11 +55,10 @@ OBJS = \
 	src/worker.o
 
 EXTENSION = migsafe
-MIGSAFE_VERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" migsafe.control)
 DATA = $(notdir $(wildcard $(srcdir)/migsafe--*.sql))
 PGFILEDESC = "migsafe - approvals for destructive schema changes"
 
-PG_CPPFLAGS = -I$(srcdir)/include -DMIGSAFE_VERSION='"$(MIGSAFE_VERSION)"'
+PG_CPPFLAGS = -I$(srcdir)/include
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
 

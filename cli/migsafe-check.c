@@ -38,10 +38,9 @@
 
 #include "common/logging.h"
 #include "fe_utils/simple_list.h"
-#include "fe_utils/string_utils.h"
 #include "getopt_long.h"
+#include "lib/stringinfo.h"
 #include "libpq-fe.h"
-#include "pqexpbuffer.h"
 
 #include "migsafe-check.h"
 
@@ -95,6 +94,7 @@ static int	check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 						const char *excludes);
 static void require_report(PGconn *conn);
 static void flush_output(void);
+static void append_array_element(StringInfo buf, const char *value);
 static bool want_color(const char *when);
 static int	terminal_columns(void);
 
@@ -133,7 +133,7 @@ main(int argc, char **argv)
 	MigsafeInput *inputs;
 	int			ninputs;
 	PGconn	   *conn;
-	PQExpBufferData exclude_array;
+	StringInfoData exclude_array;
 	int			status = EXIT_CLEAN;
 	int			c;
 	int			optindex;
@@ -296,11 +296,11 @@ main(int argc, char **argv)
 	}
 
 	/* --exclude's rule names as one text[] parameter */
-	initPQExpBuffer(&exclude_array);
-	appendPQExpBufferChar(&exclude_array, '{');
+	initStringInfo(&exclude_array);
+	appendStringInfoChar(&exclude_array, '{');
 	for (cell = excludes.head; cell != NULL; cell = cell->next)
-		appendPGArray(&exclude_array, cell->val);	/* quoted, with its comma */
-	appendPQExpBufferChar(&exclude_array, '}');
+		append_array_element(&exclude_array, cell->val);	/* quoted, with its comma */
+	appendStringInfoChar(&exclude_array, '}');
 
 	if (rehearse)
 	{
@@ -353,7 +353,7 @@ main(int argc, char **argv)
 		pg_free(inputs[i].script);
 	}
 	pg_free(inputs);
-	termPQExpBuffer(&exclude_array);
+	pfree(exclude_array.data);
 	return status;
 }
 
@@ -586,7 +586,7 @@ static int
 check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 			const char *excludes)
 {
-	PQExpBufferData scripts;
+	StringInfoData scripts;
 	const char *params[2];
 	PGresult   *res;
 	size_t		bytes = 0;
@@ -597,16 +597,11 @@ check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 		   (n == 0 || bytes + inputs[n].len <= BATCH_MAX_BYTES))
 		bytes += inputs[n++].len;
 
-	initPQExpBuffer(&scripts);
-	appendPQExpBufferChar(&scripts, '{');
+	initStringInfo(&scripts);
+	appendStringInfoChar(&scripts, '{');
 	for (int i = 0; i < n; i++)
-		appendPGArray(&scripts, inputs[i].script);
-	appendPQExpBufferChar(&scripts, '}');
-	if (PQExpBufferBroken(&scripts))
-	{
-		pg_log_error("out of memory");
-		exit(EXIT_TROUBLE);
-	}
+		append_array_element(&scripts, inputs[i].script);
+	appendStringInfoChar(&scripts, '}');
 	params[0] = scripts.data;
 	params[1] = excludes;
 
@@ -632,7 +627,7 @@ check_batch(PGconn *conn, MigsafeInput *inputs, int ninputs,
 		pg_free(what);
 		exit(EXIT_TROUBLE);		/* not reached unless the error went away */
 	}
-	termPQExpBuffer(&scripts);
+	pfree(scripts.data);
 
 	for (int i = 0; i < n; i++)
 	{
@@ -744,4 +739,24 @@ terminal_columns(void)
 	if (env != NULL && atoi(env) > 0)
 		return atoi(env);
 	return 0;
+}
+
+/*
+ * Append value to the text of an array literal that buf holds ("{" and
+ * what follows), quoted as an element, after a comma unless it is the
+ * first: any text, quotes and backslashes included, comes back the same.
+ */
+static void
+append_array_element(StringInfo buf, const char *value)
+{
+	if (buf->data[buf->len - 1] != '{')
+		appendStringInfoChar(buf, ',');
+	appendStringInfoChar(buf, '"');
+	for (; *value; value++)
+	{
+		if (*value == '"' || *value == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, *value);
+	}
+	appendStringInfoChar(buf, '"');
 }

@@ -14,6 +14,11 @@
 
 #include "libpq-fe.h"
 
+/* cli/Makefile passes migsafe.control's default_version */
+#ifndef MIGSAFE_VERSION
+#define MIGSAFE_VERSION "(unknown version: built without cli/Makefile)"
+#endif
+
 /* Output formats (--format) */
 typedef enum MigsafeFormat
 {

@@ -20,9 +20,8 @@
 
 #include "catalog/pg_type_d.h"
 #include "fe_utils/print.h"
-#include "fe_utils/string_utils.h"
+#include "lib/stringinfo.h"
 #include "libpq-fe.h"
-#include "pqexpbuffer.h"
 
 #include "migsafe-check.h"
 
@@ -278,10 +277,10 @@ print_text(FILE *out, MigsafeInput *inputs, int ninputs,
 	int			width;
 	bool color = opt->color;
 	bool		first = true;
-	PQExpBufferData loc;
-	PQExpBufferData summary;
+	StringInfoData loc;
+	StringInfoData summary;
 
-	initPQExpBuffer(&loc);
+	initStringInfo(&loc);
 
 	/* column widths over all findings */
 	for (int i = 0; i < ninputs; i++)
@@ -326,10 +325,10 @@ print_text(FILE *out, MigsafeInput *inputs, int ninputs,
 				fputc('\n', out);
 			first = false;
 
-			resetPQExpBuffer(&loc);
-			appendPQExpBufferStr(&loc, inputs[i].name);
+			resetStringInfo(&loc);
+			appendStringInfoString(&loc, inputs[i].name);
 			if (!PQgetisnull(res, row, MIGSAFE_COL_LINE))
-				appendPQExpBuffer(&loc, ":%s",
+				appendStringInfo(&loc, ":%s",
 								  PQgetvalue(res, row, MIGSAFE_COL_LINE));
 
 			fprintf(out, "%-*s  %s%-*s%s  %s%s%s\n",
@@ -361,15 +360,15 @@ print_text(FILE *out, MigsafeInput *inputs, int ninputs,
 	}
 
 	/* the summary */
-	initPQExpBuffer(&summary);
+	initStringInfo(&summary);
 	if (nfindings == 0)
-		appendPQExpBuffer(&summary, "%d %s checked, no findings", ninputs,
+		appendStringInfo(&summary, "%d %s checked, no findings", ninputs,
 						  ninputs == 1 ? "file" : "files");
 	else
 	{
 		const char *sep = ": ";
 
-		appendPQExpBuffer(&summary, "\n%d %s in %d %s", nfindings,
+		appendStringInfo(&summary, "\n%d %s in %d %s", nfindings,
 						  nfindings == 1 ? "finding" : "findings",
 						  ninputs, ninputs == 1 ? "file" : "files");
 		for (int k = 0; k <= (int) NUM_CLASSES; k++)
@@ -377,25 +376,25 @@ print_text(FILE *out, MigsafeInput *inputs, int ninputs,
 			if (counts[k] == 0)
 				continue;
 			if (k == 0)
-				appendPQExpBuffer(&summary, "%s%d %s", sep, counts[k],
+				appendStringInfo(&summary, "%s%d %s", sep, counts[k],
 								  counts[k] == 1 ? "error" : "errors");
 			else
-				appendPQExpBuffer(&summary, "%s%d %s", sep, counts[k],
+				appendStringInfo(&summary, "%s%d %s", sep, counts[k],
 								  k < (int) NUM_CLASSES ? class_names[k] : "other");
 			sep = ", ";
 		}
 		if (opt->fail_on != MIGSAFE_SEVERITY_NONE && nfailing == 0)
-			appendPQExpBuffer(&summary, " (none fails --fail-on=%s)",
+			appendStringInfo(&summary, " (none fails --fail-on=%s)",
 							  class_names[NUM_CLASSES - opt->fail_on]);
 		else if (opt->fail_on != MIGSAFE_SEVERITY_NONE)
-			appendPQExpBuffer(&summary, " (%d %s --fail-on=%s)", nfailing,
+			appendStringInfo(&summary, " (%d %s --fail-on=%s)", nfailing,
 							  nfailing == 1 ? "fails" : "fail",
 							  class_names[NUM_CLASSES - opt->fail_on]);
 	}
 	fprintf(out, "%s\n", summary.data);
 
-	termPQExpBuffer(&summary);
-	termPQExpBuffer(&loc);
+	pfree(summary.data);
+	pfree(loc.data);
 }
 
 /*
@@ -568,15 +567,13 @@ json_string(FILE *out, const char *str)
  *
  * Write a field as JSON by its type: numbers as numbers (but NaN and
  * infinities, which JSON has not, as strings), booleans, json and jsonb
- * as they are, arrays of text or numbers as JSON arrays, NULL as null,
- * anything else as a string.
+ * as they are, NULL as null, anything else (no function of migsafe's
+ * returns arrays) as a string.
  */
 static void
 json_value(FILE *out, const PGresult *res, int row, int col)
 {
 	const char *val;
-	char	  **items;
-	int			nitems;
 
 	if (PQgetisnull(res, row, col))
 	{
@@ -608,33 +605,6 @@ json_value(FILE *out, const PGresult *res, int row, int col)
 		case JSONBOID:
 			fputs(val, out);
 			return;
-		case TEXTARRAYOID:
-		case VARCHARARRAYOID:
-		case NAMEARRAYOID:
-		case INT2ARRAYOID:
-		case INT4ARRAYOID:
-		case INT8ARRAYOID:
-			if (parsePGArray(val, &items, &nitems))
-			{
-				bool		numbers = PQftype(res, col) == INT2ARRAYOID ||
-				PQftype(res, col) == INT4ARRAYOID ||
-				PQftype(res, col) == INT8ARRAYOID;
-
-				fputc('[', out);
-				for (int k = 0; k < nitems; k++)
-				{
-					if (k > 0)
-						fputs(", ", out);
-					if (numbers)
-						fputs(items[k], out);
-					else
-						json_string(out, items[k]);
-				}
-				fputc(']', out);
-				free(items);
-				return;
-			}
-			break;
 		default:
 			break;
 	}

@@ -603,7 +603,7 @@ migsafe_catalog_extension(void)
  *
  * The version of migsafe's SQL objects in this database (pg_extension's
  * extversion), or NULL when it is not installed.  It lags behind the
- * library's (MIGSAFE_VERSION) until ALTER EXTENSION migsafe UPDATE runs:
+ * library's until ALTER EXTENSION migsafe UPDATE runs:
  * callers of objects added later check it.  Allocates in the current
  * memory context.
  */

@@ -1617,8 +1617,8 @@ old_schema(int elevel, const char *what)
 			 elevel >= ERROR ?
 			 errmsg("%s needs version 1.1 of extension \"migsafe\"", what) :
 			 errmsg("%s is skipped: it needs version 1.1 of extension \"migsafe\"", what),
-			 errdetail("The extension is at version %s in database \"%s\"; the library loaded is version %s.",
-					   version, get_database_name(MyDatabaseId), MIGSAFE_VERSION),
+			 errdetail("The extension is at version %s in database \"%s\"; the library loaded is newer.",
+					   version, get_database_name(MyDatabaseId)),
 			 errhint("Update it with ALTER EXTENSION migsafe UPDATE, after SET LOCAL migsafe.approve = 'migsafe.*' in the same transaction.")));
 	return true;
 }
