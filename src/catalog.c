@@ -304,36 +304,26 @@ migsafe_catalog_sequence_owned_here(Oid seqid)
 List *
 migsafe_catalog_typed_tables(Oid typoid)
 {
-	Relation	depRel = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
 	List	   *result = NIL;
+	ListCell   *lc;
 
-	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(TypeRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(typoid));
-	scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL, 2, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	/* a typed table depends on its type (pg_class.reloftype) */
+	foreach(lc, migsafe_catalog_dependents(TypeRelationId, typoid,
+										   DEPENDENCY_NORMAL))
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *obj = lfirst(lc);
+		HeapTuple	tup;
 
-		if (dep->classid == RelationRelationId && dep->objsubid == 0 &&
-			get_rel_relkind(dep->objid) == RELKIND_RELATION)
-		{
-			HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
-
-			if (HeapTupleIsValid(reltup))
-			{
-				if (((Form_pg_class) GETSTRUCT(reltup))->reloftype == typoid)
-					result = list_append_unique_oid(result, dep->objid);
-				ReleaseSysCache(reltup);
-			}
-		}
+		if (obj->classId != RelationRelationId)
+			continue;
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(obj->objectId));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (((Form_pg_class) GETSTRUCT(tup))->relkind == RELKIND_RELATION &&
+			((Form_pg_class) GETSTRUCT(tup))->reloftype == typoid)
+			result = list_append_unique_oid(result, obj->objectId);
+		ReleaseSysCache(tup);
 	}
-	systable_endscan(scan);
-	table_close(depRel, AccessShareLock);
 	return result;
 }
 
