@@ -76,6 +76,7 @@ extern void migsafe_rebuild_catch_up_sequences(MigsafeSnapshotRow *s);
 extern void migsafe_rebuild_defaults(MigsafeSnapshotRow *s, const char *only);
 extern void migsafe_rebuild_column_definitions(MigsafeSnapshotRow *s, StringInfo def);
 extern void migsafe_rebuild_attach_and_inherit(MigsafeSnapshotRow *s);
+extern List *migsafe_rebuild_kept_columns(MigsafeSnapshotRow *s, Oid relid);
 extern void migsafe_rebuild_copy_lists(MigsafeSnapshotRow *s, Oid relid,
 									   StringInfo cols, StringInfo exprs);
 extern char *migsafe_rebuild_match_condition(MigsafeSnapshotRow *s, Oid relid);

@@ -638,35 +638,44 @@ migsafe_rebuild_column_definitions(MigsafeSnapshotRow *s, StringInfo def)
  * its column's type there; generated columns are left to be computed.
  * Refuses when the table lacks a column of the copy.
  */
-void
-migsafe_rebuild_copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, StringInfo exprs)
+/*
+ * migsafe_rebuild_kept_columns
+ *
+ * The columns of a copy, in order, each as (name, its type in the table
+ * relid or NULL when the table has no such column, attgenerated there):
+ * what putting the kept rows back into relid needs to know.
+ */
+List *
+migsafe_rebuild_kept_columns(MigsafeSnapshotRow *s, Oid relid)
 {
-	List	   *rows;
-	ListCell   *lc;
 	Oid			argtypes[2] = {TEXTOID, OIDOID};
 	Datum		values[2] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid)};
 
-	/*
-	 * The columns of the copy, and their types in the table (generated
-	 * columns are computed again); each must still be there.
-	 */
-	rows = migsafe_internal_rows("SELECT pg_catalog.quote_ident(a.attname),"
-								 "       pg_catalog.format_type(t.atttypid, t.atttypmod),"
-								 "       t.attgenerated, a.attname"
+	return migsafe_internal_rows("SELECT a.attname,"
+								 "       pg_catalog.format_type(t.atttypid, t.atttypmod), t.attgenerated"
 								 "  FROM pg_catalog.pg_attribute a"
 								 "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
 								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
 								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 								 " ORDER BY a.attnum",
-								 2, argtypes, values, 4);
-	foreach(lc, rows)
+								 2, argtypes, values, 3);
+}
+
+void
+migsafe_rebuild_copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, StringInfo exprs)
+{
+	ListCell   *lc;
+
+	/* generated columns are computed again; every other must still be there */
+	foreach(lc, migsafe_rebuild_kept_columns(s, relid))
 	{
 		char	  **r = lfirst(lc);
+		const char *col = quote_identifier(r[0]);
 
 		if (r[1] == NULL)
 			migsafe_rebuild_conflict(s, psprintf(_("Table \"%s.%s\" has no column \"%s\" any more."),
-												 s->schema_name, s->relation_name, r[3]));
+												 s->schema_name, s->relation_name, r[0]));
 		if (r[2][0] != '\0')
 			continue;
 
@@ -675,8 +684,8 @@ migsafe_rebuild_copy_lists(MigsafeSnapshotRow *s, Oid relid, StringInfo cols, St
 			appendStringInfoString(cols, ", ");
 			appendStringInfoString(exprs, ", ");
 		}
-		appendStringInfoString(cols, r[0]);
-		appendStringInfo(exprs, "s.%s::%s", r[0], r[1]);
+		appendStringInfoString(cols, col);
+		appendStringInfo(exprs, "s.%s::%s", col, r[1]);
 	}
 }
 

@@ -525,8 +525,6 @@ static int64
 refill_table(MigsafeSnapshotRow *s, Oid relid)
 {
 	char		relkind = get_rel_relkind(relid);
-	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Datum		values[2] = {CStringGetTextDatum(s->storage), ObjectIdGetDatum(relid)};
 	List	   *cols;
 	List	   *keys;
 	char	   *missing;
@@ -546,15 +544,7 @@ refill_table(MigsafeSnapshotRow *s, Oid relid)
 	LockRelationOid(relid, ShareRowExclusiveLock);
 
 	/* every kept column is there (generated ones are computed again) */
-	cols = migsafe_internal_rows("SELECT a.attname,"
-								 "       pg_catalog.format_type(t.atttypid, t.atttypmod), t.attgenerated"
-								 "  FROM pg_catalog.pg_attribute a"
-								 "  LEFT JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) $2"
-								 "       AND t.attname OPERATOR(pg_catalog.=) a.attname AND NOT t.attisdropped"
-								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-								 "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-								 " ORDER BY a.attnum",
-								 2, argtypes, values, 3);
+	cols = migsafe_rebuild_kept_columns(s, relid);
 	foreach(lc, cols)
 	{
 		char	  **r = lfirst(lc);
