@@ -77,31 +77,6 @@ typedef struct MigsafeLockFact
 	char	   *risky_gid;		/* or a prepared transaction that is */
 } MigsafeLockFact;
 
-/* The SQL name of a lock mode, as LOCK TABLE and the docs write it */
-static const char *
-mode_name(LOCKMODE mode)
-{
-	switch (mode)
-	{
-		case AccessShareLock:
-			return "ACCESS SHARE";
-		case RowShareLock:
-			return "ROW SHARE";
-		case RowExclusiveLock:
-			return "ROW EXCLUSIVE";
-		case ShareUpdateExclusiveLock:
-			return "SHARE UPDATE EXCLUSIVE";
-		case ShareLock:
-			return "SHARE";
-		case ShareRowExclusiveLock:
-			return "SHARE ROW EXCLUSIVE";
-		case ExclusiveLock:
-			return "EXCLUSIVE";
-		default:
-			return "ACCESS EXCLUSIVE";
-	}
-}
-
 /* A duration in milliseconds, as a reader wants it */
 static char *
 duration_text(int64 ms)
@@ -172,7 +147,7 @@ static char *
 describe_session(char **r, Oid caller, bool with_query, bool *risky)
 {
 	int			pid = r[0] ? atoi(r[0]) : 0;
-	const char *mode = mode_name(mode_of(r[1]));
+	const char *mode = migsafe_classify_lock_name(mode_of(r[1]));
 	bool		granted = strcmp(r[2], "t") == 0;
 	const char *user = r[3] ? r[3] : "?";
 	const char *app = r[4] && r[4][0] ? r[4] : "?";
@@ -393,7 +368,7 @@ facts_detail(List *facts, bool for_log)
 
 		appendStringInfo(&buf, "%s", buf.len ? " " : "");
 		appendStringInfo(&buf, _("It needs a lock in %s mode on %s."),
-						 mode_name(fact->mode), fact->relation);
+						 migsafe_classify_lock_name(fact->mode), fact->relation);
 		appendStringInfo(&buf, " %s", for_log ? fact->sessions_log : fact->sessions);
 	}
 	return buf.data;
@@ -429,7 +404,7 @@ refuse_or_warn(MigsafeCommand *cmd)
 		ereport(WARNING,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("%s will wait for a lock in %s mode on %s behind a long-running or idle transaction",
-						cmd->tag, mode_name(risky->mode), risky->relation),
+						cmd->tag, migsafe_classify_lock_name(risky->mode), risky->relation),
 				 errdetail("%s Queries on the table wait behind it meanwhile.", detail),
 				 cmd->lock_timeout > 0 ?
 				 errhint("It waits at most %s (migsafe.ddl_lock_timeout).",
@@ -448,7 +423,7 @@ refuse_or_warn(MigsafeCommand *cmd)
 	ereport(ERROR,
 			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 			 errmsg("%s would wait for a lock in %s mode on %s behind a long-running or idle transaction",
-					cmd->tag, mode_name(risky->mode), risky->relation),
+					cmd->tag, migsafe_classify_lock_name(risky->mode), risky->relation),
 			 errdetail("%s Queries on the table would wait behind it.", detail),
 			 risky->risky_gid != NULL ?
 			 errhint("Nothing was changed.  Retry when prepared transaction \"%s\" is committed or rolled back; migsafe.lock_risk = block refuses to queue behind it.",
