@@ -4,8 +4,8 @@
 # make install    install into the PostgreSQL found by PG_CONFIG (the
 #                 extension, and migsafe-check into its bindir)
 # make test       install what is missing, build, install, run every suite
-#                 (pg_regress, isolation, TAP, e2e; core-ddl with
-#                 CORE_DDL=1) as user postgres in throwaway instances,
+#                 (pg_regress, isolation, TAP, e2e, core-ddl, the .deb)
+#                 as user postgres in throwaway instances,
 #                 on the host's PostgreSQL 15
 # make test PG=17 the same on PostgreSQL 17, in a Debian trixie root made
 #                 with debootstrap under /var/tmp (scripts/test-chroot.sh)

@@ -19,7 +19,18 @@
 /* Prefix of the schemas holding snapshot data: migsafe_snapshot_<id> */
 #define MIGSAFE_SNAPSHOT_SCHEMA_PREFIX	"migsafe_snapshot_"
 
+/*
+ * The name of the table holding a snapshot's rows in its schema.  Snapshot
+ * relations have names of their own (see migsafe_storage_name_relations),
+ * so that a catalog query by name never finds a copy of a user's relation.
+ */
+#define MIGSAFE_SNAPSHOT_TABLE	"kept"
+
 extern char *migsafe_storage_schema(int64 id);
+extern char *migsafe_storage_table(int64 id);
+extern void migsafe_storage_name_relations(int64 id, Oid relid);
+extern void migsafe_storage_names_back(int64 id, Oid relid,
+									   const char *relname);
 extern void migsafe_storage_lock_down(const char *nspname,
 									  const char *readers);
 extern bool migsafe_storage_drop(int64 id);

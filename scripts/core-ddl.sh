@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # core-ddl.sh - PostgreSQL's own DDL regression cases, with and without
-# migsafe (what `make core-ddl` runs, and the last step of `make test
-# CORE_DDL=1`; it fails for now: docs/development.md lists the differences
-# that remain).
+# migsafe (what `make core-ddl` runs, and a step of `make test` on
+# PostgreSQL 15; docs/development.md says what it found).
 #
 # Runs a set of tests of PostgreSQL 15's own regression suite (see $tests
 # below) with pg_regress from the installed server's PGXS, twice, each in a

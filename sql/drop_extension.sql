@@ -82,7 +82,7 @@ BEGIN;
 SET LOCAL migsafe.approve = 'migsafe.*, migsafe.snapshots';
 DROP EXTENSION migsafe;
 SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migsafe%' ORDER BY 1;
-SELECT count(*) FROM migsafe_snapshot_1.gone;
+SELECT count(*) FROM migsafe_snapshot_1.kept;
 ROLLBACK;
 
 -- 5. with none kept (restored, purged), 'migsafe.*' is enough

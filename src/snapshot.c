@@ -562,8 +562,7 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 			((Form_pg_class) GETSTRUCT(tup))->relforcerowsecurity;
 		ReleaseSysCache(tup);
 	}
-	register_snapshot(cmd, t, id, "moved",
-					  quote_qualified_identifier(nsp, t->relname), NIL,
+	register_snapshot(cmd, t, id, "moved", migsafe_storage_table(id), NIL,
 					  t->rows, !t->rows_exact, total_size(t->objid));
 
 	foreach(lc, fks)
@@ -590,14 +589,15 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
 	migsafe_internal_run(psprintf("ALTER TABLE %s SET SCHEMA %s", orig,
 								  quote_identifier(nsp)));
+	migsafe_storage_name_relations(id, t->objid);
 	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s",
-								  quote_qualified_identifier(nsp, t->relname),
+								  migsafe_storage_table(id),
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
 	/* only the owner may read it (see migsafe_catalog_readers): whole */
 	if (rls)
 		migsafe_internal_run(psprintf("ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY",
-									  quote_qualified_identifier(nsp, t->relname)));
+									  migsafe_storage_table(id)));
 	migsafe_storage_lock_down(nsp, readers);
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table itself, moved to schema %s.",
 							  id, nsp));
@@ -618,7 +618,7 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	int64		id = next_id();
 	char	   *nsp = migsafe_storage_schema(id);
 	char	   *readers = migsafe_catalog_readers(t->objid);
-	char	   *kept = quote_qualified_identifier(nsp, t->relname);
+	char	   *kept = migsafe_storage_table(id);
 	Oid			keptid;
 
 	migsafe_internal_run(psprintf("CREATE SCHEMA %s", quote_identifier(nsp)));
@@ -630,7 +630,7 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	migsafe_internal_run(psprintf("ALTER TABLE %s RENAME TO %s",
 								  quote_qualified_identifier(nsp,
 															 get_rel_name(keptid)),
-								  quote_identifier(t->relname)));
+								  MIGSAFE_SNAPSHOT_TABLE));
 	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s", kept,
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
@@ -919,15 +919,14 @@ take_copy(MigsafeCommand *cmd, MigsafeTarget *t)
 	 * the rows are copied by fill_copy(), which runs no planner either.
 	 */
 	migsafe_internal_run(psprintf("CREATE TABLE %s AS SELECT %s FROM ONLY %s WITH NO DATA",
-								  quote_qualified_identifier(nsp, t->relname),
-								  cols.data,
+								  migsafe_storage_table(id), cols.data,
 								  quote_qualified_identifier(t->nspname, t->relname)));
-	copyid = get_relname_relid(t->relname, get_namespace_oid(nsp, false));
+	copyid = get_relname_relid(MIGSAFE_SNAPSHOT_TABLE,
+							   get_namespace_oid(nsp, false));
 	rows = fill_copy(t->objid, copyid, attnums);
 
 
-	register_snapshot(cmd, t, id, "copied",
-					  quote_qualified_identifier(nsp, t->relname), keynames,
+	register_snapshot(cmd, t, id, "copied", migsafe_storage_table(id), keynames,
 					  (double) rows, false, total_size(copyid));
 	migsafe_storage_lock_down(nsp, readers);
 	if (t->subid > 0)

@@ -6,7 +6,11 @@
  *
  * The data of snapshot <id> lives in schema migsafe_snapshot_<id>, owned
  * by the bootstrap superuser, readable only by the roles that could read
- * the original; migsafe.snapshots registers it.  Retiring a snapshot
+ * the original; migsafe.snapshots registers it.  Its relations have names
+ * of their own: the table is "kept", a moved table's indexes and sequences
+ * kept_index_<n> and kept_sequence_<n>, their original names recorded in
+ * the registry, so that a catalog query by name (information_schema, a
+ * LIKE on relname) lists no second copy of the user's relations.  Retiring a snapshot
  * (purged by age or on request, evicted for space) drops its schema, marks
  * its row and audits it; storage that other objects depend on is kept,
  * with a WARNING.  Everything here runs inside an internal section,
@@ -30,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -47,6 +52,167 @@ char	   *
 migsafe_storage_schema(int64 id)
 {
 	return psprintf(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX INT64_FORMAT, id);
+}
+
+/* The table holding the rows of snapshot id, qualified and quoted */
+char	   *
+migsafe_storage_table(int64 id)
+{
+	return quote_qualified_identifier(migsafe_storage_schema(id),
+									  MIGSAFE_SNAPSHOT_TABLE);
+}
+
+/* A row for rename_relations() */
+static char **
+rename_row(const char *kind, const char *from, const char *to)
+{
+	char	  **r = palloc(sizeof(char *) * 3);
+
+	r[0] = pstrdup(kind);
+	r[1] = pstrdup(from);
+	r[2] = pstrdup(to);
+	return r;
+}
+
+/*
+ * Rename relations of schema nsp: each row of renames is {kind (TABLE,
+ * INDEX or SEQUENCE), from, to}.  When a new name is the old name of another of
+ * them, everything goes through a name made of the relation's OID first,
+ * so that no rename collides with one still to come.
+ */
+static void
+rename_relations(const char *nsp, List *renames)
+{
+	Oid			nspid = get_namespace_oid(nsp, false);
+	bool		two_steps = false;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, renames)
+		foreach(lc2, renames)
+			if (strcmp(((char **) lfirst(lc))[2], ((char **) lfirst(lc2))[1]) == 0 &&
+				lc != lc2)
+				two_steps = true;
+	foreach(lc, renames)
+	{
+		char	  **r = lfirst(lc);
+		char	   *from = r[1];
+
+		if (two_steps && strcmp(from, r[2]) != 0)
+		{
+			char	   *step = psprintf("migsafe_renaming_%u",
+										get_relname_relid(from, nspid));
+
+			migsafe_internal_run(psprintf("ALTER %s %s RENAME TO %s", r[0],
+										  quote_qualified_identifier(nsp, from),
+										  quote_identifier(step)));
+			r[1] = step;
+		}
+	}
+	foreach(lc, renames)
+	{
+		char	  **r = lfirst(lc);
+
+		if (strcmp(r[1], r[2]) == 0)
+			continue;
+		migsafe_internal_run(psprintf("ALTER %s %s RENAME TO %s", r[0],
+									  quote_qualified_identifier(nsp, r[1]),
+									  quote_identifier(r[2])));
+	}
+}
+
+/*
+ * migsafe_storage_name_relations
+ *
+ * Give a table moved into the schema of snapshot id, and the indexes and
+ * sequences that moved with it, the names of snapshot storage: the table
+ * becomes "kept", the others kept_index_<n> and kept_sequence_<n>, n in
+ * OID order.  The original names are added to the snapshot's definition
+ * (storage_names: [{kept, name}]) for migsafe_storage_names_back().
+ */
+void
+migsafe_storage_name_relations(int64 id, Oid relid)
+{
+	char	   *nsp = migsafe_storage_schema(id);
+	Oid			argtypes[2] = {TEXTOID, OIDOID};
+	Datum		values[2];
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData names;
+
+	values[0] = CStringGetTextDatum(nsp);
+	values[1] = ObjectIdGetDatum(relid);
+	rows = migsafe_internal_rows("SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, c.relname,"
+								 "       CASE c.relkind WHEN 'S' THEN 'kept_sequence_' ELSE 'kept_index_' END"
+								 "       OPERATOR(pg_catalog.||) pg_catalog.row_number()"
+								 "         OVER (PARTITION BY c.relkind OPERATOR(pg_catalog.=) 'S' ORDER BY c.oid)"
+								 "  FROM pg_catalog.pg_class c"
+								 " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
+								 "   AND c.oid OPERATOR(pg_catalog.<>) $2"
+								 "   AND c.relkind IN ('i', 'S')"
+								 " ORDER BY c.oid",
+								 2, argtypes, values, 3);
+	initStringInfo(&names);
+	appendStringInfoChar(&names, '[');
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+
+		if (names.len > 1)
+			appendStringInfoString(&names, ", ");
+		appendStringInfoString(&names, "{\"kept\": ");
+		escape_json(&names, r[2]);
+		appendStringInfoString(&names, ", \"name\": ");
+		escape_json(&names, r[1]);
+		appendStringInfoChar(&names, '}');
+	}
+	appendStringInfoChar(&names, ']');
+	rename_relations(nsp, lappend(rows, rename_row("TABLE", get_rel_name(relid),
+												   MIGSAFE_SNAPSHOT_TABLE)));
+	if (rows != NIL)
+	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+		Datum		args[2];
+
+		args[0] = Int64GetDatum(id);
+		args[1] = CStringGetTextDatum(names.data);
+		(void) migsafe_internal_exec("UPDATE migsafe.snapshots"
+									 "   SET definition = definition OPERATOR(pg_catalog.||)"
+									 "       pg_catalog.jsonb_build_object('storage_names', $2::pg_catalog.jsonb)"
+									 " WHERE id OPERATOR(pg_catalog.=) $1",
+									 2, types, args, NULL, 0);
+	}
+}
+
+/*
+ * migsafe_storage_names_back
+ *
+ * Give the relations of snapshot id's storage their original names again,
+ * in its schema: the table relid becomes relname, the indexes and
+ * sequences named by migsafe_storage_name_relations() theirs.
+ * Snapshots taken before storage had names of its own have none to give
+ * back but the table's.
+ */
+void
+migsafe_storage_names_back(int64 id, Oid relid, const char *relname)
+{
+	char	   *nsp = migsafe_storage_schema(id);
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1];
+	List	   *rows;
+
+	values[0] = Int64GetDatum(id);
+	rows = migsafe_internal_rows("SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END,"
+								 "       n OPERATOR(pg_catalog.->>) 'kept', n OPERATOR(pg_catalog.->>) 'name'"
+								 "  FROM migsafe.snapshots s,"
+								 "       pg_catalog.jsonb_array_elements(s.definition OPERATOR(pg_catalog.->) 'storage_names') n,"
+								 "       pg_catalog.pg_class c"
+								 " WHERE s.id OPERATOR(pg_catalog.=) $1"
+								 "   AND c.relnamespace OPERATOR(pg_catalog.=) ('migsafe_snapshot_' OPERATOR(pg_catalog.||) s.id)::pg_catalog.regnamespace"
+								 "   AND c.relname OPERATOR(pg_catalog.=) (n OPERATOR(pg_catalog.->>) 'kept')",
+								 1, argtypes, values, 3);
+	rows = lappend(rows, rename_row("TABLE", get_rel_name(relid), relname));
+	rename_relations(nsp, rows);
 }
 
 /*

@@ -51,6 +51,8 @@
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "commands/cluster.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -62,6 +64,31 @@
 #include "swap.h"
 
 /*
+ * Whether relid has a BEFORE TRUNCATE trigger that may fire (enabled in
+ * any session_replication_role).
+ */
+static bool
+has_before_truncate_trigger(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	bool		result = false;
+	int			i;
+
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &trigdesc->triggers[i];
+
+		if (TRIGGER_FOR_TRUNCATE(trig->tgtype) &&
+			TRIGGER_FOR_BEFORE(trig->tgtype) &&
+			trig->tgenabled != TRIGGER_DISABLED)
+			result = true;
+	}
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/*
  * migsafe_swap_possible
  *
  * Whether the storage of table relid can be kept by a swap: a heap table,
@@ -69,6 +96,9 @@
  * pg_temp), not mapped or a catalog, locked ACCESS EXCLUSIVE by this
  * transaction, and with the name make_new_heap() gives the new heap free
  * in its schema (any role that may create tables there could take it).
+ * Not when the table has a BEFORE TRUNCATE trigger that is not disabled:
+ * the swap happens before the statement runs, and the trigger must see
+ * the rows TRUNCATE is about to remove, as it does without migsafe.
  */
 bool
 migsafe_swap_possible(Oid relid)
@@ -89,8 +119,10 @@ migsafe_swap_possible(Oid relid)
 		!OidIsValid(get_relname_relid(psprintf("pg_temp_%u", relid),
 									  form->relnamespace));
 	ReleaseSysCache(tup);
-	return result && CheckRelationOidLockedByMe(relid, AccessExclusiveLock,
-												false);
+	if (!result || !CheckRelationOidLockedByMe(relid, AccessExclusiveLock,
+											   false))
+		return false;
+	return !has_before_truncate_trigger(relid);
 }
 
 /*

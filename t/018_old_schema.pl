@@ -216,7 +216,7 @@ COMMIT;});
 is($node->safe_psql('old',
 		"SELECT count(*) FROM pg_extension WHERE extname = 'migsafe'"),
 	'0', 'approved naming the snapshots, the extension is dropped');
-is($node->safe_psql('old', 'SELECT count(*) FROM migsafe_snapshot_5.t'),
+is($node->safe_psql('old', 'SELECT count(*) FROM migsafe_snapshot_5.kept'),
 	'10', 'the kept snapshot\'s data stays behind');
 my $log = slurp_file($node->logfile, $offset);
 like(

@@ -292,7 +292,7 @@ my $kept = $node->safe_psql(
 SELECT id FROM migsafe.snapshots
  WHERE object_identity = 'public.orders' AND status = 'kept'});
 like($kept, qr/^\d+$/, 'the replaced table is kept as a snapshot');
-is($node->safe_psql('src', "SELECT count(*) FROM migsafe_snapshot_$kept.orders"),
+is($node->safe_psql('src', "SELECT count(*) FROM migsafe_snapshot_$kept.kept"),
 	'150', 'with the live rows');
 is( $node->safe_psql(
 		'src',
