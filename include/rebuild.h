@@ -53,6 +53,9 @@ extern void migsafe_rebuild_run_as(Oid role, const char *sql);
 extern void migsafe_rebuild_run_approved(Oid role, const char *approval,
 										 const char *sql);
 extern ErrorData *migsafe_rebuild_run_in_subxact(Oid role, const char *sql, int64 *processed);
+extern List *migsafe_rebuild_triggers_off(MigsafeSnapshotRow *s, Oid relid,
+										  int16 events);
+extern void migsafe_rebuild_triggers_on(MigsafeSnapshotRow *s, List *enable);
 extern void migsafe_rebuild_try_as(Oid role, const char *sql, const char *what, MigsafeSnapshotRow *s);
 extern List *migsafe_rebuild_definition_rows(MigsafeSnapshotRow *s, const char *sql, int ncols);
 extern char *migsafe_rebuild_description(MigsafeSnapshotRow *s);

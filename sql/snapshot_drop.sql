@@ -31,6 +31,8 @@ CREATE TABLE customers (
 	notes text
 );
 CREATE INDEX customers_name_idx ON customers (lower(name));
+-- an index with a name like the ones snapshot storage gives
+CREATE INDEX kept_index_1 ON customers (balance);
 COMMENT ON TABLE customers IS 'paying customers';
 GRANT SELECT ON customers TO regress_snap_reader;
 INSERT INTO customers (email, name, balance, notes)
@@ -45,7 +47,7 @@ DROP TABLE customers;
 COMMIT;
 SELECT to_regclass('sd.customers') IS NULL AS gone;
 SELECT operation, object_type, object_identity, method, row_count, rows_estimated,
-	   size_bytes > 0 AS has_size, status, storage = format('migsafe_snapshot_%s.customers', id) AS storage_ok
+	   size_bytes > 0 AS has_size, status, storage = format('migsafe_snapshot_%s.kept', id) AS storage_ok
   FROM migsafe.snapshots WHERE id = snap('sd.customers');
 -- the snapshot and its audit row point at each other
 SELECT a.command_tag, a.scope, a.decision, a.reason, a.snapshot_id = s.id AS linked,
@@ -55,6 +57,17 @@ SELECT a.command_tag, a.scope, a.decision, a.reason, a.snapshot_id = s.id AS lin
 -- the owned sequence went with the table
 SELECT count(*) AS seqs FROM pg_class
  WHERE relkind = 'S' AND relnamespace = format('migsafe_snapshot_%s', snap('sd.customers'))::regnamespace;
+-- snapshot storage has names of its own (a catalog query by name finds no
+-- second "customers"), and the registry records the original ones
+SELECT relname, relkind FROM pg_class
+ WHERE relnamespace = format('migsafe_snapshot_%s', snap('sd.customers'))::regnamespace
+ ORDER BY relname;
+SELECT count(*) AS found_by_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE relname IN ('customers', 'customers_pkey', 'customers_email_key', 'customers_id_seq')
+   AND nspname LIKE 'migsafe\_snapshot\_%';
+SELECT n->>'kept' AS kept, n->>'name' AS original FROM migsafe.snapshots s,
+	   jsonb_array_elements(s.definition->'storage_names') n
+ WHERE s.id = snap('sd.customers') ORDER BY 1;
 
 SELECT migsafe.restore('sd.customers') AS restored;
 SELECT fingerprint('customers') = :'before' AS same_data;
@@ -193,6 +206,19 @@ DROP TABLE readings_1;
 COMMIT;
 SELECT migsafe.restore('sd.readings_1') AS restored;
 SELECT fingerprint('readings') = :'readings_before' AS same_data;
+-- restoring any snapshot of a dropped tree brings the whole tree back,
+-- whatever the order: here a sub-partition's first
+BEGIN;
+SET LOCAL migsafe.approve = 'sd.readings';
+DROP TABLE readings;
+COMMIT;
+SELECT migsafe.restore(snap('sd.readings_2a')) AS restored;
+SELECT fingerprint('readings') = :'readings_before' AS same_data;
+SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent IN ('readings'::regclass, 'readings_2'::regclass) ORDER BY 1;
+SELECT count(*) AS kept FROM migsafe.snapshots
+ WHERE object_identity LIKE 'sd.readings%' AND status = 'kept';
 
 -- 8. empty tables and tables created in the same transaction keep nothing
 CREATE TABLE empty_one (id int);

@@ -228,3 +228,74 @@ SELECT migsafe.restore('sw.wide') AS restored;
 ALTER TABLE wide ADD COLUMN again text;
 INSERT INTO wide VALUES (21, repeat('v', 100000));
 SELECT count(*), max(length(again)) FROM wide;
+
+-- 10. a BEFORE TRUNCATE trigger sees the rows TRUNCATE is about to remove,
+-- as without migsafe: the table's rows are copied instead of its storage
+-- kept; a disabled one does not stand in the way
+CREATE TABLE watched (id int PRIMARY KEY, v text);
+CREATE TABLE watch_log (rows_seen bigint);
+CREATE FUNCTION count_before_truncate() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN
+	EXECUTE format('INSERT INTO sw.watch_log SELECT count(*) FROM %s', TG_RELID::regclass);
+	RETURN NULL;
+END $$;
+CREATE TRIGGER before_truncate BEFORE TRUNCATE ON watched
+	FOR EACH STATEMENT EXECUTE FUNCTION count_before_truncate();
+INSERT INTO watched SELECT g, 'v' || g FROM generate_series(1, 5) g;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.watched';
+TRUNCATE watched;
+COMMIT;
+SELECT rows_seen FROM watch_log;
+SELECT method, row_count FROM migsafe.snapshots WHERE object_identity = 'sw.watched';
+SELECT migsafe.restore('sw.watched') AS restored;
+ALTER TABLE watched DISABLE TRIGGER before_truncate;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.watched';
+TRUNCATE watched;
+COMMIT;
+SELECT method, row_count FROM migsafe.snapshots
+ WHERE object_identity = 'sw.watched' ORDER BY id DESC LIMIT 1;
+SELECT migsafe.restore('sw.watched') AS restored;
+
+-- 11. restore puts back the rows that were kept: the user's INSERT
+-- triggers (a BEFORE trigger that stamps rows, an AFTER trigger that logs
+-- them) do not fire for them and are as they were afterwards; foreign keys
+-- are still checked
+CREATE TABLE stamped (id int PRIMARY KEY, v text, updated_at timestamptz);
+CREATE TABLE stamp_log (id int);
+CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE FUNCTION log_insert() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO sw.stamp_log VALUES (NEW.id); RETURN NULL; END $$;
+CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON stamped
+	FOR EACH ROW EXECUTE FUNCTION stamp();
+CREATE TRIGGER log_insert AFTER INSERT ON stamped
+	FOR EACH ROW EXECUTE FUNCTION log_insert();
+ALTER TABLE stamped ENABLE ALWAYS TRIGGER log_insert;
+INSERT INTO stamped SELECT g, 'v' || g, NULL FROM generate_series(1, 4) g;
+UPDATE stamped SET updated_at = '2020-01-01 00:00:00+00';
+DELETE FROM stamp_log;
+SELECT fp('stamped') AS stamped_before \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.stamped';
+TRUNCATE stamped;
+COMMIT;
+SELECT migsafe.restore('sw.stamped') AS restored;
+SELECT fp('stamped') = :'stamped_before' AS same_rows, count(*) AS logged
+  FROM stamp_log;
+SELECT tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid = 'stamped'::regclass AND NOT tgisinternal ORDER BY tgname;
+INSERT INTO stamped VALUES (5, 'new', NULL);
+SELECT updated_at IS NOT NULL AS stamped_again FROM stamped WHERE id = 5;
+SELECT count(*) AS logged_again FROM stamp_log;
+CREATE TABLE owners (id int PRIMARY KEY);
+CREATE TABLE pets (id int, owner_id int REFERENCES owners);
+INSERT INTO owners VALUES (1);
+INSERT INTO pets VALUES (1, 1);
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.pets';
+TRUNCATE pets;
+COMMIT;
+DELETE FROM owners;
+SELECT migsafe.restore('sw.pets');

@@ -26,14 +26,18 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "migsafe.h"
@@ -787,11 +791,67 @@ migsafe_rebuild_attach_and_inherit(MigsafeSnapshotRow *s)
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s ATTACH PARTITION %s %s",
 												   ((char **) linitial(rows))[0], s->target,
 												   ((char **) linitial(rows))[1]),
-							   gettext_noop("its partition of"), s);
+							   gettext_noop("the attachment to its partitioned table"), s);
 	rows = migsafe_rebuild_definition_rows(s, "SELECT p FROM pg_catalog.jsonb_array_elements_text("
 										   "$1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'inherits') p", 1);
 	foreach(lc, rows)
 		migsafe_rebuild_try_as(s->runner, psprintf("ALTER TABLE %s INHERIT %s", s->target,
 												   ((char **) lfirst(lc))[0]),
-							   gettext_noop("its inheritance"), s);
+							   gettext_noop("the inheritance from its parents"), s);
+}
+
+/*
+ * migsafe_rebuild_triggers_off
+ *
+ * Disable the user's triggers on s's table relid that fire on the given
+ * events (TRIGGER_TYPE_INSERT, TRIGGER_TYPE_UPDATE) and are enabled, while
+ * restore writes the kept values back: they are the values that were kept,
+ * not values a BEFORE trigger sets (an updated_at := now()) or rows an
+ * AFTER trigger records again, as pg_restore --disable-triggers writes
+ * data.  Foreign-key checks and other internal triggers stay on.  Returns
+ * the ALTER TABLE subcommands for migsafe_rebuild_triggers_on() that
+ * enable them again as they were (a rollback does the same).
+ */
+List *
+migsafe_rebuild_triggers_off(MigsafeSnapshotRow *s, Oid relid, int16 events)
+{
+	Relation	rel = relation_open(relid, ShareRowExclusiveLock);
+	TriggerDesc *trigdesc = rel->trigdesc;
+	List	   *names = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &trigdesc->triggers[i];
+		const char *name = quote_identifier(trig->tgname);
+
+		if (trig->tgisinternal || (trig->tgtype & events) == 0 ||
+			trig->tgenabled == TRIGGER_DISABLED)
+			continue;
+		names = lappend(names, pstrdup(name));
+		result = lappend(result,
+						 psprintf("ENABLE %sTRIGGER %s",
+								  trig->tgenabled == TRIGGER_FIRES_ALWAYS ? "ALWAYS " :
+								  trig->tgenabled == TRIGGER_FIRES_ON_REPLICA ? "REPLICA " : "",
+								  name));
+	}
+	/* ALTER TABLE refuses a table this session has open */
+	relation_close(rel, NoLock);
+	foreach(lc, names)
+		migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
+													s->target, (char *) lfirst(lc)));
+	return result;
+}
+
+/* Enable again the triggers migsafe_rebuild_triggers_off() disabled */
+void
+migsafe_rebuild_triggers_on(MigsafeSnapshotRow *s, List *enable)
+{
+	ListCell   *lc;
+
+	foreach(lc, enable)
+		migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s %s", s->target,
+													(char *) lfirst(lc)));
 }

@@ -30,6 +30,7 @@
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -53,7 +54,8 @@
 static int64 restore_updated(MigsafeSnapshotRow *s);
 
 /*
- * Insert the rows of a copy into the table relid, as its owner.  Rows
+ * Insert the rows of a copy into the table relid, as its owner, with the
+ * user's INSERT triggers off (see migsafe_rebuild_triggers_off).  Rows
  * that collide with existing ones make the restore fail with its own
  * error.  Returns the number of rows.
  */
@@ -65,6 +67,7 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	char	   *sql;
 	int64		rows = 0;
 	ErrorData  *edata;
+	List	   *enable;
 
 	initStringInfo(&cols);
 	initStringInfo(&exprs);
@@ -72,7 +75,9 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	sql = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s",
 				   s->target, cols.data, exprs.data, s->storage);
 
+	enable = migsafe_rebuild_triggers_off(s, relid, TRIGGER_TYPE_INSERT);
 	edata = migsafe_rebuild_run_in_subxact(s->runner, sql, &rows);
+	migsafe_rebuild_triggers_on(s, enable);
 	if (edata != NULL)
 	{
 		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
@@ -97,6 +102,9 @@ restore_moved(MigsafeSnapshotRow *s)
 
 	migsafe_rebuild_check_name_free(s, nsp, s->relation_name);
 	/* its indexes and sequences come back under their names too */
+	relid = DatumGetObjectId(DirectFunctionCall1(regclassin,
+												 CStringGetDatum(s->storage)));
+	migsafe_storage_names_back(s->id, relid, s->relation_name);
 	values[0] = CStringGetTextDatum(storage_nsp);
 	values[1] = ObjectIdGetDatum(nsp);
 	rows = migsafe_internal_rows("SELECT c.relname FROM pg_catalog.pg_class c"
@@ -110,7 +118,8 @@ restore_moved(MigsafeSnapshotRow *s)
 		migsafe_rebuild_conflict(s, psprintf(_("Relation \"%s.%s\" (an index or sequence of the table) already exists."),
 											 s->schema_name, ((char **) linitial(rows))[0]));
 
-	migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s SET SCHEMA %s", s->storage,
+	migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s SET SCHEMA %s",
+												quote_qualified_identifier(storage_nsp, s->relation_name),
 												quote_identifier(s->schema_name)));
 	migsafe_rebuild_give_back(s);
 	relid = get_relname_relid(s->relation_name, nsp);
@@ -654,6 +663,37 @@ check_restorable(MigsafeSnapshotRow *s, Oid caller)
 }
 
 /*
+ * The kept snapshot of the partitioned table that s's table was a
+ * partition of, when s was kept by the same transaction and that table
+ * does not exist (it was dropped with its partitions): restoring s then
+ * restores the whole tree from its root, whatever the order in which the
+ * snapshots are restored.  0 when there is none.
+ */
+static int64
+tree_snapshot(MigsafeSnapshotRow *s)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(s->id)};
+	char	   *parent;
+
+	if (s->column_name != NULL || strcmp(s->operation, "drop") != 0)
+		return 0;
+	parent = migsafe_internal_value("SELECT p.id FROM migsafe.snapshots p, migsafe.snapshots s"
+									" WHERE s.id OPERATOR(pg_catalog.=) $1"
+									"   AND p.xid OPERATOR(pg_catalog.=) s.xid"
+									"   AND p.status OPERATOR(pg_catalog.=) 'kept'"
+									"   AND p.operation OPERATOR(pg_catalog.=) 'drop'"
+									"   AND p.column_name IS NULL"
+									"   AND p.object_type OPERATOR(pg_catalog.=) 'partitioned table'"
+									"   AND pg_catalog.format('%I.%I', p.schema_name, p.relation_name)"
+									"       OPERATOR(pg_catalog.=) (s.definition OPERATOR(pg_catalog.->>) 'partition_of')"
+									"   AND pg_catalog.to_regclass(s.definition OPERATOR(pg_catalog.->>) 'partition_of') IS NULL"
+									" ORDER BY p.id DESC LIMIT 1",
+									1, argtypes, values);
+	return parent ? pg_strtoint64(parent) : 0;
+}
+
+/*
  * migsafe_restore_snapshot
  *
  * Restore snapshot id in the current transaction, as migsafe_restore()
@@ -672,6 +712,7 @@ migsafe_restore_snapshot(int64 id, const char *tag, const char *why)
 	Oid			caller = GetUserId();
 	Oid			nspid;
 	const char *lend;
+	int64		tree = 0;
 
 	migsafe_internal_begin(&state);
 	PG_TRY();
@@ -679,6 +720,22 @@ migsafe_restore_snapshot(int64 id, const char *tag, const char *why)
 		SPI_connect();
 		s = read_snapshot(id);
 		check_restorable(s, caller);
+		tree = tree_snapshot(s);
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (tree > 0)
+	{
+		SPI_finish();
+		migsafe_internal_end(&state);
+		return migsafe_restore_snapshot(tree, tag, why);
+	}
+	PG_TRY();
+	{
 		s->runner = OidIsValid(s->owner_oid) ? s->owner_oid : caller;
 		s->refill = migsafe_refill_applies(s);
 
