@@ -147,6 +147,8 @@ typedef struct MigsafeTarget
 	const char *tool;			/* SCRATCH: the maintenance tool's name */
 	Oid			copy_of;		/* SCRATCH: the table it is the tool's copy of */
 	char	   *snapshot_note;	/* for the audit row: kept where, or why not */
+	bool		storage_kept;	/* dropped table whose storage its snapshot
+								 * took: the statement must drop it */
 } MigsafeTarget;
 
 /*

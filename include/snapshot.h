@@ -18,6 +18,7 @@
 
 extern PlannedStmt *migsafe_snapshot_take(MigsafeCommand *cmd,
 										  PlannedStmt *pstmt);
+extern void migsafe_snapshot_verify(MigsafeCommand *cmd);
 extern void migsafe_snapshot_late(MigsafeCommand *cmd, MigsafeTarget *t);
 
 #endif							/* MIGSAFE_SNAPSHOT_H */

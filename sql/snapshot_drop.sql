@@ -113,7 +113,8 @@ SELECT migsafe.restore('sd.orders') AS restored;
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
  WHERE conrelid = 'orders'::regclass ORDER BY conname;
 
--- 4. DROP ... CASCADE through a view: the view goes, the table is copied
+-- 4. DROP ... CASCADE through a view: the view goes, the table keeps its
+-- storage (nothing is copied) and comes back with all it had
 CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
 SELECT fingerprint('orders') AS orders_before \gset
 BEGIN;
@@ -121,7 +122,7 @@ SET LOCAL migsafe.approve = 'sd.orders';
 DROP TABLE orders CASCADE;
 COMMIT;
 SELECT method, row_count, key_columns FROM migsafe.snapshots WHERE id = snap('sd.orders');
--- the copy depends on nothing of the user's
+-- the kept storage depends on nothing of the user's
 SELECT count(*) AS deps FROM pg_depend d
  WHERE d.classid = 'pg_class'::regclass
    AND d.objid = (SELECT storage::regclass FROM migsafe.snapshots WHERE id = snap('sd.orders'))
@@ -147,7 +148,7 @@ SELECT * FROM daily;
 SELECT migsafe.restore('sd.daily');
 SELECT migsafe.restore('sd.a.b.c');
 
--- 6. DROP SCHEMA ... CASCADE: tables copied, a sequence's state and a
+-- 6. DROP SCHEMA ... CASCADE: tables keep their storage, a sequence's state and a
 -- materialized view's definition kept
 CREATE SCHEMA shop;
 CREATE TABLE shop.items (id int PRIMARY KEY, label text);
@@ -176,7 +177,7 @@ SELECT nextval('shop.invoice_no');
 SELECT migsafe.restore('shop.totals') AS restored;
 SELECT * FROM shop.totals;
 
--- 7. a partition tree: each partition is copied, the partitioned table
+-- 7. a partition tree: each partition keeps its storage, the partitioned table
 -- keeps its definition, and restoring it brings the whole tree back
 CREATE TABLE readings (at int NOT NULL, v int, PRIMARY KEY (at)) PARTITION BY RANGE (at);
 CREATE TABLE readings_1 PARTITION OF readings FOR VALUES FROM (0) TO (100);

@@ -1369,6 +1369,7 @@ migsafe_guard_record(MigsafeCommand *cmd)
 	if (cmd == NULL || cmd->muted)
 		return;
 
+	migsafe_snapshot_verify(cmd);
 	old = MemoryContextSwitchTo(cmd->cxt);
 
 	/*

@@ -503,6 +503,16 @@ restore_matview(MigsafeSnapshotRow *s)
 	return count;
 }
 
+/* Whether s kept a dropped table's storage, not the table (see take_swap) */
+static bool
+kept_storage(MigsafeSnapshotRow *s)
+{
+	List	   *rows = migsafe_rebuild_definition_rows(s, "SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->>) 'kept_storage'", 1);
+
+	return ((char **) linitial(rows))[0] != NULL &&
+		strcmp(((char **) linitial(rows))[0], "true") == 0;
+}
+
 /* Restore s by its kind */
 static int64
 restore_by_kind(MigsafeSnapshotRow *s)
@@ -520,6 +530,10 @@ restore_by_kind(MigsafeSnapshotRow *s)
 		migsafe_rebuild_catch_up_sequences(s);
 		return count;
 	}
+	/* a dropped table whose storage was kept: created again, like a copy */
+	if (strcmp(s->method, "moved") == 0 && strcmp(s->operation, "drop") == 0 &&
+		kept_storage(s))
+		return restore_copied_table(s);
 	if (strcmp(s->method, "moved") == 0)
 		return restore_moved(s);
 	if (strcmp(s->object_type, "column") == 0)

@@ -303,17 +303,19 @@ has_builtin_columns(Oid relid)
 }
 
 /*
- * Whether a truncated table keeps its storage as its snapshot rather than
- * a copy of its rows (see swap.c): a whole table, its storage swappable,
- * its columns of built-in types.  A partition or inheritance child is
- * swapped on its own, like any table TRUNCATE empties.
+ * Whether a truncated or dropped table keeps its storage as its snapshot
+ * rather than a copy of its rows (see swap.c): a whole table, its storage
+ * swappable, its columns of built-in types (a cascade could take a user's
+ * type, and the kept storage with it).  A partition or inheritance child
+ * is swapped on its own, like any table the statement empties or drops.
  */
 static bool
 swappable(MigsafeTarget *t)
 {
-	return t->op == MIGSAFE_OP_TRUNCATE && t->subid == 0 &&
-		t->relkind == RELKIND_RELATION &&
-		migsafe_swap_possible(t->objid) && has_builtin_columns(t->objid);
+	return (t->op == MIGSAFE_OP_TRUNCATE || t->op == MIGSAFE_OP_DROP) &&
+		t->subid == 0 && t->relkind == RELKIND_RELATION &&
+		migsafe_swap_possible(t->objid, t->op == MIGSAFE_OP_TRUNCATE) &&
+		has_builtin_columns(t->objid);
 }
 
 /*
@@ -604,13 +606,17 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
 }
 
 /*
- * Keep the storage of a table that TRUNCATE empties as its snapshot: a new
- * table in migsafe_snapshot_<id> takes the table's heap and TOAST table as
- * they are, and the table gets new, empty ones, which TRUNCATE replaces in
- * turn.  Nothing is copied: the cost does not depend on the table's size.
- * The kept table has the table's columns (dropped ones too, which restore
+ * Keep the storage of a table that TRUNCATE empties, or a statement drops,
+ * as its snapshot: a new table in migsafe_snapshot_<id> takes the table's
+ * heap and TOAST table as they are, and the table gets new, empty ones,
+ * which TRUNCATE replaces in turn, or the statement drops with the table
+ * (and whatever it takes with it: the cascade runs on an empty table).
+ * Nothing is copied: the cost does not depend on the table's size.  The
+ * kept table has the table's columns (dropped ones too, which restore
  * ignores), no indexes, constraints, triggers or defaults; it is given to
- * the bootstrap superuser, and only the table's readers may read it.
+ * the bootstrap superuser, and only the table's readers may read it.  A
+ * dropped table's snapshot says so in its definition (kept_storage):
+ * restore creates the table again from it, as for a copy.
  */
 static void
 take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
@@ -636,6 +642,18 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 																	 false))));
 	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
 					  !t->rows_exact, total_size(keptid));
+	if (t->op == MIGSAFE_OP_DROP)
+	{
+		Oid			argtypes[1] = {INT8OID};
+		Datum		values[1] = {Int64GetDatum(id)};
+
+		(void) migsafe_internal_exec("UPDATE migsafe.snapshots"
+									 "   SET definition = definition OPERATOR(pg_catalog.||)"
+									 "       '{\"kept_storage\": true}'::pg_catalog.jsonb"
+									 " WHERE id OPERATOR(pg_catalog.=) $1",
+									 1, argtypes, values, NULL, 0);
+		t->storage_kept = true;
+	}
 	migsafe_storage_lock_down(nsp, readers);
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table's storage, moved to schema %s.",
 							  id, nsp));
@@ -1225,15 +1243,19 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 		return pstmt;
 	moves = targets_to_move(cmd, pstmt ? pstmt->utilityStmt : NULL, todo,
 							&named);
-	/* a TRUNCATE's tables keep their storage: TRUNCATE replaces it anyway */
-	if (pstmt != NULL && pstmt->utilityStmt != NULL &&
-		IsA(pstmt->utilityStmt, TruncateStmt))
+	/*
+	 * The tables a TRUNCATE empties keep their storage: TRUNCATE replaces it
+	 * anyway.  So do the tables a statement drops and does not move (a
+	 * cascade, DROP SCHEMA, DROP OWNED, partitions...): it drops them with
+	 * new, empty storage.
+	 */
+	if (pstmt != NULL && pstmt->utilityStmt != NULL)
 	{
 		foreach(lc, todo)
 		{
 			MigsafeTarget *t = lfirst(lc);
 
-			if (swappable(t))
+			if (!list_member_ptr(moves, t) && swappable(t))
 				swaps = lappend(swaps, t);
 		}
 	}
@@ -1255,6 +1277,36 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 	foreach(lc, todo)
 		report_snapshot(lfirst(lc));
 	return run;
+}
+
+/*
+ * migsafe_snapshot_verify
+ *
+ * Called after cmd's statement succeeded: every table whose storage was
+ * taken for its snapshot because the statement drops it must be gone.  One
+ * still there (another session changed what the statement drops between
+ * its dry run and its locks: an owner or a partition changed) would be
+ * left empty, its rows in the snapshot: the statement fails instead,
+ * changing nothing.
+ */
+void
+migsafe_snapshot_verify(MigsafeCommand *cmd)
+{
+	ListCell   *lc;
+
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->storage_kept &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(t->objid)))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("%s did not drop table \"%s.%s\", whose data migsafe kept",
+							cmd->tag, t->nspname, t->relname),
+					 errdetail("What the statement drops changed while it waited for its locks; nothing was changed."),
+					 errhint("Run the statement again.")));
+	}
 }
 
 /*

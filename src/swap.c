@@ -96,12 +96,13 @@ has_before_truncate_trigger(Oid relid)
  * pg_temp), not mapped or a catalog, locked ACCESS EXCLUSIVE by this
  * transaction, and with the name make_new_heap() gives the new heap free
  * in its schema (any role that may create tables there could take it).
- * Not when the table has a BEFORE TRUNCATE trigger that is not disabled:
- * the swap happens before the statement runs, and the trigger must see
- * the rows TRUNCATE is about to remove, as it does without migsafe.
+ * For a TRUNCATE (truncating), not when the table has a BEFORE TRUNCATE
+ * trigger that is not disabled: the swap happens before the statement
+ * runs, and the trigger must see the rows TRUNCATE is about to remove, as
+ * it does without migsafe.
  */
 bool
-migsafe_swap_possible(Oid relid)
+migsafe_swap_possible(Oid relid, bool truncating)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Form_pg_class form;
@@ -122,7 +123,7 @@ migsafe_swap_possible(Oid relid)
 	if (!result || !CheckRelationOidLockedByMe(relid, AccessExclusiveLock,
 											   false))
 		return false;
-	return !has_before_truncate_trigger(relid);
+	return !truncating || !has_before_truncate_trigger(relid);
 }
 
 /*

@@ -20,16 +20,18 @@
 #    depends on (copied, not moved) while it waits for its lock, as soon as
 #    the copy has begun, halfway through the copy, and after the statement
 #    but before COMMIT; in autocommit near the end of the statement (either
-#    state may result); an approved TRUNCATE, which keeps the table's
-#    storage instead of copying it, while it waits for its lock and after
-#    the statement but before COMMIT;
+#    state may result), the table having a column of a user's type (a
+#    table of built-in types keeps its storage instead); an approved
+#    TRUNCATE and an approved DROP ... CASCADE, which keep the table's
+#    storage instead of copying it: TRUNCATE while it waits for its lock,
+#    both after the statement but before COMMIT;
 # b) during a plain DROP TABLE, which moves the table: while it waits for
 #    its lock, and after the move but before COMMIT (the move also dropped
 #    the table's foreign key, which must be back);
-# c) right after COMMIT of an approved DROP (moved) and TRUNCATE (its
-#    storage kept), the server stops with an immediate shutdown: after the
-#    restart both snapshots are complete, the TRUNCATE's holding the
-#    table's old storage; with wal_level minimal (new storage is not
+# c) right after COMMIT of an approved DROP (moved), TRUNCATE and DROP
+#    SCHEMA ... CASCADE (their tables' storage kept), the server stops with
+#    an immediate shutdown: after the restart the snapshots are complete,
+#    the TRUNCATE's and DROP SCHEMA's holding the tables' old storage; with wal_level minimal (new storage is not
 #    WAL-logged, only synced at commit) and replica (it is WAL-logged);
 # d) during migsafe.restore() of the TRUNCATE's snapshot: the snapshot is
 #    still kept and the table still empty, and a second restore works.
@@ -277,6 +279,15 @@ INSERT INTO big
 SELECT g, md5(g::text), g * 1.5, timestamptz '2026-01-01' + g * interval '1 s'
   FROM generate_series(1, $BIG_ROWS) g;
 CREATE VIEW big_v AS SELECT id FROM big;
+-- the same rows with a column of a user's type: its snapshot is a copy
+CREATE DOMAIN label AS text;
+CREATE TABLE bigc (id int PRIMARY KEY, v label, n numeric, at timestamptz);
+INSERT INTO bigc SELECT * FROM big;
+CREATE VIEW bigc_v AS SELECT id FROM bigc;
+-- dropped with its schema: its storage is kept
+CREATE SCHEMA gone;
+CREATE TABLE gone.t (id int PRIMARY KEY, v text);
+INSERT INTO gone.t SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
 CREATE TABLE parent (id int PRIMARY KEY);
 INSERT INTO parent SELECT generate_series(1, 100);
 CREATE TABLE mv (id int PRIMARY KEY, v text, p int REFERENCES parent);
@@ -285,6 +296,8 @@ INSERT INTO mv SELECT g, repeat('x', g % 50), g % 100 + 1
 VACUUM ANALYZE;
 });
 my $big = query(fingerprint('big'));
+my $bigc = query(fingerprint('bigc'));
+my $gone = query(fingerprint('gone.t'));
 my $mv = query(fingerprint('mv'));
 is((split / /, $big)[0], $BIG_ROWS, "big holds $BIG_ROWS rows");
 
@@ -294,15 +307,15 @@ my ($res, $s, $w, $err, $t0, $t1);
 # a) kill -9 during a copying snapshot
 #
 
-# The rehearsal: how long the copy of DROP TABLE big CASCADE takes, from
+# The rehearsal: how long the copy of DROP TABLE bigc CASCADE takes, from
 # the moment it has begun to the end of the statement (rolled back)
 $w = $node->background_psql('postgres');
 $s = start_session();
 send_sql($s,
-	"BEGIN;\nSET LOCAL migsafe.approve = 'public.big';\nDROP TABLE big CASCADE;\n\\echo done\nROLLBACK;\n"
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\n\\echo done\nROLLBACK;\n"
 );
 $t0 = poll_until($w, copying_sql($s->{pid}), 60);
-ok(defined $t0, 'rehearsal: the copy of DROP TABLE big CASCADE is seen to begin');
+ok(defined $t0, 'rehearsal: the copy of DROP TABLE bigc CASCADE is seen to begin');
 wait_output($s, qr/^done$/m);
 $t1 = time();
 $s->{in} .= "\\q\n";
@@ -310,16 +323,16 @@ $s->{h}->finish;
 my $copy_secs = $t1 - ($t0 // $t1);
 note(sprintf('rehearsal: the copy and the rest of the DROP took %.2f s',
 		$copy_secs));
-like($s->{err}, qr/migsafe kept snapshot \d+ of table "public.big"/,
+like($s->{err}, qr/migsafe kept snapshot \d+ of table "public.bigc"/,
 	'rehearsal: the DROP kept a snapshot');
-is(query(fingerprint('big')), $big, 'rehearsal: rolled back, big is intact');
+is(query(fingerprint('bigc')), $bigc, 'rehearsal: rolled back, bigc is intact');
 
-# while the DROP waits for its lock: a second session reads big
+# while the DROP waits for its lock: a second session reads bigc
 my $blocker = $node->background_psql('postgres');
-$blocker->query_safe('BEGIN; LOCK TABLE big IN ACCESS SHARE MODE');
+$blocker->query_safe('BEGIN; LOCK TABLE bigc IN ACCESS SHARE MODE');
 $s = start_session();
 send_sql($s,
-	"BEGIN;\nSET LOCAL migsafe.approve = 'public.big';\nDROP TABLE big CASCADE;\nCOMMIT;\n"
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\nCOMMIT;\n"
 );
 ok( defined poll_until(
 		$w, qq{SELECT EXISTS (SELECT FROM pg_stat_activity
@@ -328,8 +341,8 @@ ok( defined poll_until(
 $err = kill_and_recover($s, $w, $blocker);
 like($err, qr/server closed the connection unexpectedly|connection to server was lost/,
 	'killed while waiting for the lock: psql lost its connection');
-is(outcome('big', 'drop', $big), 'intact',
-	'killed while the DROP waits for its lock: big is intact');
+is(outcome('bigc', 'drop', $bigc), 'intact',
+	'killed while the DROP waits for its lock: bigc is intact');
 
 # as soon as the copy has begun, and halfway through it
 foreach my $case ([ 'as soon as the copy has begun', 0 ],
@@ -340,46 +353,46 @@ foreach my $case ([ 'as soon as the copy has begun', 0 ],
 	$w = $node->background_psql('postgres');
 	$s = start_session();
 	send_sql($s,
-		"BEGIN;\nSET LOCAL migsafe.approve = 'public.big';\nDROP TABLE big CASCADE;\nCOMMIT;\n"
+		"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\nCOMMIT;\n"
 	);
 	$t0 = poll_until($w, copying_sql($s->{pid}), 60);
 	ok(defined $t0, "$when: the copy has begun");
 	usleep(1_000_000 * $frac * $copy_secs) if $frac > 0;
-	my $still = $w->query_safe(active_sql($s->{pid}, 'DROP TABLE big CASCADE'));
+	my $still = $w->query_safe(active_sql($s->{pid}, 'DROP TABLE bigc CASCADE'));
 	note("$when: the DROP still running when killed: $still");
 	kill_and_recover($s, $w);
-	is(outcome('big', 'drop', $big), 'intact',
-		"killed $when (DROP CASCADE, before COMMIT): big is intact");
+	is(outcome('bigc', 'drop', $bigc), 'intact',
+		"killed $when (DROP CASCADE, before COMMIT): bigc is intact");
 }
 
 # after the statement, before COMMIT
 $w = $node->background_psql('postgres');
 $s = start_session();
 send_sql($s,
-	"BEGIN;\nSET LOCAL migsafe.approve = 'public.big';\nDROP TABLE big CASCADE;\nSELECT pg_sleep(600);\nCOMMIT;\n"
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\nSELECT pg_sleep(600);\nCOMMIT;\n"
 );
 ok(defined poll_until($w, active_sql($s->{pid}, 'SELECT pg_sleep'), 60),
 	'DROP CASCADE done, COMMIT not yet');
 kill_and_recover($s, $w);
-is(outcome('big', 'drop', $big), 'intact',
-	'killed after DROP CASCADE, before COMMIT: big is intact');
-is(query("SELECT to_regclass('public.big_v') IS NOT NULL"),
+is(outcome('bigc', 'drop', $bigc), 'intact',
+	'killed after DROP CASCADE, before COMMIT: bigc is intact');
+is(query("SELECT to_regclass('public.bigc_v') IS NOT NULL"),
 	't', 'killed before COMMIT: the view is still there');
 
 # in autocommit, near the end of the statement: either state
 $w = $node->background_psql('postgres');
 $s = start_session();
 send_sql($s,
-	"SET migsafe.approve = 'public.big';\nDROP TABLE big CASCADE;\n");
+	"SET migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\n");
 $t0 = poll_until($w, copying_sql($s->{pid}), 60);
 ok(defined $t0, 'autocommit: the copy has begun');
 usleep(1_000_000 * 0.95 * $copy_secs);
 kill_and_recover($s, $w);
-$res = outcome('big', 'drop', $big);
+$res = outcome('bigc', 'drop', $bigc);
 like($res, qr/^(intact|complete)$/,
 	'killed near the end of an autocommit DROP CASCADE: intact or complete');
 note("autocommit DROP CASCADE killed near its end: $res");
-query('CREATE VIEW big_v AS SELECT id FROM big') if $res eq 'complete';
+query('CREATE VIEW bigc_v AS SELECT id FROM bigc') if $res eq 'complete';
 
 # an approved TRUNCATE, which keeps big's storage as its snapshot (nothing
 # is copied): while it waits for its lock, and once big's storage belongs
@@ -410,6 +423,21 @@ is(outcome('big', 'truncate', $big), 'intact',
 	'killed after the TRUNCATE kept its storage, before COMMIT: big is intact');
 is(query("SELECT count(*) FROM pg_class WHERE relname LIKE 'pg\\_temp\\_%'"),
 	'0', 'killed before COMMIT: no transient table left in the catalog');
+
+# an approved DROP ... CASCADE of big, which keeps big's storage too (the
+# cascade drops big empty): killed once the DROP is done, before COMMIT
+$w = $node->background_psql('postgres');
+$s = start_session();
+send_sql($s,
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.big';\nDROP TABLE big CASCADE;\nSELECT pg_sleep(600);\nCOMMIT;\n"
+);
+ok(defined poll_until($w, active_sql($s->{pid}, 'SELECT pg_sleep'), 60),
+	'DROP CASCADE done (storage kept), COMMIT not yet');
+kill_and_recover($s, $w);
+is(outcome('big', 'drop', $big), 'intact',
+	'killed after DROP CASCADE kept big\'s storage, before COMMIT: big is intact');
+is(query("SELECT to_regclass('public.big_v') IS NOT NULL"),
+	't', 'killed before COMMIT: the view on big is still there');
 
 #
 # b) kill -9 during a plain DROP TABLE, which moves the table
@@ -456,11 +484,13 @@ foreach my $wal_level ('minimal', 'replica')
 	is(query('SHOW wal_level'), $wal_level, "wal_level $wal_level");
 
 	my $big_filenode = query("SELECT pg_relation_filenode('big')");
+	my $gone_filenode = query("SELECT pg_relation_filenode('gone.t')");
 	query(q{
 BEGIN;
-SET LOCAL migsafe.approve = 'public.big, public.mv';
+SET LOCAL migsafe.approve = 'public.big, public.mv, gone.*';
 TRUNCATE big;
 DROP TABLE mv;
+DROP SCHEMA gone CASCADE;
 COMMIT;
 });
 	$node->stop('immediate');
@@ -492,6 +522,18 @@ COMMIT;
 	is(query("SELECT count(*) FROM big"), '0', "$wal_level: big is empty");
 	is(query("SELECT to_regclass('public.mv') IS NULL"),
 		't', "$wal_level: mv is gone");
+	my ($gid, $gstorage) = split /\|/, query(
+		"SELECT id, storage FROM migsafe.snapshots
+		  WHERE object_identity = 'gone.t' AND status = 'kept'
+		    AND method = 'moved' AND definition->>'kept_storage' = 'true'");
+	is( query("SELECT pg_relation_filenode('$gstorage') = $gone_filenode"),
+		't',
+		"$wal_level, after COMMIT and a crash: DROP SCHEMA's snapshot has gone.t's storage"
+	);
+	is(query(fingerprint($gstorage)),
+		$gone, "$wal_level: the kept storage holds exactly gone.t's rows");
+	is(query("SELECT to_regnamespace('gone') IS NULL"),
+		't', "$wal_level: schema gone is gone");
 
 	if ($wal_level eq 'minimal')
 	{
@@ -543,8 +585,13 @@ COMMIT;
 			   FROM pg_constraint WHERE conrelid = 'mv'::regclass"),
 		'1 1',
 		"$wal_level: restored mv has its primary key and its foreign key back");
-	is(query("SELECT status FROM migsafe.snapshots WHERE id IN ($tid, $mid) ORDER BY id"),
-		"restored\nrestored", "$wal_level: both snapshots are marked restored");
+	query('CREATE SCHEMA gone');
+	is(query("SELECT migsafe.restore($gid)"),
+		'20000', "$wal_level: restore of gone.t from its kept storage");
+	is(query(fingerprint('gone.t')), $gone,
+		"$wal_level: restored gone.t is identical (md5 over the rows)");
+	is(query("SELECT status FROM migsafe.snapshots WHERE id IN ($tid, $mid, $gid) ORDER BY id"),
+		"restored\nrestored\nrestored", "$wal_level: the snapshots are marked restored");
 	is(query($stray_schemas), '0', "$wal_level: no snapshot schema left");
 }
 
