@@ -46,6 +46,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -378,6 +379,7 @@ refill_column(MigsafeSnapshotRow *s, Oid relid)
 	StringInfoData order;
 	char	   *label;
 	char	   *match;
+	List	   *enable;
 	char	   *filler;
 	char	   *refilled;
 	bool		notnull;
@@ -460,11 +462,13 @@ refill_column(MigsafeSnapshotRow *s, Oid relid)
 							" AND ((s.%s::%s)::pg_catalog.text OPERATOR(pg_catalog.<>) %s) IS NOT FALSE))",
 							refilled, col, quote_literal_cstr(filler),
 							col, type, quote_literal_cstr(filler));
+	enable = migsafe_rebuild_triggers_off(s, relid, TRIGGER_TYPE_UPDATE);
 	edata = migsafe_rebuild_run_in_subxact(s->runner,
 										   psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s AND %s",
 													s->target, col, col, type, s->storage,
 													match, refilled),
 										   &count);
+	migsafe_rebuild_triggers_on(s, enable);
 	if (edata != NULL)
 	{
 		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
@@ -531,6 +535,7 @@ refill_table(MigsafeSnapshotRow *s, Oid relid)
 	StringInfoData order;
 	char	   *label;
 	ListCell   *lc;
+	List	   *enable;
 	List	   *rows;
 	StringInfoData insert_cols;
 	StringInfoData exprs;
@@ -608,11 +613,13 @@ refill_table(MigsafeSnapshotRow *s, Oid relid)
 	initStringInfo(&insert_cols);
 	initStringInfo(&exprs);
 	migsafe_rebuild_copy_lists(s, relid, &insert_cols, &exprs);
+	enable = migsafe_rebuild_triggers_off(s, relid, TRIGGER_TYPE_INSERT);
 	edata = migsafe_rebuild_run_in_subxact(s->runner,
 										   psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s",
 													s->target, insert_cols.data, exprs.data,
 													s->storage),
 										   &count);
+	migsafe_rebuild_triggers_on(s, enable);
 	if (edata != NULL)
 	{
 		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)

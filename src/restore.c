@@ -225,6 +225,7 @@ restore_column(MigsafeSnapshotRow *s)
 	char	  **r;
 	char	   *type;
 	int64		count;
+	List	   *enable;
 
 	if (strcmp(s->operation, "blank") == 0)
 		ereport(ERROR,
@@ -275,10 +276,12 @@ restore_column(MigsafeSnapshotRow *s)
 												  s->target, col, type, col, type));
 	}
 
+	enable = migsafe_rebuild_triggers_off(s, relid, TRIGGER_TYPE_UPDATE);
 	migsafe_rebuild_run_as(s->runner, psprintf("UPDATE %s t SET %s = s.%s::%s FROM %s s WHERE %s",
 											   s->target, col, col, type, s->storage,
 											   migsafe_rebuild_match_condition(s, relid)));
 	count = (int64) SPI_processed;
+	migsafe_rebuild_triggers_on(s, enable);
 	if (strcmp(s->operation, "drop") == 0)
 	{
 		if (strcmp(r[2], "true") == 0 || r[3] != NULL)
@@ -364,6 +367,8 @@ restore_updated(MigsafeSnapshotRow *s)
 	ListCell   *lc;
 	StringInfoData cols;
 	StringInfoData exprs;
+	List	   *enable;
+	int64		count;
 
 	values[0] = CStringGetTextDatum(s->storage);
 	values[1] = ObjectIdGetDatum(relid);
@@ -391,11 +396,14 @@ restore_updated(MigsafeSnapshotRow *s)
 		appendStringInfo(&cols, "%s%s", cols.len ? ", " : "", r[0]);
 		appendStringInfo(&exprs, "%ss.%s::%s", exprs.len ? ", " : "", r[0], r[1]);
 	}
+	enable = migsafe_rebuild_triggers_off(s, relid, TRIGGER_TYPE_UPDATE);
 	migsafe_rebuild_run_as(s->runner,
 						   psprintf("UPDATE %s t SET (%s) = ROW(%s) FROM %s s WHERE %s",
 									s->target, cols.data, exprs.data,
 									s->storage, cond));
-	return (int64) SPI_processed;
+	count = (int64) SPI_processed;
+	migsafe_rebuild_triggers_on(s, enable);
+	return count;
 }
 
 /* pg_attribute.attidentity of a column */
