@@ -138,4 +138,17 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 	getIdentitySequence((relid), (attnum), (missing_ok))
 #endif
 
+/*
+ * Enable or disable one trigger of one relation, without recursing to
+ * partitions: PostgreSQL 16 gave EnableDisableTrigger() the arguments that
+ * 15's minor releases added as EnableDisableTriggerNew2().
+ */
+#if PG_VERSION_NUM >= 160000
+#define migsafe_set_trigger_state(rel, name, state, lockmode) \
+	EnableDisableTrigger((rel), (name), InvalidOid, (state), false, false, (lockmode))
+#else
+#define migsafe_set_trigger_state(rel, name, state, lockmode) \
+	EnableDisableTriggerNew2((rel), (name), InvalidOid, (state), false, false, (lockmode))
+#endif
+
 #endif							/* MIGSAFE_COMPAT_H */

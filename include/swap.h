@@ -12,7 +12,8 @@
 #ifndef MIGSAFE_SWAP_H
 #define MIGSAFE_SWAP_H
 
-extern bool migsafe_swap_possible(Oid relid, bool truncating);
+extern bool migsafe_swap_possible(Oid relid);
+extern bool migsafe_swap_before_truncate(Oid relid);
 extern Oid	migsafe_swap_keep_storage(Oid relid);
 
 #endif							/* MIGSAFE_SWAP_H */

@@ -370,3 +370,84 @@ DROP TABLE sw.slippery;
 COMMIT;
 REVOKE CREATE, USAGE ON SCHEMA sw FROM regress_swap_leaving;
 DROP ROLE regress_swap_leaving, regress_swap_staying;
+
+-- 14. restore writes where the rows were kept, or refuses: a rule on
+-- INSERT would send them elsewhere (or nowhere)
+CREATE TABLE ruled (id int, v text);
+INSERT INTO ruled SELECT g, 'r' || g FROM generate_series(1, 5) g;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.ruled';
+TRUNCATE ruled;
+COMMIT;
+CREATE RULE swallow AS ON INSERT TO ruled DO INSTEAD NOTHING;
+SELECT migsafe.restore('sw.ruled');
+SELECT status FROM migsafe.snapshots WHERE object_identity = 'sw.ruled';
+DROP RULE swallow ON ruled;
+SELECT migsafe.restore('sw.ruled') AS restored;
+
+-- 15. the user's triggers are set aside table by table: a deferred foreign
+-- key's pending checks do not stand in the way, and each partition's
+-- trigger keeps its own state
+CREATE TABLE dparent (id int PRIMARY KEY);
+INSERT INTO dparent SELECT generate_series(1, 10);
+CREATE TABLE dchild (id int, pid int REFERENCES dparent DEFERRABLE INITIALLY DEFERRED,
+					 updated_at timestamptz);
+INSERT INTO dchild SELECT g, g, '2020-01-01' FROM generate_series(1, 10) g;
+CREATE TRIGGER stamp BEFORE INSERT ON dchild FOR EACH ROW EXECUTE FUNCTION stamp();
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.dchild';
+TRUNCATE dchild;
+COMMIT;
+SELECT migsafe.restore('sw.dchild') AS restored;
+SELECT count(*) FILTER (WHERE updated_at = '2020-01-01') AS kept_stamps FROM dchild;
+CREATE TABLE plog (tbl text, id int);
+CREATE FUNCTION plog() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO sw.plog VALUES (TG_TABLE_NAME, NEW.id); RETURN NEW; END $$;
+CREATE TABLE parted (id int, v text) PARTITION BY RANGE (id);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (100);
+CREATE TABLE parted_2 PARTITION OF parted FOR VALUES FROM (100) TO (200);
+CREATE TABLE parted_3 PARTITION OF parted FOR VALUES FROM (200) TO (300);
+CREATE TRIGGER plog AFTER INSERT ON parted FOR EACH ROW EXECUTE FUNCTION plog();
+ALTER TABLE parted_2 DISABLE TRIGGER plog;
+ALTER TABLE parted_3 ENABLE ALWAYS TRIGGER plog;
+INSERT INTO parted SELECT g, 'p' || g FROM generate_series(1, 250, 10) g;
+DELETE FROM plog;
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.*';
+TRUNCATE parted;
+COMMIT;
+SELECT migsafe.restore(id) FROM migsafe.snapshots
+ WHERE object_identity LIKE 'sw.parted%' AND status = 'kept' ORDER BY id;
+SELECT count(*) AS rows_back, (SELECT count(*) FROM plog) AS logged FROM parted;
+SELECT tgrelid::regclass, tgenabled FROM pg_trigger WHERE tgname = 'plog' ORDER BY 1;
+
+-- 16. a BEFORE TRUNCATE trigger on a partitioned table sees its
+-- partitions' rows: none of the tables the statement empties keeps its
+-- storage
+CREATE TABLE seen (n bigint);
+CREATE FUNCTION count_parted() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN INSERT INTO sw.seen SELECT count(*) FROM sw.parted; RETURN NULL; END $$;
+CREATE TRIGGER count_parted BEFORE TRUNCATE ON parted
+	FOR EACH STATEMENT EXECUTE FUNCTION count_parted();
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.*';
+TRUNCATE parted;
+COMMIT;
+SELECT n AS rows_seen FROM seen;
+SELECT object_identity, method FROM migsafe.snapshots
+ WHERE object_identity LIKE 'sw.parted%' AND status = 'kept' ORDER BY 1;
+
+-- 17. an inheritance tree dropped together comes back whole, whichever of
+-- its snapshots is restored first
+CREATE TABLE ipar (id int, v text);
+CREATE TABLE ichi (extra int) INHERITS (ipar);
+INSERT INTO ipar VALUES (1, 'p');
+INSERT INTO ichi VALUES (2, 'c', 9);
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.ipar, sw.ichi';
+DROP TABLE ipar CASCADE;
+COMMIT;
+SELECT migsafe.restore('sw.ichi') AS restored;
+SELECT tableoid::regclass, * FROM ipar ORDER BY id;
+SELECT count(*) AS kept FROM migsafe.snapshots
+ WHERE object_identity IN ('sw.ipar', 'sw.ichi') AND status = 'kept';

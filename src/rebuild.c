@@ -27,6 +27,9 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
@@ -37,10 +40,12 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "rewrite/prs2lock.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "migsafe.h"
+#include "compat.h"
 #include "internal.h"
 #include "rebuild.h"
 
@@ -800,58 +805,108 @@ migsafe_rebuild_attach_and_inherit(MigsafeSnapshotRow *s)
 							   gettext_noop("the inheritance from its parents"), s);
 }
 
+/* A user's trigger that restore disabled, and the state it had */
+typedef struct TriggerState
+{
+	Oid			relid;
+	char	   *name;
+	char		enabled;
+} TriggerState;
+
+/* Set the state of trigger name of relid (see migsafe_rebuild_triggers_off) */
+static void
+set_trigger_state(Oid relid, const char *name, char state)
+{
+	Relation	rel = table_open(relid, NoLock);
+
+	migsafe_set_trigger_state(rel, name, state, ShareRowExclusiveLock);
+	table_close(rel, NoLock);
+}
+
 /*
  * migsafe_rebuild_triggers_off
  *
- * Disable the user's triggers on s's table relid that fire on the given
- * events (TRIGGER_TYPE_INSERT, TRIGGER_TYPE_UPDATE) and are enabled, while
- * restore writes the kept values back: they are the values that were kept,
- * not values a BEFORE trigger sets (an updated_at := now()) or rows an
- * AFTER trigger records again, as pg_restore --disable-triggers writes
- * data.  Foreign-key checks and other internal triggers stay on.  Returns
- * the ALTER TABLE subcommands for migsafe_rebuild_triggers_on() that
- * enable them again as they were (a rollback does the same).
+ * Disable the user's triggers that fire on the given events
+ * (TRIGGER_TYPE_INSERT, TRIGGER_TYPE_UPDATE) and are enabled, on s's table
+ * relid and the tables a write to it reaches (partitions, inheritance
+ * children), while restore writes the kept values back: they are the
+ * values that were kept, not values a BEFORE trigger sets (an updated_at
+ * := now()) or rows an AFTER trigger records again, as pg_restore
+ * --disable-triggers writes data.  Foreign-key checks and other internal
+ * triggers stay on.  Each trigger is set on its own table, not through
+ * ALTER TABLE, which would carry a partitioned table's state over to its
+ * partitions and refuses a table with pending trigger events (a deferred
+ * foreign key's checks).  A table with a rule on those events would send
+ * the values elsewhere, or nowhere: restore refuses it (MS004).  Returns
+ * what migsafe_rebuild_triggers_on() needs to set them back as they were
+ * (a rollback does the same).
  */
 List *
 migsafe_rebuild_triggers_off(MigsafeSnapshotRow *s, Oid relid, int16 events)
 {
-	Relation	rel = relation_open(relid, ShareRowExclusiveLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
-	List	   *names = NIL;
+	List	   *rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);
 	List	   *result = NIL;
 	ListCell   *lc;
-	int			i;
 
-	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+	foreach(lc, rels)
 	{
-		Trigger    *trig = &trigdesc->triggers[i];
-		const char *name = quote_identifier(trig->tgname);
+		Relation	rel = table_open(lfirst_oid(lc), NoLock);
+		TriggerDesc *trigdesc = rel->trigdesc;
+		RuleLock   *rules = rel->rd_rules;
+		int			i;
 
-		if (trig->tgisinternal || (trig->tgtype & events) == 0 ||
-			trig->tgenabled == TRIGGER_DISABLED)
-			continue;
-		names = lappend(names, pstrdup(name));
-		result = lappend(result,
-						 psprintf("ENABLE %sTRIGGER %s",
-								  trig->tgenabled == TRIGGER_FIRES_ALWAYS ? "ALWAYS " :
-								  trig->tgenabled == TRIGGER_FIRES_ON_REPLICA ? "REPLICA " : "",
-								  name));
+		for (i = 0; rules != NULL && i < rules->numLocks; i++)
+		{
+			RewriteRule *rule = rules->rules[i];
+
+			if ((rule->event == CMD_INSERT && (events & TRIGGER_TYPE_INSERT)) ||
+				(rule->event == CMD_UPDATE && (events & TRIGGER_TYPE_UPDATE)))
+			{
+				char	   *relname = pstrdup(RelationGetRelationName(rel));
+
+				table_close(rel, NoLock);
+				migsafe_rebuild_conflict(s, psprintf(_("Table \"%s\" has a rule on %s: the kept values would not go into it as they were kept."),
+													 relname,
+													 rule->event == CMD_INSERT ? "INSERT" : "UPDATE"));
+			}
+		}
+		for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
+		{
+			Trigger    *trig = &trigdesc->triggers[i];
+			TriggerState *state;
+
+			if (trig->tgisinternal || (trig->tgtype & events) == 0 ||
+				trig->tgenabled == TRIGGER_DISABLED)
+				continue;
+			state = palloc(sizeof(TriggerState));
+			state->relid = RelationGetRelid(rel);
+			state->name = pstrdup(trig->tgname);
+			state->enabled = trig->tgenabled;
+			result = lappend(result, state);
+		}
+		table_close(rel, NoLock);
 	}
-	/* ALTER TABLE refuses a table this session has open */
-	relation_close(rel, NoLock);
-	foreach(lc, names)
-		migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
-													s->target, (char *) lfirst(lc)));
+	foreach(lc, result)
+	{
+		TriggerState *state = lfirst(lc);
+
+		set_trigger_state(state->relid, state->name, TRIGGER_DISABLED);
+	}
+	CommandCounterIncrement();
 	return result;
 }
 
-/* Enable again the triggers migsafe_rebuild_triggers_off() disabled */
+/* Set the triggers migsafe_rebuild_triggers_off() disabled back as they were */
 void
-migsafe_rebuild_triggers_on(MigsafeSnapshotRow *s, List *enable)
+migsafe_rebuild_triggers_on(MigsafeSnapshotRow *s, List *disabled)
 {
 	ListCell   *lc;
 
-	foreach(lc, enable)
-		migsafe_rebuild_run_as(InvalidOid, psprintf("ALTER TABLE %s %s", s->target,
-													(char *) lfirst(lc)));
+	foreach(lc, disabled)
+	{
+		TriggerState *state = lfirst(lc);
+
+		set_trigger_state(state->relid, state->name, state->enabled);
+	}
+	CommandCounterIncrement();
 }

@@ -52,6 +52,7 @@
 #include "storage.h"
 
 static int64 restore_updated(MigsafeSnapshotRow *s);
+static int64 restore_children(MigsafeSnapshotRow *s);
 
 /*
  * Insert the rows of a copy into the table relid, as its owner, with the
@@ -178,12 +179,7 @@ restore_partitioned(MigsafeSnapshotRow *s)
 	Oid			nsp = migsafe_rebuild_namespace(s);
 	StringInfoData def;
 	List	   *rows;
-	ListCell   *lc;
-	int64		count = 0;
 	Oid			relid;
-	Oid			argtypes[2] = {INT8OID, TEXTOID};
-	Datum		values[2] = {Int64GetDatum(s->id), CStringGetTextDatum(s->target)};
-	List	   *parts;
 
 	migsafe_rebuild_check_name_free(s, nsp, s->relation_name);
 	initStringInfo(&def);
@@ -200,18 +196,7 @@ restore_partitioned(MigsafeSnapshotRow *s)
 	migsafe_rebuild_grants(s, "TABLE");
 	migsafe_rebuild_comments(s, "TABLE");
 
-	parts = migsafe_internal_rows("SELECT p.id FROM migsafe.snapshots p, migsafe.snapshots s"
-								  " WHERE s.id OPERATOR(pg_catalog.=) $1"
-								  "   AND p.xid OPERATOR(pg_catalog.=) s.xid"
-								  "   AND p.status OPERATOR(pg_catalog.=) 'kept'"
-								  "   AND p.column_name IS NULL"
-								  "   AND p.definition OPERATOR(pg_catalog.->>) 'partition_of' OPERATOR(pg_catalog.=) $2"
-								  " ORDER BY p.id",
-								  2, argtypes, values, 1);
-	foreach(lc, parts)
-		count += migsafe_restore_snapshot(pg_strtoint64(((char **) lfirst(lc))[0]),
-										  "RESTORE", NULL);
-	return count;
+	return restore_children(s);
 }
 
 /* A dropped or retyped column: put the column and its values back */
@@ -541,16 +526,16 @@ restore_by_kind(MigsafeSnapshotRow *s)
 	/* a dropped table whose storage was kept: created again, like a copy */
 	if (strcmp(s->method, "moved") == 0 && strcmp(s->operation, "drop") == 0 &&
 		kept_storage(s))
-		return restore_copied_table(s);
+		return restore_copied_table(s) + restore_children(s);
 	if (strcmp(s->method, "moved") == 0)
-		return restore_moved(s);
+		return restore_moved(s) + restore_children(s);
 	if (strcmp(s->object_type, "column") == 0)
 		return restore_column(s);
 	if (strcmp(s->method, "copied") == 0 &&
 		strcmp(s->operation, "update") == 0)
 		return restore_updated(s);
 	if (strcmp(s->method, "copied") == 0)
-		return restore_copied_table(s);
+		return restore_copied_table(s) + restore_children(s);
 	if (strcmp(s->method, "state") == 0)
 		return restore_sequence(s);
 	if (strcmp(s->object_type, "partitioned table") == 0)
@@ -685,11 +670,25 @@ check_restorable(MigsafeSnapshotRow *s, Oid caller)
 }
 
 /*
- * The kept snapshot of the partitioned table that s's table was a
- * partition of, when s was kept by the same transaction and that table
- * does not exist (it was dropped with its partitions): restoring s then
- * restores the whole tree from its root, whatever the order in which the
- * snapshots are restored.  0 when there is none.
+ * The condition, on snapshots p and s of one transaction, that p kept a
+ * parent of the table s kept (a partitioned table or an inheritance
+ * parent): by OID when both recorded it, by name for snapshots taken
+ * before they did.
+ */
+#define PARENT_OF_CONDITION \
+	"(CASE WHEN p.definition OPERATOR(pg_catalog.?) 'relid'" \
+	"       AND s.definition OPERATOR(pg_catalog.?) 'parents'" \
+	"      THEN (s.definition OPERATOR(pg_catalog.->) 'parents')" \
+	"           OPERATOR(pg_catalog.@>) (p.definition OPERATOR(pg_catalog.->) 'relid')" \
+	"      ELSE pg_catalog.format('%I.%I', p.schema_name, p.relation_name)" \
+	"           OPERATOR(pg_catalog.=) (s.definition OPERATOR(pg_catalog.->>) 'partition_of') END)"
+
+/*
+ * The kept snapshot of the parent (partitioned table or inheritance
+ * parent) of s's table, when the same transaction dropped both and the
+ * parent is not back: restoring s then restores the whole tree from its
+ * root, whatever the order in which the snapshots are restored.  0 when
+ * there is none.
  */
 static int64
 tree_snapshot(MigsafeSnapshotRow *s)
@@ -703,16 +702,66 @@ tree_snapshot(MigsafeSnapshotRow *s)
 	parent = migsafe_internal_value("SELECT p.id FROM migsafe.snapshots p, migsafe.snapshots s"
 									" WHERE s.id OPERATOR(pg_catalog.=) $1"
 									"   AND p.xid OPERATOR(pg_catalog.=) s.xid"
+									"   AND p.id OPERATOR(pg_catalog.<>) s.id"
 									"   AND p.status OPERATOR(pg_catalog.=) 'kept'"
 									"   AND p.operation OPERATOR(pg_catalog.=) 'drop'"
 									"   AND p.column_name IS NULL"
-									"   AND p.object_type OPERATOR(pg_catalog.=) 'partitioned table'"
-									"   AND pg_catalog.format('%I.%I', p.schema_name, p.relation_name)"
-									"       OPERATOR(pg_catalog.=) (s.definition OPERATOR(pg_catalog.->>) 'partition_of')"
-									"   AND pg_catalog.to_regclass(s.definition OPERATOR(pg_catalog.->>) 'partition_of') IS NULL"
+									"   AND " PARENT_OF_CONDITION
+									"   AND pg_catalog.to_regclass(pg_catalog.format('%I.%I', p.schema_name, p.relation_name)) IS NULL"
 									" ORDER BY p.id DESC LIMIT 1",
 									1, argtypes, values);
 	return parent ? pg_strtoint64(parent) : 0;
+}
+
+/* Whether snapshot id is still kept */
+static bool
+still_kept(int64 id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	char	   *status = migsafe_internal_value("SELECT status FROM migsafe.snapshots"
+												" WHERE id OPERATOR(pg_catalog.=) $1",
+												1, argtypes, values);
+
+	return status != NULL && strcmp(status, "kept") == 0;
+}
+
+/*
+ * Restore the kept snapshots of the tables dropped with s's table, in the
+ * same transaction, that were its partitions or inheritance children: a
+ * tree comes back whole.  Returns the rows they put back.
+ */
+static int64
+restore_children(MigsafeSnapshotRow *s)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(s->id)};
+	List	   *children;
+	ListCell   *lc;
+	int64		count = 0;
+
+	if (s->column_name != NULL || strcmp(s->operation, "drop") != 0)
+		return 0;
+	children = migsafe_internal_rows("SELECT s.id FROM migsafe.snapshots p, migsafe.snapshots s"
+									 " WHERE p.id OPERATOR(pg_catalog.=) $1"
+									 "   AND s.xid OPERATOR(pg_catalog.=) p.xid"
+									 "   AND s.id OPERATOR(pg_catalog.<>) p.id"
+									 "   AND s.status OPERATOR(pg_catalog.=) 'kept'"
+									 "   AND s.operation OPERATOR(pg_catalog.=) 'drop'"
+									 "   AND s.column_name IS NULL"
+									 "   AND " PARENT_OF_CONDITION
+									 " ORDER BY s.id",
+									 1, argtypes, values, 1);
+	foreach(lc, children)
+	{
+		int64		id = pg_strtoint64(((char **) lfirst(lc))[0]);
+
+		/* restored meanwhile as a child of an earlier one */
+		if (!still_kept(id))
+			continue;
+		count += migsafe_restore_snapshot(id, "RESTORE", NULL);
+	}
+	return count;
 }
 
 /*

@@ -314,8 +314,43 @@ swappable(MigsafeTarget *t)
 {
 	return (t->op == MIGSAFE_OP_TRUNCATE || t->op == MIGSAFE_OP_DROP) &&
 		t->subid == 0 && t->relkind == RELKIND_RELATION &&
-		migsafe_swap_possible(t->objid, t->op == MIGSAFE_OP_TRUNCATE) &&
+		migsafe_swap_possible(t->objid) &&
 		has_builtin_columns(t->objid);
+}
+
+/*
+ * Whether a TRUNCATE fires a BEFORE TRUNCATE trigger on any table it
+ * empties: the tables it names, their partitions and children, and those
+ * CASCADE reaches (cmd's targets).  Then none of them keeps its storage
+ * (see migsafe_swap_before_truncate).
+ */
+static bool
+fires_before_truncate(MigsafeCommand *cmd, Node *stmt)
+{
+	ListCell   *lc;
+
+	if (!IsA(stmt, TruncateStmt))
+		return false;
+	foreach(lc, ((TruncateStmt *) stmt)->relations)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst(lc), NoLock, true);
+		ListCell   *ic;
+
+		if (!OidIsValid(relid))
+			continue;
+		foreach(ic, find_all_inheritors(relid, NoLock, NULL))
+			if (migsafe_swap_before_truncate(lfirst_oid(ic)))
+				return true;
+	}
+	foreach(lc, cmd->targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->classid == RelationRelationId && t->subid == 0 &&
+			migsafe_swap_before_truncate(t->objid))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -510,7 +545,11 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 								" pg_catalog.pg_get_userbyid(c.relowner), $7, $8, $9, $10,"
 								" $11, $12, migsafe.snapshot_definition(c.oid)"
 								" OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('readers',"
-								" pg_catalog.to_jsonb($14))"
+								" pg_catalog.to_jsonb($14), 'relid', c.oid::pg_catalog.int8,"
+								" 'parents', (SELECT pg_catalog.jsonb_agg(i.inhparent::pg_catalog.int8"
+								"                    ORDER BY i.inhseqno)"
+								"               FROM pg_catalog.pg_inherits i"
+								"              WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid))"
 								" FROM pg_catalog.pg_class c"
 								" JOIN pg_catalog.pg_namespace n"
 								" ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
@@ -1249,7 +1288,8 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 	 * cascade, DROP SCHEMA, DROP OWNED, partitions...): it drops them with
 	 * new, empty storage.
 	 */
-	if (pstmt != NULL && pstmt->utilityStmt != NULL)
+	if (pstmt != NULL && pstmt->utilityStmt != NULL &&
+		!fires_before_truncate(cmd, pstmt->utilityStmt))
 	{
 		foreach(lc, todo)
 		{

@@ -62,6 +62,18 @@ migsafe_storage_table(int64 id)
 									  MIGSAFE_SNAPSHOT_TABLE);
 }
 
+/* Whether name is one of the new names of renames (see rename_relations) */
+static bool
+is_new_name(List *renames, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, renames)
+		if (strcmp(((char **) lfirst(lc))[2], name) == 0)
+			return true;
+	return false;
+}
+
 /* A row for rename_relations() */
 static char **
 rename_row(const char *kind, const char *from, const char *to)
@@ -100,8 +112,14 @@ rename_relations(const char *nsp, List *renames)
 
 		if (two_steps && strcmp(from, r[2]) != 0)
 		{
-			char	   *step = psprintf("migsafe_renaming_%u",
-										get_relname_relid(from, nspid));
+			Oid			relid = get_relname_relid(from, nspid);
+			char	   *step = psprintf("migsafe_renaming_%u", relid);
+			int			n = 1;
+
+			/* a name nothing in the schema has, nor will have */
+			while (OidIsValid(get_relname_relid(step, nspid)) ||
+				   is_new_name(renames, step))
+				step = psprintf("migsafe_renaming_%u_%d", relid, ++n);
 
 			migsafe_internal_run(psprintf("ALTER %s %s RENAME TO %s", r[0],
 										  quote_qualified_identifier(nsp, from),
@@ -209,7 +227,8 @@ migsafe_storage_names_back(int64 id, Oid relid, const char *relname)
 								 "       pg_catalog.pg_class c"
 								 " WHERE s.id OPERATOR(pg_catalog.=) $1"
 								 "   AND c.relnamespace OPERATOR(pg_catalog.=) ('migsafe_snapshot_' OPERATOR(pg_catalog.||) s.id)::pg_catalog.regnamespace"
-								 "   AND c.relname OPERATOR(pg_catalog.=) (n OPERATOR(pg_catalog.->>) 'kept')",
+								 "   AND c.relname OPERATOR(pg_catalog.=) (n OPERATOR(pg_catalog.->>) 'kept')"
+								 " ORDER BY c.oid",
 								 1, argtypes, values, 3);
 	rows = lappend(rows, rename_row("TABLE", get_rel_name(relid), relname));
 	rename_relations(nsp, rows);

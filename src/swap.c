@@ -64,16 +64,25 @@
 #include "swap.h"
 
 /*
+ * migsafe_swap_before_truncate
+ *
  * Whether relid has a BEFORE TRUNCATE trigger that may fire (enabled in
- * any session_replication_role).
+ * any session_replication_role).  A TRUNCATE that fires one keeps no
+ * storage: the swap happens before the statement runs, and the trigger
+ * must see the rows the statement is about to remove (in any of its
+ * tables), as it does without migsafe.
  */
-static bool
-has_before_truncate_trigger(Oid relid)
+bool
+migsafe_swap_before_truncate(Oid relid)
 {
-	Relation	rel = relation_open(relid, NoLock);
-	TriggerDesc *trigdesc = rel->trigdesc;
+	Relation	rel = try_relation_open(relid, NoLock);
+	TriggerDesc *trigdesc;
 	bool		result = false;
 	int			i;
+
+	if (rel == NULL)
+		return false;
+	trigdesc = rel->trigdesc;
 
 	for (i = 0; trigdesc != NULL && i < trigdesc->numtriggers; i++)
 	{
@@ -96,13 +105,9 @@ has_before_truncate_trigger(Oid relid)
  * pg_temp), not mapped or a catalog, locked ACCESS EXCLUSIVE by this
  * transaction, and with the name make_new_heap() gives the new heap free
  * in its schema (any role that may create tables there could take it).
- * For a TRUNCATE (truncating), not when the table has a BEFORE TRUNCATE
- * trigger that is not disabled: the swap happens before the statement
- * runs, and the trigger must see the rows TRUNCATE is about to remove, as
- * it does without migsafe.
  */
 bool
-migsafe_swap_possible(Oid relid, bool truncating)
+migsafe_swap_possible(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Form_pg_class form;
@@ -123,7 +128,7 @@ migsafe_swap_possible(Oid relid, bool truncating)
 	if (!result || !CheckRelationOidLockedByMe(relid, AccessExclusiveLock,
 											   false))
 		return false;
-	return !truncating || !has_before_truncate_trigger(relid);
+	return true;
 }
 
 /*
