@@ -81,11 +81,17 @@ insert_rows(MigsafeSnapshotRow *s, Oid relid)
 	migsafe_rebuild_triggers_on(s, enable);
 	if (edata != NULL)
 	{
-		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION &&
-			edata->sqlerrcode != ERRCODE_EXCLUSION_VIOLATION)
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
 			ReThrowError(edata);
-		migsafe_rebuild_conflict(s, psprintf(_("Its rows collide with rows of \"%s.%s\": %s."),
-											 s->schema_name, s->relation_name, edata->message));
+		if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION ||
+			edata->sqlerrcode == ERRCODE_EXCLUSION_VIOLATION)
+			migsafe_rebuild_conflict(s, psprintf(_("Its rows collide with rows of \"%s.%s\": %s."),
+												 s->schema_name, s->relation_name, edata->message));
+		/* a constraint added since (NOT VALID too), a parent row gone */
+		migsafe_rebuild_conflict(s, psprintf(_("The kept rows do not fit into \"%s.%s\": %s%s%s"),
+											 s->schema_name, s->relation_name,
+											 edata->message, edata->detail ? ". " : ".",
+											 edata->detail ? edata->detail : ""));
 	}
 	return rows;
 }
