@@ -29,11 +29,12 @@
  * transaction, backend, command) is the same row loaded twice and is
  * skipped; another audit row in its way (one the restore itself wrote for
  * its own CREATE TABLE, which took ids from the new identity sequence)
- * moves to the next id.  The sequences are advanced past every loaded
- * id, so that rows written later never collide with loaded ones; pg_dump
- * does not dump them (setting them back to the dump's value would).  A
- * snapshot row in the way of another is a conflict: the restore fails
- * for that table.
+ * moves to the next id, and again should that id be a later loaded row's
+ * (each row's check sees the rows moved for the rows before it).  The
+ * sequences are advanced past every loaded id, so that rows written later
+ * never collide with loaded ones; pg_dump does not dump them (setting
+ * them back to the dump's value would).  A snapshot row in the way of
+ * another is a conflict: the restore fails for that table.
  *
  * XXX A superuser loading rows of their own making can thus give an
  * existing audit row another id (never other contents); the LOAD row
@@ -141,6 +142,15 @@ migsafe_load_allowed(TriggerData *trigdata)
 /*
  * Compare the loaded row with the one holding its id (SPI connected):
  * 1 the same row, 0 another row, -1 none.
+ *
+ * Not read-only: the query must see what this transaction wrote since the
+ * loading statement began.  A COPY fires this trigger for every row under
+ * the one snapshot it started with, so a read-only query (which uses that
+ * snapshot) would miss a row moved out of the way for an earlier loaded
+ * row, or the LOAD row written with the first one; when that row sits on
+ * the id of a later loaded row, the insert would then fail on the primary
+ * key instead of moving it.  A non-read-only query increments the command
+ * counter and takes a snapshot that sees them.
  */
 static int
 same_row(const char *sql, TriggerData *trigdata, int64 id)
@@ -155,7 +165,7 @@ same_row(const char *sql, TriggerData *trigdata, int64 id)
 	values[0] = Int64GetDatum(id);
 	values[1] = heap_copy_tuple_as_datum(trigdata->tg_trigtuple,
 										 RelationGetDescr(rel));
-	ret = SPI_execute_with_args(sql, 2, argtypes, values, NULL, true, 1);
+	ret = SPI_execute_with_args(sql, 2, argtypes, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args returned %s",
 			 SPI_result_code_string(ret));

@@ -23,7 +23,13 @@
 #   (its migsafe security label: DROP DATABASE needs an approval);
 # - pg_restore --clean onto the live database is refused without an
 #   approval (nothing changes) and runs with one, keeping a snapshot of
-#   what it replaced, the audit log untouched.
+#   what it replaced, the audit log untouched;
+# - a source with more audit rows than the restore writes before loading
+#   them (a serial table with a view, DROP ... CASCADE; an identity table,
+#   DROP; TRUNCATE; all in one transaction): pg_restore and pg_dump | psql
+#   both move the restore's own rows out of the way of every loaded id,
+#   also a row moved once already or the LOAD row, so the audit COPY does
+#   not fail on the primary key; every snapshot restores the same rows.
 #
 # Why TAP: pg_dump, psql and pg_restore as separate programs, several
 # databases, settings passed through PGOPTIONS.
@@ -307,6 +313,134 @@ SELECT count(*) > 0 FROM migsafe.audit_log
    AND object_identity = 'public.orders' AND decision = 'approved'}),
 	't',
 	'and records the approved drop');
+
+# 6. More audit rows in the source than the restore writes before it
+# loads them: the restore's own rows (about ten here) are moved out of the
+# way of the loaded ids during the audit log's COPY, some of them twice,
+# and the LOAD row is in the way too.  Every check of that COPY must see
+# the rows moved for the rows before it.
+$node->safe_psql('postgres', 'CREATE DATABASE src2');
+$node->safe_psql(
+	'src2', q{
+CREATE EXTENSION migsafe;
+CREATE TABLE a (id serial PRIMARY KEY, v text);
+INSERT INTO a (v) VALUES ('x');
+CREATE VIEW av AS SELECT * FROM a;
+CREATE TABLE b (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, w text);
+INSERT INTO b (w) VALUES ('x'), ('y');
+CREATE TABLE c (id int);
+INSERT INTO c VALUES (1), (2);});
+
+my %table_md5;
+my $table_md5_sql =
+  q{SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM %s t};
+foreach my $t ('a', 'b', 'c')
+{
+	$table_md5{$t} = $node->safe_psql('src2', sprintf($table_md5_sql, $t));
+}
+
+$node->safe_psql(
+	'src2', q{
+BEGIN;
+SET LOCAL migsafe.approve = '*';
+DROP TABLE a CASCADE;
+DROP TABLE b;
+TRUNCATE c;
+COMMIT;});
+
+my $audit2_sql = q{
+SELECT count(*) || ' ' || md5(string_agg(a::text, '|' ORDER BY id))
+  FROM migsafe.audit_log a WHERE database = 'src2'};
+my $src2_audit = $node->safe_psql('src2', $audit2_sql);
+my $src2_registry = $node->safe_psql('src2', $registry_sql);
+is($node->safe_psql('src2', 'SELECT count(*) FROM migsafe.snapshots'),
+	'3', 'the second source keeps three snapshots');
+
+my $dumpfile2 = "$tempdir/src2.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-d', 'src2', '-f', $dumpfile2 ],
+	'pg_dump -Fc of the second source');
+
+$node->safe_psql('postgres', 'CREATE DATABASE dst2_custom');
+$node->safe_psql('postgres', 'CREATE DATABASE dst2_plain');
+{
+	local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
+	$node->command_ok(
+		[ 'pg_restore', '--exit-on-error', '-d', 'dst2_custom', $dumpfile2 ],
+		'second source: pg_restore into a new database');
+
+	my ($out, $err);
+	IPC::Run::run(
+		[ 'pg_dump', '-d', 'src2' ], '|',
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'dst2_plain' ],
+		'>', \$out, '2>', \$err);
+	is($err, '', 'second source: pg_dump | psql restores without an error');
+}
+
+foreach my $db ('dst2_custom', 'dst2_plain')
+{
+	is($node->safe_psql($db, $audit2_sql),
+		$src2_audit, "$db: every audit row of the source, once, same id");
+	is($node->safe_psql($db, $registry_sql),
+		$src2_registry, "$db: the snapshot registry whole");
+	is( $node->safe_psql(
+			$db, q{
+SELECT count(*) FROM (
+  SELECT 1 FROM migsafe.audit_log
+   GROUP BY ts, vxid, backend_pid, command_tag, scope, object_identity
+  HAVING count(*) > 1) d}),
+		'0',
+		"$db: no audit row twice");
+	is( $node->safe_psql(
+			$db, qq{
+SELECT string_agg(object_identity, ',' ORDER BY object_identity)
+  FROM migsafe.audit_log WHERE command_tag = 'LOAD' AND database = '$db'}),
+		'migsafe.audit_log,migsafe.snapshots',
+		"$db: one LOAD row per table");
+	is( $node->safe_psql(
+			$db, qq{
+SELECT count(*) FROM migsafe.audit_log
+ WHERE command_tag = 'CREATE TABLE' AND database = '$db'
+   AND object_identity = 'public.c'}),
+		'1',
+		"$db: the restore's own rows are kept");
+	# what the case is about: the restore wrote fewer rows before loading
+	# the audit log than the source has, so rows moved out of the way of
+	# the first loaded ids were in the way of later ones
+	is( $node->safe_psql(
+			$db, qq{
+SELECT count(*) < (SELECT max(id) FROM migsafe.audit_log WHERE database = 'src2')
+  FROM migsafe.audit_log
+ WHERE database = '$db' AND command_tag <> 'LOAD'
+   AND ts < (SELECT ts FROM migsafe.audit_log
+              WHERE command_tag = 'LOAD' AND database = '$db'
+                AND object_identity = 'migsafe.audit_log')}),
+		't',
+		"$db: the restore's rows written first were in the way of loaded rows");
+	is( $node->safe_psql(
+			$db, qq{
+SELECT count(*) FROM migsafe.audit_log WHERE database NOT IN ('src2', '$db')}),
+		'0',
+		"$db: the other rows are the restore's own");
+
+	# each snapshot restores, with the rows the source had
+	foreach my $snap ([ 1, 'a' ], [ 2, 'b' ], [ 3, 'c' ])
+	{
+		my ($id, $t) = @$snap;
+		$node->safe_psql($db, "SELECT migsafe.restore($id)");
+		is($node->safe_psql($db, sprintf($table_md5_sql, $t)),
+			$table_md5{$t}, "$db: snapshot $id restores table $t as it was");
+	}
+
+	# rows written after the restore take new ids, after every other row
+	$node->safe_psql($db, 'CREATE TABLE after_restore (id int)');
+	is( $node->safe_psql(
+			$db, q{
+SELECT id > (SELECT max(id) FROM migsafe.audit_log
+              WHERE object_identity IS DISTINCT FROM 'public.after_restore')
+  FROM migsafe.audit_log WHERE object_identity = 'public.after_restore'}),
+		't',
+		"$db: a row written after the restore has a new id");
+}
 
 $node->stop;
 done_testing();
