@@ -654,7 +654,7 @@ migsafe_rebuild_column_definitions(MigsafeSnapshotRow *s, StringInfo def)
  * relid or NULL when the table has no such column, attgenerated there):
  * what putting the kept rows back into relid needs to know.
  */
-List *
+List	   *
 migsafe_rebuild_kept_columns(MigsafeSnapshotRow *s, Oid relid)
 {
 	Oid			argtypes[2] = {TEXTOID, OIDOID};
@@ -841,7 +841,7 @@ set_trigger_state(Oid relid, const char *name, char state)
  * what migsafe_rebuild_triggers_on() needs to set them back as they were
  * (a rollback does the same).
  */
-List *
+List	   *
 migsafe_rebuild_triggers_off(MigsafeSnapshotRow *s, Oid relid, int16 events)
 {
 	List	   *rels = find_all_inheritors(relid, ShareRowExclusiveLock, NULL);

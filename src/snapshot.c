@@ -339,8 +339,10 @@ fires_before_truncate(MigsafeCommand *cmd, Node *stmt)
 		if (!OidIsValid(relid))
 			continue;
 		foreach(ic, find_all_inheritors(relid, NoLock, NULL))
+		{
 			if (migsafe_swap_before_truncate(lfirst_oid(ic)))
 				return true;
+		}
 	}
 	foreach(lc, cmd->targets)
 	{
@@ -1282,6 +1284,7 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 		return pstmt;
 	moves = targets_to_move(cmd, pstmt ? pstmt->utilityStmt : NULL, todo,
 							&named);
+
 	/*
 	 * The tables a TRUNCATE empties keep their storage: TRUNCATE replaces it
 	 * anyway.  So do the tables a statement drops and does not move (a

@@ -69,8 +69,10 @@ is_new_name(List *renames, const char *name)
 	ListCell   *lc;
 
 	foreach(lc, renames)
+	{
 		if (strcmp(((char **) lfirst(lc))[2], name) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -101,10 +103,14 @@ rename_relations(const char *nsp, List *renames)
 	ListCell   *lc2;
 
 	foreach(lc, renames)
+	{
 		foreach(lc2, renames)
-			if (strcmp(((char **) lfirst(lc))[2], ((char **) lfirst(lc2))[1]) == 0 &&
-				lc != lc2)
+		{
+			if (lc != lc2 &&
+				strcmp(((char **) lfirst(lc))[2], ((char **) lfirst(lc2))[1]) == 0)
 				two_steps = true;
+		}
+	}
 	foreach(lc, renames)
 	{
 		char	  **r = lfirst(lc);
