@@ -138,4 +138,16 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 	getIdentitySequence((relid), (attnum), (missing_ok))
 #endif
 
+/*
+ * Index entries of a new row (PG 16 added onlySummarizing).
+ */
+#if PG_VERSION_NUM >= 160000
+#define migsafe_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, \
+						  false)
+#else
+#define migsafe_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 #endif							/* MIGSAFE_COMPAT_H */
