@@ -56,6 +56,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/rel.h"
@@ -71,6 +72,27 @@
 /* cache of "is migsafe installed in this database", per transaction */
 static LocalTransactionId installed_lxid = InvalidLocalTransactionId;
 static bool installed_here = false;
+
+/*
+ * The OIDs of migsafe's schema and extension, kept across transactions
+ * until an invalidation says they may have changed: a change to any schema
+ * (syscache callback on pg_namespace), to any function (on pg_proc: the
+ * extension cannot be created or dropped without its functions), or a
+ * cache reset.  A missing extension is remembered only for the command
+ * that looked (its creation by this very command shows once that command
+ * is over), and after migsafe_catalog_forget_installed() (an extension
+ * created or being dropped) nothing is remembered until the command is
+ * over: its last step may delete the row without touching any function.
+ */
+static bool own_callbacks = false;
+static bool own_nsp_valid = false;
+static Oid	own_nsp = InvalidOid;
+static bool own_ext_valid = false;
+static Oid	own_ext = InvalidOid;
+static LocalTransactionId own_ext_lxid = InvalidLocalTransactionId;
+static CommandId own_ext_cid = InvalidCommandId;
+static LocalTransactionId forgot_lxid = InvalidLocalTransactionId;
+static CommandId forgot_cid = InvalidCommandId;
 
 /* ----------------------------------------------------------------
  * Measuring: is it empty, how much is at stake
@@ -574,18 +596,57 @@ migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
  * ----------------------------------------------------------------
  */
 
+/* Syscache callback: a schema or a function changed, or everything did */
+static void
+forget_own_oids(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (cacheid == NAMESPACEOID)
+		own_nsp_valid = false;
+	own_ext_valid = false;
+}
+
+/* Register forget_own_oids() once per backend */
+static void
+watch_own_oids(void)
+{
+	if (own_callbacks)
+		return;
+	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_own_oids, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, forget_own_oids, (Datum) 0);
+	own_callbacks = true;
+}
+
 /* The OID of migsafe's schema, or InvalidOid */
 Oid
 migsafe_catalog_namespace(void)
 {
-	return get_namespace_oid(MIGSAFE_SCHEMA, true);
+	watch_own_oids();
+	if (!own_nsp_valid)
+	{
+		own_nsp = get_namespace_oid(MIGSAFE_SCHEMA, true);
+		own_nsp_valid = true;
+	}
+	return own_nsp;
 }
 
 /* The OID of the migsafe extension in this database, or InvalidOid */
 Oid
 migsafe_catalog_extension(void)
 {
-	return get_extension_oid("migsafe", true);
+	watch_own_oids();
+	if (own_ext_valid && !OidIsValid(own_ext) &&
+		(own_ext_lxid != migsafe_my_lxid() ||
+		 own_ext_cid != GetCurrentCommandId(false)))
+		own_ext_valid = false;
+	if (!own_ext_valid)
+	{
+		own_ext = get_extension_oid("migsafe", true);
+		own_ext_lxid = migsafe_my_lxid();
+		own_ext_cid = GetCurrentCommandId(false);
+		own_ext_valid = forgot_lxid != own_ext_lxid ||
+			forgot_cid != own_ext_cid;
+	}
+	return own_ext;
 }
 
 /*
@@ -651,6 +712,9 @@ void
 migsafe_catalog_forget_installed(void)
 {
 	installed_lxid = InvalidLocalTransactionId;
+	own_ext_valid = false;
+	forgot_lxid = migsafe_my_lxid();
+	forgot_cid = GetCurrentCommandId(false);
 }
 
 /* Whether the migsafe extension's own script is running */
