@@ -473,6 +473,41 @@ migsafe_catalog_any_namespace(const ObjectAddress *obj, bool *exists)
 	bool		isnull;
 
 	*exists = true;
+
+	/*
+	 * The common classes through the syscache, which sees what the catalog
+	 * scan below sees (both as of the last CommandCounterIncrement).  A
+	 * schema has no schema of its own.
+	 */
+	switch (obj->classId)
+	{
+		case NamespaceRelationId:
+			*exists = SearchSysCacheExists1(NAMESPACEOID,
+											ObjectIdGetDatum(obj->objectId));
+			return InvalidOid;
+		case RelationRelationId:
+			nsp = get_rel_namespace(obj->objectId);
+			*exists = OidIsValid(nsp);
+			return nsp;
+		case TypeRelationId:
+			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(obj->objectId));
+			*exists = HeapTupleIsValid(tup);
+			if (!*exists)
+				return InvalidOid;
+			nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+			ReleaseSysCache(tup);
+			return nsp;
+		case ProcedureRelationId:
+			tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(obj->objectId));
+			*exists = HeapTupleIsValid(tup);
+			if (!*exists)
+				return InvalidOid;
+			nsp = ((Form_pg_proc) GETSTRUCT(tup))->pronamespace;
+			ReleaseSysCache(tup);
+			return nsp;
+		default:
+			break;
+	}
 	if (!is_objectclass_supported(obj->classId))
 		return migsafe_catalog_object_namespace(obj->classId, obj->objectId);
 	rel = table_open(obj->classId, AccessShareLock);
@@ -530,9 +565,64 @@ migsafe_catalog_dependents(Oid refclassid, Oid refobjid, char deptype)
 	return result;
 }
 
+/*
+ * Answers of temp_reference() for the current command: a statement's
+ * objects and their internal parts overlap (a table's row type is both).
+ */
+#define MIGSAFE_TEMP_MEMO	32
+
+typedef struct MigsafeTempMemo
+{
+	Oid			classid;
+	Oid			objid;
+	bool		found;
+	ObjectAddress ref;
+} MigsafeTempMemo;
+
+static MigsafeTempMemo temp_memo[MIGSAFE_TEMP_MEMO];
+static int	temp_memo_len = 0;
+static LocalTransactionId temp_memo_lxid = InvalidLocalTransactionId;
+static CommandId temp_memo_cid = InvalidCommandId;
+
+static bool temp_reference_scan(Oid classid, Oid objid, ObjectAddress *ref);
+
 /* Whether an object depends directly on one in a temporary schema */
 static bool
 temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
+{
+	int			i;
+	bool		found;
+
+	if (temp_memo_lxid != migsafe_my_lxid() ||
+		temp_memo_cid != GetCurrentCommandId(false))
+	{
+		temp_memo_len = 0;
+		temp_memo_lxid = migsafe_my_lxid();
+		temp_memo_cid = GetCurrentCommandId(false);
+	}
+	for (i = 0; i < temp_memo_len; i++)
+		if (temp_memo[i].classid == classid && temp_memo[i].objid == objid)
+		{
+			if (temp_memo[i].found)
+				*ref = temp_memo[i].ref;
+			return temp_memo[i].found;
+		}
+	found = temp_reference_scan(classid, objid, ref);
+	if (temp_memo_len < MIGSAFE_TEMP_MEMO)
+	{
+		temp_memo[temp_memo_len].classid = classid;
+		temp_memo[temp_memo_len].objid = objid;
+		temp_memo[temp_memo_len].found = found;
+		if (found)
+			temp_memo[temp_memo_len].ref = *ref;
+		temp_memo_len++;
+	}
+	return found;
+}
+
+/* temp_reference(), from pg_depend */
+static bool
+temp_reference_scan(Oid classid, Oid objid, ObjectAddress *ref)
 {
 	Relation	depRel = table_open(DependRelationId, AccessShareLock);
 	ScanKeyData key[2];
