@@ -161,9 +161,9 @@ static SPIPlanPtr repeat_plan = NULL;
 /*
  * What writing rows of migsafe.audit_log directly (without SQL) needs
  * from the table's definition: where each column migsafe writes is, and
- * the executable form of the other columns' defaults and of the CHECK
- * constraints, which the executor would otherwise plan again for every
- * statement.  Kept per backend in log_table_cxt until a relcache
+ * the executable form of the other columns' defaults, of the CHECK
+ * constraints and of the partial indexes' predicates, which the executor
+ * would otherwise plan again for every statement.  Kept per backend in log_table_cxt until a relcache
  * invalidation of the table (ALTER TABLE, an index made or dropped, DROP
  * EXTENSION) marks it stale; the next write then builds it again.
  */
@@ -177,6 +177,9 @@ typedef struct LogTable
 	ExprState **defaults;		/* [natts]: defaults of the other columns */
 	int			ncheck;
 	ExprState **checks;			/* [ncheck], in the relcache's order */
+	int			npred;
+	Oid		   *pred_index;		/* [npred]: partial indexes */
+	ExprState **preds;			/* [npred]: their predicates */
 } LogTable;
 
 static LogTable log_table =
@@ -676,13 +679,13 @@ forget_log_table(Datum arg, Oid relid)
  * log_table_for
  *
  * The LogTable of rel (migsafe.audit_log, open and locked, its indexes
- * too), built again when stale.  The old one's memory goes to the
+ * too, in rri), built again when stale.  The old one's memory goes to the
  * transaction's context rather than away at once: a write still running
  * further up the stack (a trigger of the log writing rows itself) may use
  * it until the transaction ends.
  */
 static LogTable *
-log_table_for(Relation rel)
+log_table_for(Relation rel, ResultRelInfo *rri)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	MemoryContext old;
@@ -763,6 +766,24 @@ log_table_for(Relation rel)
 				ExecInitExpr(expression_planner(stringToNode(desc->constr->check[i].ccbin)),
 							 NULL);
 	}
+
+	/* partial indexes' predicates, as ExecInsertIndexTuples() prepares them */
+	log_table.npred = 0;
+	log_table.pred_index = palloc(sizeof(Oid) * Max(rri->ri_NumIndices, 1));
+	log_table.preds = palloc(sizeof(ExprState *) * Max(rri->ri_NumIndices, 1));
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+
+		if (ii->ii_Predicate == NIL)
+			continue;
+		log_table.pred_index[log_table.npred] =
+			RelationGetRelid(rri->ri_IndexRelationDescs[i]);
+		log_table.preds[log_table.npred] =
+			ExecInitQual((List *) expression_planner((Expr *) copyObject(ii->ii_Predicate)),
+						 NULL);
+		log_table.npred++;
+	}
 	MemoryContextSwitchTo(old);
 	return &log_table;
 }
@@ -791,9 +812,19 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id)
 	ExecOpenIndices(rri, false);
 	estate->es_opened_result_relations = list_make1(rri);
 	estate->es_output_cid = GetCurrentCommandId(true);
-	lt = log_table_for(rel);	/* after the locks: no invalidation until done */
+	lt = log_table_for(rel, rri);	/* after the locks: no invalidation until
+									 * done */
 	if (lt->ncheck > 0)
 		rri->ri_ConstraintExprs = lt->checks;
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+		int			p;
+
+		for (p = 0; ii->ii_Predicate != NIL && p < lt->npred; p++)
+			if (lt->pred_index[p] == RelationGetRelid(rri->ri_IndexRelationDescs[i]))
+				ii->ii_PredicateState = lt->preds[p];
+	}
 	slot = table_slot_create(rel, &estate->es_tupleTable);
 	econtext = GetPerTupleExprContext(estate);
 	transition = MakeTransitionCaptureState(rel->trigdesc, logid, CMD_INSERT);
