@@ -857,6 +857,68 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	return migsafe_catalog_object_namespace(classid, objid) == migsafe_nsp;
 }
 
+/*
+ * migsafe_catalog_is_migsafe_object_at_drop
+ *
+ * migsafe_catalog_is_migsafe_object() for an object the object-access hook
+ * sees being dropped, read through the syscache where one has the columns
+ * (relations, types, functions, constraints, statistics): the same answer
+ * for less.  The syscache sees the catalogs as of the last
+ * CommandCounterIncrement, SnapshotSelf also what the current command did
+ * since; but every step of a deletion ends with one, and no step before
+ * an object's deletion moves it to another schema or relation.
+ */
+bool
+migsafe_catalog_is_migsafe_object_at_drop(Oid classid, Oid objid)
+{
+	Oid			migsafe_nsp = migsafe_catalog_namespace();
+	Oid			relid;
+	Oid			nsp;
+	HeapTuple	tup;
+
+	if (!OidIsValid(migsafe_nsp))
+		return false;
+	switch (classid)
+	{
+		case RelationRelationId:
+			return get_rel_namespace(objid) == migsafe_nsp;
+		case TypeRelationId:
+			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = ((Form_pg_type) GETSTRUCT(tup))->typrelid;
+			nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+			break;
+		case ProcedureRelationId:
+			tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = InvalidOid;
+			nsp = ((Form_pg_proc) GETSTRUCT(tup))->pronamespace;
+			break;
+		case ConstraintRelationId:
+			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
+			nsp = ((Form_pg_constraint) GETSTRUCT(tup))->connamespace;
+			break;
+		case StatisticExtRelationId:
+			tup = SearchSysCache1(STATEXTOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
+			nsp = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxnamespace;
+			break;
+		default:
+			return migsafe_catalog_is_migsafe_object(classid, objid, NULL);
+	}
+	ReleaseSysCache(tup);
+	if (OidIsValid(relid))
+		return get_rel_namespace(relid) == migsafe_nsp;
+	return nsp == migsafe_nsp;
+}
+
 /* ----------------------------------------------------------------
  * Privileges and the owner's code on a table
  * ----------------------------------------------------------------
