@@ -461,17 +461,37 @@ drop_closure(Oid relid, AttrNumber attnum)
 }
 
 /*
+ * Whether the session's settings leave nothing for a dry run to change
+ * about dropping an empty table: empty tables allowed, no approval or
+ * exemption that could apply, migsafe not off.
+ */
+static bool
+plain_drop_settings(void)
+{
+	return migsafe_allow_empty && migsafe_mode != MIGSAFE_MODE_OFF &&
+		(migsafe_approve == NULL || migsafe_approve[0] == '\0') &&
+		(migsafe_exempt == NULL || migsafe_exempt[0] == '\0') &&
+		(migsafe_exempt_roles == NULL || migsafe_exempt_roles[0] == '\0');
+}
+
+/*
  * plain_drop
  *
  * For a top-level DROP TABLE or ALTER TABLE ... DROP COLUMN (one table,
- * one column, RESTRICT) that would succeed and take nothing but the
- * table's own parts, add what its dry run would have collected: the table
- * or column as the target, and every object dropped.  Returns false,
- * having added nothing, for anything else, which the dry run handles:
- * another object, CASCADE, inheritance and partitions, temporary tables,
- * migsafe's own, a role that does not own the table (the statement's
- * permission error comes first, and no lock is taken for it), a column
- * missing or inherited.
+ * one column, RESTRICT) of a table that looks empty (no page, as of its
+ * last VACUUM, ANALYZE or TRUNCATE), under settings that leave nothing to
+ * approve, that would succeed and take nothing but the table's own parts,
+ * add what its dry run would have collected: the table or column as the
+ * target, and every object dropped.  Returns false, having added nothing,
+ * for anything else, which the dry run handles: another object, CASCADE,
+ * inheritance and partitions, temporary tables, migsafe's own, a role
+ * that does not own the table (the statement's permission error comes
+ * first, and no lock is taken for it), a column missing or inherited, a
+ * table with pages, an approval or exemption set.  The dry run would lock
+ * the table and let go of it before the targets are locked again, which
+ * lets a session waiting for it in between: whatever may end in a dry run
+ * after all (see plain_drop_settled()) is kept from locking first, as far
+ * as the table's statistics tell.
  */
 static bool
 plain_drop(MigsafeCommand *cmd, Node *parsetree)
@@ -532,6 +552,7 @@ plain_drop(MigsafeCommand *cmd, Node *parsetree)
 		return false;
 	rel = (Form_pg_class) GETSTRUCT(tup);
 	ok = rel->relkind == RELKIND_RELATION && !rel->relispartition &&
+		rel->relpages == 0 && plain_drop_settings() &&
 		!rel->relhassubclass && rel->relpersistence != RELPERSISTENCE_TEMP &&
 		rel->relnamespace != migsafe_catalog_namespace() &&
 		!isAnyTempNamespace(rel->relnamespace);
@@ -556,21 +577,15 @@ plain_drop(MigsafeCommand *cmd, Node *parsetree)
 /*
  * Whether a statement collected by plain_drop() could have gone another
  * way without its dry run, now that its targets are locked: unless every
- * target is empty (no block: no snapshot, nothing to report) and could
- * not be approved (no approval or exemption set, empty tables allowed),
- * the dry run is run after all, so that PostgreSQL's own errors still
- * come first.
+ * target is empty (no block: no snapshot, nothing to report), the dry run
+ * is run after all, so that PostgreSQL's own errors still come first.
  */
 static bool
 plain_drop_settled(MigsafeCommand *cmd)
 {
 	ListCell   *lc;
 
-	if (cmd->targets == NIL || !migsafe_allow_empty ||
-		migsafe_mode == MIGSAFE_MODE_OFF ||
-		(migsafe_approve != NULL && migsafe_approve[0] != '\0') ||
-		(migsafe_exempt != NULL && migsafe_exempt[0] != '\0') ||
-		(migsafe_exempt_roles != NULL && migsafe_exempt_roles[0] != '\0'))
+	if (cmd->targets == NIL)
 		return false;
 	foreach(lc, cmd->targets)
 	{
@@ -1093,10 +1108,25 @@ migsafe_collect_targets(MigsafeCommand *cmd, MigsafeStmtKind kind,
 			{
 				if (IsA(parsetree, AlterTableStmt))
 					collect_row_type_users(cmd);
-				lock_targets(cmd);
-				if (plain_drop_settled(cmd))
-					return;
-				/* not so plain after all: forget it, run the dry run */
+				if (list_length(cmd->targets) == 1)
+				{
+					Oid			relid = ((MigsafeTarget *) linitial(cmd->targets))->objid;
+					LOCKTAG		tag;
+					bool		held;
+
+					SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+					held = migsafe_lock_held_by_me(&tag, AccessExclusiveLock);
+					lock_targets(cmd);
+					if (plain_drop_settled(cmd))
+						return;
+
+					/*
+					 * Not so plain after all: as if only the dry run had
+					 * locked the table, and let go of it.
+					 */
+					if (!held)
+						UnlockRelationOid(relid, AccessExclusiveLock);
+				}
 				cmd->targets = NIL;
 				cmd->dropped = NIL;
 			}
