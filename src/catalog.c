@@ -234,14 +234,38 @@ owner_field(Oid classid)
  * at OAT_POST_CREATE the row was inserted by this very command, before any
  * CommandCounterIncrement, and syscaches do not see it yet.
  */
+static void catalog_oid_fields(const MigsafeOwnerField *f, AttrNumber attnum,
+							   AttrNumber attnum2, Oid objid, Oid *result,
+							   Oid *result2);
+
 static Oid
 catalog_oid_field(const MigsafeOwnerField *f, AttrNumber attnum, Oid objid)
+{
+	Oid			result;
+
+	catalog_oid_fields(f, attnum, InvalidAttrNumber, objid, &result, NULL);
+	return result;
+}
+
+/*
+ * catalog_oid_fields
+ *
+ * Two OID columns of the same row (attnum2 may be InvalidAttrNumber),
+ * read at once as catalog_oid_field() reads one; InvalidOid for a missing
+ * row or a null.
+ */
+static void
+catalog_oid_fields(const MigsafeOwnerField *f, AttrNumber attnum,
+				   AttrNumber attnum2, Oid objid, Oid *result, Oid *result2)
 {
 	Relation	rel = table_open(f->catalog, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	Oid			result = InvalidOid;
+
+	*result = InvalidOid;
+	if (result2 != NULL)
+		*result2 = InvalidOid;
 
 	/* every catalog of owner_fields has its OID as first column */
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ,
@@ -255,11 +279,16 @@ catalog_oid_field(const MigsafeOwnerField *f, AttrNumber attnum, Oid objid)
 									 &isnull);
 
 		if (!isnull)
-			result = DatumGetObjectId(d);
+			*result = DatumGetObjectId(d);
+		if (attnum2 != InvalidAttrNumber && result2 != NULL)
+		{
+			d = heap_getattr(tup, attnum2, RelationGetDescr(rel), &isnull);
+			if (!isnull)
+				*result2 = DatumGetObjectId(d);
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return result;
 }
 
 /*
@@ -829,6 +858,7 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	Oid			migsafe_nsp = migsafe_catalog_namespace();
 	const MigsafeOwnerField *f;
 	Oid			relid;
+	Oid			nsp = InvalidOid;
 
 	if (owner != NULL)
 		*owner = InvalidOid;
@@ -841,9 +871,16 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	f = owner_field(classid);
 	if (f == NULL)
 		return false;
-	relid = classid == RelationRelationId ? objid :
-		f->reloid != InvalidAttrNumber ?
-		catalog_oid_field(f, f->reloid, objid) : InvalidOid;
+	relid = InvalidOid;
+	if (classid == RelationRelationId)
+		relid = objid;
+	else if (f->reloid != InvalidAttrNumber)
+	{
+		/* the relation, and the schema too if there is one: one read */
+		catalog_oid_fields(f, f->reloid, f->nspoid, objid, &relid, &nsp);
+		if (!OidIsValid(relid))
+			return nsp == migsafe_nsp;
+	}
 	if (owner != NULL)
 		*owner = relid;
 
