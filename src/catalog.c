@@ -94,6 +94,17 @@ static CommandId own_ext_cid = InvalidCommandId;
 static LocalTransactionId forgot_lxid = InvalidLocalTransactionId;
 static CommandId forgot_cid = InvalidCommandId;
 
+/*
+ * Whether the database has a temporary schema (pg_temp_N, pg_toast_temp_N)
+ * at all, kept like the OIDs above until a change to any schema: without
+ * one, nothing can depend on a temporary object.  Backends make theirs the
+ * first time they need one, and it stays.
+ */
+static bool temp_schemas_valid = false;
+static bool temp_schemas = false;
+
+static void watch_own_oids(void);
+
 /* ----------------------------------------------------------------
  * Measuring: is it empty, how much is at stake
  * ----------------------------------------------------------------
@@ -682,6 +693,33 @@ temp_reference_scan(Oid classid, Oid objid, ObjectAddress *ref)
 }
 
 /*
+ * migsafe_catalog_any_temp_schema
+ *
+ * Whether any temporary schema exists in this database (see temp_schemas):
+ * without one, no object is temporary.
+ */
+bool
+migsafe_catalog_any_temp_schema(void)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	watch_own_oids();
+	if (temp_schemas_valid)
+		return temp_schemas;
+	temp_schemas = false;
+	rel = table_open(NamespaceRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (!temp_schemas && HeapTupleIsValid(tup = systable_getnext(scan)))
+		temp_schemas = isAnyTempNamespace(((Form_pg_namespace) GETSTRUCT(tup))->oid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	temp_schemas_valid = true;
+	return temp_schemas;
+}
+
+/*
  * migsafe_catalog_temp_dependency
  *
  * Whether an object depends on one in a temporary schema (a type, a
@@ -697,6 +735,9 @@ migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
 	List	   *parts;
 	ListCell   *lc;
 
+	/* no temporary schema, no temporary object */
+	if (!migsafe_catalog_any_temp_schema())
+		return false;
 	if (temp_reference(classid, objid, ref))
 		return true;
 	parts = migsafe_catalog_dependents(classid, objid, DEPENDENCY_INTERNAL);
@@ -720,7 +761,10 @@ static void
 forget_own_oids(Datum arg, int cacheid, uint32 hashvalue)
 {
 	if (cacheid == NAMESPACEOID)
+	{
 		own_nsp_valid = false;
+		temp_schemas_valid = false;
+	}
 	own_ext_valid = false;
 }
 

@@ -1309,7 +1309,8 @@ refuse_temp_dependencies(MigsafeCommand *cmd)
 {
 	ListCell   *lc;
 
-	if (migsafe_mode == MIGSAFE_MODE_OFF)
+	/* without a temporary schema there is no temporary object */
+	if (migsafe_mode == MIGSAFE_MODE_OFF || !migsafe_catalog_any_temp_schema())
 		return;
 	foreach(lc, cmd->touched)
 	{
