@@ -8,7 +8,9 @@
  * that can destroy data.  DROP, DROP OWNED and ALTER TABLE ... DROP COLUMN
  * run once in a subtransaction that is always rolled back (the dry run):
  * the object-access hook adds every data-holding object they drop to the
- * statement's frame, which gives PostgreSQL's own cascade set.  TRUNCATE
+ * statement's frame, which gives PostgreSQL's own cascade set; a plain
+ * DROP TABLE or DROP COLUMN of an empty table, which takes nothing but the
+ * table's own parts, is collected from pg_depend instead.  TRUNCATE
  * and the ALTERs that rewrite or reset (a retype, SET UNLOGGED, an
  * identity's RESTART) are expanded from the statement as the executor
  * would.  Then every target is locked again (the dry run's locks went with
@@ -28,6 +30,8 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/dependency.h"
 #include "catalog/heap.h"
 #include "catalog/indexing.h"
@@ -447,15 +451,12 @@ drop_closure(Oid relid, AttrNumber attnum)
 		if (!ok)
 			break;
 	}
-	if (ok)
-		foreach(lc, objs)
-		{
-			if (owned_elsewhere(depRel, lfirst(lc), objs))
-			{
-				ok = false;
-				break;
-			}
-		}
+	foreach(lc, objs)
+	{
+		if (!ok)
+			break;
+		ok = !owned_elsewhere(depRel, lfirst(lc), objs);
+	}
 	table_close(depRel, AccessShareLock);
 	return ok ? objs : NIL;
 }
@@ -505,7 +506,11 @@ plain_drop(MigsafeCommand *cmd, Node *parsetree)
 	List	   *objs;
 	ListCell   *lc;
 
-	if (cmd->outer != NULL)
+	/*
+	 * PostgreSQL refuses a read-only transaction's or a standby's DROP before
+	 * locking anything; the dry run meets that refusal first.
+	 */
+	if (cmd->outer != NULL || XactReadOnly || RecoveryInProgress())
 		return false;
 	if (IsA(parsetree, DropStmt))
 	{
