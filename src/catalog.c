@@ -103,6 +103,10 @@ static CommandId forgot_cid = InvalidCommandId;
 static bool temp_schemas_valid = false;
 static bool temp_schemas = false;
 
+/* Whether the database has a publication, kept until one changes */
+static bool publications_valid = false;
+static bool publications = false;
+
 static void watch_own_oids(void);
 
 /* ----------------------------------------------------------------
@@ -765,6 +769,11 @@ forget_own_oids(Datum arg, int cacheid, uint32 hashvalue)
 		own_nsp_valid = false;
 		temp_schemas_valid = false;
 	}
+	if (cacheid == PUBLICATIONOID)
+	{
+		publications_valid = false;
+		return;
+	}
 	own_ext_valid = false;
 }
 
@@ -776,6 +785,7 @@ watch_own_oids(void)
 		return;
 	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_own_oids, (Datum) 0);
 	CacheRegisterSyscacheCallback(PROCOID, forget_own_oids, (Datum) 0);
+	CacheRegisterSyscacheCallback(PUBLICATIONOID, forget_own_oids, (Datum) 0);
 	own_callbacks = true;
 }
 
@@ -1160,10 +1170,27 @@ migsafe_catalog_owner_code(Oid relid)
 char	   *
 migsafe_catalog_publications(Oid relid)
 {
-	List	   *pubs = GetRelationPublications(relid);
+	List	   *pubs;
 	List	   *names = NIL;
 	ListCell   *lc;
 	StringInfoData buf;
+
+	/* none in the database (known until one changes): none of relid's */
+	watch_own_oids();
+	if (!publications_valid)
+	{
+		Relation	rel = table_open(PublicationRelationId, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL,
+											  0, NULL);
+
+		publications = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		publications_valid = true;
+	}
+	if (!publications)
+		return NULL;
+	pubs = GetRelationPublications(relid);
 
 	pubs = list_concat_unique_oid(pubs,
 								  GetSchemaPublications(get_rel_namespace(relid)));
