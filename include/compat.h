@@ -139,15 +139,6 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 #endif
 
 /*
- * Whether this backend holds a lock (PG 17 added orstronger).
- */
-#if PG_VERSION_NUM >= 170000
-#define migsafe_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode), false)
-#else
-#define migsafe_lock_held_by_me(tag, mode)	LockHeldByMe((tag), (mode))
-#endif
-
-/*
  * Index entries of a new row (PG 16 added onlySummarizing).
  */
 #if PG_VERSION_NUM >= 160000

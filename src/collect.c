@@ -1117,10 +1117,14 @@ migsafe_collect_targets(MigsafeCommand *cmd, MigsafeStmtKind kind,
 				{
 					Oid			relid = ((MigsafeTarget *) linitial(cmd->targets))->objid;
 					LOCKTAG		tag;
-					bool		held;
 
+					/*
+					 * Locked twice, here and by lock_targets(), so that
+					 * releasing both gives the lock back exactly as held
+					 * before, whether the transaction held it or not.
+					 */
 					SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
-					held = migsafe_lock_held_by_me(&tag, AccessExclusiveLock);
+					(void) LockAcquire(&tag, AccessExclusiveLock, false, false);
 					lock_targets(cmd);
 					if (plain_drop_settled(cmd))
 						return;
@@ -1129,8 +1133,8 @@ migsafe_collect_targets(MigsafeCommand *cmd, MigsafeStmtKind kind,
 					 * Not so plain after all: as if only the dry run had
 					 * locked the table, and let go of it.
 					 */
-					if (!held)
-						UnlockRelationOid(relid, AccessExclusiveLock);
+					UnlockRelationOid(relid, AccessExclusiveLock);
+					UnlockRelationOid(relid, AccessExclusiveLock);
 				}
 				cmd->targets = NIL;
 				cmd->dropped = NIL;
