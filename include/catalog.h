@@ -37,10 +37,12 @@ extern List *migsafe_catalog_dependents(Oid refclassid, Oid refobjid,
 										char deptype);
 extern Oid	migsafe_catalog_any_namespace(const ObjectAddress *obj,
 										  bool *exists);
+extern bool migsafe_catalog_any_temp_schema(void);
 extern bool migsafe_catalog_temp_dependency(Oid classid, Oid objid,
 											ObjectAddress *ref);
 extern bool migsafe_catalog_is_migsafe_object(Oid classid, Oid objid,
 											  Oid *owner);
+extern bool migsafe_catalog_is_migsafe_object_at_drop(Oid classid, Oid objid);
 extern Oid	migsafe_catalog_namespace(void);
 extern Oid	migsafe_catalog_extension(void);
 extern char *migsafe_catalog_version(void);

@@ -151,4 +151,16 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 	EnableDisableTriggerNew2((rel), (name), InvalidOid, (state), false, false, (lockmode))
 #endif
 
+/*
+ * Index entries of a new row (PG 16 added onlySummarizing).
+ */
+#if PG_VERSION_NUM >= 160000
+#define migsafe_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, \
+						  false)
+#else
+#define migsafe_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 #endif							/* MIGSAFE_COMPAT_H */

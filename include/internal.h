@@ -41,6 +41,45 @@ typedef struct MigsafeLogWriter
 } MigsafeLogWriter;
 
 /* A function run in a subtransaction by migsafe_internal_subxact() */
+/*
+ * The columns of migsafe.audit_log that migsafe writes, besides id (taken
+ * from its sequence); the others get their defaults.
+ */
+typedef enum MigsafeLogColumn
+{
+	MIGSAFE_LOG_TS,
+	MIGSAFE_LOG_XID,
+	MIGSAFE_LOG_VXID,
+	MIGSAFE_LOG_DATABASE,
+	MIGSAFE_LOG_SESSION_ROLE,
+	MIGSAFE_LOG_EFFECTIVE_ROLE,
+	MIGSAFE_LOG_CLIENT_ADDR,
+	MIGSAFE_LOG_APPLICATION_NAME,
+	MIGSAFE_LOG_BACKEND_PID,
+	MIGSAFE_LOG_COMMAND_TAG,
+	MIGSAFE_LOG_OBJECT_TYPE,
+	MIGSAFE_LOG_OBJECT_IDENTITY,
+	MIGSAFE_LOG_STATEMENT,
+	MIGSAFE_LOG_NESTED,
+	MIGSAFE_LOG_SCOPE,
+	MIGSAFE_LOG_RISK,
+	MIGSAFE_LOG_DECISION,
+	MIGSAFE_LOG_DETAIL,
+	MIGSAFE_LOG_APPROVAL,
+	MIGSAFE_LOG_APPROVED_BY,
+	MIGSAFE_LOG_REASON,
+	MIGSAFE_LOG_WAL_LSN,
+	MIGSAFE_LOG_SNAPSHOT_ID,
+	MIGSAFE_LOG_NCOLS
+} MigsafeLogColumn;
+
+/* One audit row, as the values of its columns (of the columns' types) */
+typedef struct MigsafeLogRow
+{
+	Datum		values[MIGSAFE_LOG_NCOLS];
+	bool		nulls[MIGSAFE_LOG_NCOLS];
+} MigsafeLogRow;
+
 typedef void (*MigsafeSubxactFn) (void *arg);
 
 extern bool migsafe_internal_active(void);
@@ -67,6 +106,7 @@ extern void migsafe_internal_log_end(MigsafeLogWriter *state);
 extern bool migsafe_internal_writing_log(void);
 extern int64 migsafe_internal_take_ids(Oid seqid, int64 n);
 extern void migsafe_internal_insert_log(const char *rows, bool link);
+extern void migsafe_internal_write_log(MigsafeLogRow *rows, int n);
 extern int64 migsafe_internal_repeat_log(const char *row, int window_ms);
 extern void migsafe_internal_rehearsal(bool on);
 extern bool migsafe_internal_rehearsing(void);

@@ -5,13 +5,15 @@
  *	  change's transaction or through the queue, keeping the table
  *	  append-only, and tying rows to the migration tool that ran them.
  *
- * Every row is built once as JSON text, the form the server log line, the
- * queue and the INSERT (jsonb_populate_record) all take.  Rows of changes
- * that ran are inserted by the ProcessUtility hook after the change, in
- * its transaction, so a change that rolls back leaves no row.  Rows of
- * blocked changes go through the queue of worker.c, so that they outlive
- * the abort.  The INSERT itself runs in internal.c's log-writer section,
- * whose flag the append-only trigger here checks.
+ * Rows of changes that ran are inserted by the ProcessUtility hook after
+ * the change, in its transaction, so a change that rolls back leaves no
+ * row: as column values, which internal.c inserts without SQL (JSON is
+ * built only for the server log), or, for rows that took snapshots, as
+ * JSON through the INSERT that links the snapshots to them.  Rows of
+ * blocked changes go through the queue of worker.c as JSON text, so that
+ * they outlive the abort.  Both forms hold the same values.  Writing
+ * happens in internal.c's log-writer section, whose flag the append-only
+ * trigger here checks.
  *
  * Calls command.c (names of targets), worker.c (the queue), load.c (a
  * restore loading the log), internal.c (writing) and classify.c.
@@ -51,9 +53,11 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/pg_lsn.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "migsafe.h"
 #include "audit.h"
@@ -286,12 +290,92 @@ migsafe_audit_log_dropped(List *rows)
 	MemoryContextSwitchTo(old);
 }
 
+/* A text column's value, or NULL */
+static void
+log_text(MigsafeLogRow *out, MigsafeLogColumn c, const char *value)
+{
+	out->nulls[c] = (value == NULL);
+	out->values[c] = value ? CStringGetTextDatum(value) : (Datum) 0;
+}
+
+/* A name column's value (cut as namein() cuts it), or NULL */
+static void
+log_name(MigsafeLogRow *out, MigsafeLogColumn c, const char *value)
+{
+	out->nulls[c] = (value == NULL);
+	out->values[c] = value ?
+		DirectFunctionCall1(namein, CStringGetDatum(value)) : (Datum) 0;
+}
+
+/*
+ * log_row_values
+ *
+ * One row as the values of the audit log's columns, with the session's
+ * facts, as build_json() puts them for the queue's rows (whole, none cut):
+ * both forms of a row hold the same values.
+ */
+static void
+log_row_values(MigsafeAuditRow *row, MigsafeLogRow *out)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	FullTransactionId fxid = GetTopFullTransactionIdIfAny();
+	Datum		addr = (Datum) 0;
+	bool		addr_null = true;
+
+	out->values[MIGSAFE_LOG_TS] = TimestampTzGetDatum(GetCurrentTimestamp());
+	out->nulls[MIGSAFE_LOG_TS] = false;
+	out->values[MIGSAFE_LOG_XID] = FullTransactionIdGetDatum(fxid);
+	out->nulls[MIGSAFE_LOG_XID] = !FullTransactionIdIsValid(fxid);
+	log_text(out, MIGSAFE_LOG_VXID,
+			 psprintf("%d/%u", migsafe_my_backend_id(), migsafe_my_lxid()));
+	log_name(out, MIGSAFE_LOG_DATABASE, get_database_name(MyDatabaseId));
+	log_name(out, MIGSAFE_LOG_SESSION_ROLE,
+			 GetUserNameFromId(GetSessionUserId(), true));
+	log_name(out, MIGSAFE_LOG_EFFECTIVE_ROLE,
+			 GetUserNameFromId(GetUserId(), true));
+	if (MyProcPort != NULL)
+	{
+		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+		addr = inet_client_addr(fcinfo);
+		addr_null = fcinfo->isnull; /* a Unix-domain socket */
+	}
+	out->values[MIGSAFE_LOG_CLIENT_ADDR] = addr;
+	out->nulls[MIGSAFE_LOG_CLIENT_ADDR] = addr_null;
+	log_text(out, MIGSAFE_LOG_APPLICATION_NAME,
+			 application_name && application_name[0] ? application_name : NULL);
+	out->values[MIGSAFE_LOG_BACKEND_PID] = Int32GetDatum(MyProcPid);
+	out->nulls[MIGSAFE_LOG_BACKEND_PID] = false;
+	log_text(out, MIGSAFE_LOG_COMMAND_TAG, row->command_tag);
+	log_text(out, MIGSAFE_LOG_OBJECT_TYPE, row->object_type);
+	log_text(out, MIGSAFE_LOG_OBJECT_IDENTITY, row->object_identity);
+	log_text(out, MIGSAFE_LOG_STATEMENT, row->statement);
+	out->values[MIGSAFE_LOG_NESTED] = BoolGetDatum(row->nested);
+	out->nulls[MIGSAFE_LOG_NESTED] = false;
+	log_text(out, MIGSAFE_LOG_SCOPE, row->object_scope ? "object" : "command");
+	log_text(out, MIGSAFE_LOG_RISK, row->destructive ? "destructive" : "schema");
+	log_text(out, MIGSAFE_LOG_DECISION, row->decision);
+	log_text(out, MIGSAFE_LOG_DETAIL, row->detail);
+	log_text(out, MIGSAFE_LOG_APPROVAL,
+			 migsafe_approve && migsafe_approve[0] ? migsafe_approve : NULL);
+	log_text(out, MIGSAFE_LOG_APPROVED_BY, row->approved_by);
+	log_text(out, MIGSAFE_LOG_REASON,
+			 migsafe_reason && migsafe_reason[0] ? migsafe_reason : NULL);
+	out->values[MIGSAFE_LOG_WAL_LSN] = LSNGetDatum(row->wal_lsn);
+	out->nulls[MIGSAFE_LOG_WAL_LSN] = (row->wal_lsn == InvalidXLogRecPtr);
+	out->values[MIGSAFE_LOG_SNAPSHOT_ID] = Int64GetDatum(row->snapshot_id);
+	out->nulls[MIGSAFE_LOG_SNAPSHOT_ID] = (row->snapshot_id <= 0);
+}
+
 /*
  * migsafe_audit_write
  *
  * Write rows (a List of MigsafeAuditRow) in the current transaction: the
  * change they describe ran.  Called after the change, so a change that
- * fails leaves none.
+ * fails leaves none.  The rows go in as values, not through SQL (see
+ * migsafe_internal_write_log()), and JSON is built only for the server
+ * log; but rows that took snapshots go in as JSON through SQL, which
+ * links each snapshot to its row (they are few: approved changes that
+ * destroyed data).
  */
 void
 migsafe_audit_write(List *rows)
@@ -299,7 +383,6 @@ migsafe_audit_write(List *rows)
 	ListCell   *lc;
 	bool		pushed = false;
 	bool		link = false;
-	StringInfoData array;
 
 	if (rows == NIL)
 		return;
@@ -324,22 +407,41 @@ migsafe_audit_write(List *rows)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
-	initStringInfo(&array);
-	appendStringInfoChar(&array, '[');
 	foreach(lc, rows)
-	{
-		char	   *json = migsafe_audit_json(lfirst(lc), false);
-
 		if (((MigsafeAuditRow *) lfirst(lc))->snapshot_id > 0)
-			link = true;
+		link = true;
+	if (link)
+	{
+		/* rows that took snapshots: as JSON, with the snapshots linked */
+		StringInfoData array;
 
-		if (array.len > 1)
-			appendStringInfoChar(&array, ',');
-		appendStringInfoString(&array, json);
-		log_row(json);
+		initStringInfo(&array);
+		appendStringInfoChar(&array, '[');
+		foreach(lc, rows)
+		{
+			char	   *json = migsafe_audit_json(lfirst(lc), false);
+
+			if (array.len > 1)
+				appendStringInfoChar(&array, ',');
+			appendStringInfoString(&array, json);
+			log_row(json);
+		}
+		appendStringInfoChar(&array, ']');
+		migsafe_internal_insert_log(array.data, true);
 	}
-	appendStringInfoChar(&array, ']');
-	migsafe_internal_insert_log(array.data, link);
+	else
+	{
+		MigsafeLogRow *values = palloc(sizeof(MigsafeLogRow) * list_length(rows));
+		int			n = 0;
+
+		foreach(lc, rows)
+		{
+			if (migsafe_log_audit)
+				log_row(migsafe_audit_json(lfirst(lc), false));
+			log_row_values(lfirst(lc), &values[n++]);
+		}
+		migsafe_internal_write_log(values, n);
+	}
 	if (pushed)
 		PopActiveSnapshot();
 	audit_rows_this_xact = true;

@@ -56,6 +56,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
 #include "utils/rel.h"
@@ -71,6 +72,42 @@
 /* cache of "is migsafe installed in this database", per transaction */
 static LocalTransactionId installed_lxid = InvalidLocalTransactionId;
 static bool installed_here = false;
+
+/*
+ * The OIDs of migsafe's schema and extension, kept across transactions
+ * until an invalidation says they may have changed: a change to any schema
+ * (syscache callback on pg_namespace), to any function (on pg_proc: the
+ * extension cannot be created or dropped without its functions), or a
+ * cache reset.  A missing extension is remembered only for the command
+ * that looked (its creation by this very command shows once that command
+ * is over), and after migsafe_catalog_forget_installed() (an extension
+ * created or being dropped) nothing is remembered until the command is
+ * over: its last step may delete the row without touching any function.
+ */
+static bool own_callbacks = false;
+static bool own_nsp_valid = false;
+static Oid	own_nsp = InvalidOid;
+static bool own_ext_valid = false;
+static Oid	own_ext = InvalidOid;
+static LocalTransactionId own_ext_lxid = InvalidLocalTransactionId;
+static CommandId own_ext_cid = InvalidCommandId;
+static LocalTransactionId forgot_lxid = InvalidLocalTransactionId;
+static CommandId forgot_cid = InvalidCommandId;
+
+/*
+ * Whether the database has a temporary schema (pg_temp_N, pg_toast_temp_N)
+ * at all, kept like the OIDs above until a change to any schema: without
+ * one, nothing can depend on a temporary object.  Backends make theirs the
+ * first time they need one, and it stays.
+ */
+static bool temp_schemas_valid = false;
+static bool temp_schemas = false;
+
+/* Whether the database has a publication, kept until one changes */
+static bool publications_valid = false;
+static bool publications = false;
+
+static void watch_own_oids(void);
 
 /* ----------------------------------------------------------------
  * Measuring: is it empty, how much is at stake
@@ -212,14 +249,38 @@ owner_field(Oid classid)
  * at OAT_POST_CREATE the row was inserted by this very command, before any
  * CommandCounterIncrement, and syscaches do not see it yet.
  */
+static void catalog_oid_fields(const MigsafeOwnerField *f, AttrNumber attnum,
+							   AttrNumber attnum2, Oid objid, Oid *result,
+							   Oid *result2);
+
 static Oid
 catalog_oid_field(const MigsafeOwnerField *f, AttrNumber attnum, Oid objid)
+{
+	Oid			result;
+
+	catalog_oid_fields(f, attnum, InvalidAttrNumber, objid, &result, NULL);
+	return result;
+}
+
+/*
+ * catalog_oid_fields
+ *
+ * Two OID columns of the same row (attnum2 may be InvalidAttrNumber),
+ * read at once as catalog_oid_field() reads one; InvalidOid for a missing
+ * row or a null.
+ */
+static void
+catalog_oid_fields(const MigsafeOwnerField *f, AttrNumber attnum,
+				   AttrNumber attnum2, Oid objid, Oid *result, Oid *result2)
 {
 	Relation	rel = table_open(f->catalog, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	Oid			result = InvalidOid;
+
+	*result = InvalidOid;
+	if (result2 != NULL)
+		*result2 = InvalidOid;
 
 	/* every catalog of owner_fields has its OID as first column */
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_OIDEQ,
@@ -233,11 +294,16 @@ catalog_oid_field(const MigsafeOwnerField *f, AttrNumber attnum, Oid objid)
 									 &isnull);
 
 		if (!isnull)
-			result = DatumGetObjectId(d);
+			*result = DatumGetObjectId(d);
+		if (attnum2 != InvalidAttrNumber && result2 != NULL)
+		{
+			d = heap_getattr(tup, attnum2, RelationGetDescr(rel), &isnull);
+			if (!isnull)
+				*result2 = DatumGetObjectId(d);
+		}
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return result;
 }
 
 /*
@@ -451,6 +517,41 @@ migsafe_catalog_any_namespace(const ObjectAddress *obj, bool *exists)
 	bool		isnull;
 
 	*exists = true;
+
+	/*
+	 * The common classes through the syscache, which sees what the catalog
+	 * scan below sees (both as of the last CommandCounterIncrement).  A
+	 * schema has no schema of its own.
+	 */
+	switch (obj->classId)
+	{
+		case NamespaceRelationId:
+			*exists = SearchSysCacheExists1(NAMESPACEOID,
+											ObjectIdGetDatum(obj->objectId));
+			return InvalidOid;
+		case RelationRelationId:
+			nsp = get_rel_namespace(obj->objectId);
+			*exists = OidIsValid(nsp);
+			return nsp;
+		case TypeRelationId:
+			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(obj->objectId));
+			*exists = HeapTupleIsValid(tup);
+			if (!*exists)
+				return InvalidOid;
+			nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+			ReleaseSysCache(tup);
+			return nsp;
+		case ProcedureRelationId:
+			tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(obj->objectId));
+			*exists = HeapTupleIsValid(tup);
+			if (!*exists)
+				return InvalidOid;
+			nsp = ((Form_pg_proc) GETSTRUCT(tup))->pronamespace;
+			ReleaseSysCache(tup);
+			return nsp;
+		default:
+			break;
+	}
 	if (!is_objectclass_supported(obj->classId))
 		return migsafe_catalog_object_namespace(obj->classId, obj->objectId);
 	rel = table_open(obj->classId, AccessShareLock);
@@ -508,9 +609,64 @@ migsafe_catalog_dependents(Oid refclassid, Oid refobjid, char deptype)
 	return result;
 }
 
+/*
+ * Answers of temp_reference() for the current command: a statement's
+ * objects and their internal parts overlap (a table's row type is both).
+ */
+#define MIGSAFE_TEMP_MEMO	32
+
+typedef struct MigsafeTempMemo
+{
+	Oid			classid;
+	Oid			objid;
+	bool		found;
+	ObjectAddress ref;
+} MigsafeTempMemo;
+
+static MigsafeTempMemo temp_memo[MIGSAFE_TEMP_MEMO];
+static int	temp_memo_len = 0;
+static LocalTransactionId temp_memo_lxid = InvalidLocalTransactionId;
+static CommandId temp_memo_cid = InvalidCommandId;
+
+static bool temp_reference_scan(Oid classid, Oid objid, ObjectAddress *ref);
+
 /* Whether an object depends directly on one in a temporary schema */
 static bool
 temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
+{
+	int			i;
+	bool		found;
+
+	if (temp_memo_lxid != migsafe_my_lxid() ||
+		temp_memo_cid != GetCurrentCommandId(false))
+	{
+		temp_memo_len = 0;
+		temp_memo_lxid = migsafe_my_lxid();
+		temp_memo_cid = GetCurrentCommandId(false);
+	}
+	for (i = 0; i < temp_memo_len; i++)
+		if (temp_memo[i].classid == classid && temp_memo[i].objid == objid)
+		{
+			if (temp_memo[i].found)
+				*ref = temp_memo[i].ref;
+			return temp_memo[i].found;
+		}
+	found = temp_reference_scan(classid, objid, ref);
+	if (temp_memo_len < MIGSAFE_TEMP_MEMO)
+	{
+		temp_memo[temp_memo_len].classid = classid;
+		temp_memo[temp_memo_len].objid = objid;
+		temp_memo[temp_memo_len].found = found;
+		if (found)
+			temp_memo[temp_memo_len].ref = *ref;
+		temp_memo_len++;
+	}
+	return found;
+}
+
+/* temp_reference(), from pg_depend */
+static bool
+temp_reference_scan(Oid classid, Oid objid, ObjectAddress *ref)
 {
 	Relation	depRel = table_open(DependRelationId, AccessShareLock);
 	ScanKeyData key[2];
@@ -541,6 +697,33 @@ temp_reference(Oid classid, Oid objid, ObjectAddress *ref)
 }
 
 /*
+ * migsafe_catalog_any_temp_schema
+ *
+ * Whether any temporary schema exists in this database (see temp_schemas):
+ * without one, no object is temporary.
+ */
+bool
+migsafe_catalog_any_temp_schema(void)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	watch_own_oids();
+	if (temp_schemas_valid)
+		return temp_schemas;
+	temp_schemas = false;
+	rel = table_open(NamespaceRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (!temp_schemas && HeapTupleIsValid(tup = systable_getnext(scan)))
+		temp_schemas = isAnyTempNamespace(((Form_pg_namespace) GETSTRUCT(tup))->oid);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	temp_schemas_valid = true;
+	return temp_schemas;
+}
+
+/*
  * migsafe_catalog_temp_dependency
  *
  * Whether an object depends on one in a temporary schema (a type, a
@@ -556,6 +739,9 @@ migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
 	List	   *parts;
 	ListCell   *lc;
 
+	/* no temporary schema, no temporary object */
+	if (!migsafe_catalog_any_temp_schema())
+		return false;
 	if (temp_reference(classid, objid, ref))
 		return true;
 	parts = migsafe_catalog_dependents(classid, objid, DEPENDENCY_INTERNAL);
@@ -574,18 +760,66 @@ migsafe_catalog_temp_dependency(Oid classid, Oid objid, ObjectAddress *ref)
  * ----------------------------------------------------------------
  */
 
+/* Syscache callback: a schema or a function changed, or everything did */
+static void
+forget_own_oids(Datum arg, int cacheid, uint32 hashvalue)
+{
+	if (cacheid == NAMESPACEOID)
+	{
+		own_nsp_valid = false;
+		temp_schemas_valid = false;
+	}
+	if (cacheid == PUBLICATIONOID)
+	{
+		publications_valid = false;
+		return;
+	}
+	own_ext_valid = false;
+}
+
+/* Register forget_own_oids() once per backend */
+static void
+watch_own_oids(void)
+{
+	if (own_callbacks)
+		return;
+	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_own_oids, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, forget_own_oids, (Datum) 0);
+	CacheRegisterSyscacheCallback(PUBLICATIONOID, forget_own_oids, (Datum) 0);
+	own_callbacks = true;
+}
+
 /* The OID of migsafe's schema, or InvalidOid */
 Oid
 migsafe_catalog_namespace(void)
 {
-	return get_namespace_oid(MIGSAFE_SCHEMA, true);
+	watch_own_oids();
+	if (!own_nsp_valid)
+	{
+		own_nsp = get_namespace_oid(MIGSAFE_SCHEMA, true);
+		own_nsp_valid = true;
+	}
+	return own_nsp;
 }
 
 /* The OID of the migsafe extension in this database, or InvalidOid */
 Oid
 migsafe_catalog_extension(void)
 {
-	return get_extension_oid("migsafe", true);
+	watch_own_oids();
+	if (own_ext_valid && !OidIsValid(own_ext) &&
+		(own_ext_lxid != migsafe_my_lxid() ||
+		 own_ext_cid != GetCurrentCommandId(false)))
+		own_ext_valid = false;
+	if (!own_ext_valid)
+	{
+		own_ext = get_extension_oid("migsafe", true);
+		own_ext_lxid = migsafe_my_lxid();
+		own_ext_cid = GetCurrentCommandId(false);
+		own_ext_valid = forgot_lxid != own_ext_lxid ||
+			forgot_cid != own_ext_cid;
+	}
+	return own_ext;
 }
 
 /*
@@ -651,6 +885,9 @@ void
 migsafe_catalog_forget_installed(void)
 {
 	installed_lxid = InvalidLocalTransactionId;
+	own_ext_valid = false;
+	forgot_lxid = migsafe_my_lxid();
+	forgot_cid = GetCurrentCommandId(false);
 }
 
 /* Whether the migsafe extension's own script is running */
@@ -675,6 +912,7 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	Oid			migsafe_nsp = migsafe_catalog_namespace();
 	const MigsafeOwnerField *f;
 	Oid			relid;
+	Oid			nsp = InvalidOid;
 
 	if (owner != NULL)
 		*owner = InvalidOid;
@@ -687,9 +925,16 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	f = owner_field(classid);
 	if (f == NULL)
 		return false;
-	relid = classid == RelationRelationId ? objid :
-		f->reloid != InvalidAttrNumber ?
-		catalog_oid_field(f, f->reloid, objid) : InvalidOid;
+	relid = InvalidOid;
+	if (classid == RelationRelationId)
+		relid = objid;
+	else if (f->reloid != InvalidAttrNumber)
+	{
+		/* the relation, and the schema too if there is one: one read */
+		catalog_oid_fields(f, f->reloid, f->nspoid, objid, &relid, &nsp);
+		if (!OidIsValid(relid))
+			return nsp == migsafe_nsp;
+	}
 	if (owner != NULL)
 		*owner = relid;
 
@@ -701,6 +946,68 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 	if (OidIsValid(relid) && classid != RelationRelationId)
 		return migsafe_catalog_object_namespace(RelationRelationId, relid) == migsafe_nsp;
 	return migsafe_catalog_object_namespace(classid, objid) == migsafe_nsp;
+}
+
+/*
+ * migsafe_catalog_is_migsafe_object_at_drop
+ *
+ * migsafe_catalog_is_migsafe_object() for an object the object-access hook
+ * sees being dropped, read through the syscache where one has the columns
+ * (relations, types, functions, constraints, statistics): the same answer
+ * for less.  The syscache sees the catalogs as of the last
+ * CommandCounterIncrement, SnapshotSelf also what the current command did
+ * since; but every step of a deletion ends with one, and no step before
+ * an object's deletion moves it to another schema or relation.
+ */
+bool
+migsafe_catalog_is_migsafe_object_at_drop(Oid classid, Oid objid)
+{
+	Oid			migsafe_nsp = migsafe_catalog_namespace();
+	Oid			relid;
+	Oid			nsp;
+	HeapTuple	tup;
+
+	if (!OidIsValid(migsafe_nsp))
+		return false;
+	switch (classid)
+	{
+		case RelationRelationId:
+			return get_rel_namespace(objid) == migsafe_nsp;
+		case TypeRelationId:
+			tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = ((Form_pg_type) GETSTRUCT(tup))->typrelid;
+			nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+			break;
+		case ProcedureRelationId:
+			tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = InvalidOid;
+			nsp = ((Form_pg_proc) GETSTRUCT(tup))->pronamespace;
+			break;
+		case ConstraintRelationId:
+			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = ((Form_pg_constraint) GETSTRUCT(tup))->conrelid;
+			nsp = ((Form_pg_constraint) GETSTRUCT(tup))->connamespace;
+			break;
+		case StatisticExtRelationId:
+			tup = SearchSysCache1(STATEXTOID, ObjectIdGetDatum(objid));
+			if (!HeapTupleIsValid(tup))
+				return false;
+			relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
+			nsp = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxnamespace;
+			break;
+		default:
+			return migsafe_catalog_is_migsafe_object(classid, objid, NULL);
+	}
+	ReleaseSysCache(tup);
+	if (OidIsValid(relid))
+		return get_rel_namespace(relid) == migsafe_nsp;
+	return nsp == migsafe_nsp;
 }
 
 /* ----------------------------------------------------------------
@@ -863,10 +1170,27 @@ migsafe_catalog_owner_code(Oid relid)
 char	   *
 migsafe_catalog_publications(Oid relid)
 {
-	List	   *pubs = GetRelationPublications(relid);
+	List	   *pubs;
 	List	   *names = NIL;
 	ListCell   *lc;
 	StringInfoData buf;
+
+	/* none in the database (known until one changes): none of relid's */
+	watch_own_oids();
+	if (!publications_valid)
+	{
+		Relation	rel = table_open(PublicationRelationId, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL,
+											  0, NULL);
+
+		publications = HeapTupleIsValid(systable_getnext(scan));
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		publications_valid = true;
+	}
+	if (!publications)
+		return NULL;
+	pubs = GetRelationPublications(relid);
 
 	pubs = list_concat_unique_oid(pubs,
 								  GetSchemaPublications(get_rel_namespace(relid)));

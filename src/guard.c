@@ -1309,7 +1309,8 @@ refuse_temp_dependencies(MigsafeCommand *cmd)
 {
 	ListCell   *lc;
 
-	if (migsafe_mode == MIGSAFE_MODE_OFF)
+	/* without a temporary schema there is no temporary object */
+	if (migsafe_mode == MIGSAFE_MODE_OFF || !migsafe_catalog_any_temp_schema())
 		return;
 	foreach(lc, cmd->touched)
 	{
@@ -1814,7 +1815,7 @@ migsafe_guard_drop_object(Oid classId, Oid objectId, int subId)
 	if (cmd != NULL && cmd->parsetree != NULL &&
 		migsafe_classify_drops_extensions(cmd->parsetree, NULL))
 		return;
-	if (migsafe_catalog_is_migsafe_object(classId, objectId, NULL) &&
+	if (migsafe_catalog_is_migsafe_object_at_drop(classId, objectId) &&
 		getExtensionOfObject(classId, objectId) != migsafe_catalog_extension())
 		check_object(MIGSAFE_OP_DROP, classId, objectId, subId, false, true,
 					 "object_access");

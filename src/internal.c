@@ -12,6 +12,10 @@
  * written in a smaller section of its own: as the bootstrap superuser, in
  * a security-restricted operation, with the flag that the append-only
  * triggers check.  Both switch roles the same way, here and only here.
+ * Rows of changes that ran are inserted without SQL, through the table and
+ * index APIs as INSERT would (triggers and constraints included); rows
+ * that come as JSON (the queue's, and those linking snapshots) with a
+ * prepared INSERT.
  *
  * This file calls nothing of migsafe's; every other module may call it.
  * An error inside a section is cleaned up by the (sub)transaction abort,
@@ -26,20 +30,29 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -144,6 +157,68 @@ static char *internal_caller_path = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr insert_link_plan = NULL;
 static SPIPlanPtr repeat_plan = NULL;
+
+/*
+ * What writing rows of migsafe.audit_log directly (without SQL) needs
+ * from the table's definition: where each column migsafe writes is, and
+ * the executable form of the other columns' defaults, of the CHECK
+ * constraints and of the partial indexes' predicates, which the executor
+ * would otherwise plan again for every statement.  Kept per backend in log_table_cxt until a relcache
+ * invalidation of the table (ALTER TABLE, an index made or dropped, DROP
+ * EXTENSION) marks it stale; the next write then builds it again.
+ */
+typedef struct LogTable
+{
+	Oid			relid;			/* InvalidOid: nothing kept */
+	bool		valid;
+	AttrNumber	id_attnum;
+	AttrNumber	attnums[MIGSAFE_LOG_NCOLS];
+	int			natts;
+	ExprState **defaults;		/* [natts]: defaults of the other columns */
+	int			ncheck;
+	ExprState **checks;			/* [ncheck], in the relcache's order */
+	int			npred;
+	Oid		   *pred_index;		/* [npred]: partial indexes */
+	ExprState **preds;			/* [npred]: their predicates */
+} LogTable;
+
+static LogTable log_table =
+{
+	InvalidOid, false
+};
+static MemoryContext log_table_cxt = NULL;
+static bool log_table_callback = false;
+
+/* The columns of MigsafeLogColumn: names and types */
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			log_columns[MIGSAFE_LOG_NCOLS] = {
+	{"ts", TIMESTAMPTZOID},
+	{"xid", XID8OID},
+	{"vxid", TEXTOID},
+	{"database", NAMEOID},
+	{"session_role", NAMEOID},
+	{"effective_role", NAMEOID},
+	{"client_addr", INETOID},
+	{"application_name", TEXTOID},
+	{"backend_pid", INT4OID},
+	{"command_tag", TEXTOID},
+	{"object_type", TEXTOID},
+	{"object_identity", TEXTOID},
+	{"statement", TEXTOID},
+	{"nested", BOOLOID},
+	{"scope", TEXTOID},
+	{"risk", TEXTOID},
+	{"decision", TEXTOID},
+	{"detail", TEXTOID},
+	{"approval", TEXTOID},
+	{"approved_by", TEXTOID},
+	{"reason", TEXTOID},
+	{"wal_lsn", PG_LSNOID},
+	{"snapshot_id", INT8OID},
+};
 
 /*
  * Settings of migsafe's own statements: names resolve in pg_catalog only,
@@ -467,7 +542,7 @@ migsafe_internal_writing_log(void)
  * nextval() in the INSERT kept by itself.
  */
 static Oid
-audit_sequence(void)
+audit_sequence(Oid *logidp)
 {
 	Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, false);
 	Oid			logid = get_relname_relid("audit_log", nsp);
@@ -477,6 +552,8 @@ audit_sequence(void)
 		elog(ERROR, "table \"%s.audit_log\" or its sequence does not exist",
 			 MIGSAFE_SCHEMA);
 	LockRelationOid(logid, RowExclusiveLock);
+	if (logidp != NULL)
+		*logidp = logid;
 	return seqid;
 }
 
@@ -533,8 +610,10 @@ migsafe_internal_take_ids(Oid seqid, int64 n)
  *
  * Insert rows given as a JSON array of row objects into migsafe.audit_log,
  * in one statement, in the current transaction (with an active snapshot);
- * with link, point each new snapshot at its row.  Used for changes that
- * ran and by the queue's writers.  Errors propagate.
+ * with link, point each new snapshot at its row.  Used by the queue's
+ * writers, whose rows come as JSON, and for rows that took snapshots:
+ * linking them in the same statement keeps the registry's pages as they
+ * always were (see migsafe_internal_write_log()).  Errors propagate.
  */
 void
 migsafe_internal_insert_log(const char *rows, bool link)
@@ -556,7 +635,7 @@ migsafe_internal_insert_log(const char *rows, bool link)
 	migsafe_internal_log_begin(&state);
 	PG_TRY();
 	{
-		values[1] = Int64GetDatum(migsafe_internal_take_ids(audit_sequence(), n));
+		values[1] = Int64GetDatum(migsafe_internal_take_ids(audit_sequence(NULL), n));
 
 		/*
 		 * Prepared once per backend (parsing and planning it for every row
@@ -588,6 +667,247 @@ migsafe_internal_insert_log(const char *rows, bool link)
 	SPI_finish();
 }
 
+/* Relcache callback: the audit log's definition changed, or everything did */
+static void
+forget_log_table(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == log_table.relid)
+		log_table.valid = false;
+}
+
+/*
+ * log_table_for
+ *
+ * The LogTable of rel (migsafe.audit_log, open and locked, its indexes
+ * too, in rri), built again when stale.  The old one's memory goes to the
+ * transaction's context rather than away at once: a write still running
+ * further up the stack (a trigger of the log writing rows itself) may use
+ * it until the transaction ends.
+ */
+static LogTable *
+log_table_for(Relation rel, ResultRelInfo *rri)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	MemoryContext old;
+	int			i;
+	int			c;
+
+	if (log_table.valid && log_table.relid == RelationGetRelid(rel))
+		return &log_table;
+	if (!log_table_callback)
+	{
+		CacheRegisterRelcacheCallback(forget_log_table, (Datum) 0);
+		log_table_callback = true;
+	}
+	if (log_table_cxt != NULL)
+		MemoryContextSetParent(log_table_cxt, TopTransactionContext);
+	log_table_cxt = AllocSetContextCreate(CacheMemoryContext,
+										  "migsafe audit log",
+										  ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(log_table_cxt);
+
+	log_table.relid = RelationGetRelid(rel);
+	log_table.valid = true;
+	log_table.natts = desc->natts;
+	log_table.id_attnum = InvalidAttrNumber;
+	for (c = 0; c < MIGSAFE_LOG_NCOLS; c++)
+		log_table.attnums[c] = InvalidAttrNumber;
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), "id") == 0 && att->atttypid == INT8OID)
+			log_table.id_attnum = att->attnum;
+		for (c = 0; c < MIGSAFE_LOG_NCOLS; c++)
+			if (strcmp(NameStr(att->attname), log_columns[c].name) == 0 &&
+				att->atttypid == log_columns[c].type)
+				log_table.attnums[c] = att->attnum;
+	}
+	if (log_table.id_attnum == InvalidAttrNumber)
+		elog(ERROR, "table \"%s.audit_log\" has no column \"id\" of type bigint",
+			 MIGSAFE_SCHEMA);
+	for (c = 0; c < MIGSAFE_LOG_NCOLS; c++)
+		if (log_table.attnums[c] == InvalidAttrNumber)
+			elog(ERROR, "table \"%s.audit_log\" has no column \"%s\" of type %s",
+				 MIGSAFE_SCHEMA, log_columns[c].name,
+				 format_type_be(log_columns[c].type));
+
+	/* the other columns: their defaults, as an INSERT naming ours computes */
+	log_table.defaults = palloc0(sizeof(ExprState *) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Node	   *expr;
+
+		if (att->attisdropped || att->attgenerated ||
+			att->attnum == log_table.id_attnum)
+			continue;
+		for (c = 0; c < MIGSAFE_LOG_NCOLS; c++)
+			if (log_table.attnums[c] == att->attnum)
+				break;
+		if (c < MIGSAFE_LOG_NCOLS)
+			continue;
+		expr = build_column_default(rel, att->attnum);
+		if (expr != NULL)
+			log_table.defaults[i] = ExecInitExpr(expression_planner((Expr *) expr),
+												 NULL);
+	}
+
+	/* CHECK constraints, as ExecRelCheck() prepares them */
+	log_table.ncheck = desc->constr ? desc->constr->num_check : 0;
+	log_table.checks = NULL;
+	if (log_table.ncheck > 0)
+	{
+		log_table.checks = palloc(sizeof(ExprState *) * log_table.ncheck);
+		for (i = 0; i < log_table.ncheck; i++)
+			log_table.checks[i] =
+				ExecInitExpr(expression_planner(stringToNode(desc->constr->check[i].ccbin)),
+							 NULL);
+	}
+
+	/* partial indexes' predicates, as ExecInsertIndexTuples() prepares them */
+	log_table.npred = 0;
+	log_table.pred_index = palloc(sizeof(Oid) * Max(rri->ri_NumIndices, 1));
+	log_table.preds = palloc(sizeof(ExprState *) * Max(rri->ri_NumIndices, 1));
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+
+		if (ii->ii_Predicate == NIL)
+			continue;
+		log_table.pred_index[log_table.npred] =
+			RelationGetRelid(rri->ri_IndexRelationDescs[i]);
+		log_table.preds[log_table.npred] =
+			ExecInitQual((List *) expression_planner((Expr *) copyObject(ii->ii_Predicate)),
+						 NULL);
+		log_table.npred++;
+	}
+	MemoryContextSwitchTo(old);
+	return &log_table;
+}
+
+/*
+ * insert_rows
+ *
+ * Insert rows into the audit log (logid, locked) as INSERT would, without
+ * SQL: ids from first_id on, the other columns' defaults, triggers
+ * (statement and row, before and after, the append-only one included),
+ * NOT NULL and CHECK constraints, stored generated columns, every index.
+ */
+static void
+insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id)
+{
+	Relation	rel = table_open(logid, RowExclusiveLock);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+	TransitionCaptureState *transition;
+	ExprContext *econtext;
+	LogTable   *lt;
+	int			i;
+
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	estate->es_opened_result_relations = list_make1(rri);
+	estate->es_output_cid = GetCurrentCommandId(true);
+	lt = log_table_for(rel, rri);	/* after the locks: no invalidation until
+									 * done */
+	if (lt->ncheck > 0)
+		rri->ri_ConstraintExprs = lt->checks;
+	for (i = 0; i < rri->ri_NumIndices; i++)
+	{
+		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+		int			p;
+
+		for (p = 0; ii->ii_Predicate != NIL && p < lt->npred; p++)
+			if (lt->pred_index[p] == RelationGetRelid(rri->ri_IndexRelationDescs[i]))
+				ii->ii_PredicateState = lt->preds[p];
+	}
+	slot = table_slot_create(rel, &estate->es_tupleTable);
+	econtext = GetPerTupleExprContext(estate);
+	transition = MakeTransitionCaptureState(rel->trigdesc, logid, CMD_INSERT);
+
+	AfterTriggerBeginQuery();
+	ExecBSInsertTriggers(estate, rri);
+	for (i = 0; i < n; i++)
+	{
+		List	   *recheck = NIL;
+		int			a;
+		int			c;
+
+		ExecClearTuple(slot);
+		for (a = 0; a < lt->natts; a++)
+		{
+			slot->tts_values[a] = (Datum) 0;
+			slot->tts_isnull[a] = true;
+			if (lt->defaults[a] != NULL)
+				slot->tts_values[a] = ExecEvalExpr(lt->defaults[a], econtext,
+												   &slot->tts_isnull[a]);
+		}
+		slot->tts_values[lt->id_attnum - 1] = Int64GetDatum(first_id + i);
+		slot->tts_isnull[lt->id_attnum - 1] = false;
+		for (c = 0; c < MIGSAFE_LOG_NCOLS; c++)
+		{
+			slot->tts_values[lt->attnums[c] - 1] = rows[i].values[c];
+			slot->tts_isnull[lt->attnums[c] - 1] = rows[i].nulls[c];
+		}
+		ExecStoreVirtualTuple(slot);
+
+		if (rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
+			!ExecBRInsertTriggers(estate, rri, slot))
+			continue;
+		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
+		if (rel->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+		table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
+		if (rri->ri_NumIndices > 0)
+			recheck = migsafe_insert_index_tuples(rri, slot, estate);
+		ExecARInsertTriggers(estate, rri, slot, recheck, transition);
+		list_free(recheck);
+	}
+	ExecASInsertTriggers(estate, rri, transition);
+	AfterTriggerEndQuery(estate);
+	ExecCloseResultRelations(estate);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+}
+
+/*
+ * migsafe_internal_write_log
+ *
+ * Insert n rows into migsafe.audit_log in the current transaction (with
+ * an active snapshot), ids taken in order, without SQL (see insert_rows):
+ * the rows of changes that ran, but those that took snapshots, which
+ * migsafe_internal_insert_log() writes and links.  The values are the
+ * caller's (its role, its time).  Errors propagate.
+ */
+void
+migsafe_internal_write_log(MigsafeLogRow *rows, int n)
+{
+	MigsafeLogWriter state;
+
+	if (n <= 0)
+		return;
+	migsafe_internal_log_begin(&state);
+	PG_TRY();
+	{
+		Oid			logid;
+		Oid			seqid = audit_sequence(&logid);
+
+		insert_rows(logid, rows, n, migsafe_internal_take_ids(seqid, n));
+	}
+	PG_FINALLY();
+	{
+		migsafe_internal_log_end(&state);
+	}
+	PG_END_TRY();
+}
+
 /*
  * migsafe_internal_repeat_log
  *
@@ -613,7 +933,7 @@ migsafe_internal_repeat_log(const char *row, int window_ms)
 	PG_TRY();
 	{
 		/* the id of a new row; unused (a gap) when an old row counts one more */
-		values[2] = Int64GetDatum(migsafe_internal_take_ids(audit_sequence(), 1));
+		values[2] = Int64GetDatum(migsafe_internal_take_ids(audit_sequence(NULL), 1));
 		if (repeat_plan == NULL)
 		{
 			SPIPlanPtr	plan = SPI_prepare(REPEAT_SQL, 3, argtypes);
