@@ -178,18 +178,27 @@ report() {
 				printf "| %d | %.0f kB | %d kB | %.0f kB | %d kB |\n", n,
 					ctx["vanilla", n] / 1024, rss["vanilla", n], ctx["migsafe", n] / 1024, rss["migsafe", n]
 			}
-			first = order[1]; last = order[k]
-			printf "\nFrom %d to %d statements: contexts %+.1f%% (vanilla %+.1f%%), RssAnon %+.1f%% (vanilla %+.1f%%).\n",
-				first, last,
-				100 * (ctx["migsafe", last] / ctx["migsafe", first] - 1), 100 * (ctx["vanilla", last] / ctx["vanilla", first] - 1),
-				100 * (rss["migsafe", last] / rss["migsafe", first] - 1), 100 * (rss["vanilla", last] / rss["vanilla", first] - 1)
+			last = order[k]
+			print ""
+			for (i = 1; i < k; i++) {
+				first = order[i]
+				if (first != 1000 && first != 10000)
+					continue
+				printf "From %d to %d statements: contexts %+.1f%% (vanilla %+.1f%%), RssAnon %+.1f%% (vanilla %+.1f%%).\n",
+					first, last,
+					100 * (ctx["migsafe", last] / ctx["migsafe", first] - 1), 100 * (ctx["vanilla", last] / ctx["vanilla", first] - 1),
+					100 * (rss["migsafe", last] / rss["migsafe", first] - 1), 100 * (rss["vanilla", last] / rss["vanilla", first] - 1)
+			}
 		}' "$results"
 	echo
-	echo "Largest memory contexts at the end (name, count, bytes), migsafe:"
-	echo
-	echo '```'
-	cat "$dir/migsafe.contexts"
-	echo '```'
+	for cfg in migsafe vanilla; do
+		echo "Largest memory contexts at the end (name, count, bytes), $cfg:"
+		echo
+		echo '```'
+		cat "$dir/$cfg.contexts"
+		echo '```'
+		echo
+	done
 }
 
 echo
