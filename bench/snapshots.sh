@@ -29,6 +29,9 @@
 #   WAL_LEVEL=replica  (minimal: CREATE TABLE AS skips WAL in both cases)
 #   DURABLE=0       fsync and synchronous_commit off (1: leave them on)
 #   SAVE=1          also write the report to bench/results-snapshots.md
+#   QUICK=1         ROUNDS=1 BIG_MB=10 COPY_MB=10: a check that the script works
+#   PGBIN=...       bin directory of the PostgreSQL to use
+#   PGPORT_BENCH=54392  port (it only names the socket file)
 set -euo pipefail
 
 rounds=${ROUNDS:-3}
@@ -37,6 +40,11 @@ copy_mb=${COPY_MB:-300}
 wal_level=${WAL_LEVEL:-replica}
 durable=${DURABLE:-0}
 save=${SAVE:-0}
+if [[ ${QUICK:-0} == 1 ]]; then
+	rounds=1
+	big_mb=10
+	copy_mb=10
+fi
 
 for v in rounds big_mb copy_mb; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1)); then
@@ -50,7 +58,8 @@ if [[ $wal_level != minimal && $wal_level != replica && $wal_level != logical ]]
 fi
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+bindir=${PGBIN:-/usr/lib/postgresql/15/bin}	# PGBIN: another installation
+export PATH=$bindir:$PATH
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "snapshots: must run as root (the cluster runs as postgres via runuser)" >&2
