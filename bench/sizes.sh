@@ -25,9 +25,10 @@
 #                     INSERT INTO t SELECT * FROM source into the truncated
 #                     table in bench_vanilla
 #
-# Every round measures every path at one size in both databases, the side
-# that goes first alternating from round to round; a CHECKPOINT precedes
-# every measured statement.  Time is the sum of psql's \timing over BEGIN
+# Each path is measured ROUNDS times at one size in both databases, the
+# side that goes first alternating from round to round (one path at a
+# time, so that the disk holds only the source table and one object per
+# database); a CHECKPOINT precedes every measured statement.  Time is the sum of psql's \timing over BEGIN
 # ... COMMIT.  Each snapshot's method and row count are checked, then it
 # is purged or restored (not measured) and the table made again.
 #
@@ -133,7 +134,7 @@ synchronous_commit = off
 wal_level = replica
 shared_buffers = 1GB
 maintenance_work_mem = 512MB
-max_wal_size = 16GB
+max_wal_size = 4GB
 checkpoint_timeout = 1h
 autovacuum = off
 migsafe.snapshot_max_copy_size = 0
@@ -156,7 +157,7 @@ if sql $M 'DROP TABLE probe' >/dev/null 2>&1; then
 fi
 sql $M "SET migsafe.snapshot = off" -c "SET migsafe.approve = 'public.probe'" -c 'DROP TABLE probe'
 
-# restore right after truncate: it restores (and refills) what truncate emptied
+# in the report's order
 paths=(drop drop_cascade drop_schema truncate restore truncate_cascade partitioned drop_column)
 
 # make DB PATH: the object PATH works on, from the source table
@@ -302,31 +303,37 @@ for mb in $sizes; do
 		sql $db 'DROP TABLE IF EXISTS src' -c "CREATE TABLE src AS
 			SELECT g AS id, md5(g::text) AS v, g * 1.5 AS n, timestamptz '2026-01-01' + g * interval '1 s' AS at
 			  FROM generate_series(1, $rows) g" -c 'VACUUM src'
-		for p in "${paths[@]}"; do
-			[[ $p == restore ]] || make_obj $db "$p"
-		done
 	done
-	heap=$(sql $V 'SELECT pg_relation_size($$t_drop$$)')
+	heap=$(sql $V 'SELECT pg_relation_size($$src$$)')
 	printf '%s\theap\t%s\n' "$mb" "$heap" >>"$methods"
-	for ((r = 1; r <= rounds; r++)); do
-		for p in "${paths[@]}"; do
-			if ((r % 2)); then
-				run_vanilla "$mb" "$r" "$p"
-				run_migsafe "$mb" "$r" "$p"
-			else
-				run_migsafe "$mb" "$r" "$p"
-				run_vanilla "$mb" "$r" "$p"
-			fi
+	# one group of paths at a time, so that the disk holds the source and
+	# one object per database (restore refills what truncate emptied)
+	for group in drop drop_cascade drop_schema "truncate restore" truncate_cascade partitioned drop_column; do
+		read -r -a ps <<<"$group"
+		for db in $V $M; do
+			make_obj $db "${ps[0]}"
 		done
-		say "$mb MB round $r/$rounds: $(awk -F'\t' -v m="$mb" -v r="$r" '$1 == m && $2 == r { printf "%s/%s=%.0fms ", $3, $4, $5 }' "$results")"
+		for ((r = 1; r <= rounds; r++)); do
+			for p in "${ps[@]}"; do
+				if ((r % 2)); then
+					run_vanilla "$mb" "$r" "$p"
+					run_migsafe "$mb" "$r" "$p"
+				else
+					run_migsafe "$mb" "$r" "$p"
+					run_vanilla "$mb" "$r" "$p"
+				fi
+			done
+		done
+		for db in $V $M; do
+			drop_obj $db "${ps[0]}"
+		done
+		sql $M "SELECT migsafe.purge_snapshots(interval '0')" -c CHECKPOINT >/dev/null
+		say "$mb MB $group: $(awk -F'\t' -v m="$mb" -v g=" $group " 'BEGIN { n = split(g, a, " "); for (i = 1; i <= n; i++) want[a[i]] }
+			$1 == m && ($3 in want) { printf "%s/%s=%.0fms ", $3, $4, $5 }' "$results")"
 	done
 	for db in $V $M; do
-		for p in "${paths[@]}"; do
-			drop_obj $db "$p"
-		done
-		sql $db "SET migsafe.approve = '*'" -c 'SET migsafe.snapshot = off' -c 'DROP TABLE src'
+		sql $db "SET migsafe.approve = '*'" -c 'SET migsafe.snapshot = off' -c 'DROP TABLE src' -c CHECKPOINT
 	done
-	sql $M "SELECT migsafe.purge_snapshots(interval '0')" -c CHECKPOINT >/dev/null
 done
 if [[ $(sha256sum "$pkglibdir/migsafe.so" | cut -c1-12) != "$so_start" ]]; then
 	say "migsafe.so changed during the run"
