@@ -99,6 +99,7 @@ script() {
 	awk -v n="$nstmts" -v purge="$purge_every" -v cfg="$1" 'BEGIN {
 		q = sprintf("%c", 39)
 		print "SET client_min_messages = warning;"
+		print "SELECT clock_timestamp() AS t0 \\gset"
 		marks["1000"]; marks["2000"]; marks["5000"]; marks["10000"]
 		marks["20000"]; marks["50000"]; marks["100000"]
 		for (c = 1; c <= n / 10; c++) {
@@ -118,7 +119,8 @@ script() {
 				print "SELECT migsafe.purge_snapshots(interval " q "0" q ") \\g /dev/null"
 			if ((c * 10) "" in marks)
 				print "SELECT " q "mem" q ", " c * 10 ", (SELECT sum(total_bytes) FROM pg_backend_memory_contexts), " \
-					"substring(pg_read_file(" q "/proc/self/status" q ") FROM " q "RssAnon:\\s*(\\d+)" q ");"
+					"substring(pg_read_file(" q "/proc/self/status" q ") FROM " q "RssAnon:\\s*(\\d+)" q "), " \
+					"round(extract(epoch FROM clock_timestamp() - :" q "t0" q "::timestamptz));"
 		}
 		print "SELECT " q "contexts" q ", name, count(*), sum(total_bytes) FROM pg_backend_memory_contexts GROUP BY name ORDER BY 4 DESC LIMIT 12;"
 	}'
@@ -148,7 +150,7 @@ for cfg in vanilla migsafe; do
 	as_pg psql -X -At -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "bench_$cfg" \
 		-f "$dir/$cfg.sql" >"$dir/$cfg.out"
 	say "$cfg: $(($(date +%s) - start)) s"
-	awk -F'|' -v c="$cfg" '$1 == "mem" { print c "\t" $2 "\t" $3 "\t" $4 }' "$dir/$cfg.out" >>"$results"
+	awk -F'|' -v c="$cfg" '$1 == "mem" { print c "\t" $2 "\t" $3 "\t" $4 "\t" $5 }' "$dir/$cfg.out" >>"$results"
 	awk -F'|' '$1 == "contexts" { printf "  %-28s %5d %10d\n", $2, $3, $4 }' "$dir/$cfg.out" >"$dir/$cfg.contexts"
 	if [[ $cfg == migsafe ]]; then
 		n=$(as_pg psql -X -At -h "$dir" -p "$port" -U postgres -d bench_migsafe \
@@ -168,15 +170,16 @@ report() {
 	echo "Backend memory after N schema changes in one session: the sum of"
 	echo "pg_backend_memory_contexts.total_bytes, and RssAnon from /proc/self/status."
 	echo
-	echo "| statements | vanilla contexts | vanilla RssAnon | migsafe contexts | migsafe RssAnon |"
-	echo "|---:|---:|---:|---:|---:|"
+	echo "| statements | vanilla contexts | vanilla RssAnon | migsafe contexts | migsafe RssAnon | elapsed, vanilla / migsafe |"
+	echo "|---:|---:|---:|---:|---:|---:|"
 	awk -F'\t' '
-		{ ctx[$1, $2] = $3; rss[$1, $2] = $4; if (!($2 in seen)) { seen[$2]; order[++k] = $2 } }
+		{ ctx[$1, $2] = $3; rss[$1, $2] = $4; sec[$1, $2] = $5; if (!($2 in seen)) { seen[$2]; order[++k] = $2 } }
 		END {
 			for (i = 1; i <= k; i++) {
 				n = order[i]
-				printf "| %d | %.0f kB | %d kB | %.0f kB | %d kB |\n", n,
-					ctx["vanilla", n] / 1024, rss["vanilla", n], ctx["migsafe", n] / 1024, rss["migsafe", n]
+				printf "| %d | %.0f kB | %d kB | %.0f kB | %d kB | %d / %d s |\n", n,
+					ctx["vanilla", n] / 1024, rss["vanilla", n], ctx["migsafe", n] / 1024, rss["migsafe", n],
+					sec["vanilla", n], sec["migsafe", n]
 			}
 			last = order[k]
 			print ""
