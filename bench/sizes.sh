@@ -11,10 +11,10 @@
 # (id int, v text, n numeric, at timestamptz), about 85 bytes a row, made
 # from a source table with CREATE TABLE AS, then VACUUMed.  Paths:
 #
-#   drop              DROP TABLE t                      (migsafe: moved)
-#   drop_cascade      DROP TABLE t CASCADE, a view on t (copied)
-#   drop_schema       DROP SCHEMA s CASCADE, t in s     (copied)
-#   truncate          TRUNCATE t                        (storage kept)
+#   drop              DROP TABLE t
+#   drop_cascade      DROP TABLE t CASCADE, a view on t
+#   drop_schema       DROP SCHEMA s CASCADE, t in s
+#   truncate          TRUNCATE t
 #   truncate_cascade  TRUNCATE t CASCADE, t has a primary key and an empty
 #                     table refers to it
 #   partitioned       DROP TABLE t, t partitioned by range into 4 partitions
@@ -29,8 +29,9 @@
 # side that goes first alternating from round to round (one path at a
 # time, so that the disk holds only the source table and one object per
 # database); a CHECKPOINT precedes every measured statement.  Time is the sum of psql's \timing over BEGIN
-# ... COMMIT.  Each snapshot's method and row count are checked, then it
-# is purged or restored (not measured) and the table made again.
+# ... COMMIT.  The report gives each snapshot's method (moved, copied,
+# definition) as found; row counts are checked; then the snapshot is
+# purged or restored (not measured) and the table made again.
 #
 # Run as root.  Environment:
 #   SIZES="1 100 1024"  table sizes in MB (heap)
