@@ -13,7 +13,9 @@
 #                 cluster
 # make fuzz       t/016_fuzz.pl with FUZZ_COUNT (default 20000) random
 #                 statements and FUZZ_SEED (default: the time, printed)
-# make bench      every benchmark in bench/ (as root; migsafe installed)
+# make bench      every benchmark in bench/ (as root; builds and installs
+#                 migsafe, or PGBIN=another installation's bin); QUICK=1
+#                 small and one round, SAVE=1 writes bench/results-*
 # make core-ddl   PostgreSQL's own DDL regression tests, vanilla and with
 #                 migsafe in warn mode, compared (as root; migsafe installed)
 # make indent     pgindent-style formatting with pg_bsd_indent
@@ -118,7 +120,7 @@ demo:
 	bash scripts/demo.sh
 
 bench:
-	@set -e; for f in bench/*.sh; do echo "bench: $$f"; bash "$$f"; done
+	bash scripts/bench.sh
 
 indent:
 	bash scripts/indent.sh

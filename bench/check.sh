@@ -11,7 +11,8 @@
 # throwaway cluster runs as postgres in a private temporary directory on
 # a unix socket, removed at exit.
 #
-# Environment: ROUNDS=5, STATEMENTS=10000; QUICK=1 for 1 round of 1,000.
+# Environment: ROUNDS=5, STATEMENTS=10000; QUICK=1 for 1 round of 1,000;
+# PGBIN (bin directory of the PostgreSQL to use), PGPORT_BENCH (54391).
 set -euo pipefail
 
 rounds=${ROUNDS:-5}
@@ -20,7 +21,8 @@ if [[ ${QUICK:-0} == 1 ]]; then
 	rounds=1
 	nstmts=1000
 fi
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+bindir=${PGBIN:-/usr/lib/postgresql/15/bin}	# PGBIN: another installation
+export PATH=$bindir:$PATH
 if [[ $(id -u) -ne 0 ]]; then
 	echo "check: must run as root (the cluster runs as postgres via runuser)" >&2
 	exit 1
@@ -28,16 +30,16 @@ fi
 
 tmp=$(mktemp -d /tmp/migsafe-bench-check.XXXXXX)
 chown postgres:postgres "$tmp"
-port=54391
+port=${PGPORT_BENCH:-54391}
 cleanup() {
-	runuser -u postgres -- pg_ctl -D "$tmp/data" stop -m immediate >/dev/null 2>&1 || true
+	runuser -u postgres -- env PATH="$PATH" pg_ctl -D "$tmp/data" stop -m immediate >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-runuser -u postgres -- initdb -D "$tmp/data" -A trust >/dev/null
-runuser -u postgres -- pg_ctl -D "$tmp/data" -l "$tmp/log" -w \
+runuser -u postgres -- env PATH="$PATH" initdb -D "$tmp/data" -A trust >/dev/null
+runuser -u postgres -- env PATH="$PATH" pg_ctl -D "$tmp/data" -l "$tmp/log" -w \
 	-o "-p $port -k $tmp -c listen_addresses='' -c shared_preload_libraries=migsafe" start >/dev/null
-psql_() { runuser -u postgres -- psql -h "$tmp" -p $port -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_() { runuser -u postgres -- env PATH="$PATH" psql -h "$tmp" -p $port -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 psql_ <<SQL
 CREATE EXTENSION migsafe;

@@ -25,17 +25,21 @@
 # Environment:
 #   ROUNDS=7   timed runs of each measurement
 #   SAVE=1     also write the table to bench/results-cli.md
+#   QUICK=1    ROUNDS=1
+#   PGBIN=...  bin directory of the PostgreSQL to use
 set -euo pipefail
 
 rounds=${ROUNDS:-7}
 save=${SAVE:-0}
+[[ ${QUICK:-0} == 1 ]] && rounds=1
 if ! [[ $rounds =~ ^[0-9]+$ ]] || ((rounds < 1)); then
 	echo "cli: ROUNDS must be a positive integer (got '$rounds')" >&2
 	exit 1
 fi
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+bindir=${PGBIN:-/usr/lib/postgresql/15/bin}	# PGBIN: another installation
+export PATH=$bindir:$PATH
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "cli: must run as root (the cluster runs as postgres via runuser)" >&2

@@ -17,6 +17,9 @@
 #   WORKLOADS=...   a space-separated subset of the workloads, e.g.
 #                   "utility select" for a longer look at the fast path
 #   SAVE=1          also write the table to bench/results-fastpath.md
+#   QUICK=1         SECONDS=1 ROUNDS=1: a check that the script works
+#   PGBIN=...       bin directory of the PostgreSQL to use
+#   PGPORT_BENCH=54391  port (it only names the socket file)
 set -euo pipefail
 
 # SECONDS is bash's own seconds-since-start counter: it is always set, and
@@ -29,6 +32,10 @@ rounds=${ROUNDS:-3}
 warmup=${WARMUP:-1}
 durable=${DURABLE:-0}
 save=${SAVE:-0}
+if [[ ${QUICK:-0} == 1 ]]; then
+	bench_seconds=1
+	rounds=1
+fi
 
 for v in bench_seconds rounds warmup; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1)); then
@@ -38,7 +45,8 @@ for v in bench_seconds rounds warmup; do
 done
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+bindir=${PGBIN:-/usr/lib/postgresql/15/bin}	# PGBIN: another installation
+export PATH=$bindir:$PATH
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "fastpath: must run as root (the cluster runs as postgres via runuser)" >&2

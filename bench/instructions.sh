@@ -17,7 +17,7 @@
 # Run as root with migsafe installed into the system PostgreSQL 15.
 # Environment: ITER (default 2000 for the fast-path workloads, ITER/4 for
 # schema changes), QUICK=1 (ITER=100), SAVE=1 writes
-# bench/results-instructions.md.
+# bench/results-instructions.md, PGPORT_BENCH (54392) the template's port.
 set -euo pipefail
 
 iter=${ITER:-2000}
@@ -43,17 +43,18 @@ tmp=$(mktemp -d /tmp/migsafe-bench-instr.XXXXXX)
 chown postgres:postgres "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 as_pg() { runuser -u postgres -- "$@"; }
+port=${PGPORT_BENCH:-54392}
 
 # the template: pgbench tables (scale 1), a database with migsafe and one
 # without, made with a normal server, then stopped
 as_pg initdb -D "$tmp/template" -A trust >/dev/null
 as_pg pg_ctl -D "$tmp/template" -l "$tmp/template.log" -w \
-	-o "-p 54392 -k $tmp -c listen_addresses='' -c shared_preload_libraries=migsafe" start >/dev/null
+	-o "-p $port -k $tmp -c listen_addresses='' -c shared_preload_libraries=migsafe" start >/dev/null
 for db in with_migsafe without_migsafe; do
-	as_pg createdb -h "$tmp" -p 54392 "$db"
-	as_pg pgbench -q -i -s 1 -h "$tmp" -p 54392 "$db" >/dev/null 2>&1
+	as_pg createdb -h "$tmp" -p $port "$db"
+	as_pg pgbench -q -i -s 1 -h "$tmp" -p $port "$db" >/dev/null 2>&1
 done
-as_pg psql -h "$tmp" -p 54392 -X -q -d with_migsafe -c 'CREATE EXTENSION migsafe'
+as_pg psql -h "$tmp" -p $port -X -q -d with_migsafe -c 'CREATE EXTENSION migsafe'
 as_pg pg_ctl -D "$tmp/template" -w stop >/dev/null
 
 # workloads: one transaction per repetition, one statement per line

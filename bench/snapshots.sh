@@ -29,6 +29,9 @@
 #   WAL_LEVEL=replica  (minimal: CREATE TABLE AS skips WAL in both cases)
 #   DURABLE=0       fsync and synchronous_commit off (1: leave them on)
 #   SAVE=1          also write the report to bench/results-snapshots.md
+#   QUICK=1         ROUNDS=1 BIG_MB=10 COPY_MB=10: a check that the script works
+#   PGBIN=...       bin directory of the PostgreSQL to use
+#   PGPORT_BENCH=54392  port (it only names the socket file)
 set -euo pipefail
 
 rounds=${ROUNDS:-3}
@@ -37,6 +40,11 @@ copy_mb=${COPY_MB:-300}
 wal_level=${WAL_LEVEL:-replica}
 durable=${DURABLE:-0}
 save=${SAVE:-0}
+if [[ ${QUICK:-0} == 1 ]]; then
+	rounds=1
+	big_mb=10
+	copy_mb=10
+fi
 
 for v in rounds big_mb copy_mb; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1)); then
@@ -50,7 +58,8 @@ if [[ $wal_level != minimal && $wal_level != replica && $wal_level != logical ]]
 fi
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+bindir=${PGBIN:-/usr/lib/postgresql/15/bin}	# PGBIN: another installation
+export PATH=$bindir:$PATH
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "snapshots: must run as root (the cluster runs as postgres via runuser)" >&2
@@ -293,10 +302,14 @@ SET LOCAL migsafe.approve = 'public.copy_src';
 DROP TABLE copy_src CASCADE;
 COMMIT;")
 	read -r id method rows < <(snapshot_of copy_src)
-	if [[ $method != copied || $rows != "$copy_rows" ]]; then
-		say "DROP TABLE copy_src CASCADE: snapshot $id is '$method' with $rows rows, not copied with $copy_rows"
+	# Since 1.1 a cascaded drop keeps the table's storage (moved) rather
+	# than a copy: the report says which it measured.  The restore below
+	# counts the rows either way.
+	if ! [[ ($method == copied && $rows == "$copy_rows") || $method == moved ]]; then
+		say "DROP TABLE copy_src CASCADE: snapshot $id is '$method' with $rows rows, not copied with $copy_rows nor moved"
 		exit 1
 	fi
+	echo "$method" >"$dir/drop_copy.method"
 	record "$r" drop_copy "$ms"
 	sql "SELECT migsafe.restore($id)" -c 'CREATE VIEW copy_v AS SELECT id FROM copy_src'
 	n=$(sql 'SELECT count(*) FROM copy_src')
@@ -371,7 +384,7 @@ report() {
 	echo "| (ii) approved TRUNCATE with its snapshot (storage kept) vs TRUNCATE without the extension (time ratio) | $(ms truncate_snapshot) ms | $(ms truncate_vanilla) ms | $(ratio truncate_snapshot truncate_vanilla)× | ≤ 2× |"
 	echo "| (ii') reference: approved TRUNCATE, migsafe.snapshot = off | $(ms truncate_nosnapshot) ms | | | — |"
 	echo "| (iii) migsafe.restore() of that snapshot vs INSERT INTO copy_src SELECT * FROM copy_ctas (throughput ratio) | $(ms restore) ms, $(mbs restore) MB/s | $(ms insert) ms, $(mbs insert) MB/s | $(ratio insert restore) | ≥ 0.8 |"
-	echo "| (iv) approved DROP TABLE ... CASCADE (copied) vs CREATE TABLE AS SELECT * (throughput ratio) | $(ms drop_copy) ms, $(mbs drop_copy) MB/s | $(ms ctas) ms, $(mbs ctas) MB/s | $(ratio ctas drop_copy) | ≥ 0.8 |"
+	echo "| (iv) approved DROP TABLE ... CASCADE ($(cat "$dir/drop_copy.method")) vs CREATE TABLE AS SELECT * (throughput ratio) | $(ms drop_copy) ms, $(mbs drop_copy) MB/s | $(ms ctas) ms, $(mbs ctas) MB/s | $(ratio ctas drop_copy) | ≥ 0.8 |"
 	echo
 	echo "Throughput ratios are baseline time / migsafe time (1.00: as fast as plain PostgreSQL)."
 	echo

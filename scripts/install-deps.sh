@@ -7,7 +7,9 @@
 # psycopg2 and Node.js with npm, and for `make deb` build-essential,
 # dpkg-dev, debhelper and pg_buildext).  Idempotent: apt-get runs only
 # when a package is missing.  Run as root.  (test/deb/run.sh installs
-# debootstrap itself when it makes its root.)
+# debootstrap itself when it makes its root.)  For `make bench`:
+# gnuplot-nox (bench/sizes.sh's plot), valgrind (bench/instructions.sh),
+# openssl (bench/cli.sh's certificate).
 #
 # MIGSAFE_PG selects the PostgreSQL major version (15 unless set: Debian
 # bookworm's; 17 is Debian trixie's, used in the root scripts/test-chroot.sh
@@ -37,6 +39,9 @@ packages=(
 	dpkg-dev
 	debhelper
 	postgresql-server-dev-all
+	gnuplot-nox
+	valgrind
+	openssl
 )
 # `make indent` runs on the host: trixie has no pg-bsd-indent package
 [[ $pg == 15 ]] && packages+=(pg-bsd-indent)

@@ -22,8 +22,11 @@
 # E2E=1 (or a list of e2e suites, "django psql") runs the end-to-end suite,
 # E2E= skips it; unset, it runs unless one of the other subsets is given, so
 # that `make test REGRESS=x` stays fast.  DEB works the same way for
-# test/deb/run.sh (DEB=1 runs it, DEB= skips it) and CORE_DDL for
-# scripts/core-ddl.sh (CORE_DDL=1 runs it, CORE_DDL= skips it).
+# test/deb/run.sh (DEB=1 runs it, DEB= skips it), CORE_DDL for
+# scripts/core-ddl.sh (CORE_DDL=1 runs it, CORE_DDL= skips it) and BENCH
+# for `make bench QUICK=1` (scripts/bench.sh: every benchmark, small and
+# one round, nothing saved; a few minutes), so that the benchmarks keep
+# working.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -80,10 +83,16 @@ if [[ $run_core_ddl -eq 1 && $MIGSAFE_PG != 15 ]]; then
 	echo "run-tests: scripts/core-ddl.sh runs PostgreSQL 15's tests only; skipped for $MIGSAFE_PG"
 	run_core_ddl=0
 fi
+run_bench=1
+if [[ -v BENCH ]]; then
+	[[ -n $BENCH ]] || run_bench=0
+elif [[ -v REGRESS || -v ISOLATION || -v PROVE_TESTS || -v E2E || -v DEB ]]; then
+	run_bench=0
+fi
 run_deb=1
 if [[ -v DEB ]]; then
 	[[ -n $DEB ]] || run_deb=0
-elif [[ -v REGRESS || -v ISOLATION || -v PROVE_TESTS || -v E2E ]]; then
+elif [[ -v REGRESS || -v ISOLATION || -v PROVE_TESTS || -v E2E || -v BENCH ]]; then
 	run_deb=0
 fi
 
@@ -158,6 +167,17 @@ if [[ $run_core_ddl -eq 1 ]]; then
 		exit 1
 	fi
 	passed=$((passed + core_passed))
+fi
+
+if [[ $run_bench -eq 1 ]]; then
+	# migsafe is installed and the lock held: bench.sh neither builds nor
+	# locks when PGBIN names the installation
+	echo "run-tests: make bench QUICK=1 (every benchmark, small, one round)"
+	if ! QUICK=1 SAVE=0 PGBIN=/usr/lib/postgresql/$MIGSAFE_PG/bin bash "$src/scripts/bench.sh"; then
+		echo "run-tests: FAILED (scripts/bench.sh QUICK=1)" >&2
+		exit 1
+	fi
+	passed=$((passed + 1))
 fi
 
 if [[ $run_deb -eq 1 ]]; then

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# migration.sh - a 10,000-statement migration run through psql, on vanilla
+# PostgreSQL, with pgaudit (pgaudit.log = 'ddl') and with migsafe
+# (installed, snapshots on), configurations alternated over ROUNDS rounds;
+# prints the median wall-clock time of each and the ratios against
+# vanilla and against pgaudit.
+#
+# The migration is STATEMENTS schema changes, ten per cycle on a table of
+# 10 rows: CREATE TABLE, ADD COLUMN, CREATE INDEX, COMMENT ON TABLE,
+# COMMENT ON COLUMN, RENAME COLUMN, DROP INDEX, and, each in its own
+# transaction with SET LOCAL migsafe.approve (a mere placeholder setting
+# where migsafe is not loaded), DROP COLUMN, TRUNCATE and DROP TABLE of
+# the table holding rows; two INSERTs per cycle fill it.  It runs with
+# psql -f in a fresh database, in autocommit, as a migration tool's
+# "psql -f migration.sql" would; the time includes psql's start and
+# connection.  With migsafe every cycle keeps three snapshots.
+#
+# Run as root; migsafe and pgaudit must be installed in the PostgreSQL
+# used.  A throwaway cluster runs as postgres in a private temporary
+# directory, on a unix socket there; removed at exit.
+#
+# Environment:
+#   STATEMENTS=10000   schema changes (a multiple of 10)
+#   ROUNDS=5           rounds; a cell is the median
+#   QUICK=1            1,000 statements, one round
+#   SAVE=1             also write the table to bench/results-migration.md
+#   PGBIN=...          bin directory of the PostgreSQL to use
+#   PGPORT_BENCH=56393 port (it only names the socket file)
+set -euo pipefail
+
+nstmts=${STATEMENTS:-10000}
+rounds=${ROUNDS:-5}
+if [[ ${QUICK:-0} == 1 ]]; then
+	nstmts=1000
+	rounds=1
+fi
+save=${SAVE:-0}
+if ! [[ $nstmts =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ ]] || ((nstmts < 10 || nstmts % 10 || rounds < 1)); then
+	echo "migration: STATEMENTS must be a positive multiple of 10, ROUNDS positive" >&2
+	exit 1
+fi
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bindir=${PGBIN:-/usr/lib/postgresql/15/bin}
+export PATH=$bindir:$PATH
+if [[ $(id -u) -ne 0 ]]; then
+	echo "migration: must run as root (the cluster runs as postgres via runuser)" >&2
+	exit 1
+fi
+pkglibdir=$(pg_config --pkglibdir)
+for lib in migsafe pgaudit; do
+	if [[ ! -f $pkglibdir/$lib.so ]]; then
+		echo "migration: $pkglibdir/$lib.so not found (make install / postgresql-15-pgaudit)" >&2
+		exit 1
+	fi
+done
+so_start=$(sha256sum "$pkglibdir/migsafe.so" | cut -c1-12)
+
+port=${PGPORT_BENCH:-56393}
+dir=$(mktemp -d /tmp/migsafe-bench-migration.XXXXXX)
+chown postgres:postgres "$dir"
+chmod 755 "$dir"
+data=$dir/data
+log=$dir/server.log
+
+as_pg() { (cd "$dir" && runuser -u postgres -- env PATH="$PATH" HOME="$dir" "$@"); }
+sql() {
+	local db=$1
+	shift
+	as_pg env PGOPTIONS='-c client_min_messages=warning' \
+		psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" -c "$@"
+}
+say() { echo "migration: $*" >&2; }
+cleanup() {
+	local rc=$?
+	if [[ -f $data/postmaster.pid ]]; then
+		as_pg pg_ctl -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	if ((rc != 0)) && [[ -f $log ]]; then
+		echo "migration: failed; last lines of the server log:" >&2
+		tail -n 20 "$log" >&2 || true
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+as_pg initdb -D "$data" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" ||
+	{ cat "$dir/initdb.log" >&2; exit 1; }
+cat >>"$data/postgresql.conf" <<CONF
+
+# ---- migsafe bench/migration.sh (as bench/fastpath.sh)
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$dir'
+logging_collector = off
+fsync = off
+synchronous_commit = off
+include = 'bench_config.conf'
+CONF
+
+configs=(vanilla pgaudit migsafe)
+write_config() {
+	case $1 in
+	vanilla) echo "shared_preload_libraries = ''" ;;
+	migsafe) echo "shared_preload_libraries = 'migsafe'" ;;
+	pgaudit)
+		echo "shared_preload_libraries = 'pgaudit'"
+		echo "pgaudit.log = 'ddl'"
+		echo "pgaudit.log_level = 'log'"
+		;;
+	esac >"$data/bench_config.conf"
+	chown postgres:postgres "$data/bench_config.conf"
+}
+
+awk -v n="$nstmts" 'BEGIN {
+	q = sprintf("%c", 39)
+	print "SET client_min_messages = warning;"
+	for (c = 1; c <= n / 10; c++) {
+		print "CREATE TABLE mt (id int PRIMARY KEY, a int, t text);"
+		print "INSERT INTO mt SELECT g, g, " q "x" q " FROM generate_series(1, 10) g;"
+		print "ALTER TABLE mt ADD COLUMN b int;"
+		print "CREATE INDEX mt_a ON mt (a);"
+		print "COMMENT ON TABLE mt IS " q "migration bench" q ";"
+		print "COMMENT ON COLUMN mt.a IS " q "a" q ";"
+		print "ALTER TABLE mt RENAME COLUMN b TO c;"
+		print "DROP INDEX mt_a;"
+		print "BEGIN; SET LOCAL migsafe.approve = " q "public.mt.t" q "; ALTER TABLE mt DROP COLUMN t; COMMIT;"
+		print "BEGIN; SET LOCAL migsafe.approve = " q "public.mt" q "; TRUNCATE mt; COMMIT;"
+		print "INSERT INTO mt SELECT g, g FROM generate_series(1, 10) g;"
+		print "BEGIN; SET LOCAL migsafe.approve = " q "public.mt" q "; DROP TABLE mt; COMMIT;"
+	}
+}' >"$dir/migration.sql"
+chown postgres "$dir/migration.sql"
+
+results=$dir/results.tsv
+: >"$results"
+for ((r = 1; r <= rounds; r++)); do
+	line="round $r/$rounds:"
+	for ((k = 0; k < ${#configs[@]}; k++)); do
+		cfg=${configs[$(((r - 1 + k) % ${#configs[@]}))]}
+		write_config "$cfg"
+		if [[ -f $data/postmaster.pid ]]; then
+			as_pg pg_ctl -D "$data" -m fast -w -l "$log" restart >/dev/null
+		else
+			as_pg pg_ctl -D "$data" -w -l "$log" start >/dev/null
+		fi
+		sql postgres 'DROP DATABASE IF EXISTS mig'
+		sql postgres 'CREATE DATABASE mig'
+		if [[ $cfg == migsafe ]]; then
+			sql mig 'CREATE EXTENSION migsafe'
+			if [[ $(sha256sum "$pkglibdir/migsafe.so" | cut -c1-12) != "$so_start" ]]; then
+				say "migsafe.so changed during the run"
+				exit 1
+			fi
+		fi
+		sql mig CHECKPOINT
+		audit_before=$(grep -c 'AUDIT: SESSION' "$log" || true)
+		t0=$(date +%s%N)
+		as_pg psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d mig \
+			-f "$dir/migration.sql" >/dev/null
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		printf '%s\t%s\t%s\n' "$r" "$cfg" "$ms" >>"$results"
+		line+=" $cfg=${ms}ms"
+		# the configuration really did its work
+		case $cfg in
+		migsafe)
+			n=$(sql mig "SELECT count(*) FROM migsafe.snapshots")
+			if ((n != nstmts / 10 * 3)); then
+				say "migsafe kept $n snapshots, not $((nstmts / 10 * 3))"
+				exit 1
+			fi
+			;;
+		pgaudit)
+			# one record per schema change but TRUNCATE (class WRITE)
+			if (($(grep -c 'AUDIT: SESSION' "$log") - audit_before < nstmts / 10 * 9)); then
+				say "pgaudit wrote fewer than $((nstmts / 10 * 9)) audit records"
+				exit 1
+			fi
+			;;
+		esac
+	done
+	say "$line"
+done
+as_pg pg_ctl -D "$data" -m fast -w stop >/dev/null
+
+summary=$(awk -F'\t' '
+	{ v[$2] = v[$2] " " $3 }
+	END {
+		for (key in v) {
+			n = split(v[key], a, " ")
+			for (i = 2; i <= n; i++) {
+				x = a[i]; j = i - 1
+				while (j >= 1 && a[j] + 0 > x + 0) { a[j + 1] = a[j]; j-- }
+				a[j + 1] = x
+			}
+			med = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			printf "%s\t%.1f\t%.3f\n", key, med, (a[n] - a[1]) / med
+		}
+	}' "$results")
+med() { awk -F'\t' -v c="$1" '$1 == c { print $2 }' <<<"$summary"; }
+spr() { awk -F'\t' -v c="$1" '$1 == c { printf "%.0f%%", 100 * $3 }' <<<"$summary"; }
+ratio() { awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2f", a / b }'; }
+
+report() {
+	echo "PostgreSQL: $(postgres --version) · $(date -u '+%Y-%m-%d %H:%M UTC') · nproc=$(nproc)" \
+		"· ROUNDS=$rounds · migsafe.so sha256 $so_start · fsync off, synchronous_commit off"
+	echo
+	echo "psql -f of a $nstmts-statement migration (schema changes; plus $((nstmts / 5)) INSERTs and"
+	echo "$((nstmts / 10 * 3)) approved transactions): median wall-clock time over the rounds."
+	echo
+	echo "| configuration | time | per statement | vs vanilla | vs pgaudit | spread |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for cfg in "${configs[@]}"; do
+		echo "| $cfg | $(awk -v x="$(med "$cfg")" 'BEGIN { printf "%.2f s", x / 1000 }')" \
+			"| $(awk -v x="$(med "$cfg")" -v n="$nstmts" 'BEGIN { printf "%.2f ms", x / n }')" \
+			"| $(ratio "$cfg" vanilla) | $(ratio "$cfg" pgaudit) | $(spr "$cfg") |"
+	done
+}
+
+echo
+report | tee "$dir/report.md"
+if [[ $save == 1 ]]; then
+	cp "$dir/report.md" "$bench_dir/results-migration.md"
+	say "saved to $bench_dir/results-migration.md"
+fi
