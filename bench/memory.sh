@@ -40,57 +40,15 @@ for v in nstmts purge_every; do
 	fi
 done
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bindir=${PGBIN:-/usr/lib/postgresql/15/bin}
-export PATH=$bindir:$PATH
-if [[ $(id -u) -ne 0 ]]; then
-	echo "memory: must run as root (the cluster runs as postgres via runuser)" >&2
-	exit 1
-fi
-pkglibdir=$(pg_config --pkglibdir)
-if [[ ! -f $pkglibdir/migsafe.so ]]; then
-	echo "memory: $pkglibdir/migsafe.so not found; install it first (make install)" >&2
-	exit 1
-fi
-so_start=$(sha256sum "$pkglibdir/migsafe.so" | cut -c1-12)
+bench_name=memory
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup
 
-port=${PGPORT_BENCH:-56391}
-dir=$(mktemp -d /tmp/migsafe-bench-memory.XXXXXX)
-chown postgres:postgres "$dir"
-chmod 755 "$dir"
-data=$dir/data
-log=$dir/server.log
+bench_cluster "${PGPORT_BENCH:-56391}"
 
-as_pg() { (cd "$dir" && runuser -u postgres -- env PATH="$PATH" HOME="$dir" "$@"); }
-cleanup() {
-	local rc=$?
-	if [[ -f $data/postmaster.pid ]]; then
-		as_pg pg_ctl -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
-	if ((rc != 0)) && [[ -f $log ]]; then
-		echo "memory: failed; last lines of the server log:" >&2
-		tail -n 20 "$log" >&2 || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-say() { echo "memory: $*" >&2; }
-
-as_pg initdb -D "$data" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" ||
-	{ cat "$dir/initdb.log" >&2; exit 1; }
-cat >>"$data/postgresql.conf" <<CONF
-
-# ---- migsafe bench/memory.sh
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-logging_collector = off
-fsync = off
-synchronous_commit = off
-include = 'bench_config.conf'
-CONF
+bench_initdb
+echo "include = 'bench_config.conf'" >>"$data/postgresql.conf"
 
 # script CONFIG: the session's statements, with a purge (migsafe only)
 # every PURGE_EVERY statements and a report line "mem|N|bytes|kB" at

@@ -49,65 +49,19 @@ if ! [[ $nstmts =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ ]] || ((nstmts < 10 || nstmts
 	exit 1
 fi
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bindir=${PGBIN:-/usr/lib/postgresql/15/bin}
-export PATH=$bindir:$PATH
-if [[ $(id -u) -ne 0 ]]; then
-	echo "migration: must run as root (the cluster runs as postgres via runuser)" >&2
+bench_name=migration
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup
+if [[ ! -f $pkglibdir/pgaudit.so ]]; then
+	echo "migration: $pkglibdir/pgaudit.so not found (postgresql-15-pgaudit)" >&2
 	exit 1
 fi
-pkglibdir=$(pg_config --pkglibdir)
-for lib in migsafe pgaudit; do
-	if [[ ! -f $pkglibdir/$lib.so ]]; then
-		echo "migration: $pkglibdir/$lib.so not found (make install / postgresql-15-pgaudit)" >&2
-		exit 1
-	fi
-done
-so_start=$(sha256sum "$pkglibdir/migsafe.so" | cut -c1-12)
 
-port=${PGPORT_BENCH:-56393}
-dir=$(mktemp -d /tmp/migsafe-bench-migration.XXXXXX)
-chown postgres:postgres "$dir"
-chmod 755 "$dir"
-data=$dir/data
-log=$dir/server.log
+bench_cluster "${PGPORT_BENCH:-56393}"
 
-as_pg() { (cd "$dir" && runuser -u postgres -- env PATH="$PATH" HOME="$dir" "$@"); }
-sql() {
-	local db=$1
-	shift
-	as_pg env PGOPTIONS='-c client_min_messages=warning' \
-		psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" -c "$@"
-}
-say() { echo "migration: $*" >&2; }
-cleanup() {
-	local rc=$?
-	if [[ -f $data/postmaster.pid ]]; then
-		as_pg pg_ctl -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
-	if ((rc != 0)) && [[ -f $log ]]; then
-		echo "migration: failed; last lines of the server log:" >&2
-		tail -n 20 "$log" >&2 || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-as_pg initdb -D "$data" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" ||
-	{ cat "$dir/initdb.log" >&2; exit 1; }
-cat >>"$data/postgresql.conf" <<CONF
-
-# ---- migsafe bench/migration.sh (as bench/fastpath.sh)
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-logging_collector = off
-fsync = off
-synchronous_commit = off
-include = 'bench_config.conf'
-CONF
+bench_initdb
+echo "include = 'bench_config.conf'" >>"$data/postgresql.conf"
 
 configs=(vanilla pgaudit migsafe)
 write_config() {

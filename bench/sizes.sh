@@ -57,39 +57,17 @@ for s in $sizes $rounds; do
 	fi
 done
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bindir=${PGBIN:-/usr/lib/postgresql/15/bin}
-export PATH=$bindir:$PATH
-if [[ $(id -u) -ne 0 ]]; then
-	echo "sizes: must run as root (the cluster runs as postgres via runuser)" >&2
-	exit 1
-fi
-pkglibdir=$(pg_config --pkglibdir)
-if [[ ! -f $pkglibdir/migsafe.so ]]; then
-	echo "sizes: $pkglibdir/migsafe.so not found; install it first (make install)" >&2
-	exit 1
-fi
+bench_name=sizes
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup
 if ! command -v gnuplot >/dev/null; then
 	echo "sizes: installing gnuplot-nox for the plot" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null
 fi
-so_start=$(sha256sum "$pkglibdir/migsafe.so" | cut -c1-12)
 
-port=${PGPORT_BENCH:-56392}
-dir=$(mktemp -d /tmp/migsafe-bench-sizes.XXXXXX)
-chown postgres:postgres "$dir"
-chmod 755 "$dir"
-data=$dir/data
-log=$dir/server.log
+bench_cluster "${PGPORT_BENCH:-56392}"
 
-as_pg() { (cd "$dir" && runuser -u postgres -- env PATH="$PATH" HOME="$dir" "$@"); }
-sql() { # sql DB 'statements' ... -- quiet, stop on the first error
-	local db=$1
-	shift
-	as_pg env PGOPTIONS='-c client_min_messages=warning' \
-		psql -X -q -At -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" -c "$@"
-}
-say() { echo "sizes: $*" >&2; }
 # timed DB 'script': the sum of the script's statement times in ms
 timed() {
 	local out
@@ -101,37 +79,14 @@ timed() {
 	fi
 	awk '/^Time: / { ms += $2 } END { printf "%.3f\n", ms }' <<<"$out"
 }
-cleanup() {
-	local rc=$?
-	if [[ -f $data/postmaster.pid ]]; then
-		as_pg pg_ctl -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
-	if ((rc != 0)) && [[ -f $log ]]; then
-		echo "sizes: failed; last lines of the server log:" >&2
-		tail -n 20 "$log" >&2 || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- cluster
 say "cluster in $dir (socket only, port $port)"
-as_pg initdb -D "$data" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" ||
-	{ cat "$dir/initdb.log" >&2; exit 1; }
+bench_initdb
 # as bench/snapshots.sh: fsync off (a commit that drops files waits for a
 # WAL flush, mostly noise on a shared disk), checkpoints only when asked
 cat >>"$data/postgresql.conf" <<CONF
-
-# ---- migsafe bench/sizes.sh
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-logging_collector = off
 shared_preload_libraries = 'migsafe'
-fsync = off
-synchronous_commit = off
 wal_level = replica
 shared_buffers = 1GB
 maintenance_work_mem = 512MB
