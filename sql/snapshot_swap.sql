@@ -451,3 +451,41 @@ SELECT migsafe.restore('sw.ichi') AS restored;
 SELECT tableoid::regclass, * FROM ipar ORDER BY id;
 SELECT count(*) AS kept FROM migsafe.snapshots
  WHERE object_identity IN ('sw.ipar', 'sw.ichi') AND status = 'kept';
+
+-- 18. a moved table whose indexes have the names snapshot storage uses
+-- (kept, and the intermediate name of another one) comes back with them
+CREATE TABLE clash (id int PRIMARY KEY, v text, w text);
+CREATE INDEX clash_v ON clash (v);
+CREATE INDEX clash_w ON clash (w);
+SELECT 'migsafe_renaming_' || 'clash_w'::regclass::oid AS step_name \gset
+ALTER INDEX clash_v RENAME TO :"step_name";
+ALTER INDEX clash_w RENAME TO kept;
+INSERT INTO clash VALUES (1, 'a', 'b');
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.clash';
+DROP TABLE clash;
+COMMIT;
+SELECT migsafe.restore('sw.clash') AS restored;
+SELECT relname = :'step_name' AS step_named, pg_get_indexdef(indexrelid) LIKE '%(v)' AS on_v
+  FROM pg_index JOIN pg_class ON oid = indexrelid
+ WHERE indrelid = 'clash'::regclass AND relname <> 'clash_pkey' AND relname <> 'kept';
+SELECT pg_get_indexdef('sw.kept'::regclass) LIKE '%(w)' AS kept_on_w;
+
+-- 19. trees are followed by OID: a table given a dropped tree's name in
+-- the same transaction does not mix the two trees up
+CREATE TABLE tp (id int) PARTITION BY LIST (id);
+CREATE TABLE tp_a PARTITION OF tp FOR VALUES IN (1);
+INSERT INTO tp VALUES (1);
+CREATE TABLE tq (id int) PARTITION BY LIST (id);
+CREATE TABLE tq_b PARTITION OF tq FOR VALUES IN (2);
+INSERT INTO tq VALUES (2);
+BEGIN;
+SET LOCAL migsafe.approve = 'sw.*';
+DROP TABLE tp;
+ALTER TABLE tq RENAME TO tp;
+DROP TABLE tp;
+COMMIT;
+SELECT migsafe.restore('sw.tp_a') AS restored;
+SELECT tableoid::regclass, id FROM tp ORDER BY id;
+SELECT object_identity, status FROM migsafe.snapshots
+ WHERE object_identity IN ('sw.tp', 'sw.tp_a', 'sw.tq_b') ORDER BY id;

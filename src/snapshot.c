@@ -484,11 +484,11 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 				  const char *method, const char *storage, List *keys,
 				  double rows, bool estimated, int64 bytes)
 {
-	Oid			argtypes[14] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	Oid			argtypes[15] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 		NAMEOID, TEXTOID, TEXTOID, NAMEARRAYOID, INT8OID, BOOLOID, INT8OID, OIDOID,
-	OIDARRAYOID};
-	Datum		values[14];
-	char		nulls[14];
+	OIDARRAYOID, BOOLOID};
+	Datum		values[15];
+	char		nulls[15];
 	int			ret;
 	List	   *readers = migsafe_catalog_reader_oids(t->objid);
 	Datum	   *oids = palloc(sizeof(Datum) * (list_length(readers) + 1));
@@ -536,6 +536,8 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 		oids[n++] = ObjectIdGetDatum(lfirst_oid(lr));
 	values[13] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid),
 												 true, TYPALIGN_INT));
+	/* a dropped table's kept storage: restore creates the table again */
+	values[14] = BoolGetDatum(t->storage_kept);
 
 	ret = migsafe_internal_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
 								" operation, object_type, object_identity, schema_name,"
@@ -552,11 +554,14 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 								"                    ORDER BY i.inhseqno)"
 								"               FROM pg_catalog.pg_inherits i"
 								"              WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid))"
+								" OPERATOR(pg_catalog.||) CASE WHEN $15"
+								"   THEN '{\"kept_storage\": true}'::pg_catalog.jsonb"
+								"   ELSE '{}'::pg_catalog.jsonb END"
 								" FROM pg_catalog.pg_class c"
 								" JOIN pg_catalog.pg_namespace n"
 								" ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 								" WHERE c.oid OPERATOR(pg_catalog.=) $13",
-								14, argtypes, values, nulls, 0);
+								15, argtypes, values, nulls, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
 	t->snapshot_id = id;
@@ -681,20 +686,9 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s", kept,
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
+	t->storage_kept = (t->op == MIGSAFE_OP_DROP);
 	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
 					  !t->rows_exact, total_size(keptid));
-	if (t->op == MIGSAFE_OP_DROP)
-	{
-		Oid			argtypes[1] = {INT8OID};
-		Datum		values[1] = {Int64GetDatum(id)};
-
-		(void) migsafe_internal_exec("UPDATE migsafe.snapshots"
-									 "   SET definition = definition OPERATOR(pg_catalog.||)"
-									 "       '{\"kept_storage\": true}'::pg_catalog.jsonb"
-									 " WHERE id OPERATOR(pg_catalog.=) $1",
-									 1, argtypes, values, NULL, 0);
-		t->storage_kept = true;
-	}
 	migsafe_storage_lock_down(nsp, readers);
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table's storage, moved to schema %s.",
 							  id, nsp));
