@@ -611,11 +611,13 @@ migsafe_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	{
 		case OAT_POST_CREATE:
 			migsafe_guard_note_object(classId, objectId, subId,
-									  ((ObjectAccessPostCreate *) arg)->is_internal);
+									  ((ObjectAccessPostCreate *) arg)->is_internal,
+									  true);
 			break;
 		case OAT_POST_ALTER:
 			migsafe_guard_note_object(classId, objectId, subId,
-									  ((ObjectAccessPostAlter *) arg)->is_internal);
+									  ((ObjectAccessPostAlter *) arg)->is_internal,
+									  false);
 			break;
 		case OAT_DROP:
 			{

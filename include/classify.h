@@ -67,6 +67,8 @@ typedef struct MigsafeLockNeed
 {
 	RangeVar   *relation;
 	LOCKMODE	mode;
+	bool		first;			/* the statement's first lock, in this very
+								 * mode, on this very relation */
 } MigsafeLockNeed;
 
 /* A table a DELETE or UPDATE reaches in every row */

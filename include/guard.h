@@ -32,7 +32,7 @@ extern pg_attribute_noreturn()
 void		migsafe_guard_fail(MigsafeCommand *cmd);
 extern void migsafe_guard_after(PlannedStmt *pstmt);
 extern void migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
-									  bool is_internal);
+									  bool is_internal, bool created);
 extern void migsafe_guard_note_dropped(Oid classId, Oid objectId, int subId);
 extern void migsafe_guard_drop_relation(Oid relid, int subId);
 extern void migsafe_guard_drop_extension(Oid extoid);

@@ -38,3 +38,22 @@ COMMIT;
 CREATE MATERIALIZED VIEW items_mv AS SELECT * FROM items;
 REFRESH MATERIALIZED VIEW items_mv;
 SELECT * FROM items;
+
+-- The gate may take a statement's first lock itself, when nobody is in the
+-- way: the statement then holds exactly the locks it holds without
+-- migsafe, no stronger one.
+BEGIN;
+CREATE INDEX items_cost ON items (cost);
+SELECT mode FROM pg_locks
+ WHERE relation = 'items'::regclass AND pid = pg_backend_pid() ORDER BY mode;
+ROLLBACK;
+BEGIN;
+ALTER TABLE items SET (fillfactor = 90);
+SELECT mode FROM pg_locks
+ WHERE relation = 'items'::regclass AND pid = pg_backend_pid() ORDER BY mode;
+ROLLBACK;
+BEGIN;
+ALTER TABLE items ALTER COLUMN cost SET STATISTICS 200;
+SELECT mode FROM pg_locks
+ WHERE relation = 'items'::regclass AND pid = pg_backend_pid() ORDER BY mode;
+ROLLBACK;

@@ -496,6 +496,102 @@ migsafe_audit_queue(Oid dbid, List *rows)
 }
 
 /*
+ * relation_names
+ *
+ * What getObjectTypeDescription() and getObjectIdentity() say of a
+ * relation or one of its columns, read from its relcache entry: the
+ * relation a statement just made or altered has one, while its syscache
+ * row would have to be read from the catalog.  Both see the catalogs as of
+ * the last CommandCounterIncrement.  False when there is no entry to read.
+ */
+static bool
+relation_names(const ObjectAddress *addr, const char **type,
+			   const char **identity)
+{
+	Relation	rel;
+	const char *noun;
+	char	   *nspname;
+	char	   *name;
+
+	if (addr->classId != RelationRelationId || addr->objectSubId < 0)
+		return false;
+	rel = RelationIdGetRelation(addr->objectId);
+	if (rel == NULL)
+		return false;
+	switch (rel->rd_rel->relkind)
+	{
+		case RELKIND_RELATION:
+		case RELKIND_PARTITIONED_TABLE:
+			noun = "table";
+			break;
+		case RELKIND_INDEX:
+		case RELKIND_PARTITIONED_INDEX:
+			noun = "index";
+			break;
+		case RELKIND_SEQUENCE:
+			noun = "sequence";
+			break;
+		case RELKIND_TOASTVALUE:
+			noun = "toast table";
+			break;
+		case RELKIND_VIEW:
+			noun = "view";
+			break;
+		case RELKIND_MATVIEW:
+			noun = "materialized view";
+			break;
+		case RELKIND_COMPOSITE_TYPE:
+			noun = "composite type";
+			break;
+		case RELKIND_FOREIGN_TABLE:
+			noun = "foreign table";
+			break;
+		default:
+			RelationClose(rel);
+			return false;
+	}
+	if (addr->objectSubId > RelationGetNumberOfAttributes(rel))
+	{
+		RelationClose(rel);
+		return false;
+	}
+	nspname = get_namespace_name_or_temp(RelationGetNamespace(rel));
+	if (nspname == NULL)
+	{
+		RelationClose(rel);
+		return false;
+	}
+	name = quote_qualified_identifier(nspname, RelationGetRelationName(rel));
+	if (addr->objectSubId > 0)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
+											  addr->objectSubId - 1);
+
+		*type = psprintf("%s column", noun);
+		*identity = psprintf("%s.%s", name,
+							 quote_identifier(NameStr(att->attname)));
+	}
+	else
+	{
+		*type = noun;
+		*identity = name;
+	}
+	RelationClose(rel);
+	return true;
+}
+
+/* The type and identity of an object, as the audit row names them */
+static void
+object_names(const ObjectAddress *addr, const char **type,
+			 const char **identity)
+{
+	if (relation_names(addr, type, identity))
+		return;
+	*type = getObjectTypeDescription(addr, true);
+	*identity = getObjectIdentity(addr, true);
+}
+
+/*
  * command_object
  *
  * Type and identity of the object a command is about: for DROP and
@@ -507,6 +603,7 @@ static void
 command_object(MigsafeCommand *cmd, const char **type, const char **identity)
 {
 	Node	   *parsetree = cmd->parsetree;
+	Oid			relid;
 
 	*type = NULL;
 	*identity = NULL;
@@ -531,23 +628,17 @@ command_object(MigsafeCommand *cmd, const char **type, const char **identity)
 		*identity = quote_identifier(((DropdbStmt *) parsetree)->dbname);
 	}
 	else if (parsetree != NULL && IsA(parsetree, CreateStmt) &&
-			 OidIsValid(RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
-										 NoLock, true)))
+			 OidIsValid(relid = RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
+												 NoLock, true)))
 	{
 		/* not the sequence of a serial column, made first */
 		ObjectAddress addr;
 
-		ObjectAddressSet(addr, RelationRelationId,
-						 RangeVarGetRelid(((CreateStmt *) parsetree)->relation,
-										  NoLock, true));
-		*type = getObjectTypeDescription(&addr, true);
-		*identity = getObjectIdentity(&addr, true);
+		ObjectAddressSet(addr, RelationRelationId, relid);
+		object_names(&addr, type, identity);
 	}
 	else if (OidIsValid(cmd->object.classId))
-	{
-		*type = getObjectTypeDescription(&cmd->object, true);
-		*identity = getObjectIdentity(&cmd->object, true);
-	}
+		object_names(&cmd->object, type, identity);
 	else if (parsetree != NULL && IsA(parsetree, AlterTableStmt))
 	{
 		RangeVar   *rv = ((AlterTableStmt *) parsetree)->relation;

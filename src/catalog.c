@@ -949,18 +949,67 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 }
 
 /*
- * migsafe_catalog_is_migsafe_object_at_drop
+ * migsafe_catalog_is_migsafe_new_object
  *
  * migsafe_catalog_is_migsafe_object() for an object the object-access hook
- * sees being dropped, read through the syscache where one has the columns
- * (relations, types, functions, constraints, statistics): the same answer
- * for less.  The syscache sees the catalogs as of the last
- * CommandCounterIncrement, SnapshotSelf also what the current command did
- * since; but every step of a deletion ends with one, and no step before
- * an object's deletion moves it to another schema or relation.
+ * sees being created (OAT_POST_CREATE), for less where the object tells
+ * its schema without another read: a new relation by its relcache entry,
+ * which heap_create() built from the very values it inserted (the
+ * syscache does not see the row yet), and a type by one read of its row.
  */
 bool
-migsafe_catalog_is_migsafe_object_at_drop(Oid classid, Oid objid)
+migsafe_catalog_is_migsafe_new_object(Oid classid, Oid objid)
+{
+	Oid			migsafe_nsp = migsafe_catalog_namespace();
+	const MigsafeOwnerField *f;
+	Oid			relid;
+	Oid			nsp;
+
+	if (!OidIsValid(migsafe_nsp))
+		return false;
+	if (classid == RelationRelationId)
+	{
+		Relation	rel = RelationIdGetRelation(objid);
+
+		if (rel != NULL)
+		{
+			bool		created = rel->rd_createSubid != InvalidSubTransactionId;
+
+			nsp = RelationGetNamespace(rel);
+			RelationClose(rel);
+			if (created)
+				return nsp == migsafe_nsp;
+		}
+	}
+	else if (classid == TypeRelationId)
+	{
+		/*
+		 * The relation and the schema in one read.  A new type with a
+		 * relation is that relation's row type, made before the relation's
+		 * own row: the relation's event judges them both.
+		 */
+		f = owner_field(classid);
+		catalog_oid_fields(f, f->reloid, f->nspoid, objid, &relid, &nsp);
+		return !OidIsValid(relid) && nsp == migsafe_nsp;
+	}
+	return migsafe_catalog_is_migsafe_object(classid, objid, NULL);
+}
+
+/*
+ * migsafe_catalog_is_migsafe_object_cached
+ *
+ * migsafe_catalog_is_migsafe_object() read through the syscache where one
+ * has the columns (relations, types, functions, constraints, statistics):
+ * the same answer for less, when the current command has not yet moved
+ * the object.  The syscache sees the catalogs as of the last
+ * CommandCounterIncrement, SnapshotSelf also what the current command did
+ * since.  That holds for an object the object-access hook sees being
+ * dropped (every step of a deletion ends with a CommandCounterIncrement,
+ * and no step before an object's deletion moves it to another schema or
+ * relation), and for a statement's relations before it runs.
+ */
+bool
+migsafe_catalog_is_migsafe_object_cached(Oid classid, Oid objid)
 {
 	Oid			migsafe_nsp = migsafe_catalog_namespace();
 	Oid			relid;

@@ -866,6 +866,7 @@ lock_need(List *list, RangeVar *relation, LOCKMODE mode)
 	need = palloc(sizeof(MigsafeLockNeed));
 	need->relation = relation;
 	need->mode = mode;
+	need->first = false;
 	return lappend(list, need);
 }
 
@@ -894,8 +895,11 @@ alter_table_locks(AlterTableStmt *stmt)
 
 	if (stmt->objtype == OBJECT_TYPE)
 		return NIL;				/* a composite type: no relation lock */
+	/* the lock ATController() takes first, on the relation named */
 	result = lock_need(NIL, stmt->relation,
 					   AlterTableGetLockLevel(stmt->cmds));
+	if (result != NIL)
+		((MigsafeLockNeed *) linitial(result))->first = true;
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *c = lfirst_node(AlterTableCmd, lc);
@@ -991,8 +995,12 @@ migsafe_classify_locks(Node *parsetree)
 		case T_IndexStmt:
 			if (((IndexStmt *) parsetree)->concurrent)
 				return NIL;
-			return lock_need(NIL, ((IndexStmt *) parsetree)->relation,
-							 ShareLock);
+			/* DefineIndex()'s first lock, on the table */
+			result = lock_need(NIL, ((IndexStmt *) parsetree)->relation,
+							   ShareLock);
+			if (result != NIL)
+				((MigsafeLockNeed *) linitial(result))->first = true;
+			return result;
 		case T_TruncateStmt:
 			foreach(lc, ((TruncateStmt *) parsetree)->relations)
 				result = lock_need(result, lfirst(lc), AccessExclusiveLock);

@@ -692,7 +692,7 @@ guard_own_objects(Node *parsetree)
 											 NoLock, true);
 
 		if (OidIsValid(relid) &&
-			migsafe_catalog_is_migsafe_object(RelationRelationId, relid, NULL))
+			migsafe_catalog_is_migsafe_object_cached(RelationRelationId, relid))
 			check_object(MIGSAFE_OP_ALTER, RelationRelationId, relid, 0,
 						 false, true, "ProcessUtility");
 	}
@@ -1717,8 +1717,8 @@ note_touched(MigsafeCommand *cmd, Oid classId, Oid objectId)
 /*
  * migsafe_guard_note_object
  *
- * An object was created or altered (OAT_POST_CREATE, OAT_POST_ALTER) by
- * the current statement: remember the first one for the command's audit
+ * An object was created (created: OAT_POST_CREATE) or altered
+ * (OAT_POST_ALTER) by the current statement: remember the first one for the command's audit
  * row, and guard migsafe's own objects (the audit log, its trigger,
  * functions, schema), which only an approved change may touch.  GRANT and
  * REVOKE are let through: they cannot unseal the audit log (its trigger
@@ -1731,7 +1731,7 @@ note_touched(MigsafeCommand *cmd, Oid classId, Oid objectId)
  */
 void
 migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
-						  bool is_internal)
+						  bool is_internal, bool created)
 {
 	MigsafeCommand *cmd = migsafe_command_current();
 
@@ -1751,7 +1751,8 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 		ObjectAddressSubSet(cmd->object, classId, objectId, subId);
 	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
 		return;
-	if (migsafe_catalog_is_migsafe_object(classId, objectId, NULL))
+	if (created ? migsafe_catalog_is_migsafe_new_object(classId, objectId) :
+		migsafe_catalog_is_migsafe_object(classId, objectId, NULL))
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
 					 "object_access");
 }
@@ -1815,7 +1816,7 @@ migsafe_guard_drop_object(Oid classId, Oid objectId, int subId)
 	if (cmd != NULL && cmd->parsetree != NULL &&
 		migsafe_classify_drops_extensions(cmd->parsetree, NULL))
 		return;
-	if (migsafe_catalog_is_migsafe_object_at_drop(classId, objectId) &&
+	if (migsafe_catalog_is_migsafe_object_cached(classId, objectId) &&
 		getExtensionOfObject(classId, objectId) != migsafe_catalog_extension())
 		check_object(MIGSAFE_OP_DROP, classId, objectId, subId, false, true,
 					 "object_access");
