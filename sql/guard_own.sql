@@ -93,3 +93,25 @@ SET LOCAL migsafe.approve = 'public.own_attempts';
 DROP TABLE own_attempts;
 COMMIT;
 RESET client_min_messages;
+
+-- an approved trigger of the DBA's on the log fires on the rows migsafe
+-- writes, beside the append-only guard
+CREATE FUNCTION tag_row() RETURNS trigger LANGUAGE plpgsql
+  AS $$BEGIN NEW.reason := coalesce(NEW.reason, 'tagged'); RETURN NEW; END$$;
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+CREATE TRIGGER tag BEFORE INSERT ON migsafe.audit_log
+  FOR EACH ROW EXECUTE FUNCTION tag_row();
+COMMIT;
+CREATE TABLE own_tagged (id int);
+SELECT command_tag, object_identity, reason FROM migsafe.audit_log
+ WHERE object_identity = 'public.own_tagged' ORDER BY id;
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+DROP TRIGGER tag ON migsafe.audit_log;
+COMMIT;
+CREATE INDEX ON own_tagged (id);
+SELECT command_tag, object_identity, reason FROM migsafe.audit_log
+ WHERE object_identity LIKE 'public.own_tagged%' ORDER BY id;
+DROP TABLE own_tagged;
+DROP FUNCTION tag_row();

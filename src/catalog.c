@@ -802,11 +802,18 @@ migsafe_catalog_namespace(void)
 	return own_nsp;
 }
 
-/* The OID of the migsafe extension in this database, or InvalidOid */
+/*
+ * The OID of the migsafe extension in this database, or InvalidOid.  The
+ * extension lives in its schema (migsafe.control: not relocatable, made
+ * with the extension when missing): without the schema, whose OID the
+ * syscache answers and invalidates, there is no extension to look for in
+ * pg_extension, which has no syscache.
+ */
 Oid
 migsafe_catalog_extension(void)
 {
-	watch_own_oids();
+	if (!OidIsValid(migsafe_catalog_namespace()))
+		return InvalidOid;
 	if (own_ext_valid && !OidIsValid(own_ext) &&
 		(own_ext_lxid != migsafe_my_lxid() ||
 		 own_ext_cid != GetCurrentCommandId(false)))

@@ -35,7 +35,10 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_sequence.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -180,6 +183,8 @@ typedef struct LogTable
 	int			npred;
 	Oid		   *pred_index;		/* [npred]: partial indexes */
 	ExprState **preds;			/* [npred]: their predicates */
+	bool		guard_only;		/* no BEFORE INSERT row trigger but the
+								 * append-only guard */
 } LogTable;
 
 static LogTable log_table =
@@ -676,6 +681,57 @@ forget_log_table(Datum arg, Oid relid)
 }
 
 /*
+ * only_guard_before_insert
+ *
+ * Whether the only BEFORE INSERT row triggers of rel (the audit log) are
+ * migsafe's append-only guard: C function migsafe_audit_log_guard of this
+ * library (migsafe.control's module_pathname), which hands back the row unchanged while migsafe writes it, so
+ * that calling it changes nothing.  A trigger a DBA added still fires.
+ */
+static bool
+only_guard_before_insert(Relation rel)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	int			i;
+
+	if (trigdesc == NULL)
+		return true;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trigger = &trigdesc->triggers[i];
+		HeapTuple	tup;
+		Form_pg_proc proc;
+		bool		guard = false;
+
+		if (!TRIGGER_TYPE_MATCHES(trigger->tgtype, TRIGGER_TYPE_ROW,
+								  TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSERT))
+			continue;
+		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(trigger->tgfoid));
+		if (!HeapTupleIsValid(tup))
+			return false;
+		proc = (Form_pg_proc) GETSTRUCT(tup);
+		if (proc->prolang == ClanguageId && trigger->tgqual == NULL &&
+			trigger->tgnattr == 0)
+		{
+			bool		srcnull;
+			bool		binnull;
+			Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc,
+											  &srcnull);
+			Datum		bin = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_probin,
+											  &binnull);
+
+			guard = !srcnull && !binnull &&
+				strcmp(TextDatumGetCString(src), "migsafe_audit_log_guard") == 0 &&
+				strcmp(TextDatumGetCString(bin), "$libdir/migsafe") == 0;
+		}
+		ReleaseSysCache(tup);
+		if (!guard)
+			return false;
+	}
+	return true;
+}
+
+/*
  * log_table_for
  *
  * The LogTable of rel (migsafe.audit_log, open and locked, its indexes
@@ -784,6 +840,7 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 						 NULL);
 		log_table.npred++;
 	}
+	log_table.guard_only = only_guard_before_insert(rel);
 	MemoryContextSwitchTo(old);
 	return &log_table;
 }
@@ -856,7 +913,7 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id)
 		ExecStoreVirtualTuple(slot);
 
 		if (rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
-			!ExecBRInsertTriggers(estate, rri, slot))
+			!lt->guard_only && !ExecBRInsertTriggers(estate, rri, slot))
 			continue;
 		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
 			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
