@@ -43,7 +43,8 @@ extern bool migsafe_catalog_temp_dependency(Oid classid, Oid objid,
 extern bool migsafe_catalog_is_migsafe_object(Oid classid, Oid objid,
 											  Oid *owner);
 extern bool migsafe_catalog_is_migsafe_object_cached(Oid classid, Oid objid);
-extern bool migsafe_catalog_is_migsafe_new_object(Oid classid, Oid objid);
+extern bool migsafe_catalog_is_migsafe_touched(Oid classid, Oid objid,
+											   int32 subid, bool created);
 extern Oid	migsafe_catalog_namespace(void);
 extern Oid	migsafe_catalog_extension(void);
 extern char *migsafe_catalog_version(void);

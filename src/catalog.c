@@ -956,48 +956,84 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
 }
 
 /*
- * migsafe_catalog_is_migsafe_new_object
+ * relation_namespace_now
+ *
+ * The schema of a relation the current statement has open, from its
+ * relcache entry, or InvalidOid when there is none to read (then the
+ * caller reads the catalog).  The entry sees the catalogs as of the last
+ * CommandCounterIncrement, or as heap_create() built it for a relation
+ * made in this transaction: exact unless the current command moved the
+ * relation to another schema, which the callers rule out.
+ */
+static Oid
+relation_namespace_now(Oid relid)
+{
+	Relation	rel = RelationIdGetRelation(relid);
+	Oid			nsp;
+
+	if (rel == NULL)
+		return InvalidOid;
+	nsp = RelationGetNamespace(rel);
+	RelationClose(rel);
+	return nsp;
+}
+
+/*
+ * migsafe_catalog_is_migsafe_touched
  *
  * migsafe_catalog_is_migsafe_object() for an object the object-access hook
- * sees being created (OAT_POST_CREATE), for less where the object tells
- * its schema without another read: a new relation by its relcache entry,
- * which heap_create() built from the very values it inserted (the
- * syscache does not see the row yet), and a type by one read of its row.
+ * sees being created (created: OAT_POST_CREATE) or altered, for less where
+ * the relcache tells the schema of the relation involved: a relation made
+ * in this transaction, whose entry heap_create() built from the very values
+ * it inserted (the syscache does not see the row yet), the relation of a
+ * column created or altered, and the relation of a new constraint, rule,
+ * trigger, policy, default or statistics object.  None of those statements
+ * also moves the relation to another schema (ALTER ... SET SCHEMA is a
+ * statement of its own).  A new type needs one read of its row.
  */
 bool
-migsafe_catalog_is_migsafe_new_object(Oid classid, Oid objid)
+migsafe_catalog_is_migsafe_touched(Oid classid, Oid objid, int32 subid,
+								   bool created)
 {
 	Oid			migsafe_nsp = migsafe_catalog_namespace();
-	const MigsafeOwnerField *f;
+	const MigsafeOwnerField *f = owner_field(classid);
 	Oid			relid;
 	Oid			nsp;
 
 	if (!OidIsValid(migsafe_nsp))
 		return false;
-	if (classid == RelationRelationId)
+	if (classid == RelationRelationId && (subid != 0 || created))
 	{
 		Relation	rel = RelationIdGetRelation(objid);
 
 		if (rel != NULL)
 		{
-			bool		created = rel->rd_createSubid != InvalidSubTransactionId;
+			bool		known = subid != 0 ||
+				rel->rd_createSubid != InvalidSubTransactionId;
 
 			nsp = RelationGetNamespace(rel);
 			RelationClose(rel);
-			if (created)
+			if (known)
 				return nsp == migsafe_nsp;
 		}
 	}
-	else if (classid == TypeRelationId)
+	else if (created && f != NULL && f->reloid != InvalidAttrNumber)
 	{
-		/*
-		 * The relation and the schema in one read.  A new type with a
-		 * relation is that relation's row type, made before the relation's
-		 * own row: the relation's event judges them both.
-		 */
-		f = owner_field(classid);
+		/* the relation, and the schema too if there is one: one read */
 		catalog_oid_fields(f, f->reloid, f->nspoid, objid, &relid, &nsp);
-		return !OidIsValid(relid) && nsp == migsafe_nsp;
+
+		/*
+		 * A new type with a relation is that relation's row type, made
+		 * before the relation's own row: the relation's event judges them
+		 * both.
+		 */
+		if (classid == TypeRelationId)
+			return !OidIsValid(relid) && nsp == migsafe_nsp;
+		if (!OidIsValid(relid))
+			return nsp == migsafe_nsp;
+		nsp = relation_namespace_now(relid);
+		if (OidIsValid(nsp))
+			return nsp == migsafe_nsp;
 	}
 	return migsafe_catalog_is_migsafe_object(classid, objid, NULL);
 }

@@ -1751,8 +1751,7 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 		ObjectAddressSubSet(cmd->object, classId, objectId, subId);
 	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
 		return;
-	if (created ? migsafe_catalog_is_migsafe_new_object(classId, objectId) :
-		migsafe_catalog_is_migsafe_object(classId, objectId, NULL))
+	if (migsafe_catalog_is_migsafe_touched(classId, objectId, subId, created))
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
 					 "object_access");
 }
