@@ -965,6 +965,13 @@ drop_locks(DropStmt *stmt)
 	foreach(lc, stmt->objects)
 		result = lock_need(result, makeRangeVarFromNameList(lfirst(lc)),
 						   AccessExclusiveLock);
+
+	/*
+	 * RemoveRelations()' first lock, on the one relation named (but on an
+	 * index's table, or a partition's parent: see take_first_lock())
+	 */
+	if (list_length(result) == 1 && stmt->removeType != OBJECT_INDEX)
+		((MigsafeLockNeed *) linitial(result))->first = true;
 	return result;
 }
 
@@ -1004,6 +1011,9 @@ migsafe_classify_locks(Node *parsetree)
 		case T_TruncateStmt:
 			foreach(lc, ((TruncateStmt *) parsetree)->relations)
 				result = lock_need(result, lfirst(lc), AccessExclusiveLock);
+			/* ExecuteTruncate()'s first lock, on the one table named */
+			if (list_length(result) == 1)
+				((MigsafeLockNeed *) linitial(result))->first = true;
 			return result;
 		case T_RenameStmt:
 			return lock_need(NIL, ((RenameStmt *) parsetree)->relation,

@@ -322,9 +322,10 @@ queued_relation(RangeVar *rv, bool *named)
  *
  * Take a statement's first lock now, if nobody is in the way: only the
  * lock the statement itself takes first (same relation, same mode, before
- * any other), so that it then finds the lock held and nothing else
- * changes, and only on a table the role owns, which core locks only after
- * checking that (nobody gets a lock core would have refused).  One
+ * any other: not a partition, whose parent DROP locks first), so that it
+ * then finds the lock held and nothing else changes, and only on a table
+ * the role owns, which core locks only after checking that (nobody gets a
+ * lock core would have refused).  One
  * question to the lock manager instead of two: asking who holds a lock
  * that conflicts with a strong one looks at every backend's fast-path
  * locks, and so does taking it.
@@ -333,6 +334,7 @@ static bool
 take_first_lock(MigsafeLockNeed *need, Oid relid, bool named, bool only)
 {
 	return need->first && named && only && relid >= FirstNormalObjectId &&
+		!get_rel_relispartition(relid) &&
 		migsafe_rel_ownercheck(relid, GetUserId()) &&
 		ConditionalLockRelationOid(relid, need->mode);
 }
