@@ -559,7 +559,15 @@ migsafe_tools_part_of_run(MigsafeCommand *cmd)
 bool
 migsafe_tools_in_schema(Oid relid)
 {
-	return tool_of_schema(get_rel_namespace(relid)) >= 0;
+	int			i;
+
+	/* no tool installed: no need to look the relation up (it may be gone) */
+	if (!tool_functions_valid && !loading)
+		load_functions();
+	for (i = 0; i < lengthof(tools); i++)
+		if (OidIsValid(tool_schemas[i]))
+			return tool_of_schema(get_rel_namespace(relid)) >= 0;
+	return false;
 }
 
 /* At transaction end: no tool function runs any more */
