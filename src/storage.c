@@ -27,16 +27,26 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "migsafe.h"
@@ -60,6 +70,102 @@ migsafe_storage_table(int64 id)
 {
 	return quote_qualified_identifier(migsafe_storage_schema(id),
 									  MIGSAFE_SNAPSHOT_TABLE);
+}
+
+static int	text_cmp(const ListCell *a, const ListCell *b);
+
+/* A relation of a snapshot's schema (see schema_relations) */
+typedef struct StorageRel
+{
+	Oid			oid;
+	char		relkind;
+	char	   *relname;
+	Oid			relowner;
+	Acl		   *relacl;			/* NULL for none */
+} StorageRel;
+
+/* list_sort comparator of StorageRel by OID */
+static int
+storage_rel_cmp(const ListCell *a, const ListCell *b)
+{
+	Oid			x = ((StorageRel *) lfirst(a))->oid;
+	Oid			y = ((StorageRel *) lfirst(b))->oid;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The relations of schema nspoid (a List of StorageRel *), in OID order,
+ * read from pg_class without SQL: the schemas of snapshots hold a few
+ * relations, and planning a query on pg_class cost more than the rest of
+ * a snapshot.
+ */
+static List *
+schema_relations(Oid nspoid)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key, Anum_pg_class_relnamespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspoid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+		StorageRel *r = palloc(sizeof(StorageRel));
+		bool		isnull;
+		Datum		acl = heap_getattr(tup, Anum_pg_class_relacl,
+									   RelationGetDescr(rel), &isnull);
+
+		r->oid = form->oid;
+		r->relkind = form->relkind;
+		r->relname = pstrdup(NameStr(form->relname));
+		r->relowner = form->relowner;
+		r->relacl = isnull ? NULL : DatumGetAclPCopy(acl);
+		result = lappend(result, r);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	list_sort(result, storage_rel_cmp);
+	return result;
+}
+
+/*
+ * Add to *names the grantees of acl but owner, quoted for GRANT and
+ * REVOKE (PUBLIC for everyone), once each: what aclexplode() lists
+ */
+static void
+add_grantees(List **names, Acl *acl, Oid owner)
+{
+	AclItem    *items;
+	int			i;
+
+	if (acl == NULL)
+		return;
+	items = ACL_DAT(acl);
+	for (i = 0; i < ACL_NUM(acl); i++)
+	{
+		Oid			grantee = items[i].ai_grantee;
+		char	   *name;
+		ListCell   *lc;
+		bool		found = false;
+
+		if (grantee == owner || ACLITEM_GET_PRIVS(items[i]) == 0)
+			continue;
+		name = grantee == ACL_ID_PUBLIC ? "PUBLIC" :
+			(char *) quote_identifier(DatumGetCString(DirectFunctionCall1(pg_get_userbyid,
+																		  ObjectIdGetDatum(grantee))));
+		foreach(lc, *names)
+		{
+			if (strcmp(lfirst(lc), name) == 0)
+				found = true;
+		}
+		if (!found)
+			*names = lappend(*names, pstrdup(name));
+	}
 }
 
 /* Whether name is one of the new names of renames (see rename_relations) */
@@ -158,24 +264,26 @@ void
 migsafe_storage_name_relations(int64 id, Oid relid)
 {
 	char	   *nsp = migsafe_storage_schema(id);
-	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Datum		values[2];
 	List	   *rows;
 	ListCell   *lc;
 	StringInfoData names;
+	int			nseq = 0;
+	int			nindex = 0;
 
-	values[0] = CStringGetTextDatum(nsp);
-	values[1] = ObjectIdGetDatum(relid);
-	rows = migsafe_internal_rows("SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, c.relname,"
-								 "       CASE c.relkind WHEN 'S' THEN 'kept_sequence_' ELSE 'kept_index_' END"
-								 "       OPERATOR(pg_catalog.||) pg_catalog.row_number()"
-								 "         OVER (PARTITION BY c.relkind OPERATOR(pg_catalog.=) 'S' ORDER BY c.oid)"
-								 "  FROM pg_catalog.pg_class c"
-								 " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-								 "   AND c.oid OPERATOR(pg_catalog.<>) $2"
-								 "   AND c.relkind IN ('i', 'S')"
-								 " ORDER BY c.oid",
-								 2, argtypes, values, 3);
+	rows = NIL;
+	foreach(lc, schema_relations(get_namespace_oid(nsp, false)))
+	{
+		StorageRel *r = lfirst(lc);
+		bool		seq = (r->relkind == RELKIND_SEQUENCE);
+
+		if (r->oid == relid ||
+			(r->relkind != RELKIND_INDEX && r->relkind != RELKIND_SEQUENCE))
+			continue;
+		rows = lappend(rows, rename_row(seq ? "SEQUENCE" : "INDEX", r->relname,
+										psprintf("%s%d",
+												 seq ? "kept_sequence_" : "kept_index_",
+												 seq ? ++nseq : ++nindex)));
+	}
 	initStringInfo(&names);
 	appendStringInfoChar(&names, '[');
 	foreach(lc, rows)
@@ -251,32 +359,62 @@ migsafe_storage_names_back(int64 id, Oid relid, const char *relname)
 void
 migsafe_storage_lock_down(const char *nspname, const char *readers)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(nspname)};
-	char	   *grantees;
+	Oid			nspoid = get_namespace_oid(nspname, false);
+	char	   *grantees = NULL;
 	const char *nsp = quote_identifier(nspname);
+	List	   *names = NIL;
+	ListCell   *lc;
+	HeapTuple	tup;
 
-	grantees = migsafe_internal_value("SELECT pg_catalog.string_agg(DISTINCT g, ', ') FROM ("
-									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END g"
-									  "   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
-									  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-									  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-									  " UNION"
-									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
-									  "   FROM pg_catalog.pg_class c"
-									  "   JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid,"
-									  "        pg_catalog.aclexplode(a.attacl) x"
-									  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-									  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-									  " UNION"
-									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
-									  "   FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) x"
-									  "  WHERE n.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-									  "    AND x.grantee OPERATOR(pg_catalog.<>) n.nspowner) q",
-									  1, argtypes, values);
+	/* the grantees of the relations, of their columns and of the schema */
+	foreach(lc, schema_relations(nspoid))
+	{
+		StorageRel *r = lfirst(lc);
+		Relation	attrel = table_open(AttributeRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	atttup;
+
+		add_grantees(&names, r->relacl, r->relowner);
+		ScanKeyInit(&key, Anum_pg_attribute_attrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(r->oid));
+		scan = systable_beginscan(attrel, AttributeRelidNumIndexId, true,
+								  NULL, 1, &key);
+		while (HeapTupleIsValid(atttup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		acl = heap_getattr(atttup, Anum_pg_attribute_attacl,
+										   RelationGetDescr(attrel), &isnull);
+
+			if (!isnull)
+				add_grantees(&names, DatumGetAclP(acl), r->relowner);
+		}
+		systable_endscan(scan);
+		table_close(attrel, AccessShareLock);
+	}
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		acl = SysCacheGetAttr(NAMESPACEOID, tup,
+										  Anum_pg_namespace_nspacl, &isnull);
+
+		if (!isnull)
+			add_grantees(&names, DatumGetAclP(acl),
+						 ((Form_pg_namespace) GETSTRUCT(tup))->nspowner);
+		ReleaseSysCache(tup);
+	}
+	if (names != NIL)
+	{
+		StringInfoData buf;
+
+		list_sort(names, text_cmp);
+		initStringInfo(&buf);
+		foreach(lc, names)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+							 (char *) lfirst(lc));
+		grantees = buf.data;
+	}
 	if (grantees != NULL)
 	{
 		migsafe_internal_run(psprintf("REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s",
