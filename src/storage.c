@@ -30,6 +30,8 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
@@ -38,6 +40,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -46,8 +49,10 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "migsafe.h"
 #include "audit.h"
@@ -578,33 +583,114 @@ migsafe_storage_retention(void)
 							   Int32GetDatum(-1));
 }
 
+/* list_sort comparator of int64 * */
+static int
+id_cmp(const ListCell *a, const ListCell *b)
+{
+	int64		x = *(int64 *) lfirst(a);
+	int64		y = *(int64 *) lfirst(b);
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /*
  * migsafe_storage_expired
  *
  * The ids (as text) of the kept snapshots older than an interval, oldest
- * first; with spare_current, not those of the current transaction.  Runs
- * in an internal section, connected to SPI.
+ * first; with spare_current, not those of the current transaction.  Reads
+ * migsafe.snapshots with the latest snapshot, as a query through
+ * migsafe_internal_exec() would, but without SQL: planning one cost as
+ * much as a small table's snapshot.  Runs in an internal section.
  */
 List	   *
 migsafe_storage_expired(Datum older_than, bool spare_current)
 {
-	Oid			argtypes[1] = {INTERVALOID};
-	Datum		values[1] = {older_than};
+	Oid			regid = get_relname_relid("snapshots", migsafe_catalog_namespace());
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	id_att = InvalidAttrNumber;
+	AttrNumber	status_att = InvalidAttrNumber;
+	AttrNumber	created_att = InvalidAttrNumber;
+	AttrNumber	xid_att = InvalidAttrNumber;
+	TimestampTz cutoff;
+	uint64		current = 0;
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	List	   *found = NIL;
 	List	   *ids = NIL;
-	uint64		i;
+	ListCell   *lc;
+	int			i;
 
-	if (migsafe_internal_exec(psprintf("SELECT id FROM migsafe.snapshots"
-									   " WHERE status OPERATOR(pg_catalog.=) 'kept'"
-									   "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
-									   "       OPERATOR(pg_catalog.-) $1)%s"
-									   " ORDER BY id",
-									   spare_current ?
-									   " AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()" : ""),
-							  1, argtypes, values, NULL, 0) < 0)
+	if (!OidIsValid(regid))
 		elog(ERROR, "could not read migsafe.snapshots");
-	for (i = 0; i < SPI_processed; i++)
-		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
-										SPI_tuptable->tupdesc, 1));
+	rel = table_open(regid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), "id") == 0 && att->atttypid == INT8OID)
+			id_att = att->attnum;
+		else if (strcmp(NameStr(att->attname), "status") == 0 && att->atttypid == TEXTOID)
+			status_att = att->attnum;
+		else if (strcmp(NameStr(att->attname), "created_at") == 0 &&
+				 att->atttypid == TIMESTAMPTZOID)
+			created_att = att->attnum;
+		else if (strcmp(NameStr(att->attname), "xid") == 0 && att->atttypid == XID8OID)
+			xid_att = att->attnum;
+	}
+	if (id_att == InvalidAttrNumber || status_att == InvalidAttrNumber ||
+		created_att == InvalidAttrNumber || xid_att == InvalidAttrNumber)
+		elog(ERROR, "could not read migsafe.snapshots");
+
+	cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													 TimestampTzGetDatum(GetCurrentTimestamp()),
+													 older_than));
+	if (spare_current)
+		current = U64FromFullTransactionId(GetTopFullTransactionId());
+
+	/* what the transaction did so far counts, as for migsafe_internal_exec() */
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d;
+		int64	   *id;
+
+		d = slot_getattr(slot, status_att, &isnull);
+		if (isnull || strcmp(TextDatumGetCString(d), "kept") != 0)
+			continue;
+		d = slot_getattr(slot, created_att, &isnull);
+		if (isnull || DatumGetTimestampTz(d) > cutoff)
+			continue;
+		if (spare_current)
+		{
+			d = slot_getattr(slot, xid_att, &isnull);
+			if (!isnull &&
+				U64FromFullTransactionId(DatumGetFullTransactionId(d)) == current)
+				continue;
+		}
+		d = slot_getattr(slot, id_att, &isnull);
+		if (isnull)
+			continue;
+		id = palloc(sizeof(int64));
+		*id = DatumGetInt64(d);
+		found = lappend(found, id);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+
+	list_sort(found, id_cmp);
+	foreach(lc, found)
+		ids = lappend(ids, psprintf(INT64_FORMAT, *(int64 *) lfirst(lc)));
 	return ids;
 }
 
