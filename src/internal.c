@@ -881,6 +881,110 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 	CommandCounterIncrement();
 }
 
+/*
+ * migsafe_internal_insert_row
+ *
+ * Insert one row into relid, one of migsafe's own tables, as an INSERT
+ * naming columns names[0..ncols) would, without SQL: values[i] (of type
+ * types[i], NULL where nulls[i]) for the columns named, their defaults for
+ * the others; statement and row triggers, NOT NULL and CHECK constraints,
+ * stored generated columns, every index.  A column missing or of another
+ * type is an error.  Runs in an internal section (its role bypasses row
+ * security, as the INSERT did); the row is visible to the next command.
+ * Returns false when a trigger skipped the row.
+ */
+bool
+migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
+							const Oid *types, const Datum *values,
+							const bool *nulls)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+	TransitionCaptureState *transition;
+	ExprContext *econtext;
+	List	   *recheck = NIL;
+	bool	   *given = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	bool		inserted = false;
+	int			a;
+	int			c;
+
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	estate->es_opened_result_relations = list_make1(rri);
+	estate->es_output_cid = GetCurrentCommandId(true);
+	slot = table_slot_create(rel, &estate->es_tupleTable);
+	econtext = GetPerTupleExprContext(estate);
+	transition = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+
+	ExecClearTuple(slot);
+	for (a = 0; a < desc->natts; a++)
+	{
+		slot->tts_values[a] = (Datum) 0;
+		slot->tts_isnull[a] = true;
+	}
+	for (c = 0; c < ncols; c++)
+	{
+		for (a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), names[c]) == 0)
+				break;
+		}
+		if (a == desc->natts || TupleDescAttr(desc, a)->atttypid != types[c])
+			elog(ERROR, "table \"%s\" has no column \"%s\" of type %s",
+				 RelationGetRelationName(rel), names[c],
+				 format_type_be(types[c]));
+		slot->tts_values[a] = values[c];
+		slot->tts_isnull[a] = nulls[c];
+		given[a] = true;
+	}
+	/* the other columns: their defaults, as an INSERT naming ours computes */
+	for (a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		Node	   *expr;
+
+		if (given[a] || att->attisdropped || att->attgenerated)
+			continue;
+		expr = build_column_default(rel, att->attnum);
+		if (expr != NULL)
+			slot->tts_values[a] =
+				ExecEvalExpr(ExecInitExpr(expression_planner((Expr *) expr), NULL),
+							 econtext, &slot->tts_isnull[a]);
+	}
+	ExecStoreVirtualTuple(slot);
+
+	AfterTriggerBeginQuery();
+	ExecBSInsertTriggers(estate, rri);
+	if (!(rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
+		  !ExecBRInsertTriggers(estate, rri, slot)))
+	{
+		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
+		if (rel->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+		table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
+		if (rri->ri_NumIndices > 0)
+			recheck = migsafe_insert_index_tuples(rri, slot, estate);
+		ExecARInsertTriggers(estate, rri, slot, recheck, transition);
+		list_free(recheck);
+		inserted = true;
+	}
+	ExecASInsertTriggers(estate, rri, transition);
+	AfterTriggerEndQuery(estate);
+	ExecCloseResultRelations(estate);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+	return inserted;
+}
+
 /* Whether a row of command tag tag links its snapshot (as INSERT_LINK_SQL) */
 static bool
 links_snapshot(MigsafeLogRow *row)

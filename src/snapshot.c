@@ -55,6 +55,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
@@ -90,6 +91,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/xid8.h"
 
 #include "migsafe.h"
 #include "approval.h"
@@ -555,8 +557,9 @@ registry_additions(Oid relid, List *readers, bool storage_kept)
 
 /*
  * Record snapshot id of target t in migsafe.snapshots, with the definition
- * of its relation as it is now (before the change).  The definition is
- * read in C (see definition.c), not by the INSERT: planning
+ * of its relation as it is now (before the change).  The row goes in
+ * without SQL (see migsafe_internal_insert_row()), the definition read in
+ * C (see definition.c): parsing and planning the INSERT and
  * migsafe.snapshot_definition() cost more than the rest of the snapshot.
  */
 static void
@@ -564,39 +567,48 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 				  const char *method, const char *storage, List *keys,
 				  double rows, bool estimated, int64 bytes)
 {
-	Oid			argtypes[16] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		NAMEOID, TEXTOID, TEXTOID, NAMEARRAYOID, INT8OID, BOOLOID, INT8OID,
-	NAMEOID, NAMEOID, NAMEOID, JSONBOID};
-	Datum		values[16];
-	char		nulls[16];
-	int			ret;
+	static const char *const names[17] = {"id", "xid", "command_tag",
+		"operation", "object_type", "object_identity", "schema_name",
+		"relation_name", "column_name", "owner", "method", "storage",
+	"key_columns", "row_count", "rows_estimated", "size_bytes", "definition"};
+	static const Oid types[17] = {INT8OID, XID8OID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
+	NAMEARRAYOID, INT8OID, BOOLOID, INT8OID, JSONBOID};
+	Datum		values[17];
+	bool		nulls[17];
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->objid));
 	Form_pg_class form;
 	char	   *nspname;
-	Jsonb	   *def;
+	Jsonb	   *more;
+	Oid			regid = get_relname_relid("snapshots", migsafe_catalog_namespace());
 
-	if (!HeapTupleIsValid(tup))
+	if (!HeapTupleIsValid(tup) || !OidIsValid(regid))
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
 	form = (Form_pg_class) GETSTRUCT(tup);
 	nspname = get_namespace_name(form->relnamespace);
 	if (nspname == NULL)
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
 
-	memset(nulls, ' ', sizeof(nulls));
+	memset(nulls, false, sizeof(nulls));
 	values[0] = Int64GetDatum(id);
-	values[1] = CStringGetTextDatum(cmd->tag);
-	values[2] = CStringGetTextDatum(migsafe_classify_op_name(t->op));
-	values[3] = CStringGetTextDatum(migsafe_command_noun(t));
-	values[4] = CStringGetTextDatum(migsafe_command_display_name(t));
+	values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[2] = CStringGetTextDatum(cmd->tag);
+	values[3] = CStringGetTextDatum(migsafe_classify_op_name(t->op));
+	values[4] = CStringGetTextDatum(migsafe_command_noun(t));
+	values[5] = CStringGetTextDatum(migsafe_command_display_name(t));
+	values[6] = DirectFunctionCall1(namein, CStringGetDatum(nspname));
+	values[7] = NameGetDatum(&form->relname);
 	if (t->subid > 0)
-		values[5] = DirectFunctionCall1(namein, CStringGetDatum(t->attname));
+		values[8] = DirectFunctionCall1(namein, CStringGetDatum(t->attname));
 	else
-		nulls[5] = 'n';
-	values[6] = CStringGetTextDatum(method);
+		nulls[8] = true;
+	values[9] = DirectFunctionCall1(pg_get_userbyid,
+									ObjectIdGetDatum(form->relowner));
+	values[10] = CStringGetTextDatum(method);
 	if (storage)
-		values[7] = CStringGetTextDatum(storage);
+		values[11] = CStringGetTextDatum(storage);
 	else
-		nulls[7] = 'n';
+		nulls[11] = true;
 	if (keys != NIL)
 	{
 		Datum	   *elems = palloc(sizeof(Datum) * list_length(keys));
@@ -605,39 +617,26 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 
 		foreach(lc, keys)
 			elems[i++] = DirectFunctionCall1(namein, CStringGetDatum(lfirst(lc)));
-		values[8] = PointerGetDatum(construct_array(elems, i, NAMEOID,
-													NAMEDATALEN, false,
-													TYPALIGN_CHAR));
+		values[12] = PointerGetDatum(construct_array(elems, i, NAMEOID,
+													 NAMEDATALEN, false,
+													 TYPALIGN_CHAR));
 	}
 	else
-		nulls[8] = 'n';
+		nulls[12] = true;
 	if (rows >= 0)
-		values[9] = Int64GetDatum((int64) rows);
+		values[13] = Int64GetDatum((int64) rows);
 	else
-		nulls[9] = 'n';
-	values[10] = BoolGetDatum(estimated);
-	values[11] = Int64GetDatum(Max(bytes, 0));
-	values[12] = DirectFunctionCall1(namein, CStringGetDatum(nspname));
-	values[13] = NameGetDatum(&form->relname);
-	values[14] = DirectFunctionCall1(pg_get_userbyid,
-									 ObjectIdGetDatum(form->relowner));
-
-	def = registry_additions(t->objid, migsafe_catalog_reader_oids(t->objid),
-							 t->storage_kept);
-	values[15] = DirectFunctionCall2(jsonb_concat,
+		nulls[13] = true;
+	values[14] = BoolGetDatum(estimated);
+	values[15] = Int64GetDatum(Max(bytes, 0));
+	more = registry_additions(t->objid, migsafe_catalog_reader_oids(t->objid),
+							  t->storage_kept);
+	values[16] = DirectFunctionCall2(jsonb_concat,
 									 JsonbPGetDatum(relation_definition(t->objid)),
-									 JsonbPGetDatum(def));
-	ret = migsafe_internal_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
-								" operation, object_type, object_identity, schema_name,"
-								" relation_name, column_name, owner, method, storage,"
-								" key_columns, row_count, rows_estimated, size_bytes,"
-								" definition)"
-								" VALUES ($1, pg_catalog.pg_current_xact_id(), $2, $3, $4, $5,"
-								" $13, $14, $6, $15, $7, $8, $9, $10, $11, $12, $16)",
-								16, argtypes, values, nulls, 0);
-	ReleaseSysCache(tup);
-	if (ret != SPI_OK_INSERT || SPI_processed != 1)
+									 JsonbPGetDatum(more));
+	if (!migsafe_internal_insert_row(regid, 17, names, types, values, nulls))
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
+	ReleaseSysCache(tup);
 	t->snapshot_id = id;
 }
 
