@@ -8,8 +8,8 @@
  * rebuilds a relation from.  As an SQL function it is parsed and planned
  * at every call, which cost more than the rest of an approved DROP TABLE
  * of a small table.  migsafe_definition_of_table() builds the same jsonb
- * for the common case, a plain table (relkind 'r') that is no partition,
- * inherits nothing and has no policies and no owned sequences, through
+ * for the common case, a table or partitioned table (partitions and
+ * children too) that has no policies and no owned sequences, through
  * the syscache, index scans and the same ruleutils functions; it returns
  * NULL for anything else, and the caller runs the SQL function.  The two
  * must agree key for key: the SQL function stays the reference (its
@@ -327,6 +327,48 @@ any_row(Oid relid, Oid indexid, AttrNumber attnum, Oid value)
 	return found;
 }
 
+/*
+ * The parents of relid as regclass text (qualified unless visible), in
+ * inhseqno order: a JSON array, or NULL for none
+ */
+static char *
+parents_json(Oid relid, bool first_only)
+{
+	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	StringInfoData buf;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1,
+							  &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		char	   *name = DatumGetCString(DirectFunctionCall1(regclassout,
+															   ObjectIdGetDatum(((Form_pg_inherits) GETSTRUCT(tup))->inhparent)));
+
+		if (first_only)
+		{
+			escape_json(&buf, name);
+			n++;
+			break;
+		}
+		appendStringInfoString(&buf, n++ > 0 ? ", " : "[");
+		escape_json(&buf, name);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (n == 0)
+		return NULL;
+	if (!first_only)
+		appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
 /* Whether relid owns a sequence (pg_depend, 'a' or 'i', from pg_class) */
 static bool
 owns_sequence(Oid relid)
@@ -617,8 +659,9 @@ columns_json(Relation rel, Oid owner)
 /*
  * migsafe_definition_of_table
  *
- * migsafe.snapshot_definition(relid) of a plain table that is no
- * partition, has no parents, no policies and owns no sequence, as jsonb,
+ * migsafe.snapshot_definition(relid) of a table or partitioned table
+ * (a partition or child too) that has no policies and owns no sequence,
+ * as jsonb,
  * when version (the extension's installed version) is the one this file
  * mirrors; NULL otherwise, and the caller gets the definition from the
  * SQL function.  The caller holds a lock on relid.  Allocates in the
@@ -642,9 +685,8 @@ migsafe_definition_of_table(Oid relid, const char *version)
 	if (!HeapTupleIsValid(tup))
 		return NULL;
 	form = (Form_pg_class) GETSTRUCT(tup);
-	if (form->relkind != RELKIND_RELATION || form->relispartition ||
-		any_row(InheritsRelationId, InheritsRelidSeqnoIndexId,
-				Anum_pg_inherits_inhrelid, relid) ||
+	if ((form->relkind != RELKIND_RELATION &&
+		 form->relkind != RELKIND_PARTITIONED_TABLE) ||
 		any_row(PolicyRelationId, PolicyPolrelidPolnameIndexId,
 				Anum_pg_policy_polrelid, relid) ||
 		owns_sequence(relid))
@@ -668,6 +710,23 @@ migsafe_definition_of_table(Oid relid, const char *version)
 	add_string(&buf, "comment", GetComment(relid, RelationRelationId, 0));
 	add_json(&buf, "triggers", triggers_json(relid));
 	add_bool(&buf, "unlogged", form->relpersistence == RELPERSISTENCE_UNLOGGED);
+	if (form->relispartition)
+	{
+		Datum		bound;
+		bool		boundnull;
+
+		add_json(&buf, "partition_of", parents_json(relid, true));
+		bound = SysCacheGetAttr(RELOID, tup, Anum_pg_class_relpartbound,
+								&boundnull);
+		if (!boundnull)
+			add_string(&buf, "partition_bound",
+					   TextDatumGetCString(DirectFunctionCall2(pg_get_expr, bound,
+															   ObjectIdGetDatum(relid))));
+	}
+	else
+		add_json(&buf, "inherits", parents_json(relid, false));
+	if (form->relkind == RELKIND_PARTITIONED_TABLE)
+		add_string(&buf, "partition_key", oid_text(pg_get_partkeydef, relid));
 	rel = relation_open(relid, NoLock);
 	add_json(&buf, "columns", columns_json(rel, form->relowner));
 	relation_close(rel, NoLock);
