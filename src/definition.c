@@ -9,7 +9,7 @@
  * at every call, which cost more than the rest of an approved DROP TABLE
  * of a small table.  migsafe_definition_of_table() builds the same jsonb
  * for the common case, a table or partitioned table (partitions and
- * children too) that has no policies and no owned sequences, through
+ * children too) that has no policies, through
  * the syscache, index scans and the same ruleutils functions; it returns
  * NULL for anything else, and the caller runs the SQL function.  The two
  * must agree key for key: the SQL function stays the reference (its
@@ -39,10 +39,12 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_policy.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/comment.h"
+#include "commands/sequence.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -369,34 +371,106 @@ parents_json(Oid relid, bool first_only)
 	return buf.data;
 }
 
-/* Whether relid owns a sequence (pg_depend, 'a' or 'i', from pg_class) */
-static bool
-owns_sequence(Oid relid)
+/* pg_sequence_last_value(seqid) as JSON, or NULL when never called */
+static char *
+sequence_last_value(Oid seqid)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		d;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqid);
+	fcinfo->args[0].isnull = false;
+	d = pg_sequence_last_value(fcinfo);
+	return fcinfo->isnull ? NULL : psprintf(INT64_FORMAT, DatumGetInt64(d));
+}
+
+/*
+ * The "sequences" array: the sequences relid owns ('a' or 'i' dependencies
+ * of a sequence on one of its columns), by OID
+ */
+static char *
+sequences_json(Oid relid)
 {
 	Relation	rel = table_open(DependRelationId, AccessShareLock);
 	ScanKeyData key[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
-	bool		found = false;
+	int			n = 0;
+	int			size = 4;
+	Entry	   *entries = palloc(sizeof(Entry) * size);
 
 	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(RelationRelationId));
 	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(relid));
 	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, key);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		HeapTuple	seqtup;
+		HeapTuple	atttup;
+		HeapTuple	classtup;
+		Form_pg_sequence seq;
+		Form_pg_attribute att;
+		Entry	   *e;
+		StringInfoData buf;
 
-		if (dep->classid == RelationRelationId &&
-			(dep->deptype == DEPENDENCY_AUTO ||
-			 dep->deptype == DEPENDENCY_INTERNAL) &&
-			get_rel_relkind(dep->objid) == RELKIND_SEQUENCE)
-			found = true;
+		if (dep->classid != RelationRelationId ||
+			(dep->deptype != DEPENDENCY_AUTO &&
+			 dep->deptype != DEPENDENCY_INTERNAL))
+			continue;
+		seqtup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(dep->objid));
+		if (!HeapTupleIsValid(seqtup))
+			continue;
+		atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid),
+								 Int16GetDatum(dep->refobjsubid));
+		if (!HeapTupleIsValid(atttup))
+		{
+			ReleaseSysCache(seqtup);
+			continue;
+		}
+		seq = (Form_pg_sequence) GETSTRUCT(seqtup);
+		att = (Form_pg_attribute) GETSTRUCT(atttup);
+		e = entry_add(&entries, &n, &size);
+		e->oid = seq->seqrelid;
+		initStringInfo(&buf);
+		appendStringInfoChar(&buf, '{');
+		add_string(&buf, "name",
+				   DatumGetCString(DirectFunctionCall1(regclassout,
+													   ObjectIdGetDatum(seq->seqrelid))));
+		classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(seq->seqrelid));
+		if (HeapTupleIsValid(classtup))
+		{
+			bool		aclnull;
+			Datum		acl = SysCacheGetAttr(RELOID, classtup,
+											  Anum_pg_class_relacl, &aclnull);
+
+			add_json(&buf, "grants",
+					 grants_json(acl, aclnull,
+								 ((Form_pg_class) GETSTRUCT(classtup))->relowner));
+			ReleaseSysCache(classtup);
+		}
+		add_string(&buf, "column", NameStr(att->attname));
+		add_bool(&buf, "identity", att->attidentity != '\0');
+		add_string(&buf, "type",
+				   format_type_extended(seq->seqtypid, -1,
+										FORMAT_TYPE_ALLOW_INVALID));
+		add_json(&buf, "start", psprintf(INT64_FORMAT, seq->seqstart));
+		add_json(&buf, "increment", psprintf(INT64_FORMAT, seq->seqincrement));
+		add_json(&buf, "min", psprintf(INT64_FORMAT, seq->seqmin));
+		add_json(&buf, "max", psprintf(INT64_FORMAT, seq->seqmax));
+		add_json(&buf, "cache", psprintf(INT64_FORMAT, seq->seqcache));
+		add_bool(&buf, "cycle", seq->seqcycle);
+		add_json(&buf, "last_value", sequence_last_value(seq->seqrelid));
+		appendStringInfoChar(&buf, '}');
+		e->json = buf.data;
+		ReleaseSysCache(atttup);
+		ReleaseSysCache(seqtup);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return found;
+	return entries_json(entries, n);
 }
 
 /* The "triggers" array: the table's own triggers, by name */
@@ -660,8 +734,7 @@ columns_json(Relation rel, Oid owner)
  * migsafe_definition_of_table
  *
  * migsafe.snapshot_definition(relid) of a table or partitioned table
- * (a partition or child too) that has no policies and owns no sequence,
- * as jsonb,
+ * (a partition or child too) that has no policies, as jsonb,
  * when version (the extension's installed version) is the one this file
  * mirrors; NULL otherwise, and the caller gets the definition from the
  * SQL function.  The caller holds a lock on relid.  Allocates in the
@@ -688,8 +761,7 @@ migsafe_definition_of_table(Oid relid, const char *version)
 	if ((form->relkind != RELKIND_RELATION &&
 		 form->relkind != RELKIND_PARTITIONED_TABLE) ||
 		any_row(PolicyRelationId, PolicyPolrelidPolnameIndexId,
-				Anum_pg_policy_polrelid, relid) ||
-		owns_sequence(relid))
+				Anum_pg_policy_polrelid, relid))
 	{
 		ReleaseSysCache(tup);
 		return NULL;
@@ -734,6 +806,7 @@ migsafe_definition_of_table(Oid relid, const char *version)
 	add_json(&buf, "constraints", constraints);
 	add_json(&buf, "indexes", indexes_json(relid, constraint_indexes));
 	add_json(&buf, "statistics", statistics_json(relid));
+	add_json(&buf, "sequences", sequences_json(relid));
 	appendStringInfoChar(&buf, '}');
 	ReleaseSysCache(tup);
 
