@@ -13,8 +13,11 @@
  * the syscache, index scans and the same ruleutils functions; it returns
  * NULL for anything else, and the caller runs the SQL function.  The two
  * must agree key for key: the SQL function stays the reference (its
- * comments say what each key is for).  Runs inside an internal section,
- * whose search_path (pg_catalog, pg_temp) is the function's.
+ * comments say what each key is for), and a build with
+ * -DMIGSAFE_CHECK_DEFINITION computes both for every snapshot and warns
+ * on any difference (see relation_definition() in snapshot.c).  Runs
+ * inside an internal section, whose search_path (pg_catalog, pg_temp) is
+ * the function's.
  *
  * Calls nothing of migsafe's.
  *
