@@ -36,6 +36,7 @@ OBJS = \
 	src/classify.o \
 	src/collect.o \
 	src/command.o \
+	src/definition.o \
 	src/guard.o \
 	src/findings.o \
 	src/internal.o \

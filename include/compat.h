@@ -163,4 +163,36 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
 #endif
 
+/*
+ * Counting the rows of a small heap: PostgreSQL 15 and 16 export
+ * heapgetpage(), which leaves the number of a page's tuples visible to the
+ * scan's snapshot in rs_ntuples, as the scan would return them one by one
+ * (on an all-visible page without testing each).  17 reads pages through
+ * a read stream instead; there, and for another table access method, the
+ * caller counts row by row (false).
+ */
+#if PG_VERSION_NUM < 170000
+#include "access/heapam.h"
+#include "catalog/pg_am.h"
+
+static inline bool
+migsafe_heap_count(Relation rel, TableScanDesc scan, double *rows)
+{
+	HeapScanDesc hscan = (HeapScanDesc) scan;
+	BlockNumber blkno;
+
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		(scan->rs_flags & SO_ALLOW_PAGEMODE) == 0)
+		return false;
+	for (blkno = 0; blkno < hscan->rs_nblocks; blkno++)
+	{
+		heapgetpage(scan, blkno);
+		*rows += hscan->rs_ntuples;
+	}
+	return true;
+}
+#else
+#define migsafe_heap_count(rel, scan, rows)	false
+#endif
+
 #endif							/* MIGSAFE_COMPAT_H */

@@ -106,7 +106,11 @@ extern void migsafe_internal_log_end(MigsafeLogWriter *state);
 extern bool migsafe_internal_writing_log(void);
 extern int64 migsafe_internal_take_ids(Oid seqid, int64 n);
 extern void migsafe_internal_insert_log(const char *rows, bool link);
-extern void migsafe_internal_write_log(MigsafeLogRow *rows, int n);
+extern void migsafe_internal_write_log(MigsafeLogRow *rows, int n, bool link);
+extern bool migsafe_internal_insert_row(Oid relid, int ncols,
+										const char *const *names,
+										const Oid *types, const Datum *values,
+										const bool *nulls);
 extern int64 migsafe_internal_repeat_log(const char *row, int window_ms);
 extern void migsafe_internal_rehearsal(bool on);
 extern bool migsafe_internal_rehearsing(void);

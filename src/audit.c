@@ -373,9 +373,7 @@ log_row_values(MigsafeAuditRow *row, MigsafeLogRow *out)
  * change they describe ran.  Called after the change, so a change that
  * fails leaves none.  The rows go in as values, not through SQL (see
  * migsafe_internal_write_log()), and JSON is built only for the server
- * log; but rows that took snapshots go in as JSON through SQL, which
- * links each snapshot to its row (they are few: approved changes that
- * destroyed data).
+ * log; rows that took snapshots link each snapshot to its row.
  */
 void
 migsafe_audit_write(List *rows)
@@ -383,6 +381,8 @@ migsafe_audit_write(List *rows)
 	ListCell   *lc;
 	bool		pushed = false;
 	bool		link = false;
+	MigsafeLogRow *values;
+	int			n = 0;
 
 	if (rows == NIL)
 		return;
@@ -408,40 +408,19 @@ migsafe_audit_write(List *rows)
 		pushed = true;
 	}
 	foreach(lc, rows)
+	{
 		if (((MigsafeAuditRow *) lfirst(lc))->snapshot_id > 0)
-		link = true;
-	if (link)
-	{
-		/* rows that took snapshots: as JSON, with the snapshots linked */
-		StringInfoData array;
-
-		initStringInfo(&array);
-		appendStringInfoChar(&array, '[');
-		foreach(lc, rows)
-		{
-			char	   *json = migsafe_audit_json(lfirst(lc), false);
-
-			if (array.len > 1)
-				appendStringInfoChar(&array, ',');
-			appendStringInfoString(&array, json);
-			log_row(json);
-		}
-		appendStringInfoChar(&array, ']');
-		migsafe_internal_insert_log(array.data, true);
+			link = true;
 	}
-	else
+	values = palloc(sizeof(MigsafeLogRow) * list_length(rows));
+	foreach(lc, rows)
 	{
-		MigsafeLogRow *values = palloc(sizeof(MigsafeLogRow) * list_length(rows));
-		int			n = 0;
-
-		foreach(lc, rows)
-		{
-			if (migsafe_log_audit)
-				log_row(migsafe_audit_json(lfirst(lc), false));
-			log_row_values(lfirst(lc), &values[n++]);
-		}
-		migsafe_internal_write_log(values, n);
+		if (migsafe_log_audit)
+			log_row(migsafe_audit_json(lfirst(lc), false));
+		log_row_values(lfirst(lc), &values[n++]);
 	}
+	/* rows that took snapshots link them (see migsafe_internal_write_log) */
+	migsafe_internal_write_log(values, n, link);
 	if (pushed)
 		PopActiveSnapshot();
 	audit_rows_this_xact = true;

@@ -161,17 +161,21 @@ migsafe_catalog_measure(MigsafeTarget *t, bool full)
 	exact = full && nblocks <= MIGSAFE_EXACT_COUNT_BLOCKS;
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snap, 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	/* a table's rows counted exactly: a page at a time where possible */
+	if (!exact || t->subid > 0 || !migsafe_heap_count(rel, scan, &t->rows))
 	{
-		CHECK_FOR_INTERRUPTS();
-		t->rows++;
-		if (t->subid > 0 && !slot_attisnull(slot, t->subid))
-			t->values++;
-		if (!exact && (t->subid > 0 ? t->values > 0 : t->rows > 0))
-			break;
+		slot = table_slot_create(rel, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			CHECK_FOR_INTERRUPTS();
+			t->rows++;
+			if (t->subid > 0 && !slot_attisnull(slot, t->subid))
+				t->values++;
+			if (!exact && (t->subid > 0 ? t->values > 0 : t->rows > 0))
+				break;
+		}
+		ExecDropSingleTupleTableSlot(slot);
 	}
-	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snap);
 

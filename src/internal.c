@@ -852,9 +852,11 @@ log_table_for(Relation rel, ResultRelInfo *rri)
  * SQL: ids from first_id on, the other columns' defaults, triggers
  * (statement and row, before and after, the append-only one included),
  * NOT NULL and CHECK constraints, stored generated columns, every index.
+ * inserted[i] tells whether row i went in (a trigger may skip it).
  */
 static void
-insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id)
+insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
+			bool *inserted)
 {
 	Relation	rel = table_open(logid, RowExclusiveLock);
 	EState	   *estate = CreateExecutorState();
@@ -912,9 +914,11 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id)
 		}
 		ExecStoreVirtualTuple(slot);
 
+		inserted[i] = false;
 		if (rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
 			!lt->guard_only && !ExecBRInsertTriggers(estate, rri, slot))
 			continue;
+		inserted[i] = true;
 		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
 			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
 		if (rel->rd_att->constr)
@@ -935,34 +939,206 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id)
 }
 
 /*
+ * migsafe_internal_insert_row
+ *
+ * Insert one row into relid, one of migsafe's own tables, as an INSERT
+ * naming columns names[0..ncols) would, without SQL: values[i] (of type
+ * types[i], NULL where nulls[i]) for the columns named, their defaults for
+ * the others; statement and row triggers, NOT NULL and CHECK constraints,
+ * stored generated columns, every index.  A column missing or of another
+ * type is an error.  Runs in an internal section (its role bypasses row
+ * security, as the INSERT did); the row is visible to the next command.
+ * Returns false when a trigger skipped the row.
+ */
+bool
+migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
+							const Oid *types, const Datum *values,
+							const bool *nulls)
+{
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot;
+	TransitionCaptureState *transition;
+	ExprContext *econtext;
+	List	   *recheck = NIL;
+	bool	   *given = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	bool		inserted = false;
+	int			a;
+	int			c;
+
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	estate->es_opened_result_relations = list_make1(rri);
+	estate->es_output_cid = GetCurrentCommandId(true);
+	slot = table_slot_create(rel, &estate->es_tupleTable);
+	econtext = GetPerTupleExprContext(estate);
+	transition = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+
+	ExecClearTuple(slot);
+	for (a = 0; a < desc->natts; a++)
+	{
+		slot->tts_values[a] = (Datum) 0;
+		slot->tts_isnull[a] = true;
+	}
+	for (c = 0; c < ncols; c++)
+	{
+		for (a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (!att->attisdropped &&
+				strcmp(NameStr(att->attname), names[c]) == 0)
+				break;
+		}
+		if (a == desc->natts || TupleDescAttr(desc, a)->atttypid != types[c])
+			elog(ERROR, "table \"%s\" has no column \"%s\" of type %s",
+				 RelationGetRelationName(rel), names[c],
+				 format_type_be(types[c]));
+		slot->tts_values[a] = values[c];
+		slot->tts_isnull[a] = nulls[c];
+		given[a] = true;
+	}
+	/* the other columns: their defaults, as an INSERT naming ours computes */
+	for (a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		Node	   *expr;
+
+		if (given[a] || att->attisdropped || att->attgenerated)
+			continue;
+		expr = build_column_default(rel, att->attnum);
+		if (expr != NULL)
+			slot->tts_values[a] =
+				ExecEvalExpr(ExecInitExpr(expression_planner((Expr *) expr), NULL),
+							 econtext, &slot->tts_isnull[a]);
+	}
+	ExecStoreVirtualTuple(slot);
+
+	AfterTriggerBeginQuery();
+	ExecBSInsertTriggers(estate, rri);
+	if (!(rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
+		  !ExecBRInsertTriggers(estate, rri, slot)))
+	{
+		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
+		if (rel->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+		table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
+		if (rri->ri_NumIndices > 0)
+			recheck = migsafe_insert_index_tuples(rri, slot, estate);
+		ExecARInsertTriggers(estate, rri, slot, recheck, transition);
+		list_free(recheck);
+		inserted = true;
+	}
+	ExecASInsertTriggers(estate, rri, transition);
+	AfterTriggerEndQuery(estate);
+	ExecCloseResultRelations(estate);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
+	return inserted;
+}
+
+/* Whether a row of command tag tag links its snapshot (as INSERT_LINK_SQL) */
+static bool
+links_snapshot(MigsafeLogRow *row)
+{
+	char	   *tag;
+
+	if (row->nulls[MIGSAFE_LOG_SNAPSHOT_ID] || row->nulls[MIGSAFE_LOG_COMMAND_TAG])
+		return false;
+	tag = TextDatumGetCString(row->values[MIGSAFE_LOG_COMMAND_TAG]);
+	return strcmp(tag, "RESTORE") != 0 && strcmp(tag, "UNDO") != 0 &&
+		strcmp(tag, "PURGE SNAPSHOT") != 0 && strcmp(tag, "EVICT SNAPSHOT") != 0;
+}
+
+/*
+ * Point each snapshot that rows name at the first of them (ids from
+ * first_id on), as INSERT_LINK_SQL does: a snapshot already linked keeps
+ * its row.  Connected to SPI, in the log writer's section.
+ */
+static void
+link_snapshots(MigsafeLogRow *rows, int n, int64 first_id, bool *inserted)
+{
+	Oid			argtypes[2] = {INT8OID, INT8OID};
+	SPIPlanPtr	plan = NULL;
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[2];
+		int64		snapshot_id;
+		bool		earlier = false;
+		int			ret;
+
+		if (!inserted[i] || !links_snapshot(&rows[i]))
+			continue;
+		snapshot_id = DatumGetInt64(rows[i].values[MIGSAFE_LOG_SNAPSHOT_ID]);
+		for (j = 0; j < i && !earlier; j++)
+			earlier = inserted[j] && links_snapshot(&rows[j]) &&
+				DatumGetInt64(rows[j].values[MIGSAFE_LOG_SNAPSHOT_ID]) == snapshot_id;
+		if (earlier)
+			continue;
+		if (plan == NULL &&
+			(plan = SPI_prepare("UPDATE migsafe.snapshots SET audit_id = $2"
+								" WHERE id OPERATOR(pg_catalog.=) $1"
+								" AND audit_id IS NULL", 2, argtypes)) == NULL)
+			elog(ERROR, "SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+		values[0] = Int64GetDatum(snapshot_id);
+		values[1] = Int64GetDatum(first_id + i);
+		ret = SPI_execute_plan(plan, values, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "SPI_execute_plan returned %s",
+				 SPI_result_code_string(ret));
+	}
+	if (plan != NULL)
+		SPI_freeplan(plan);
+}
+
+/*
  * migsafe_internal_write_log
  *
  * Insert n rows into migsafe.audit_log in the current transaction (with
  * an active snapshot), ids taken in order, without SQL (see insert_rows):
- * the rows of changes that ran, but those that took snapshots, which
- * migsafe_internal_insert_log() writes and links.  The values are the
- * caller's (its role, its time).  Errors propagate.
+ * the rows of changes that ran.  With link, each new snapshot the rows
+ * name is pointed at the first row naming it (an owned sequence's row
+ * names its table's snapshot too), as migsafe_internal_insert_log() does
+ * for rows that come as JSON.  The values are the caller's (its role, its
+ * time).  Errors propagate.
  */
 void
-migsafe_internal_write_log(MigsafeLogRow *rows, int n)
+migsafe_internal_write_log(MigsafeLogRow *rows, int n, bool link)
 {
 	MigsafeLogWriter state;
 
 	if (n <= 0)
 		return;
+	if (link)
+		SPI_connect();
 	migsafe_internal_log_begin(&state);
 	PG_TRY();
 	{
 		Oid			logid;
 		Oid			seqid = audit_sequence(&logid);
+		int64		first_id = migsafe_internal_take_ids(seqid, n);
+		bool	   *inserted = palloc(sizeof(bool) * n);
 
-		insert_rows(logid, rows, n, migsafe_internal_take_ids(seqid, n));
+		insert_rows(logid, rows, n, first_id, inserted);
+		if (link)
+			link_snapshots(rows, n, first_id, inserted);
 	}
 	PG_FINALLY();
 	{
 		migsafe_internal_log_end(&state);
 	}
 	PG_END_TRY();
+	if (link)
+		SPI_finish();
 }
 
 /*

@@ -55,6 +55,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/index.h"
 #include "catalog/indexing.h"
@@ -84,17 +85,20 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/xid8.h"
 
 #include "migsafe.h"
 #include "approval.h"
 #include "catalog.h"
 #include "classify.h"
 #include "command.h"
+#include "definition.h"
 #include "internal.h"
 #include "snapshot.h"
 #include "storage.h"
@@ -476,40 +480,135 @@ next_id(void)
 }
 
 /*
+ * The definition of relation relid as migsafe.snapshot_definition() gives
+ * it (see definition.c)
+ */
+static Jsonb *
+relation_definition(Oid relid)
+{
+	Jsonb	   *def = migsafe_definition_of_table(relid,
+												  migsafe_catalog_version());
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	char	   *text;
+
+#ifdef MIGSAFE_CHECK_DEFINITION
+	if (def != NULL)
+	{
+		char	   *sql = migsafe_internal_value("SELECT migsafe.snapshot_definition($1)",
+												 1, argtypes, values);
+		Jsonb	   *ref = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(sql)));
+
+		if (!DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(ref),
+											  JsonbPGetDatum(def))))
+			elog(WARNING, "DEFINITION MISMATCH\nC:   %s\nSQL: %s",
+				 JsonbToCString(NULL, &def->root, VARSIZE(def)), sql);
+	}
+#endif
+	if (def != NULL)
+		return def;
+	text = migsafe_internal_value("SELECT migsafe.snapshot_definition($1)",
+								  1, argtypes, values);
+
+	if (text == NULL)
+		elog(ERROR, "could not read the definition of relation %u", relid);
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+}
+
+/*
+ * What the registry adds to a relation's definition: who could read it
+ * (only they see the row, see the 1.1 script), its OID, its parents in
+ * order (null for none), and whether a dropped table's storage is kept
+ * (restore creates the table again from it).
+ */
+static Jsonb *
+registry_additions(Oid relid, List *readers, bool storage_kept)
+{
+	StringInfoData buf;
+	Relation	inh = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	ListCell   *lc;
+	int			nparents = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"readers\": [");
+	foreach(lc, readers)
+		appendStringInfo(&buf, "%s%u", foreach_current_index(lc) > 0 ? ", " : "",
+						 lfirst_oid(lc));
+	appendStringInfo(&buf, "], \"relid\": %u, \"parents\": ", relid);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1,
+							  &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		appendStringInfo(&buf, "%s%u", nparents++ > 0 ? ", " : "[",
+						 ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(inh, AccessShareLock);
+	appendStringInfoString(&buf, nparents > 0 ? "]" : "null");
+	if (storage_kept)
+		appendStringInfoString(&buf, ", \"kept_storage\": true");
+	appendStringInfoChar(&buf, '}');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+											  CStringGetDatum(buf.data)));
+}
+
+/*
  * Record snapshot id of target t in migsafe.snapshots, with the definition
- * of its relation as it is now (before the change).
+ * of its relation as it is now (before the change).  The row goes in
+ * without SQL (see migsafe_internal_insert_row()), the definition read in
+ * C (see definition.c): parsing and planning the INSERT and
+ * migsafe.snapshot_definition() cost more than the rest of the snapshot.
  */
 static void
 register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 				  const char *method, const char *storage, List *keys,
 				  double rows, bool estimated, int64 bytes)
 {
-	Oid			argtypes[15] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		NAMEOID, TEXTOID, TEXTOID, NAMEARRAYOID, INT8OID, BOOLOID, INT8OID, OIDOID,
-	OIDARRAYOID, BOOLOID};
-	Datum		values[15];
-	char		nulls[15];
-	int			ret;
-	List	   *readers = migsafe_catalog_reader_oids(t->objid);
-	Datum	   *oids = palloc(sizeof(Datum) * (list_length(readers) + 1));
-	int			n = 0;
-	ListCell   *lr;
+	static const char *const names[17] = {"id", "xid", "command_tag",
+		"operation", "object_type", "object_identity", "schema_name",
+		"relation_name", "column_name", "owner", "method", "storage",
+	"key_columns", "row_count", "rows_estimated", "size_bytes", "definition"};
+	static const Oid types[17] = {INT8OID, XID8OID, TEXTOID, TEXTOID, TEXTOID,
+		TEXTOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID,
+	NAMEARRAYOID, INT8OID, BOOLOID, INT8OID, JSONBOID};
+	Datum		values[17];
+	bool		nulls[17];
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(t->objid));
+	Form_pg_class form;
+	char	   *nspname;
+	Jsonb	   *more;
+	Oid			regid = get_relname_relid("snapshots", migsafe_catalog_namespace());
 
-	memset(nulls, ' ', sizeof(nulls));
+	if (!HeapTupleIsValid(tup) || !OidIsValid(regid))
+		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
+	form = (Form_pg_class) GETSTRUCT(tup);
+	nspname = get_namespace_name(form->relnamespace);
+	if (nspname == NULL)
+		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
+
+	memset(nulls, false, sizeof(nulls));
 	values[0] = Int64GetDatum(id);
-	values[1] = CStringGetTextDatum(cmd->tag);
-	values[2] = CStringGetTextDatum(migsafe_classify_op_name(t->op));
-	values[3] = CStringGetTextDatum(migsafe_command_noun(t));
-	values[4] = CStringGetTextDatum(migsafe_command_display_name(t));
+	values[1] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	values[2] = CStringGetTextDatum(cmd->tag);
+	values[3] = CStringGetTextDatum(migsafe_classify_op_name(t->op));
+	values[4] = CStringGetTextDatum(migsafe_command_noun(t));
+	values[5] = CStringGetTextDatum(migsafe_command_display_name(t));
+	values[6] = DirectFunctionCall1(namein, CStringGetDatum(nspname));
+	values[7] = NameGetDatum(&form->relname);
 	if (t->subid > 0)
-		values[5] = DirectFunctionCall1(namein, CStringGetDatum(t->attname));
+		values[8] = DirectFunctionCall1(namein, CStringGetDatum(t->attname));
 	else
-		nulls[5] = 'n';
-	values[6] = CStringGetTextDatum(method);
+		nulls[8] = true;
+	values[9] = DirectFunctionCall1(pg_get_userbyid,
+									ObjectIdGetDatum(form->relowner));
+	values[10] = CStringGetTextDatum(method);
 	if (storage)
-		values[7] = CStringGetTextDatum(storage);
+		values[11] = CStringGetTextDatum(storage);
 	else
-		nulls[7] = 'n';
+		nulls[11] = true;
 	if (keys != NIL)
 	{
 		Datum	   *elems = palloc(sizeof(Datum) * list_length(keys));
@@ -518,52 +617,26 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 
 		foreach(lc, keys)
 			elems[i++] = DirectFunctionCall1(namein, CStringGetDatum(lfirst(lc)));
-		values[8] = PointerGetDatum(construct_array(elems, i, NAMEOID,
-													NAMEDATALEN, false,
-													TYPALIGN_CHAR));
+		values[12] = PointerGetDatum(construct_array(elems, i, NAMEOID,
+													 NAMEDATALEN, false,
+													 TYPALIGN_CHAR));
 	}
 	else
-		nulls[8] = 'n';
+		nulls[12] = true;
 	if (rows >= 0)
-		values[9] = Int64GetDatum((int64) rows);
+		values[13] = Int64GetDatum((int64) rows);
 	else
-		nulls[9] = 'n';
-	values[10] = BoolGetDatum(estimated);
-	values[11] = Int64GetDatum(Max(bytes, 0));
-	values[12] = ObjectIdGetDatum(t->objid);
-	/* who could read the original: only they see the row (see 1.1 script) */
-	foreach(lr, readers)
-		oids[n++] = ObjectIdGetDatum(lfirst_oid(lr));
-	values[13] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid),
-												 true, TYPALIGN_INT));
-	/* a dropped table's kept storage: restore creates the table again */
-	values[14] = BoolGetDatum(t->storage_kept);
-
-	ret = migsafe_internal_exec("INSERT INTO migsafe.snapshots (id, xid, command_tag,"
-								" operation, object_type, object_identity, schema_name,"
-								" relation_name, column_name, owner, method, storage,"
-								" key_columns, row_count, rows_estimated, size_bytes,"
-								" definition)"
-								" SELECT $1, pg_catalog.pg_current_xact_id(), $2, $3, $4, $5,"
-								" n.nspname, c.relname, $6,"
-								" pg_catalog.pg_get_userbyid(c.relowner), $7, $8, $9, $10,"
-								" $11, $12, migsafe.snapshot_definition(c.oid)"
-								" OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('readers',"
-								" pg_catalog.to_jsonb($14), 'relid', c.oid::pg_catalog.int8,"
-								" 'parents', (SELECT pg_catalog.jsonb_agg(i.inhparent::pg_catalog.int8"
-								"                    ORDER BY i.inhseqno)"
-								"               FROM pg_catalog.pg_inherits i"
-								"              WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid))"
-								" OPERATOR(pg_catalog.||) CASE WHEN $15"
-								"   THEN '{\"kept_storage\": true}'::pg_catalog.jsonb"
-								"   ELSE '{}'::pg_catalog.jsonb END"
-								" FROM pg_catalog.pg_class c"
-								" JOIN pg_catalog.pg_namespace n"
-								" ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-								" WHERE c.oid OPERATOR(pg_catalog.=) $13",
-								15, argtypes, values, nulls, 0);
-	if (ret != SPI_OK_INSERT || SPI_processed != 1)
+		nulls[13] = true;
+	values[14] = BoolGetDatum(estimated);
+	values[15] = Int64GetDatum(Max(bytes, 0));
+	more = registry_additions(t->objid, migsafe_catalog_reader_oids(t->objid),
+							  t->storage_kept);
+	values[16] = DirectFunctionCall2(jsonb_concat,
+									 JsonbPGetDatum(relation_definition(t->objid)),
+									 JsonbPGetDatum(more));
+	if (!migsafe_internal_insert_row(regid, 17, names, types, values, nulls))
 		elog(ERROR, "could not record migsafe snapshot " INT64_FORMAT, id);
+	ReleaseSysCache(tup);
 	t->snapshot_id = id;
 }
 

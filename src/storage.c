@@ -27,17 +27,32 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "migsafe.h"
 #include "audit.h"
@@ -60,6 +75,102 @@ migsafe_storage_table(int64 id)
 {
 	return quote_qualified_identifier(migsafe_storage_schema(id),
 									  MIGSAFE_SNAPSHOT_TABLE);
+}
+
+static int	text_cmp(const ListCell *a, const ListCell *b);
+
+/* A relation of a snapshot's schema (see schema_relations) */
+typedef struct StorageRel
+{
+	Oid			oid;
+	char		relkind;
+	char	   *relname;
+	Oid			relowner;
+	Acl		   *relacl;			/* NULL for none */
+} StorageRel;
+
+/* list_sort comparator of StorageRel by OID */
+static int
+storage_rel_cmp(const ListCell *a, const ListCell *b)
+{
+	Oid			x = ((StorageRel *) lfirst(a))->oid;
+	Oid			y = ((StorageRel *) lfirst(b))->oid;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The relations of schema nspoid (a List of StorageRel *), in OID order,
+ * read from pg_class without SQL: the schemas of snapshots hold a few
+ * relations, and planning a query on pg_class cost more than the rest of
+ * a snapshot.
+ */
+static List *
+schema_relations(Oid nspoid)
+{
+	Relation	rel = table_open(RelationRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	ScanKeyInit(&key, Anum_pg_class_relnamespace, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(nspoid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class form = (Form_pg_class) GETSTRUCT(tup);
+		StorageRel *r = palloc(sizeof(StorageRel));
+		bool		isnull;
+		Datum		acl = heap_getattr(tup, Anum_pg_class_relacl,
+									   RelationGetDescr(rel), &isnull);
+
+		r->oid = form->oid;
+		r->relkind = form->relkind;
+		r->relname = pstrdup(NameStr(form->relname));
+		r->relowner = form->relowner;
+		r->relacl = isnull ? NULL : DatumGetAclPCopy(acl);
+		result = lappend(result, r);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	list_sort(result, storage_rel_cmp);
+	return result;
+}
+
+/*
+ * Add to *names the grantees of acl but owner, quoted for GRANT and
+ * REVOKE (PUBLIC for everyone), once each: what aclexplode() lists
+ */
+static void
+add_grantees(List **names, Acl *acl, Oid owner)
+{
+	AclItem    *items;
+	int			i;
+
+	if (acl == NULL)
+		return;
+	items = ACL_DAT(acl);
+	for (i = 0; i < ACL_NUM(acl); i++)
+	{
+		Oid			grantee = items[i].ai_grantee;
+		char	   *name;
+		ListCell   *lc;
+		bool		found = false;
+
+		if (grantee == owner || ACLITEM_GET_PRIVS(items[i]) == 0)
+			continue;
+		name = grantee == ACL_ID_PUBLIC ? "PUBLIC" :
+			(char *) quote_identifier(DatumGetCString(DirectFunctionCall1(pg_get_userbyid,
+																		  ObjectIdGetDatum(grantee))));
+		foreach(lc, *names)
+		{
+			if (strcmp(lfirst(lc), name) == 0)
+				found = true;
+		}
+		if (!found)
+			*names = lappend(*names, pstrdup(name));
+	}
 }
 
 /* Whether name is one of the new names of renames (see rename_relations) */
@@ -158,24 +269,26 @@ void
 migsafe_storage_name_relations(int64 id, Oid relid)
 {
 	char	   *nsp = migsafe_storage_schema(id);
-	Oid			argtypes[2] = {TEXTOID, OIDOID};
-	Datum		values[2];
 	List	   *rows;
 	ListCell   *lc;
 	StringInfoData names;
+	int			nseq = 0;
+	int			nindex = 0;
 
-	values[0] = CStringGetTextDatum(nsp);
-	values[1] = ObjectIdGetDatum(relid);
-	rows = migsafe_internal_rows("SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, c.relname,"
-								 "       CASE c.relkind WHEN 'S' THEN 'kept_sequence_' ELSE 'kept_index_' END"
-								 "       OPERATOR(pg_catalog.||) pg_catalog.row_number()"
-								 "         OVER (PARTITION BY c.relkind OPERATOR(pg_catalog.=) 'S' ORDER BY c.oid)"
-								 "  FROM pg_catalog.pg_class c"
-								 " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-								 "   AND c.oid OPERATOR(pg_catalog.<>) $2"
-								 "   AND c.relkind IN ('i', 'S')"
-								 " ORDER BY c.oid",
-								 2, argtypes, values, 3);
+	rows = NIL;
+	foreach(lc, schema_relations(get_namespace_oid(nsp, false)))
+	{
+		StorageRel *r = lfirst(lc);
+		bool		seq = (r->relkind == RELKIND_SEQUENCE);
+
+		if (r->oid == relid ||
+			(r->relkind != RELKIND_INDEX && r->relkind != RELKIND_SEQUENCE))
+			continue;
+		rows = lappend(rows, rename_row(seq ? "SEQUENCE" : "INDEX", r->relname,
+										psprintf("%s%d",
+												 seq ? "kept_sequence_" : "kept_index_",
+												 seq ? ++nseq : ++nindex)));
+	}
 	initStringInfo(&names);
 	appendStringInfoChar(&names, '[');
 	foreach(lc, rows)
@@ -251,32 +364,62 @@ migsafe_storage_names_back(int64 id, Oid relid, const char *relname)
 void
 migsafe_storage_lock_down(const char *nspname, const char *readers)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(nspname)};
-	char	   *grantees;
+	Oid			nspoid = get_namespace_oid(nspname, false);
+	char	   *grantees = NULL;
 	const char *nsp = quote_identifier(nspname);
+	List	   *names = NIL;
+	ListCell   *lc;
+	HeapTuple	tup;
 
-	grantees = migsafe_internal_value("SELECT pg_catalog.string_agg(DISTINCT g, ', ') FROM ("
-									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END g"
-									  "   FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x"
-									  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-									  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-									  " UNION"
-									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
-									  "   FROM pg_catalog.pg_class c"
-									  "   JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid,"
-									  "        pg_catalog.aclexplode(a.attacl) x"
-									  "  WHERE c.relnamespace OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-									  "    AND x.grantee OPERATOR(pg_catalog.<>) c.relowner"
-									  " UNION"
-									  " SELECT CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
-									  "        ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END"
-									  "   FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) x"
-									  "  WHERE n.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace"
-									  "    AND x.grantee OPERATOR(pg_catalog.<>) n.nspowner) q",
-									  1, argtypes, values);
+	/* the grantees of the relations, of their columns and of the schema */
+	foreach(lc, schema_relations(nspoid))
+	{
+		StorageRel *r = lfirst(lc);
+		Relation	attrel = table_open(AttributeRelationId, AccessShareLock);
+		ScanKeyData key;
+		SysScanDesc scan;
+		HeapTuple	atttup;
+
+		add_grantees(&names, r->relacl, r->relowner);
+		ScanKeyInit(&key, Anum_pg_attribute_attrelid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(r->oid));
+		scan = systable_beginscan(attrel, AttributeRelidNumIndexId, true,
+								  NULL, 1, &key);
+		while (HeapTupleIsValid(atttup = systable_getnext(scan)))
+		{
+			bool		isnull;
+			Datum		acl = heap_getattr(atttup, Anum_pg_attribute_attacl,
+										   RelationGetDescr(attrel), &isnull);
+
+			if (!isnull)
+				add_grantees(&names, DatumGetAclP(acl), r->relowner);
+		}
+		systable_endscan(scan);
+		table_close(attrel, AccessShareLock);
+	}
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspoid));
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		acl = SysCacheGetAttr(NAMESPACEOID, tup,
+										  Anum_pg_namespace_nspacl, &isnull);
+
+		if (!isnull)
+			add_grantees(&names, DatumGetAclP(acl),
+						 ((Form_pg_namespace) GETSTRUCT(tup))->nspowner);
+		ReleaseSysCache(tup);
+	}
+	if (names != NIL)
+	{
+		StringInfoData buf;
+
+		list_sort(names, text_cmp);
+		initStringInfo(&buf);
+		foreach(lc, names)
+			appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "",
+							 (char *) lfirst(lc));
+		grantees = buf.data;
+	}
 	if (grantees != NULL)
 	{
 		migsafe_internal_run(psprintf("REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s",
@@ -440,33 +583,114 @@ migsafe_storage_retention(void)
 							   Int32GetDatum(-1));
 }
 
+/* list_sort comparator of int64 * */
+static int
+id_cmp(const ListCell *a, const ListCell *b)
+{
+	int64		x = *(int64 *) lfirst(a);
+	int64		y = *(int64 *) lfirst(b);
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
 /*
  * migsafe_storage_expired
  *
  * The ids (as text) of the kept snapshots older than an interval, oldest
- * first; with spare_current, not those of the current transaction.  Runs
- * in an internal section, connected to SPI.
+ * first; with spare_current, not those of the current transaction.  Reads
+ * migsafe.snapshots with the latest snapshot, as a query through
+ * migsafe_internal_exec() would, but without SQL: planning one cost as
+ * much as a small table's snapshot.  Runs in an internal section.
  */
 List	   *
 migsafe_storage_expired(Datum older_than, bool spare_current)
 {
-	Oid			argtypes[1] = {INTERVALOID};
-	Datum		values[1] = {older_than};
+	Oid			regid = get_relname_relid("snapshots", migsafe_catalog_namespace());
+	Relation	rel;
+	TupleDesc	desc;
+	AttrNumber	id_att = InvalidAttrNumber;
+	AttrNumber	status_att = InvalidAttrNumber;
+	AttrNumber	created_att = InvalidAttrNumber;
+	AttrNumber	xid_att = InvalidAttrNumber;
+	TimestampTz cutoff;
+	uint64		current = 0;
+	Snapshot	snap;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	List	   *found = NIL;
 	List	   *ids = NIL;
-	uint64		i;
+	ListCell   *lc;
+	int			i;
 
-	if (migsafe_internal_exec(psprintf("SELECT id FROM migsafe.snapshots"
-									   " WHERE status OPERATOR(pg_catalog.=) 'kept'"
-									   "   AND created_at OPERATOR(pg_catalog.<=) (pg_catalog.clock_timestamp()"
-									   "       OPERATOR(pg_catalog.-) $1)%s"
-									   " ORDER BY id",
-									   spare_current ?
-									   " AND xid IS DISTINCT FROM pg_catalog.pg_current_xact_id()" : ""),
-							  1, argtypes, values, NULL, 0) < 0)
+	if (!OidIsValid(regid))
 		elog(ERROR, "could not read migsafe.snapshots");
-	for (i = 0; i < SPI_processed; i++)
-		ids = lappend(ids, SPI_getvalue(SPI_tuptable->vals[i],
-										SPI_tuptable->tupdesc, 1));
+	rel = table_open(regid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), "id") == 0 && att->atttypid == INT8OID)
+			id_att = att->attnum;
+		else if (strcmp(NameStr(att->attname), "status") == 0 && att->atttypid == TEXTOID)
+			status_att = att->attnum;
+		else if (strcmp(NameStr(att->attname), "created_at") == 0 &&
+				 att->atttypid == TIMESTAMPTZOID)
+			created_att = att->attnum;
+		else if (strcmp(NameStr(att->attname), "xid") == 0 && att->atttypid == XID8OID)
+			xid_att = att->attnum;
+	}
+	if (id_att == InvalidAttrNumber || status_att == InvalidAttrNumber ||
+		created_att == InvalidAttrNumber || xid_att == InvalidAttrNumber)
+		elog(ERROR, "could not read migsafe.snapshots");
+
+	cutoff = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+													 TimestampTzGetDatum(GetCurrentTimestamp()),
+													 older_than));
+	if (spare_current)
+		current = U64FromFullTransactionId(GetTopFullTransactionId());
+
+	/* what the transaction did so far counts, as for migsafe_internal_exec() */
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d;
+		int64	   *id;
+
+		d = slot_getattr(slot, status_att, &isnull);
+		if (isnull || strcmp(TextDatumGetCString(d), "kept") != 0)
+			continue;
+		d = slot_getattr(slot, created_att, &isnull);
+		if (isnull || DatumGetTimestampTz(d) > cutoff)
+			continue;
+		if (spare_current)
+		{
+			d = slot_getattr(slot, xid_att, &isnull);
+			if (!isnull &&
+				U64FromFullTransactionId(DatumGetFullTransactionId(d)) == current)
+				continue;
+		}
+		d = slot_getattr(slot, id_att, &isnull);
+		if (isnull)
+			continue;
+		id = palloc(sizeof(int64));
+		*id = DatumGetInt64(d);
+		found = lappend(found, id);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+
+	list_sort(found, id_cmp);
+	foreach(lc, found)
+		ids = lappend(ids, psprintf(INT64_FORMAT, *(int64 *) lfirst(lc)));
 	return ids;
 }
 
