@@ -32,6 +32,7 @@
 use strict;
 use warnings;
 
+use File::Spec;
 use FindBin;
 use IPC::Run;
 use JSON::PP;
@@ -418,7 +419,7 @@ my @links;
 for my $i (1 .. 20)
 {
 	push @links, "$dir/big$i.sql";
-	symlink($big, $links[-1]) or die "symlink: $!";
+	symlink(File::Spec->rel2abs($big), $links[-1]) or die "symlink: $!";
 }
 ($rc, $out, $err) = cli([ '--format=json', @links ]);
 my @bigs = matching([ @{ decode_json($out) } ], rule => 'drop_table');
