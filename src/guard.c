@@ -689,9 +689,9 @@ guard_own_objects(Node *parsetree)
 
 	/*
 	 * The relations are named, and found through the syscache: their schema
-	 * is read there too, the catalogs being settled before the statement
-	 * runs (migsafe_catalog_is_migsafe_object() reads pg_class itself, for
-	 * objects the object-access hook sees being created or moved).
+	 * is read there too, the catalogs being settled before the statement runs
+	 * (migsafe_catalog_is_migsafe_object() reads pg_class itself, for objects
+	 * the object-access hook sees being created or moved).
 	 */
 	if (!OidIsValid(nsp))
 		return;
