@@ -45,6 +45,7 @@ OBJS = \
 	src/lintdeps.o \
 	src/load.o \
 	src/locks.o \
+	src/plaindrop.o \
 	src/rebuild.o \
 	src/refill.o \
 	src/rehearse.o \

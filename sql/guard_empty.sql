@@ -71,3 +71,187 @@ SELECT count(*) FROM pg_class WHERE relpersistence = 't';
 CREATE UNLOGGED TABLE cache (k int);
 INSERT INTO cache VALUES (1);
 DROP TABLE cache;
+
+-- 9. DROP COLUMN of a table with rows.  A plain one (one column, RESTRICT)
+-- that reaches nothing but the table's own parts in pg_depend is decided
+-- without its dry run; anything else keeps the dry run.  Either way the
+-- decisions, errors and audit rows are the same.  The updates of
+-- pg_attribute a transaction made tell which way it went: the dry run
+-- marks the column dropped once more, in a subtransaction rolled back
+-- (the statistics count both).  Snapshots are left to snapshot_column.
+CREATE SCHEMA dropcol;
+SET search_path = dropcol, public;
+CREATE FUNCTION att_updates() RETURNS bigint LANGUAGE sql AS
+$$ SELECT pg_stat_get_xact_tuples_updated('pg_attribute'::regclass) $$;
+-- this section's DROP COLUMN statements and the audit rows they leave
+CREATE FUNCTION dropcol_rows(since bigint)
+RETURNS TABLE (id bigint, statement text, object_identity text, scope text,
+			   decision text, approved_by text, detail text, kept boolean,
+			   repeat_count bigint)
+LANGUAGE sql AS
+$$ SELECT id, statement, object_identity, scope, decision, approved_by, detail,
+		  snapshot_id IS NOT NULL, repeat_count FROM migsafe.audit_log
+	WHERE id > since AND statement ~
+	  '^ALTER TABLE (wide|idx|deps|typed|busy|parent|child|parted|parted_1) DROP COLUMN' $$;
+-- wait until the writer has recorded n of them as blocked
+CREATE FUNCTION wait_blocked(since bigint, n int) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1 .. 200 LOOP
+		IF (SELECT count(*) FROM dropcol_rows(since)
+			 WHERE decision = 'blocked') >= n THEN
+			RETURN true;
+		END IF;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	RETURN false;
+END $$;
+SELECT max(id) AS mark FROM migsafe.audit_log \gset
+CREATE TABLE wide (id int PRIMARY KEY, nulls int, vals text);
+INSERT INTO wide SELECT g, NULL, 'v' || g FROM generate_series(1, 100) g;
+-- a column of NULLs: allowed, one run
+BEGIN;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE wide DROP COLUMN nulls;
+SELECT att_updates() - :u0 AS attribute_updates;
+COMMIT;
+-- a column with values: blocked, data intact
+ALTER TABLE wide DROP COLUMN vals;
+SELECT count(vals) FROM wide;
+-- in warn mode the same text comes as a WARNING
+BEGIN;
+SET LOCAL migsafe.mode = warn;
+SET LOCAL migsafe.snapshot = off;
+ALTER TABLE wide DROP COLUMN vals;
+ROLLBACK;
+-- approved: one run
+BEGIN;
+SET LOCAL migsafe.approve = 'dropcol.wide.vals';
+SET LOCAL migsafe.snapshot = off;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE wide DROP COLUMN vals;
+SELECT att_updates() - :u0 AS attribute_updates;
+COMMIT;
+
+-- indexes, a constraint, statistics on the column go with it, named in
+-- the error in the order PostgreSQL drops them
+CREATE TABLE idx (id int PRIMARY KEY, v int, w int CHECK (w > 0));
+INSERT INTO idx SELECT g, g, g FROM generate_series(1, 100) g;
+CREATE INDEX idx_v ON idx (v);
+CREATE INDEX idx_w_part ON idx (w) WHERE v > 10;
+ALTER TABLE idx ADD CONSTRAINT idx_v_key UNIQUE (v);
+ALTER TABLE idx ADD CONSTRAINT idx_v_check CHECK (v > 0);
+CREATE INDEX idx_vw_expr ON idx ((v + w));
+CREATE STATISTICS idx_stats ON v, w FROM idx;
+ALTER TABLE idx DROP COLUMN v;
+BEGIN;
+SET LOCAL migsafe.mode = warn;
+SET LOCAL migsafe.snapshot = off;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE idx DROP COLUMN v;
+SELECT att_updates() - :u0 AS attribute_updates;
+ROLLBACK;
+UPDATE idx SET v = NULL;
+BEGIN;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE idx DROP COLUMN v;
+SELECT att_updates() - :u0 AS attribute_updates;
+COMMIT;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'idx'::regclass ORDER BY 1;
+
+-- what reaches beyond the table's own parts keeps the dry run: a view,
+-- a trigger's column list, a policy, a foreign key (the other table's
+-- triggers), a generated column, an owned sequence, a publication's
+-- column list; PostgreSQL's own errors come first
+CREATE TABLE deps (id int PRIMARY KEY, a int, b int, c int, d int, e int,
+				   g int GENERATED ALWAYS AS (e * 2) STORED, s serial,
+				   f int REFERENCES wide (id));
+INSERT INTO deps (id, a, b, c, d, e, f) SELECT g, g, g, g, g, g, g FROM generate_series(1, 100) g;
+CREATE VIEW deps_a AS SELECT a FROM deps;
+CREATE FUNCTION deps_trig() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER deps_b BEFORE UPDATE OF b ON deps FOR EACH ROW EXECUTE FUNCTION deps_trig();
+CREATE POLICY deps_c ON deps USING (c > 0);
+SET client_min_messages = error;
+CREATE PUBLICATION deps_pub FOR TABLE deps (id, d);
+RESET client_min_messages;
+ALTER TABLE deps DROP COLUMN a;
+ALTER TABLE deps DROP COLUMN b;
+ALTER TABLE deps DROP COLUMN c;
+ALTER TABLE deps DROP COLUMN d;
+ALTER TABLE deps DROP COLUMN e;
+ALTER TABLE deps DROP COLUMN s;
+ALTER TABLE deps DROP COLUMN f;
+DROP PUBLICATION deps_pub;
+BEGIN;
+SET LOCAL migsafe.approve = 'dropcol.deps.d';
+SET LOCAL migsafe.snapshot = off;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE deps DROP COLUMN d;
+SELECT att_updates() - :u0 AS attribute_updates;
+COMMIT;
+
+-- a typed table's columns cannot be dropped
+CREATE TYPE pair AS (x int, y int);
+CREATE TABLE typed OF pair;
+INSERT INTO typed VALUES (1, 1);
+ALTER TABLE typed DROP COLUMN y;
+
+-- a table in use in this transaction: PostgreSQL's error
+CREATE TABLE busy (id int, v int);
+INSERT INTO busy VALUES (1, 1);
+CREATE FUNCTION busy_trig() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RETURN NULL; END $$;
+CREATE CONSTRAINT TRIGGER busy_later AFTER INSERT ON busy
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION busy_trig();
+BEGIN;
+INSERT INTO busy VALUES (2, 2);
+ALTER TABLE busy DROP COLUMN v;
+ROLLBACK;
+BEGIN;
+DECLARE cur CURSOR FOR SELECT * FROM busy;
+FETCH cur;
+ALTER TABLE busy DROP COLUMN v;
+ROLLBACK;
+
+-- inheritance and partitions: the column goes from the children too
+CREATE TABLE parent (id int, v int);
+CREATE TABLE child () INHERITS (parent);
+INSERT INTO parent VALUES (1, NULL);
+INSERT INTO child VALUES (2, 2);
+ALTER TABLE parent DROP COLUMN v;
+ALTER TABLE child DROP COLUMN v;
+UPDATE child SET v = NULL;
+BEGIN;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE parent DROP COLUMN v;
+SELECT att_updates() - :u0 AS attribute_updates;
+COMMIT;
+CREATE TABLE parted (id int, v int) PARTITION BY RANGE (id);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+INSERT INTO parted VALUES (1, 1);
+ALTER TABLE parted DROP COLUMN v;
+ALTER TABLE parted_1 DROP COLUMN v;
+ALTER TABLE parted DROP COLUMN id;
+UPDATE parted SET v = NULL;
+BEGIN;
+SELECT att_updates() AS u0 \gset
+ALTER TABLE parted DROP COLUMN v;
+SELECT att_updates() - :u0 AS attribute_updates;
+COMMIT;
+
+-- the audit rows of this section
+RESET migsafe.trace;
+SELECT wait_blocked(:mark, 12) AS written;
+SELECT statement, object_identity, scope, decision, approved_by, detail,
+	   kept, repeat_count
+  FROM dropcol_rows(:mark)
+ ORDER BY statement, scope, object_identity, decision, id;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'dropcol.*';
+SET LOCAL migsafe.snapshot = off;
+DROP SCHEMA dropcol CASCADE;
+COMMIT;
+RESET client_min_messages;
+RESET search_path;

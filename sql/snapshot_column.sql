@@ -179,3 +179,39 @@ SET LOCAL xmloption = document;
 SELECT migsafe.restore('sc.an') AS restored;
 COMMIT;
 SELECT ta, ta[1] IS NULL AS first_is_null, x::text FROM an;
+
+-- 12. DROP COLUMN of a column with indexes and a constraint on it (decided
+-- without a dry run) and of an inheritance parent's column (with one):
+-- both kept and restored alike
+CREATE TABLE ixc (id int PRIMARY KEY, v text, w int);
+INSERT INTO ixc SELECT g, CASE WHEN g % 3 <> 0 THEN 'v' || g END, g FROM generate_series(1, 100) g;
+CREATE INDEX ixc_v ON ixc (v);
+ALTER TABLE ixc ADD CONSTRAINT ixc_v_key UNIQUE (v);
+ALTER TABLE ixc ADD CONSTRAINT ixc_v_check CHECK (v <> '');
+SELECT md5(string_agg(format('%s|%s', id, v), ',' ORDER BY id)) AS before FROM ixc \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.ixc.v';
+ALTER TABLE ixc DROP COLUMN v;
+COMMIT;
+SELECT operation, object_type, method, key_columns, row_count
+  FROM migsafe.snapshots WHERE id = csnap('sc.ixc.v');
+SELECT migsafe.restore('sc.ixc.v') AS restored;
+SELECT md5(string_agg(format('%s|%s', id, v), ',' ORDER BY id)) = :'before' AS same_data
+  FROM ixc;
+SELECT command_tag, object_identity, decision, approved_by, snapshot_id = csnap('sc.ixc.v') AS kept
+  FROM migsafe.audit_log WHERE statement = 'ALTER TABLE ixc DROP COLUMN v'
+ ORDER BY id;
+
+CREATE TABLE inh_p (id int PRIMARY KEY, v int);
+CREATE TABLE inh_c (id int PRIMARY KEY) INHERITS (inh_p);
+INSERT INTO inh_p VALUES (1, 10), (2, NULL);
+INSERT INTO inh_c VALUES (3, 30);
+BEGIN;
+SET LOCAL migsafe.approve = 'sc.inh_p.v, sc.inh_c.v';
+ALTER TABLE inh_p DROP COLUMN v;
+COMMIT;
+SELECT object_identity, operation, row_count FROM migsafe.snapshots
+ WHERE object_identity IN ('sc.inh_p.v', 'sc.inh_c.v') ORDER BY id;
+SELECT command_tag, object_identity, decision, approved_by, snapshot_id IS NOT NULL AS kept
+  FROM migsafe.audit_log WHERE statement = 'ALTER TABLE inh_p DROP COLUMN v'
+ ORDER BY object_identity, id;

@@ -9,14 +9,14 @@
  * run once in a subtransaction that is always rolled back (the dry run):
  * the object-access hook adds every data-holding object they drop to the
  * statement's frame, which gives PostgreSQL's own cascade set; a plain
- * DROP TABLE or DROP COLUMN of an empty table, which takes nothing but the
- * table's own parts, is collected from pg_depend instead.  TRUNCATE
- * and the ALTERs that rewrite or reset (a retype, SET UNLOGGED, an
- * identity's RESTART) are expanded from the statement as the executor
- * would.  Then every target is locked again (the dry run's locks went with
- * it), tables before sequences, and its names read afresh.
+ * DROP TABLE of an empty table, or a plain DROP COLUMN of any table, that
+ * takes nothing but the table's own parts is collected from pg_depend
+ * instead (plaindrop.c).  TRUNCATE and the ALTERs that rewrite or reset (a retype, SET
+ * UNLOGGED, an identity's RESTART) are expanded from the statement as the
+ * executor would.  Then every target is locked again (the dry run's locks
+ * went with it), tables before sequences, and its names read afresh.
  *
- * Calls command.c, catalog.c, classify.c and internal.c.
+ * Calls plaindrop.c, command.c, catalog.c, classify.c and internal.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -39,16 +39,11 @@
 #include "catalog/pg_attrdef.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
-#include "catalog/pg_policy.h"
-#include "catalog/pg_rewrite.h"
-#include "catalog/pg_statistic_ext.h"
-#include "catalog/pg_trigger.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -66,6 +61,7 @@
 #include "collect.h"
 #include "command.h"
 #include "internal.h"
+#include "plaindrop.h"
 
 /* Depth of dry runs in progress: statements run inside them are muted */
 static int	dry_run_depth = 0;
@@ -271,343 +267,6 @@ dry_run(MigsafeCommand *cmd, MigsafeDryRun *d)
 	cmd->collecting = false;
 	if (edata != NULL)
 		ReThrowError(edata);
-}
-
-/* ----------------------------------------------------------------
- * A DROP TABLE or DROP COLUMN the dry run can be spared
- * ----------------------------------------------------------------
- */
-
-/* At most this many objects are followed before the dry run decides */
-#define MIGSAFE_PARTS_MAX	64
-
-/* Whether objs (a List of ObjectAddress) holds the object (any sub-object) */
-static bool
-has_object(List *objs, Oid classid, Oid objid)
-{
-	ListCell   *lc;
-
-	foreach(lc, objs)
-	{
-		ObjectAddress *obj = lfirst(lc);
-
-		if (obj->classId == classid && obj->objectId == objid)
-			return true;
-	}
-	return false;
-}
-
-/*
- * own_part
- *
- * Whether an object a drop of relid takes along is one of the table's own
- * parts, which the object-access hook passes over in a dry run: its
- * indexes and TOAST (outside migsafe's schema nsp), its row and array
- * types, and the constraints, defaults, triggers, rules, policies and
- * statistics that hang off the table itself.  Anything else (another
- * relation, an owned sequence, a trigger on another table) takes the dry
- * run.
- */
-static bool
-own_part(const ObjectAddress *obj, Oid relid, Oid nsp)
-{
-	switch (obj->classId)
-	{
-		case RelationRelationId:
-			{
-				char		relkind = get_rel_relkind(obj->objectId);
-
-				return (relkind == RELKIND_INDEX ||
-						relkind == RELKIND_TOASTVALUE) &&
-					get_rel_namespace(obj->objectId) != nsp;
-			}
-		case TypeRelationId:
-			{
-				HeapTuple	tup = SearchSysCache1(TYPEOID,
-												  ObjectIdGetDatum(obj->objectId));
-				bool		result;
-				Form_pg_type typ;
-
-				if (!HeapTupleIsValid(tup))
-					return false;
-				typ = (Form_pg_type) GETSTRUCT(tup);
-				result = typ->typrelid == relid ||
-					(!OidIsValid(typ->typrelid) && typ->typnamespace != nsp);
-				ReleaseSysCache(tup);
-				return result;
-			}
-		case ConstraintRelationId:
-		case AttrDefaultRelationId:
-		case TriggerRelationId:
-		case RewriteRelationId:
-		case PolicyRelationId:
-		case StatisticExtRelationId:
-			return migsafe_catalog_owning_relation(obj->classId,
-												   obj->objectId) == relid;
-		default:
-			return false;
-	}
-}
-
-/*
- * Whether an object is itself part of another one (an internal or
- * extension dependency, a partition's) outside objs: dropping it would
- * then fail, or take more.
- */
-static bool
-owned_elsewhere(Relation depRel, const ObjectAddress *obj, List *objs)
-{
-	ScanKeyData key[3];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		result = false;
-	int			nkeys = 2;
-
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(obj->classId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-	if (obj->objectSubId != 0)
-		ScanKeyInit(&key[nkeys++], Anum_pg_depend_objsubid,
-					BTEqualStrategyNumber, F_INT4EQ,
-					Int32GetDatum(obj->objectSubId));
-	scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL,
-							  nkeys, key);
-	while (!result && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-
-		if (dep->deptype != DEPENDENCY_NORMAL &&
-			dep->deptype != DEPENDENCY_AUTO)
-			result = !has_object(objs, dep->refclassid, dep->refobjid) ||
-				dep->deptype != DEPENDENCY_INTERNAL;
-	}
-	systable_endscan(scan);
-	return result;
-}
-
-/*
- * drop_closure
- *
- * What dropping table relid (attnum 0) or its column attnum takes along,
- * from pg_depend, when that is only the table's own parts (see
- * own_part()), none of them anything else's, and nothing else depends on
- * any of them: a List of ObjectAddress, the dropped object first.  NIL
- * otherwise, and for anything unusual: the dry run tells then.
- */
-static List *
-drop_closure(Oid relid, AttrNumber attnum)
-{
-	Relation	depRel = table_open(DependRelationId, AccessShareLock);
-	Oid			nsp = migsafe_catalog_namespace();
-	ObjectAddress *root = palloc(sizeof(ObjectAddress));
-	List	   *objs;
-	ListCell   *lc;
-	bool		ok = true;
-
-	ObjectAddressSubSet(*root, RelationRelationId, relid, attnum);
-	objs = list_make1(root);
-	foreach(lc, objs)
-	{
-		ObjectAddress *obj = lfirst(lc);
-		ScanKeyData key[3];
-		SysScanDesc scan;
-		HeapTuple	tup;
-		int			nkeys = 2;
-
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->classId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-		if (obj->objectSubId != 0)
-			ScanKeyInit(&key[nkeys++], Anum_pg_depend_refobjsubid,
-						BTEqualStrategyNumber, F_INT4EQ,
-						Int32GetDatum(obj->objectSubId));
-		scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL,
-								  nkeys, key);
-		while (ok && HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-			ObjectAddress *part;
-
-			if (dep->deptype != DEPENDENCY_AUTO &&
-				dep->deptype != DEPENDENCY_INTERNAL)
-				ok = false;		/* RESTRICT refuses, or more goes along */
-			else if (dep->classid == RelationRelationId &&
-					 dep->objid == relid && attnum == 0)
-				continue;		/* a column of the table dropped whole */
-			else if (dep->objsubid != 0)
-				ok = false;		/* a column elsewhere, or another column */
-			else if (!has_object(objs, dep->classid, dep->objid))
-			{
-				part = palloc(sizeof(ObjectAddress));
-				ObjectAddressSet(*part, dep->classid, dep->objid);
-				objs = lappend(objs, part);
-				ok = list_length(objs) <= MIGSAFE_PARTS_MAX &&
-					own_part(part, relid, nsp);
-			}
-		}
-		systable_endscan(scan);
-		if (!ok)
-			break;
-	}
-	foreach(lc, objs)
-	{
-		if (!ok)
-			break;
-		ok = !owned_elsewhere(depRel, lfirst(lc), objs);
-	}
-	table_close(depRel, AccessShareLock);
-	return ok ? objs : NIL;
-}
-
-/*
- * Whether the session's settings leave nothing for a dry run to change
- * about dropping an empty table: empty tables allowed, no approval or
- * exemption that could apply, migsafe not off.
- */
-static bool
-plain_drop_settings(void)
-{
-	return migsafe_allow_empty && migsafe_mode != MIGSAFE_MODE_OFF &&
-		(migsafe_approve == NULL || migsafe_approve[0] == '\0') &&
-		(migsafe_exempt == NULL || migsafe_exempt[0] == '\0') &&
-		(migsafe_exempt_roles == NULL || migsafe_exempt_roles[0] == '\0');
-}
-
-/*
- * plain_drop
- *
- * For a top-level DROP TABLE or ALTER TABLE ... DROP COLUMN (one table,
- * one column, RESTRICT) of a table that looks empty (no page, as of its
- * last VACUUM, ANALYZE or TRUNCATE), under settings that leave nothing to
- * approve, that would succeed and take nothing but the table's own parts,
- * add what its dry run would have collected: the table or column as the
- * target, and every object dropped.  Returns false, having added nothing,
- * for anything else, which the dry run handles: another object, CASCADE,
- * inheritance and partitions, temporary tables, migsafe's own, a role
- * that does not own the table (the statement's permission error comes
- * first, and no lock is taken for it), a column missing or inherited, a
- * table with pages, an approval or exemption set.  The dry run would lock
- * the table and let go of it before the targets are locked again, which
- * lets a session waiting for it in between: whatever may end in a dry run
- * after all (see plain_drop_settled()) is kept from locking first, as far
- * as the table's statistics tell.
- */
-static bool
-plain_drop(MigsafeCommand *cmd, Node *parsetree)
-{
-	RangeVar   *rv;
-	Oid			relid;
-	AttrNumber	attnum = 0;
-	HeapTuple	tup;
-	Form_pg_class rel;
-	bool		ok;
-	List	   *objs;
-	ListCell   *lc;
-
-	/*
-	 * PostgreSQL refuses a read-only transaction's or a standby's DROP before
-	 * locking anything; the dry run meets that refusal first.
-	 */
-	if (cmd->outer != NULL || XactReadOnly || RecoveryInProgress())
-		return false;
-	if (IsA(parsetree, DropStmt))
-	{
-		DropStmt   *stmt = (DropStmt *) parsetree;
-
-		if (stmt->removeType != OBJECT_TABLE ||
-			stmt->behavior != DROP_RESTRICT || stmt->concurrent ||
-			list_length(stmt->objects) != 1)
-			return false;
-		rv = makeRangeVarFromNameList(linitial(stmt->objects));
-	}
-	else if (IsA(parsetree, AlterTableStmt))
-	{
-		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
-		AlterTableCmd *sub;
-
-		if (stmt->objtype != OBJECT_TABLE || list_length(stmt->cmds) != 1)
-			return false;
-		sub = linitial_node(AlterTableCmd, stmt->cmds);
-		if (sub->subtype != AT_DropColumn || sub->behavior != DROP_RESTRICT ||
-			sub->name == NULL)
-			return false;
-		rv = stmt->relation;
-		relid = RangeVarGetRelid(rv, NoLock, true);
-		if (!OidIsValid(relid))
-			return false;
-		tup = SearchSysCacheAttName(relid, sub->name);
-		if (!HeapTupleIsValid(tup))
-			return false;
-		if (((Form_pg_attribute) GETSTRUCT(tup))->attinhcount == 0)
-			attnum = ((Form_pg_attribute) GETSTRUCT(tup))->attnum;
-		ReleaseSysCache(tup);
-		if (attnum <= 0)
-			return false;
-	}
-	else
-		return false;
-
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!OidIsValid(relid) || relid < FirstNormalObjectId)
-		return false;
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	rel = (Form_pg_class) GETSTRUCT(tup);
-	ok = rel->relkind == RELKIND_RELATION && !rel->relispartition &&
-		rel->relpages == 0 && plain_drop_settings() &&
-		!rel->relhassubclass && rel->relpersistence != RELPERSISTENCE_TEMP &&
-		rel->relnamespace != migsafe_catalog_namespace() &&
-		!isAnyTempNamespace(rel->relnamespace);
-	ReleaseSysCache(tup);
-	if (!ok || !migsafe_rel_ownercheck(relid, GetUserId()))
-		return false;
-
-	objs = drop_closure(relid, attnum);
-	if (objs == NIL)
-		return false;
-	foreach(lc, objs)
-	{
-		ObjectAddress *obj = lfirst(lc);
-
-		migsafe_command_note_dropped(cmd, obj->classId, obj->objectId,
-									 obj->objectSubId);
-	}
-	return migsafe_command_add_object(cmd, MIGSAFE_OP_DROP, RelationRelationId,
-									  relid, attnum, false) != NULL;
-}
-
-/*
- * Whether a statement collected by plain_drop() could have gone another
- * way without its dry run, now that its targets are locked: unless every
- * target is empty (no block: no snapshot, nothing to report), the dry run
- * is run after all, so that PostgreSQL's own errors still come first.
- */
-static bool
-plain_drop_settled(MigsafeCommand *cmd)
-{
-	ListCell   *lc;
-
-	if (cmd->targets == NIL)
-		return false;
-	foreach(lc, cmd->targets)
-	{
-		MigsafeTarget *t = lfirst(lc);
-		Relation	rel;
-		bool		empty;
-
-		if (t->classid != RelationRelationId || t->protected ||
-			t->op != MIGSAFE_OP_DROP || t->relkind != RELKIND_RELATION)
-			return false;
-		rel = relation_open(t->objid, NoLock);
-		empty = RelationGetNumberOfBlocks(rel) == 0;
-		relation_close(rel, NoLock);
-		if (!empty)
-			return false;
-	}
-	return true;
 }
 
 /*
@@ -1109,7 +768,7 @@ migsafe_collect_targets(MigsafeCommand *cmd, MigsafeStmtKind kind,
 	{
 		case MIGSAFE_STMT_DROP:
 			lock_audit_log_first(parsetree);
-			if (plain_drop(cmd, parsetree))
+			if (migsafe_plaindrop_collect(cmd, parsetree))
 			{
 				if (IsA(parsetree, AlterTableStmt))
 					collect_row_type_users(cmd);
@@ -1126,7 +785,7 @@ migsafe_collect_targets(MigsafeCommand *cmd, MigsafeStmtKind kind,
 					SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
 					(void) LockAcquire(&tag, AccessExclusiveLock, false, false);
 					lock_targets(cmd);
-					if (plain_drop_settled(cmd))
+					if (migsafe_plaindrop_settled(cmd, parsetree))
 						return;
 
 					/*

@@ -684,15 +684,23 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 static void
 guard_own_objects(Node *parsetree)
 {
+	Oid			nsp = migsafe_catalog_namespace();
 	ListCell   *lc;
 
+	/*
+	 * The relations are named, and found through the syscache: their schema
+	 * is read there too, the catalogs being settled before the statement runs
+	 * (migsafe_catalog_is_migsafe_object() reads pg_class itself, for objects
+	 * the object-access hook sees being created or moved).
+	 */
+	if (!OidIsValid(nsp))
+		return;
 	foreach(lc, migsafe_classify_own_relations(parsetree))
 	{
 		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc),
 											 NoLock, true);
 
-		if (OidIsValid(relid) &&
-			migsafe_catalog_is_migsafe_object_cached(RelationRelationId, relid))
+		if (OidIsValid(relid) && get_rel_namespace(relid) == nsp)
 			check_object(MIGSAFE_OP_ALTER, RelationRelationId, relid, 0,
 						 false, true, "ProcessUtility");
 	}
