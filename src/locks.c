@@ -39,6 +39,8 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/catalog.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -325,7 +327,8 @@ queued_relation(RangeVar *rv, bool *named)
  * any other: not a partition, whose parent DROP locks first), so that it
  * then finds the lock held and nothing else changes, and only on a table
  * the role owns, which core locks only after checking that (nobody gets a
- * lock core would have refused).  One
+ * lock core would have refused), and not where core refuses the statement
+ * before any lock (a read-only transaction, a standby, parallel mode).  One
  * question to the lock manager instead of two: asking who holds a lock
  * that conflicts with a strong one looks at every backend's fast-path
  * locks, and so does taking it.
@@ -334,6 +337,7 @@ static bool
 take_first_lock(MigsafeLockNeed *need, Oid relid, bool named, bool only)
 {
 	return need->first && named && only && relid >= FirstNormalObjectId &&
+		!XactReadOnly && !RecoveryInProgress() && !IsInParallelMode() &&
 		!get_rel_relispartition(relid) &&
 		migsafe_rel_ownercheck(relid, GetUserId()) &&
 		ConditionalLockRelationOid(relid, need->mode);
