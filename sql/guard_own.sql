@@ -136,3 +136,21 @@ CREATE TABLE own_replaced_after (id int);
 SELECT command_tag, object_identity, reason FROM migsafe.audit_log
  WHERE object_identity LIKE 'public.own_replaced%' ORDER BY id;
 DROP TABLE own_replaced_before, own_replaced, own_replaced_after;
+
+-- schema migsafe is not renamed, even approved: migsafe would no longer
+-- know it is installed, and would neither guard nor audit
+CREATE TABLE own_after_rename (id int);
+INSERT INTO own_after_rename VALUES (1);
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+ALTER SCHEMA migsafe RENAME TO migsafe_renamed;
+ROLLBACK;
+ALTER SCHEMA migsafe RENAME TO migsafe_renamed;
+DROP TABLE own_after_rename;
+SELECT count(*) AS still_there FROM own_after_rename;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.own_after_rename';
+DROP TABLE own_after_rename;
+COMMIT;
+RESET client_min_messages;
