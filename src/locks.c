@@ -39,6 +39,8 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/catalog.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -325,7 +327,7 @@ queued_relation(RangeVar *rv, bool *named)
  * any other: not a partition, whose parent DROP locks first), so that it
  * then finds the lock held and nothing else changes, and only on a table
  * the role owns, which core locks only after checking that (nobody gets a
- * lock core would have refused).  One
+ * lock core would have refused, nor one in a read-only transaction).  One
  * question to the lock manager instead of two: asking who holds a lock
  * that conflicts with a strong one looks at every backend's fast-path
  * locks, and so does taking it.
@@ -333,6 +335,13 @@ queued_relation(RangeVar *rv, bool *named)
 static bool
 take_first_lock(MigsafeLockNeed *need, Oid relid, bool named, bool only)
 {
+	/*
+	 * In a read-only transaction (every one on a hot standby) core refuses
+	 * these statements before it locks anything, and a standby refuses
+	 * the lock itself with an error of its own: take none.
+	 */
+	if (XactReadOnly || RecoveryInProgress() || IsInParallelMode())
+		return false;
 	return need->first && named && only && relid >= FirstNormalObjectId &&
 		!get_rel_relispartition(relid) &&
 		migsafe_rel_ownercheck(relid, GetUserId()) &&
