@@ -115,3 +115,42 @@ SELECT command_tag, object_identity, reason FROM migsafe.audit_log
  WHERE object_identity LIKE 'public.own_tagged%' ORDER BY id;
 DROP TABLE own_tagged;
 DROP FUNCTION tag_row();
+
+-- the guard function replaced (approved) is called for migsafe's rows
+-- again, also by a session that wrote rows before: which trigger
+-- functions can be skipped is not remembered past a change to them
+CREATE TABLE own_replaced_before (id int);
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+CREATE OR REPLACE FUNCTION migsafe.audit_log_guard() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$BEGIN NEW.reason := coalesce(NEW.reason, 'replaced'); RETURN NEW; END$$;
+COMMIT;
+CREATE TABLE own_replaced (id int);
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+CREATE OR REPLACE FUNCTION migsafe.audit_log_guard() RETURNS trigger
+  LANGUAGE C AS '$libdir/migsafe', 'migsafe_audit_log_guard';
+COMMIT;
+CREATE TABLE own_replaced_after (id int);
+SELECT command_tag, object_identity, reason FROM migsafe.audit_log
+ WHERE object_identity LIKE 'public.own_replaced%' ORDER BY id;
+DROP TABLE own_replaced_before, own_replaced, own_replaced_after;
+
+-- schema migsafe is not renamed, even approved: migsafe would no longer
+-- know it is installed, and would neither guard nor audit
+CREATE TABLE own_after_rename (id int);
+INSERT INTO own_after_rename VALUES (1);
+BEGIN;
+SET LOCAL migsafe.approve = 'migsafe.*';
+ALTER SCHEMA migsafe RENAME TO migsafe_renamed;
+ROLLBACK;
+ALTER SCHEMA migsafe RENAME TO migsafe_renamed;
+DROP TABLE own_after_rename;
+SELECT count(*) AS still_there FROM own_after_rename;
+SET client_min_messages = warning;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.own_after_rename';
+DROP TABLE own_after_rename;
+COMMIT;
+RESET client_min_messages;

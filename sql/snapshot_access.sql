@@ -27,6 +27,10 @@ COMMIT;
 RESET ROLE;
 SELECT max(id) AS snap FROM migsafe.snapshots WHERE object_identity = 'vault.secrets' \gset
 SELECT owner, method FROM migsafe.snapshots WHERE id = :snap;
+-- who could read the original: role OIDs, as JSON strings
+SELECT jsonb_typeof(r) AS type, pg_get_userbyid((r #>> '{}')::oid) AS reader
+  FROM migsafe.snapshots, jsonb_array_elements(definition -> 'readers') r
+ WHERE id = :snap ORDER BY 2;
 SELECT storage AS storage FROM migsafe.snapshots WHERE id = :snap \gset
 
 -- the storage belongs to migsafe's owner; readers may read, nobody writes

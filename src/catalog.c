@@ -809,7 +809,8 @@ migsafe_catalog_namespace(void)
 /*
  * The OID of the migsafe extension in this database, or InvalidOid.  The
  * extension lives in its schema (migsafe.control: not relocatable, made
- * with the extension when missing): without the schema, whose OID the
+ * with the extension when missing; the guard refuses to rename it, see
+ * refuse_own_schema_rename()): without the schema, whose OID the
  * syscache answers and invalidates, there is no extension to look for in
  * pg_extension, which has no syscache.
  */

@@ -34,6 +34,7 @@
 
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_event_trigger.h"
 #include "catalog/pg_statistic_ext.h"
@@ -908,6 +909,28 @@ refuse_stored_approval(Node *parsetree)
 			 errhint("Approve each migration with SET LOCAL migsafe.approve, or ask a superuser for migsafe.exempt or migsafe.exempt_roles.")));
 }
 
+/*
+ * Refuse to rename schema migsafe, even approved (an unapproved rename is
+ * refused as any change to migsafe's objects is).  migsafe knows whether
+ * it is installed in a database, and which objects are its own, by that
+ * name (see migsafe_catalog_extension()): renamed, the database would be
+ * neither guarded nor audited any more, from the very statement on.
+ */
+static void
+refuse_own_schema_rename(Node *parsetree)
+{
+	RenameStmt *stmt = (RenameStmt *) parsetree;
+
+	if (!IsA(parsetree, RenameStmt) || stmt->renameType != OBJECT_SCHEMA ||
+		stmt->subname == NULL || strcmp(stmt->subname, MIGSAFE_SCHEMA) != 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("schema \"%s\" cannot be renamed", MIGSAFE_SCHEMA),
+			 errdetail("migsafe finds its objects, and whether it is installed in a database, by the name of its schema: renamed, it would stop guarding and auditing this database."),
+			 errhint("To remove migsafe, drop the extension (see docs/upgrading.md, \"Removing migsafe\").")));
+}
+
 /* How many snapshots are kept, and the first ids (see migsafe_storage_kept) */
 static int64
 count_kept(MemoryContext cxt, char **ids)
@@ -1760,8 +1783,13 @@ migsafe_guard_note_object(Oid classId, Oid objectId, int subId,
 	if (cmd->parsetree != NULL && IsA(cmd->parsetree, GrantStmt))
 		return;
 	if (migsafe_catalog_is_migsafe_touched(classId, objectId, subId, created))
+	{
 		check_object(MIGSAFE_OP_ALTER, classId, objectId, subId, false, true,
 					 "object_access");
+		/* approved or not, migsafe's schema keeps its name */
+		if (classId == NamespaceRelationId && cmd->parsetree != NULL)
+			refuse_own_schema_rename(cmd->parsetree);
+	}
 }
 
 /*

@@ -185,6 +185,8 @@ typedef struct LogTable
 	ExprState **preds;			/* [npred]: their predicates */
 	bool		guard_only;		/* no BEFORE INSERT row trigger but the
 								 * append-only guard */
+	int			nguard;			/* the guard functions' PROCOID hashes */
+	uint32		guard_hash[4];
 } LogTable;
 
 static LogTable log_table =
@@ -681,6 +683,27 @@ forget_log_table(Datum arg, Oid relid)
 }
 
 /*
+ * Syscache callback: a function changed.  guard_only depends on the
+ * definition of the guard trigger's function (CREATE OR REPLACE FUNCTION
+ * changes it without touching the audit log's relcache entry): a change
+ * to it, or to every function, makes the log's description be read again.
+ */
+static void
+forget_log_table_guard(Datum arg, int cacheid, uint32 hashvalue)
+{
+	int			i;
+
+	if (hashvalue == 0)
+	{
+		log_table.valid = false;
+		return;
+	}
+	for (i = 0; i < log_table.nguard; i++)
+		if (log_table.guard_hash[i] == hashvalue)
+			log_table.valid = false;
+}
+
+/*
  * only_guard_before_insert
  *
  * Whether the only BEFORE INSERT row triggers of rel (the audit log) are
@@ -694,6 +717,7 @@ only_guard_before_insert(Relation rel)
 	TriggerDesc *trigdesc = rel->trigdesc;
 	int			i;
 
+	log_table.nguard = 0;
 	if (trigdesc == NULL)
 		return true;
 	for (i = 0; i < trigdesc->numtriggers; i++)
@@ -706,6 +730,11 @@ only_guard_before_insert(Relation rel)
 		if (!TRIGGER_TYPE_MATCHES(trigger->tgtype, TRIGGER_TYPE_ROW,
 								  TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSERT))
 			continue;
+		/* a replaced function must be looked at again (see above) */
+		if (log_table.nguard >= lengthof(log_table.guard_hash))
+			return false;
+		log_table.guard_hash[log_table.nguard++] =
+			GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(trigger->tgfoid));
 		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(trigger->tgfoid));
 		if (!HeapTupleIsValid(tup))
 			return false;
@@ -753,6 +782,8 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 	if (!log_table_callback)
 	{
 		CacheRegisterRelcacheCallback(forget_log_table, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, forget_log_table_guard,
+									  (Datum) 0);
 		log_table_callback = true;
 	}
 	if (log_table_cxt != NULL)

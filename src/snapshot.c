@@ -517,7 +517,8 @@ relation_definition(Oid relid)
 
 /*
  * What the registry adds to a relation's definition: who could read it
- * (only they see the row, see the 1.1 script), its OID, its parents in
+ * (only they see the row, see the 1.1 script; role OIDs as JSON strings,
+ * as to_jsonb(oid[]) wrote them before), its OID, its parents in
  * order (null for none), and whether a dropped table's storage is kept
  * (restore creates the table again from it).
  */
@@ -535,7 +536,7 @@ registry_additions(Oid relid, List *readers, bool storage_kept)
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"readers\": [");
 	foreach(lc, readers)
-		appendStringInfo(&buf, "%s%u", foreach_current_index(lc) > 0 ? ", " : "",
+		appendStringInfo(&buf, "%s\"%u\"", foreach_current_index(lc) > 0 ? ", " : "",
 						 lfirst_oid(lc));
 	appendStringInfo(&buf, "], \"relid\": %u, \"parents\": ", relid);
 	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
