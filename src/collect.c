@@ -785,8 +785,19 @@ migsafe_collect_targets(MigsafeCommand *cmd, MigsafeStmtKind kind,
 					SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
 					(void) LockAcquire(&tag, AccessExclusiveLock, false, false);
 					lock_targets(cmd);
+					/*
+					 * A column of the table's row type made while this
+					 * waited for the lock (CREATE TABLE u (x t) locks
+					 * nothing of t's) loses the column's values too: look
+					 * again now, and let the dry run's path decide them.
+					 */
 					if (migsafe_plaindrop_settled(cmd, parsetree))
-						return;
+					{
+						if (IsA(parsetree, AlterTableStmt))
+							collect_row_type_users(cmd);
+						if (list_length(cmd->targets) == 1)
+							return;
+					}
 
 					/*
 					 * Not so plain after all: as if only the dry run had

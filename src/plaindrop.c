@@ -519,19 +519,22 @@ migsafe_plaindrop_collect(MigsafeCommand *cmd, Node *parsetree)
 }
 
 /*
- * plain_column_settled
+ * plain_settled
  *
- * Whether a DROP COLUMN collected by migsafe_plaindrop_collect() runs as collected, now
- * that its table is locked: its name leads to the same table and column,
- * under the same conditions, nothing new depends on them (a view or an
- * index made while it waited for the lock), and ALTER TABLE will not
- * refuse the table as in use in this session (an open cursor, pending
- * trigger events: CheckTableNotInUse()).  Then the statement succeeds
- * whatever the column holds, and it can be decided, refused or kept
+ * Whether a DROP TABLE or DROP COLUMN collected by
+ * migsafe_plaindrop_collect() runs as collected, now that its table is
+ * locked: its name leads to the same table (and column), under the same
+ * conditions, nothing new depends on them (a view or an index made while
+ * it waited for the lock, a sequence given to the table or column: the
+ * drop would take it along unseen, and a snapshot it needs could not be
+ * taken so late), and neither ALTER TABLE nor DROP TABLE will refuse the
+ * table as in use in this session (an open cursor, pending trigger events:
+ * CheckTableNotInUse()).  Then the statement succeeds (a DROP COLUMN
+ * whatever the column holds), and it can be decided, refused or kept
  * before it runs, as after its dry run.
  */
 static bool
-plain_column_settled(MigsafeCommand *cmd, MigsafeTarget *t, Node *parsetree)
+plain_settled(MigsafeCommand *cmd, MigsafeTarget *t, Node *parsetree)
 {
 	RangeVar   *rv;
 	const char *colname;
@@ -540,7 +543,8 @@ plain_column_settled(MigsafeCommand *cmd, MigsafeTarget *t, Node *parsetree)
 	Relation	rel;
 	bool		in_use;
 
-	if (!plain_drop_names(parsetree, &rv, &colname) || colname == NULL ||
+	if (!plain_drop_names(parsetree, &rv, &colname) ||
+		(colname != NULL) != (t->subid > 0) ||
 		!plain_drop_object(rv, colname, &relid, &attnum) ||
 		relid != t->objid || attnum != t->subid)
 		return false;
@@ -555,11 +559,11 @@ plain_column_settled(MigsafeCommand *cmd, MigsafeTarget *t, Node *parsetree)
  * migsafe_plaindrop_settled
  *
  * Whether a statement collected by migsafe_plaindrop_collect() could have
- * gone another way without its dry run, now that its targets are locked.  A DROP
- * COLUMN is settled when it will run as collected (see
- * plain_column_settled()).  A DROP TABLE only when every target is empty
- * (no block: no snapshot, nothing to report); else the dry run is run
- * after all, so that PostgreSQL's own errors still come first.
+ * gone another way without its dry run, now that its targets are locked:
+ * when it will run as collected (see plain_settled()), and for a DROP
+ * TABLE only when its table is empty too (no block: no snapshot, nothing
+ * to report); else the dry run is run after all, so that PostgreSQL's own
+ * errors still come first.
  */
 bool
 migsafe_plaindrop_settled(MigsafeCommand *cmd, Node *parsetree)
@@ -577,12 +581,10 @@ migsafe_plaindrop_settled(MigsafeCommand *cmd, Node *parsetree)
 		if (t->classid != RelationRelationId || t->protected ||
 			t->op != MIGSAFE_OP_DROP || t->relkind != RELKIND_RELATION)
 			return false;
+		if (!plain_settled(cmd, t, parsetree))
+			return false;
 		if (t->subid > 0)
-		{
-			if (!plain_column_settled(cmd, t, parsetree))
-				return false;
 			continue;
-		}
 		rel = relation_open(t->objid, NoLock);
 		empty = RelationGetNumberOfBlocks(rel) == 0;
 		relation_close(rel, NoLock);
