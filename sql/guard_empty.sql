@@ -255,3 +255,27 @@ DROP SCHEMA dropcol CASCADE;
 COMMIT;
 RESET client_min_messages;
 RESET search_path;
+
+-- a table or column found empty and given data before it goes (by a
+-- ddl_command_start event trigger, which fires after the decision) is
+-- measured again and refused
+CREATE TABLE evt_t (id int, c text);
+CREATE TABLE evt_c (id int, c text);
+INSERT INTO evt_c VALUES (1, NULL);
+CREATE FUNCTION evt_fill() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF tg_tag = 'DROP TABLE' THEN INSERT INTO evt_t VALUES (1, 'x'); END IF;
+  IF tg_tag = 'ALTER TABLE' THEN UPDATE evt_c SET c = 'secret'; END IF;
+END$$;
+CREATE EVENT TRIGGER evt_fill ON ddl_command_start EXECUTE FUNCTION evt_fill();
+DROP TABLE evt_t;
+ALTER TABLE evt_c DROP COLUMN c;
+DROP EVENT TRIGGER evt_fill;
+SELECT count(*) FROM evt_t;
+SELECT * FROM evt_c;
+BEGIN;
+SET LOCAL migsafe.approve = 'public.evt_c';
+SET LOCAL migsafe.snapshot = off;
+DROP TABLE evt_c, evt_t;
+COMMIT;
+DROP FUNCTION evt_fill();

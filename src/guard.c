@@ -650,8 +650,25 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 										  protected);
 		return;
 	}
-	if (migsafe_command_decided(op, classid, objid, subid) != NULL)
+	if ((t = migsafe_command_decided(op, classid, objid, subid)) != NULL)
+	{
+		/*
+		 * A table or column found empty may have been given data since: by
+		 * a ddl_command_start event trigger, which runs after the decision
+		 * and before the deletion.  Measured again, under the statement's
+		 * lock, right before it goes, and decided anew if it holds data.
+		 */
+		if (locked && t->decision == MIGSAFE_DECISION_EMPTY)
+		{
+			decide_refused(t, true);
+			if (t->decision != MIGSAFE_DECISION_EMPTY)
+			{
+				report_decisions(cmd, list_make1(t));
+				migsafe_snapshot_late(cmd, t);
+			}
+		}
 		return;
+	}
 
 	/*
 	 * Not decided up front: a path the ProcessUtility hook did not foresee (a
