@@ -376,11 +376,11 @@ collect_type_users(MigsafeCommand *cmd, Oid typid)
 			{
 				char		relkind = get_rel_relkind(dep->objid);
 
-				if (relkind == RELKIND_RELATION)
+				if (relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW)
 					(void) migsafe_command_add_relation(cmd, MIGSAFE_OP_BLANK,
 														dep->objid,
 														dep->objsubid);
-				if (relkind == RELKIND_RELATION ||
+				if (relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW ||
 					relkind == RELKIND_COMPOSITE_TYPE)
 					types = list_append_unique_oid(types,
 												   get_rel_type_id(dep->objid));
