@@ -537,6 +537,16 @@ migsafe_rebuild_owned_sequences(MigsafeSnapshotRow *s, const char *only)
 									   quote_literal_cstr(s->target),
 									   quote_literal_cstr(r[9]));
 
+			/* its options, which the column's definition does not carry */
+			migsafe_rebuild_try_as(InvalidOid, psprintf("ALTER TABLE %s ALTER COLUMN %s"
+														" SET INCREMENT BY %s SET MINVALUE %s"
+														" SET MAXVALUE %s SET START WITH %s"
+														" SET CACHE %s SET %s",
+														s->target, quote_identifier(r[9]),
+														r[1], r[2], r[3], r[4], r[5],
+														strcmp(r[6], "true") == 0 ?
+														"CYCLE" : "NO CYCLE"),
+								   gettext_noop("an identity's options"), s);
 			if (r[7] != NULL)
 				migsafe_rebuild_try_as(InvalidOid, psprintf("SELECT pg_catalog.setval(%s, %s, true)",
 															seq, r[7]),
