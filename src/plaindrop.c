@@ -48,6 +48,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "storage/bufmgr.h"
+#include "storage/sinval.h"
 #include "utils/acl.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -504,6 +505,7 @@ migsafe_plaindrop_collect(MigsafeCommand *cmd, Node *parsetree)
 		!plain_drop_object(rv, colname, &relid, &attnum))
 		return false;
 
+	cmd->collected_at = SharedInvalidMessageCounter;
 	objs = drop_closure(relid, attnum);
 	if (objs == NIL)
 		return false;
@@ -543,16 +545,28 @@ plain_settled(MigsafeCommand *cmd, MigsafeTarget *t, Node *parsetree)
 	Relation	rel;
 	bool		in_use;
 
+	rel = relation_open(t->objid, NoLock);
+	in_use = rel->rd_refcnt != (rel->rd_isnailed ? 2 : 1) ||
+		AfterTriggerPendingOnRel(t->objid);
+	relation_close(rel, NoLock);
+	if (in_use)
+		return false;
+
+	/*
+	 * The catalogs this backend sees change only with the invalidation
+	 * messages it takes in (as RangeVarGetRelidExtended() reasons): none
+	 * since the objects were collected, and a second look would find
+	 * the same.  Waiting for the lock takes in what others committed.
+	 */
+	if (cmd->collected_at != 0 &&
+		cmd->collected_at == SharedInvalidMessageCounter)
+		return true;
 	if (!plain_drop_names(parsetree, &rv, &colname) ||
 		(colname != NULL) != (t->subid > 0) ||
 		!plain_drop_object(rv, colname, &relid, &attnum) ||
 		relid != t->objid || attnum != t->subid)
 		return false;
-	rel = relation_open(relid, NoLock);
-	in_use = rel->rd_refcnt != (rel->rd_isnailed ? 2 : 1) ||
-		AfterTriggerPendingOnRel(relid);
-	relation_close(rel, NoLock);
-	return !in_use && same_objects(drop_closure(relid, attnum), cmd->dropped);
+	return same_objects(drop_closure(relid, attnum), cmd->dropped);
 }
 
 /*
