@@ -877,6 +877,37 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 }
 
 /*
+ * insert_slot
+ *
+ * Insert the row in slot into rri's table as INSERT does: BEFORE row
+ * triggers (unless skip_before), stored generated columns, constraints,
+ * the heap tuple, its index entries, AFTER row triggers.  False when a
+ * BEFORE trigger skipped the row.
+ */
+static bool
+insert_slot(EState *estate, ResultRelInfo *rri, TupleTableSlot *slot,
+			TransitionCaptureState *transition, bool skip_before)
+{
+	Relation	rel = rri->ri_RelationDesc;
+	List	   *recheck = NIL;
+
+	if (!skip_before && rri->ri_TrigDesc &&
+		rri->ri_TrigDesc->trig_insert_before_row &&
+		!ExecBRInsertTriggers(estate, rri, slot))
+		return false;
+	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, slot, estate);
+	table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
+	if (rri->ri_NumIndices > 0)
+		recheck = migsafe_insert_index_tuples(rri, slot, estate);
+	ExecARInsertTriggers(estate, rri, slot, recheck, transition);
+	list_free(recheck);
+	return true;
+}
+
+/*
  * insert_rows
  *
  * Insert rows into the audit log (logid, locked) as INSERT would, without
@@ -923,7 +954,6 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 	ExecBSInsertTriggers(estate, rri);
 	for (i = 0; i < n; i++)
 	{
-		List	   *recheck = NIL;
 		int			a;
 		int			c;
 
@@ -945,20 +975,8 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 		}
 		ExecStoreVirtualTuple(slot);
 
-		inserted[i] = false;
-		if (rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
-			!lt->guard_only && !ExecBRInsertTriggers(estate, rri, slot))
-			continue;
-		inserted[i] = true;
-		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
-		if (rel->rd_att->constr)
-			ExecConstraints(rri, slot, estate);
-		table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
-		if (rri->ri_NumIndices > 0)
-			recheck = migsafe_insert_index_tuples(rri, slot, estate);
-		ExecARInsertTriggers(estate, rri, slot, recheck, transition);
-		list_free(recheck);
+		inserted[i] = insert_slot(estate, rri, slot, transition,
+								  lt->guard_only);
 	}
 	ExecASInsertTriggers(estate, rri, transition);
 	AfterTriggerEndQuery(estate);
@@ -993,7 +1011,6 @@ migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
 	TupleTableSlot *slot;
 	TransitionCaptureState *transition;
 	ExprContext *econtext;
-	List	   *recheck = NIL;
 	bool	   *given = palloc0(sizeof(bool) * Max(desc->natts, 1));
 	bool		inserted = false;
 	int			a;
@@ -1049,20 +1066,7 @@ migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
 
 	AfterTriggerBeginQuery();
 	ExecBSInsertTriggers(estate, rri);
-	if (!(rri->ri_TrigDesc && rri->ri_TrigDesc->trig_insert_before_row &&
-		  !ExecBRInsertTriggers(estate, rri, slot)))
-	{
-		if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-			ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
-		if (rel->rd_att->constr)
-			ExecConstraints(rri, slot, estate);
-		table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
-		if (rri->ri_NumIndices > 0)
-			recheck = migsafe_insert_index_tuples(rri, slot, estate);
-		ExecARInsertTriggers(estate, rri, slot, recheck, transition);
-		list_free(recheck);
-		inserted = true;
-	}
+	inserted = insert_slot(estate, rri, slot, transition, false);
 	ExecASInsertTriggers(estate, rri, transition);
 	AfterTriggerEndQuery(estate);
 	ExecCloseResultRelations(estate);
