@@ -877,34 +877,90 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 }
 
 /*
+ * An INSERT into one of migsafe's own tables, run without SQL: the table,
+ * its executor state (indexes open), a slot and the transition state of
+ * its triggers.
+ */
+typedef struct InsertState
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
+	TransitionCaptureState *transition;
+} InsertState;
+
+/* Open relid for an INSERT (see insert_slot(); end with insert_close()) */
+static void
+insert_open(InsertState *st, Oid relid)
+{
+	st->rel = table_open(relid, RowExclusiveLock);
+	st->estate = CreateExecutorState();
+	st->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(st->rri, st->rel, 0, NULL, 0);
+	ExecOpenIndices(st->rri, false);
+	st->estate->es_opened_result_relations = list_make1(st->rri);
+	st->estate->es_output_cid = GetCurrentCommandId(true);
+	st->slot = table_slot_create(st->rel, &st->estate->es_tupleTable);
+	st->transition = MakeTransitionCaptureState(st->rel->trigdesc, relid,
+												CMD_INSERT);
+}
+
+/* The statement's start: its BEFORE statement triggers */
+static void
+insert_start(InsertState *st)
+{
+	AfterTriggerBeginQuery();
+	ExecBSInsertTriggers(st->estate, st->rri);
+}
+
+/*
  * insert_slot
  *
- * Insert the row in slot into rri's table as INSERT does: BEFORE row
- * triggers (unless skip_before), stored generated columns, constraints,
- * the heap tuple, its index entries, AFTER row triggers.  False when a
- * BEFORE trigger skipped the row.
+ * Insert the row in st's slot as INSERT does: BEFORE row triggers (unless
+ * skip_before), stored generated columns, constraints, the heap tuple, its
+ * index entries, AFTER row triggers.  False when a BEFORE trigger skipped
+ * the row.
  */
 static bool
-insert_slot(EState *estate, ResultRelInfo *rri, TupleTableSlot *slot,
-			TransitionCaptureState *transition, bool skip_before)
+insert_slot(InsertState *st, bool skip_before)
 {
-	Relation	rel = rri->ri_RelationDesc;
+	ResultRelInfo *rri = st->rri;
+	EState	   *estate = st->estate;
+	Relation	rel = st->rel;
 	List	   *recheck = NIL;
 
 	if (!skip_before && rri->ri_TrigDesc &&
 		rri->ri_TrigDesc->trig_insert_before_row &&
-		!ExecBRInsertTriggers(estate, rri, slot))
+		!ExecBRInsertTriggers(estate, rri, st->slot))
 		return false;
 	if (rel->rd_att->constr && rel->rd_att->constr->has_generated_stored)
-		ExecComputeStoredGenerated(rri, estate, slot, CMD_INSERT);
+		ExecComputeStoredGenerated(rri, estate, st->slot, CMD_INSERT);
 	if (rel->rd_att->constr)
-		ExecConstraints(rri, slot, estate);
-	table_tuple_insert(rel, slot, estate->es_output_cid, 0, NULL);
+		ExecConstraints(rri, st->slot, estate);
+	table_tuple_insert(rel, st->slot, estate->es_output_cid, 0, NULL);
 	if (rri->ri_NumIndices > 0)
-		recheck = migsafe_insert_index_tuples(rri, slot, estate);
-	ExecARInsertTriggers(estate, rri, slot, recheck, transition);
+		recheck = migsafe_insert_index_tuples(rri, st->slot, estate);
+	ExecARInsertTriggers(estate, rri, st->slot, recheck, st->transition);
 	list_free(recheck);
 	return true;
+}
+
+/*
+ * The statement's end: its AFTER statement triggers, the queued AFTER
+ * triggers fired, everything closed (the table's lock kept), and the rows
+ * made visible to the next command
+ */
+static void
+insert_close(InsertState *st)
+{
+	ExecASInsertTriggers(st->estate, st->rri, st->transition);
+	AfterTriggerEndQuery(st->estate);
+	ExecCloseResultRelations(st->estate);
+	ExecResetTupleTable(st->estate->es_tupleTable, false);
+	FreeExecutorState(st->estate);
+	table_close(st->rel, NoLock);
+	CommandCounterIncrement();
 }
 
 /*
@@ -920,21 +976,19 @@ static void
 insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 			bool *inserted)
 {
-	Relation	rel = table_open(logid, RowExclusiveLock);
-	EState	   *estate = CreateExecutorState();
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	InsertState st;
+	ResultRelInfo *rri;
 	TupleTableSlot *slot;
-	TransitionCaptureState *transition;
 	ExprContext *econtext;
 	LogTable   *lt;
 	int			i;
 
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	estate->es_opened_result_relations = list_make1(rri);
-	estate->es_output_cid = GetCurrentCommandId(true);
-	lt = log_table_for(rel, rri);	/* after the locks: no invalidation until
-									 * done */
+	insert_open(&st, logid);
+	rri = st.rri;
+	slot = st.slot;
+	econtext = GetPerTupleExprContext(st.estate);
+	lt = log_table_for(st.rel, rri);	/* after the locks: no invalidation
+										 * until done */
 	if (lt->ncheck > 0)
 		rri->ri_ConstraintExprs = lt->checks;
 	for (i = 0; i < rri->ri_NumIndices; i++)
@@ -946,12 +1000,8 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 			if (lt->pred_index[p] == RelationGetRelid(rri->ri_IndexRelationDescs[i]))
 				ii->ii_PredicateState = lt->preds[p];
 	}
-	slot = table_slot_create(rel, &estate->es_tupleTable);
-	econtext = GetPerTupleExprContext(estate);
-	transition = MakeTransitionCaptureState(rel->trigdesc, logid, CMD_INSERT);
 
-	AfterTriggerBeginQuery();
-	ExecBSInsertTriggers(estate, rri);
+	insert_start(&st);
 	for (i = 0; i < n; i++)
 	{
 		int			a;
@@ -975,16 +1025,9 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 		}
 		ExecStoreVirtualTuple(slot);
 
-		inserted[i] = insert_slot(estate, rri, slot, transition,
-								  lt->guard_only);
+		inserted[i] = insert_slot(&st, lt->guard_only);
 	}
-	ExecASInsertTriggers(estate, rri, transition);
-	AfterTriggerEndQuery(estate);
-	ExecCloseResultRelations(estate);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
-	CommandCounterIncrement();
+	insert_close(&st);
 }
 
 /*
@@ -1004,25 +1047,22 @@ migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
 							const Oid *types, const Datum *values,
 							const bool *nulls)
 {
-	Relation	rel = table_open(relid, RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	EState	   *estate = CreateExecutorState();
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	InsertState st;
+	Relation	rel;
+	TupleDesc	desc;
 	TupleTableSlot *slot;
-	TransitionCaptureState *transition;
 	ExprContext *econtext;
-	bool	   *given = palloc0(sizeof(bool) * Max(desc->natts, 1));
-	bool		inserted = false;
+	bool	   *given;
+	bool		inserted;
 	int			a;
 	int			c;
 
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	estate->es_opened_result_relations = list_make1(rri);
-	estate->es_output_cid = GetCurrentCommandId(true);
-	slot = table_slot_create(rel, &estate->es_tupleTable);
-	econtext = GetPerTupleExprContext(estate);
-	transition = MakeTransitionCaptureState(rel->trigdesc, relid, CMD_INSERT);
+	insert_open(&st, relid);
+	rel = st.rel;
+	desc = RelationGetDescr(rel);
+	slot = st.slot;
+	econtext = GetPerTupleExprContext(st.estate);
+	given = palloc0(sizeof(bool) * Max(desc->natts, 1));
 
 	ExecClearTuple(slot);
 	for (a = 0; a < desc->natts; a++)
@@ -1064,16 +1104,9 @@ migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
 	}
 	ExecStoreVirtualTuple(slot);
 
-	AfterTriggerBeginQuery();
-	ExecBSInsertTriggers(estate, rri);
-	inserted = insert_slot(estate, rri, slot, transition, false);
-	ExecASInsertTriggers(estate, rri, transition);
-	AfterTriggerEndQuery(estate);
-	ExecCloseResultRelations(estate);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
-	CommandCounterIncrement();
+	insert_start(&st);
+	inserted = insert_slot(&st, false);
+	insert_close(&st);
 	return inserted;
 }
 
