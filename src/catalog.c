@@ -965,13 +965,14 @@ migsafe_catalog_is_migsafe_object(Oid classid, Oid objid, Oid *owner)
  *
  * The schema of a relation the current statement has open, from its
  * relcache entry, or InvalidOid when there is none to read (then the
- * caller reads the catalog).  The entry sees the catalogs as of the last
- * CommandCounterIncrement, or as heap_create() built it for a relation
- * made in this transaction: exact unless the current command moved the
- * relation to another schema, which the callers rule out.
+ * caller reads the catalog); *created (when given) says whether the
+ * relation was made in this transaction.  The entry sees the catalogs as
+ * of the last CommandCounterIncrement, or as heap_create() built it for a
+ * relation made in this transaction: exact unless the current command
+ * moved the relation to another schema, which the callers rule out.
  */
 static Oid
-relation_namespace_now(Oid relid)
+relation_namespace_now(Oid relid, bool *created)
 {
 	Relation	rel = RelationIdGetRelation(relid);
 	Oid			nsp;
@@ -979,6 +980,8 @@ relation_namespace_now(Oid relid)
 	if (rel == NULL)
 		return InvalidOid;
 	nsp = RelationGetNamespace(rel);
+	if (created != NULL)
+		*created = rel->rd_createSubid != InvalidSubTransactionId;
 	RelationClose(rel);
 	return nsp;
 }
@@ -1009,18 +1012,11 @@ migsafe_catalog_is_migsafe_touched(Oid classid, Oid objid, int32 subid,
 		return false;
 	if (classid == RelationRelationId && (subid != 0 || created))
 	{
-		Relation	rel = RelationIdGetRelation(objid);
+		bool		new_here;
 
-		if (rel != NULL)
-		{
-			bool		known = subid != 0 ||
-				rel->rd_createSubid != InvalidSubTransactionId;
-
-			nsp = RelationGetNamespace(rel);
-			RelationClose(rel);
-			if (known)
-				return nsp == migsafe_nsp;
-		}
+		nsp = relation_namespace_now(objid, &new_here);
+		if (OidIsValid(nsp) && (subid != 0 || new_here))
+			return nsp == migsafe_nsp;
 	}
 	else if (created && f != NULL && f->reloid != InvalidAttrNumber)
 	{
@@ -1036,7 +1032,7 @@ migsafe_catalog_is_migsafe_touched(Oid classid, Oid objid, int32 subid,
 			return !OidIsValid(relid) && nsp == migsafe_nsp;
 		if (!OidIsValid(relid))
 			return nsp == migsafe_nsp;
-		nsp = relation_namespace_now(relid);
+		nsp = relation_namespace_now(relid, NULL);
 		if (OidIsValid(nsp))
 			return nsp == migsafe_nsp;
 	}
