@@ -80,3 +80,16 @@ fsync = off
 synchronous_commit = off
 CONF
 }
+
+# awk functions for the reports, put before a program: sort_nums(a, n)
+# sorts a[1..n] as numbers, median(a, n) is the median of a sorted a[1..n]
+bench_awk_lib='
+function sort_nums(a, n,    i, j, x) {
+	for (i = 2; i <= n; i++) {
+		x = a[i]; j = i - 1
+		while (j >= 1 && a[j] + 0 > x + 0) { a[j + 1] = a[j]; j-- }
+		a[j + 1] = x
+	}
+}
+function median(a, n) { return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+'

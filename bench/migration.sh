@@ -186,17 +186,13 @@ for ((r = 1; r <= rounds; r++)); do
 done
 as_pg pg_ctl -D "$data" -m fast -w stop >/dev/null
 
-summary=$(awk -F'\t' '
+summary=$(awk -F'\t' "$bench_awk_lib"'
 	{ v[$2] = v[$2] " " $3 }
 	END {
 		for (key in v) {
 			n = split(v[key], a, " ")
-			for (i = 2; i <= n; i++) {
-				x = a[i]; j = i - 1
-				while (j >= 1 && a[j] + 0 > x + 0) { a[j + 1] = a[j]; j-- }
-				a[j + 1] = x
-			}
-			med = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			sort_nums(a, n)
+			med = median(a, n)
 			printf "%s\t%.1f\t%.3f\n", key, med, (a[n] - a[1]) / med
 		}
 	}' "$results")

@@ -299,17 +299,13 @@ as_pg pg_ctl -D "$data" -m fast -w stop >/dev/null
 
 # ------------------------------------------------------------------ report
 # median and spread per (mb, path, side): "mb path side median spread"
-awk -F'\t' '
+awk -F'\t' "$bench_awk_lib"'
 	{ v[$1 SUBSEP $3 SUBSEP $4] = v[$1 SUBSEP $3 SUBSEP $4] " " $5 }
 	END {
 		for (key in v) {
 			n = split(v[key], a, " ")
-			for (i = 2; i <= n; i++) {
-				x = a[i]; j = i - 1
-				while (j >= 1 && a[j] + 0 > x + 0) { a[j + 1] = a[j]; j-- }
-				a[j + 1] = x
-			}
-			med = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			sort_nums(a, n)
+			med = median(a, n)
 			split(key, k, SUBSEP)
 			printf "%s\t%s\t%s\t%.3f\t%.3f\n", k[1], k[2], k[3], med, (med > 0 ? (a[n] - a[1]) / med : 0)
 		}
