@@ -149,6 +149,8 @@ typedef struct MigsafeTarget
 	char	   *snapshot_note;	/* for the audit row: kept where, or why not */
 	bool		storage_kept;	/* dropped table whose storage its snapshot
 								 * took: the statement must drop it */
+	bool		kept_types;		/* storage kept with columns of a user's type
+								 * or collation (keptypes.c) */
 } MigsafeTarget;
 
 /*
@@ -174,9 +176,8 @@ typedef struct MigsafeCommand
 	bool		muted;			/* a statement run inside a dry run */
 	Oid			audit_dbid;		/* database whose log gets blocked rows */
 	List	   *dropped;		/* every object the dry run dropped */
-	uint64		collected_at;	/* SharedInvalidMessageCounter before
-								 * dropped was read from pg_depend
-								 * (plaindrop.c), or 0 */
+	uint64		collected_at;	/* SharedInvalidMessageCounter before dropped
+								 * was read from pg_depend (plaindrop.c), or 0 */
 	List	   *lock_facts;		/* who was in the way of its locks (locks.c) */
 	int			lock_nestlevel; /* GUC level of its lock_timeout, or 0 */
 	int			lock_timeout;	/* migsafe.ddl_lock_timeout it got (ms), or 0 */

@@ -1,8 +1,9 @@
 --
 -- A dropped table that depends on a user's objects (a trigger's function,
 -- a domain or composite type of a column, a function a default calls) is
--- copied, not moved: the snapshot then keeps none of those objects from
--- being dropped.  A table depending on nothing of the user's is moved.
+-- not moved: its storage is kept under a new table (copied, for a
+-- composite type), which keeps none of those objects from being dropped.
+-- A table depending on nothing of the user's is moved.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS migsafe;
@@ -50,7 +51,8 @@ DROP DOMAIN sd_dom;
 DROP TYPE sd_pair;
 DROP ROLE regress_sd_role;
 
--- the copies keep the values (as text for user types)
+-- the snapshots keep the values (as text for a composite type; the
+-- domain's column became its base type when the domain was dropped)
 SELECT storage AS copy FROM migsafe.snapshots
  WHERE id > :mark AND object_identity = 'public.sd_composite' \gset
 SELECT * FROM :copy;

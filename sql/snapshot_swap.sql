@@ -186,8 +186,8 @@ SELECT object_identity, method, row_count FROM migsafe.snapshots
 SELECT migsafe.restore('sw.measures_1'), migsafe.restore('sw.measures_2');
 SELECT fp('measures') = :'before' AS same_data;
 
--- 8. still copied: a column of a user's type (the kept storage would
--- depend on it), and a table whose transient name is taken
+-- 8. a column of a user's type keeps its storage too (see snapshot_types);
+-- still copied: a table whose transient name is taken
 CREATE TYPE mood AS ENUM ('ok', 'sad');
 CREATE TABLE moods (id int, m mood);
 INSERT INTO moods VALUES (1, 'ok'), (2, 'sad');

@@ -1,8 +1,8 @@
 --
 -- Snapshots of truncated tables: the rows are kept before TRUNCATE runs
--- (copied here when a column is of a user's type, else the table's own
--- storage; see snapshot_swap) and restore inserts them again, refusing
--- when they would collide.
+-- (the table's own storage, user types included; see snapshot_swap and
+-- snapshot_types) and restore inserts them again, refusing when they
+-- would collide.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS migsafe;
@@ -42,7 +42,7 @@ TRUNCATE invoices;
 COMMIT;
 SELECT count(*) AS left_after_truncate FROM invoices;
 SELECT operation, method, row_count, status FROM migsafe.snapshots WHERE id = tsnap('st.invoices');
--- values of user types are kept as text, so the copy depends on none
+-- the kept storage keeps the user's types (see snapshot_types)
 SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
  WHERE a.attrelid = (SELECT storage::regclass FROM migsafe.snapshots WHERE id = tsnap('st.invoices'))
    AND a.attnum > 0 ORDER BY a.attnum;
@@ -54,7 +54,8 @@ DELETE FROM invoices;
 SELECT migsafe.restore('st.invoices') AS restored;
 SELECT tfingerprint('invoices') = :'before' AS same_data;
 SELECT status FROM migsafe.snapshots WHERE id = tsnap('st.invoices');
--- the enum type can go now without touching the (restored) snapshot
+-- the enum type and the domain can go now: the kept columns become text
+-- and bigint first
 BEGIN;
 SET LOCAL migsafe.approve = 'st.invoices';
 TRUNCATE invoices;

@@ -76,6 +76,7 @@
 #include "command.h"
 #include "guard.h"
 #include "internal.h"
+#include "keptypes.h"
 #include "storage.h"
 #include "internal.h"
 #include "locks.h"
@@ -362,7 +363,7 @@ hint_ident(MigsafeCommand *cmd, MigsafeTarget *t)
 
 		AttrNumber	rootatt = get_attnum(root, t->attname);
 		char	   *attname = rootatt != InvalidAttrNumber ?
-			migsafe_approval_att_identity(root, rootatt) : NULL;
+		migsafe_approval_att_identity(root, rootatt) : NULL;
 
 		migsafe_approval_rel_identity(root, &nspname, &relname);
 		return psprintf("%s.%s.%s", quote_identifier(nspname),
@@ -653,10 +654,10 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 	if ((t = migsafe_command_decided(op, classid, objid, subid)) != NULL)
 	{
 		/*
-		 * A table or column found empty may have been given data since: by
-		 * a ddl_command_start event trigger, which runs after the decision
-		 * and before the deletion.  Measured again, under the statement's
-		 * lock, right before it goes, and decided anew if it holds data.
+		 * A table or column found empty may have been given data since: by a
+		 * ddl_command_start event trigger, which runs after the decision and
+		 * before the deletion.  Measured again, under the statement's lock,
+		 * right before it goes, and decided anew if it holds data.
 		 */
 		if (locked && t->decision == MIGSAFE_DECISION_EMPTY)
 		{
@@ -1041,6 +1042,8 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	guard_own_objects(cmd->parsetree);
 	guard_subscriber_triggers(cmd->parsetree);
 	guard_exempt_moves(cmd, cmd->parsetree);
+	/* kept snapshots let go of a type the statement drops or checks */
+	migsafe_keptypes_release(cmd->parsetree);
 
 	/* with migsafe.mode = off the command is only audited */
 	if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||
@@ -1048,6 +1051,14 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 		kind = MIGSAFE_STMT_OTHER;
 	migsafe_collect_targets(cmd, kind, pstmt, queryString, context, params,
 							queryEnv);
+	/* a kept column its dry run reached by another path: let go, again */
+	if (migsafe_keptypes_release_targets(cmd->targets))
+	{
+		cmd->targets = NIL;
+		cmd->dropped = NIL;
+		migsafe_collect_targets(cmd, kind, pstmt, queryString, context,
+								params, queryEnv);
+	}
 	foreach(lc, cmd->targets)
 	{
 		MigsafeTarget *t = lfirst(lc);

@@ -11,15 +11,17 @@
  *	- a table dropped by a DROP TABLE that takes nothing else with it is
  *	  moved, whole, into a schema of its own (migsafe_snapshot_<id>), and
  *	  the DROP goes on without it: the cost does not depend on its size;
- *	- a table TRUNCATE empties keeps its storage as the snapshot: a new
+ *	- a table TRUNCATE empties, or any other statement drops, keeps its
+ *	  storage as the snapshot: a new
  *	  table there takes over its heap and TOAST table as they are (dead
  *	  tuples too, which visibility keeps out as it did in the table: the
  *	  lock is held, so the rows it shows are those the latest snapshot
  *	  sees), and the table gets new, empty storage, which TRUNCATE then
- *	  replaces in turn (swap.c): nothing is copied, and the cost does not
- *	  depend on its size either;
- *	- any other dropped table, and a truncated one with a column of a
- *	  user's type, is copied there (defined by CREATE TABLE AS ... WITH
+ *	  replaces in turn, or the statement drops (swap.c): nothing is
+ *	  copied, and the cost does not depend on its size either;
+ *	- a table with a column of a composite or range type, or of a type
+ *	  the same statement drops, or whose rows a BEFORE TRUNCATE trigger
+ *	  must see, is copied there (defined by CREATE TABLE AS ... WITH
  *	  NO DATA, filled by a scan with the latest snapshot, without the
  *	  planner, which would run the owner's index expressions as
  *	  superuser: the lock is held, so rows committed by others a moment
@@ -30,15 +32,16 @@
  *
  * Copies never depend on user types, collations or extensions (values of
  * such types are kept as text), so that a later cascade cannot take them
- * away; a kept storage keeps its column types, hence only tables of
- * built-in types keep theirs.  Snapshot storage belongs to the bootstrap
+ * away; a kept storage keeps its column types, and keptypes.c converts
+ * them before such a type goes.  Snapshot storage belongs to the bootstrap
  * superuser; only roles that could read the original may read it, never
  * PUBLIC.
  *
  * The statements that keep the data run in an internal section
  * (internal.c), which the hooks let through; where the data goes and how
  * long it stays is storage.c's.  Calls catalog.c, approval.c (waivers),
- * command.c (names), storage.c, swap.c, internal.c and classify.c.
+ * command.c (names), storage.c, swap.c, keptypes.c, internal.c and
+ * classify.c.
  *
  * Copyright (c) 2026, migsafe developers
  *
@@ -100,6 +103,7 @@
 #include "command.h"
 #include "definition.h"
 #include "internal.h"
+#include "keptypes.h"
 #include "snapshot.h"
 #include "storage.h"
 #include "swap.h"
@@ -277,49 +281,19 @@ movable(Oid relid)
 }
 
 /*
- * Whether every column of relid (dropped ones aside, which have no type
- * any more) is of a built-in type with a built-in collation.  A table
- * whose storage is kept as a snapshot keeps its column types; with a
- * user's type the snapshot would depend on it, which a copy never does
- * (see append_copy_column).
- */
-static bool
-has_builtin_columns(Oid relid)
-{
-	Relation	rel = relation_open(relid, NoLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	bool		result = true;
-	int			i;
-
-	for (i = 0; i < desc->natts && result; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		if (!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
-			(OidIsValid(att->attcollation) &&
-			 !MIGSAFE_BUILTIN_OBJECT(att->attcollation)))
-			result = false;
-	}
-	relation_close(rel, NoLock);
-	return result;
-}
-
-/*
  * Whether a truncated or dropped table keeps its storage as its snapshot
  * rather than a copy of its rows (see swap.c): a whole table, its storage
- * swappable, its columns of built-in types (a cascade could take a user's
- * type, and the kept storage with it).  A partition or inheritance child
- * is swapped on its own, like any table the statement empties or drops.
+ * swappable, its columns of types it may keep, none of which the statement
+ * drops along (see keptypes.c).  A partition or inheritance child is
+ * swapped on its own, like any table the statement empties or drops.
  */
 static bool
-swappable(MigsafeTarget *t)
+swappable(MigsafeCommand *cmd, MigsafeTarget *t)
 {
 	return (t->op == MIGSAFE_OP_TRUNCATE || t->op == MIGSAFE_OP_DROP) &&
 		t->subid == 0 && t->relkind == RELKIND_RELATION &&
 		migsafe_swap_possible(t->objid) &&
-		has_builtin_columns(t->objid);
+		migsafe_keptypes_spared(t->objid, cmd->dropped, &t->kept_types);
 }
 
 /*
@@ -523,7 +497,8 @@ relation_definition(Oid relid)
  * (restore creates the table again from it).
  */
 static Jsonb *
-registry_additions(Oid relid, List *readers, bool storage_kept)
+registry_additions(Oid relid, List *readers, bool storage_kept,
+				   bool kept_types)
 {
 	StringInfoData buf;
 	Relation	inh = table_open(InheritsRelationId, AccessShareLock);
@@ -551,6 +526,8 @@ registry_additions(Oid relid, List *readers, bool storage_kept)
 	appendStringInfoString(&buf, nparents > 0 ? "]" : "null");
 	if (storage_kept)
 		appendStringInfoString(&buf, ", \"kept_storage\": true");
+	if (kept_types)
+		appendStringInfoString(&buf, ", \"kept_types\": true");
 	appendStringInfoChar(&buf, '}');
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 											  CStringGetDatum(buf.data)));
@@ -631,7 +608,7 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 	values[14] = BoolGetDatum(estimated);
 	values[15] = Int64GetDatum(Max(bytes, 0));
 	more = registry_additions(t->objid, migsafe_catalog_reader_oids(t->objid),
-							  t->storage_kept);
+							  t->storage_kept, t->kept_types);
 	values[16] = DirectFunctionCall2(jsonb_concat,
 									 JsonbPGetDatum(relation_definition(t->objid)),
 									 JsonbPGetDatum(more));
@@ -1366,7 +1343,7 @@ migsafe_snapshot_take(MigsafeCommand *cmd, PlannedStmt *pstmt)
 		{
 			MigsafeTarget *t = lfirst(lc);
 
-			if (!list_member_ptr(moves, t) && swappable(t))
+			if (!list_member_ptr(moves, t) && swappable(cmd, t))
 				swaps = lappend(swaps, t);
 		}
 	}

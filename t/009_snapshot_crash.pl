@@ -20,11 +20,12 @@
 #    depends on (copied, not moved) while it waits for its lock, as soon as
 #    the copy has begun, halfway through the copy, and after the statement
 #    but before COMMIT; in autocommit near the end of the statement (either
-#    state may result), the table having a column of a user's type (a
-#    table of built-in types keeps its storage instead); an approved
+#    state may result), the table having a column of a composite type (any
+#    other table keeps its storage instead); an approved
 #    TRUNCATE and an approved DROP ... CASCADE, which keep the table's
 #    storage instead of copying it: TRUNCATE while it waits for its lock,
-#    both after the statement but before COMMIT;
+#    both after the statement but before COMMIT; a DROP TYPE that converts
+#    the columns of a kept storage of an enum and a domain, before COMMIT;
 # b) during a plain DROP TABLE, which moves the table: while it waits for
 #    its lock, and after the move but before COMMIT (the move also dropped
 #    the table's foreign key, which must be back);
@@ -279,10 +280,10 @@ INSERT INTO big
 SELECT g, md5(g::text), g * 1.5, timestamptz '2026-01-01' + g * interval '1 s'
   FROM generate_series(1, $BIG_ROWS) g;
 CREATE VIEW big_v AS SELECT id FROM big;
--- the same rows with a column of a user's type: its snapshot is a copy
-CREATE DOMAIN label AS text;
+-- the same rows with a column of a composite type: its snapshot is a copy
+CREATE TYPE label AS (s text);
 CREATE TABLE bigc (id int PRIMARY KEY, v label, n numeric, at timestamptz);
-INSERT INTO bigc SELECT * FROM big;
+INSERT INTO bigc SELECT id, ROW(v)::label, n, at FROM big;
 CREATE VIEW bigc_v AS SELECT id FROM bigc;
 -- dropped with its schema: its storage is kept
 CREATE SCHEMA gone;
@@ -438,6 +439,59 @@ is(outcome('big', 'drop', $big), 'intact',
 	'killed after DROP CASCADE kept big\'s storage, before COMMIT: big is intact');
 is(query("SELECT to_regclass('public.big_v') IS NOT NULL"),
 	't', 'killed before COMMIT: the view on big is still there');
+
+# a table with columns of an enum, a domain and an array of the enum keeps
+# its storage with those types; a DROP TYPE then converts the kept columns
+# first: killed after the conversion, before COMMIT, the snapshot still has
+# its columns of the types, which are still there
+query(q{
+CREATE TYPE tmood AS ENUM ('ok', 'sad', 'glad');
+CREATE DOMAIN tcents AS bigint CHECK (VALUE >= 0);
+CREATE TABLE typed (id int PRIMARY KEY, m tmood, ms tmood[], c tcents);
+INSERT INTO typed
+SELECT g, (ARRAY['ok', 'sad', 'glad'])[g % 3 + 1]::tmood,
+       ARRAY['ok', 'glad']::tmood[], g
+  FROM generate_series(1, 20000) g;
+});
+my $typed = query(fingerprint('typed'));
+my $typed_filenode = query("SELECT pg_relation_filenode('typed')");
+query("BEGIN; SET LOCAL migsafe.approve = 'public.typed'; TRUNCATE typed; COMMIT;");
+my ($yid, $ystorage) = split /\|/, query(
+	"SELECT id, storage FROM migsafe.snapshots
+	  WHERE object_identity = 'public.typed' AND status = 'kept'");
+my $kept_types = "SELECT string_agg(format_type(atttypid, atttypmod), ' ' ORDER BY attnum)
+  FROM pg_attribute WHERE attrelid = '$ystorage'::regclass AND attnum > 0";
+is( query("SELECT pg_relation_filenode('$ystorage') = $typed_filenode") . ' '
+	  . query($kept_types),
+	't integer tmood tmood[] tcents',
+	'TRUNCATE of a table of user types: its own storage kept, with its types');
+$w = $node->background_psql('postgres');
+$s = start_session();
+send_sql($s,
+	"BEGIN;\nDROP TABLE typed;\nDROP TYPE tmood;\nDROP DOMAIN tcents;\nSELECT pg_sleep(600);\nCOMMIT;\n"
+);
+ok(defined poll_until($w, active_sql($s->{pid}, 'SELECT pg_sleep'), 60),
+	'DROP TYPE done (kept columns converted), COMMIT not yet');
+kill_and_recover($s, $w);
+is(query($kept_types), 'integer tmood tmood[] tcents',
+	'killed after DROP TYPE converted the kept columns, before COMMIT: they keep their types');
+is(query("SELECT to_regtype('tmood') IS NOT NULL AND to_regclass('typed') IS NOT NULL"),
+	't', 'killed before COMMIT: the types and the table are still there');
+is(query(fingerprint($ystorage)), $typed,
+	'killed before COMMIT: the kept storage holds every row');
+query("DROP TABLE typed; DROP TYPE tmood; DROP DOMAIN tcents;");
+is(query($kept_types), 'integer text text bigint',
+	'after DROP TYPE and DROP DOMAIN: the kept columns are text and bigint');
+is(query(fingerprint($ystorage)), $typed,
+	'the converted kept storage holds the same rows');
+query(q{
+CREATE TYPE tmood AS ENUM ('ok', 'sad', 'glad');
+CREATE DOMAIN tcents AS bigint CHECK (VALUE >= 0);
+CREATE TABLE typed (id int PRIMARY KEY, m tmood, ms tmood[], c tcents);
+});
+is(query("SELECT migsafe.restore($yid)"), '20000',
+	'restore of the converted snapshot');
+is(query(fingerprint('typed')), $typed, 'restored typed is identical');
 
 #
 # b) kill -9 during a plain DROP TABLE, which moves the table

@@ -1,0 +1,23 @@
+/*-------------------------------------------------------------------------
+ *
+ * keptypes.h
+ *	  Kept storage with columns of a user's type (see src/keptypes.c).
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * include/keptypes.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGSAFE_KEPTYPES_H
+#define MIGSAFE_KEPTYPES_H
+
+#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
+
+extern bool migsafe_keptypes_keepable(Oid typid);
+extern bool migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed);
+extern void migsafe_keptypes_release(Node *parsetree);
+extern bool migsafe_keptypes_release_targets(List *targets);
+
+#endif							/* MIGSAFE_KEPTYPES_H */

@@ -1,0 +1,206 @@
+--
+-- Tables with columns of a user's type (enum, domain, an extension's type,
+-- arrays of those, a user's collation) keep their own storage as their
+-- snapshot, like any other table: nothing is copied.  The kept columns
+-- keep their types until a statement drops such a type, or checks data
+-- against it: then, and only then, they become text (a domain over a
+-- built-in type: that type), and restore casts them back.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS migsafe;
+CREATE EXTENSION IF NOT EXISTS citext SCHEMA public;
+RESET client_min_messages;
+CREATE SCHEMA ty;
+SET search_path = ty, public;
+
+CREATE FUNCTION fp(rel regclass) RETURNS text LANGUAGE plpgsql AS
+$$ DECLARE r text;
+BEGIN
+	EXECUTE format('SELECT count(*) || '' '' || md5(coalesce(string_agg(t::text, '','' ORDER BY t::text), '''')) FROM %s t', rel)
+	INTO r;
+	RETURN r;
+END $$;
+CREATE FUNCTION snap(name text) RETURNS bigint LANGUAGE sql AS
+$$ SELECT max(id) FROM migsafe.snapshots WHERE object_identity = name $$;
+CREATE FUNCTION kept_types(name text) RETURNS TABLE (col name, type text, coll name)
+LANGUAGE sql AS
+$$ SELECT a.attname, format_type(a.atttypid, a.atttypmod), c.collname
+     FROM migsafe.snapshots s
+     JOIN pg_attribute a ON a.attrelid = s.storage::regclass
+     LEFT JOIN pg_collation c ON c.oid = a.attcollation
+    WHERE s.id = snap(name) AND a.attnum > 0 AND NOT a.attisdropped
+    ORDER BY a.attnum $$;
+
+CREATE TYPE mood AS ENUM ('ok', 'sad', 'glad');
+CREATE DOMAIN cents AS bigint CHECK (VALUE >= 0);
+CREATE DOMAIN feeling AS mood;
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE diary (
+	id int PRIMARY KEY,
+	m mood NOT NULL,
+	ms mood[],
+	price cents,
+	f feeling,
+	email citext,
+	note text COLLATE nocase
+);
+INSERT INTO diary
+	SELECT g, (ARRAY['ok', 'sad', 'glad'])[g % 3 + 1]::mood,
+		   ARRAY['ok', 'glad']::mood[], g * 10, 'sad', 'User' || g || '@Example.com',
+		   'Note ' || g
+	  FROM generate_series(1, 100) g;
+SELECT fp('diary') AS before \gset
+
+-- 1. TRUNCATE keeps the table's own storage, with its column types
+SELECT pg_relation_filenode('diary') AS node_before \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.diary';
+SET LOCAL client_min_messages = warning;
+TRUNCATE diary;
+COMMIT;
+SELECT operation, method, row_count,
+	   pg_relation_filenode(storage::regclass) = :node_before AS same_storage,
+	   definition ? 'kept_types' AS kept_types
+  FROM migsafe.snapshots WHERE id = snap('ty.diary');
+SELECT * FROM kept_types('ty.diary');
+SELECT migsafe.restore('ty.diary') AS restored;
+SELECT fp('diary') = :'before' AS same_data;
+
+-- 2. a dropped table keeps its storage too; its types can still be
+-- dropped, and the kept columns become text first
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.diary';
+SET LOCAL client_min_messages = warning;
+DROP TABLE diary;
+COMMIT;
+SELECT operation, method, definition->>'kept_storage' AS kept_storage
+  FROM migsafe.snapshots WHERE id = snap('ty.diary');
+-- a rolled back DROP TYPE leaves the kept columns as they were
+BEGIN;
+DROP DOMAIN feeling;
+DROP TYPE mood CASCADE;
+ROLLBACK;
+SELECT * FROM kept_types('ty.diary');
+DROP DOMAIN feeling;
+DROP TYPE mood;
+SELECT * FROM kept_types('ty.diary');
+-- the collation and the extension can go as well
+DROP COLLATION nocase;
+DROP EXTENSION citext;
+SELECT * FROM kept_types('ty.diary');
+-- restore casts the values back once the types exist again
+SELECT migsafe.restore('ty.diary');
+CREATE TYPE mood AS ENUM ('ok', 'sad', 'glad');
+CREATE DOMAIN feeling AS mood;
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+SET client_min_messages = warning;
+CREATE EXTENSION citext SCHEMA public;
+RESET client_min_messages;
+SELECT migsafe.restore('ty.diary') AS restored;
+SELECT fp('diary') = :'before' AS same_data;
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'diary'::regclass AND attnum > 0 ORDER BY attnum;
+
+-- 3. a domain constraint checks every column of the domain: kept columns
+-- are converted first, so the snapshot's rows do not stop it
+CREATE DOMAIN coins AS bigint;
+CREATE TABLE wallet (id int, amount coins);
+INSERT INTO wallet VALUES (1, 5), (2, 500);
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.wallet';
+SET LOCAL client_min_messages = warning;
+TRUNCATE wallet;
+COMMIT;
+SELECT * FROM kept_types('ty.wallet');
+ALTER DOMAIN coins ADD CONSTRAINT coins_big CHECK (VALUE >= 100) NOT VALID;
+SELECT * FROM kept_types('ty.wallet');
+ALTER DOMAIN coins VALIDATE CONSTRAINT coins_big;
+SELECT * FROM kept_types('ty.wallet');
+-- the kept row that breaks the constraint keeps restore from going on
+SELECT migsafe.restore('ty.wallet');
+SELECT count(*) AS wallet_rows FROM wallet;
+
+-- 4. DROP OWNED of the role owning the type, not the table
+CREATE ROLE regress_ty_owner;
+CREATE TYPE shade AS ENUM ('light', 'dark');
+ALTER TYPE shade OWNER TO regress_ty_owner;
+CREATE TABLE paint (id int, s shade);
+INSERT INTO paint VALUES (1, 'dark');
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.paint';
+SET LOCAL client_min_messages = warning;
+TRUNCATE paint;
+COMMIT;
+ALTER TABLE paint DROP COLUMN s;
+DROP OWNED BY regress_ty_owner;
+SELECT * FROM kept_types('ty.paint');
+DROP ROLE regress_ty_owner;
+
+-- 5. a statement that drops a table with its type keeps a copy (as text):
+-- storage kept with the type would go with it
+CREATE SCHEMA ty_gone;
+CREATE TYPE ty_gone.tint AS ENUM ('red', 'blue');
+CREATE TABLE ty_gone.pens (id int, t ty_gone.tint);
+INSERT INTO ty_gone.pens VALUES (1, 'red'), (2, 'blue');
+CREATE TABLE ty_gone.plain (id int, t mood);
+INSERT INTO ty_gone.plain VALUES (1, 'glad');
+BEGIN;
+SET LOCAL migsafe.approve = 'ty_gone.*';
+SET LOCAL client_min_messages = warning;
+DROP SCHEMA ty_gone CASCADE;
+COMMIT;
+SELECT object_identity, method, row_count FROM migsafe.snapshots
+ WHERE object_identity LIKE 'ty_gone.%' ORDER BY id;
+SELECT * FROM kept_types('ty_gone.pens');
+SELECT * FROM kept_types('ty_gone.plain');
+CREATE SCHEMA ty_gone;
+CREATE TYPE ty_gone.tint AS ENUM ('red', 'blue');
+SELECT migsafe.restore('ty_gone.pens') AS restored;
+SELECT * FROM ty_gone.pens ORDER BY id;
+
+-- 6. composite and range types are still copied (an ALTER of the type
+-- would be refused while a kept column used it)
+CREATE TYPE pair AS (x int, y int);
+CREATE TABLE pairs (id int, p pair);
+INSERT INTO pairs VALUES (1, ROW(1, 2));
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.pairs';
+SET LOCAL client_min_messages = warning;
+TRUNCATE pairs;
+COMMIT;
+SELECT method FROM migsafe.snapshots WHERE id = snap('ty.pairs');
+SELECT * FROM kept_types('ty.pairs');
+ALTER TYPE pair DROP ATTRIBUTE y;
+
+-- 7. a cascade that reaches a kept column by another path (a domain whose
+-- default calls a SQL function reading the dropped table): the kept
+-- column is converted once the dry run finds it, and the cascade leaves it
+CREATE TABLE rates (r int);
+INSERT INTO rates VALUES (3);
+CREATE FUNCTION rate() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT max(r) FROM ty.rates; END;
+CREATE DOMAIN rated AS int DEFAULT rate();
+CREATE TABLE fees (id int, fee rated);
+INSERT INTO fees VALUES (1, 5), (2, 6);
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.fees';
+SET LOCAL client_min_messages = warning;
+TRUNCATE fees;
+COMMIT;
+SELECT * FROM kept_types('ty.fees');
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.rates';
+SET LOCAL client_min_messages = warning;
+DROP TABLE rates CASCADE;
+COMMIT;
+SELECT * FROM kept_types('ty.fees');
+SELECT object_identity, method FROM migsafe.snapshots
+ WHERE object_identity LIKE 'migsafe_snapshot_%';
+ALTER TABLE fees ADD COLUMN fee int;
+SELECT migsafe.restore('ty.fees') AS restored;
+SELECT * FROM fees ORDER BY id;
+
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.*, ty_gone.*';
+SET LOCAL client_min_messages = warning;
+DROP SCHEMA ty, ty_gone CASCADE;
+COMMIT;

@@ -1,0 +1,639 @@
+/*-------------------------------------------------------------------------
+ *
+ * keptypes.c
+ *	  Kept storage whose columns are of a user's type: which types it may
+ *	  keep, and what it becomes before such a type goes.
+ *
+ * A table's storage kept as its snapshot (swap.c) keeps its column types:
+ * nothing is copied, whatever the table's size.  With a column of an enum,
+ * a domain, a base type of an extension or of the user, an array of those,
+ * or a collation of the user's, the snapshot then depends on that type
+ * (pg_depend), and without care it would keep the type from being dropped,
+ * or a DROP ... CASCADE would take the snapshot's column with it.  So:
+ *
+ *	- migsafe_keptypes_keepable() says whether a column's type may be kept
+ *	  (composite and range types may not: an ALTER of the table or type
+ *	  they come from would be refused while the snapshot uses it), and
+ *	  migsafe_keptypes_spared() whether the statement that keeps the storage
+ *	  leaves those types alone (a DROP SCHEMA that takes the table's enum
+ *	  with it gets a copy, whose values are text);
+ *	- migsafe_keptypes_release(), called by the gate before every statement
+ *	  that can drop such a type (DROP TYPE, DOMAIN, COLLATION, FUNCTION,
+ *	  SCHEMA, EXTENSION, DROP OWNED) or check data against it (ALTER DOMAIN
+ *	  ... ADD CONSTRAINT, SET NOT NULL, VALIDATE CONSTRAINT), converts the
+ *	  kept columns that depend on what the statement names: a domain over
+ *	  a built-in type to that type (no rewrite), anything else to text, with
+ *	  the default collation.  restore casts each kept value to its column's
+ *	  type, from either form.
+ *
+ * A kept column depends on a statement's objects when they are among what
+ * its type and collation depend on, transitively in pg_depend (the type,
+ * its base or element types, functions, schemas, extensions), or, for DROP
+ * OWNED, when the roles own one of those.  A statement that drops the type
+ * by another path (DROP TABLE ... CASCADE through a SQL function a
+ * domain's default calls) reaches the kept column in its dry run:
+ * migsafe_keptypes_release_targets() converts it then, and the gate
+ * collects the statement's targets again; without CASCADE it meets the
+ * dependency and fails.  The conversion runs in the statement's
+ * transaction: it is undone with it.
+ *
+ * Calls internal.c and storage.c.
+ *
+ * Copyright (c) 2026, migsafe developers
+ *
+ * src/keptypes.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_shdepend.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_type.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "catalog.h"
+#include "internal.h"
+#include "keptypes.h"
+#include "migsafe.h"
+#include "storage.h"
+
+/* More objects than this under one column: treat it as depending on all */
+#define MAX_CLOSURE		1000
+
+/*
+ * migsafe_keptypes_keepable
+ *
+ * Whether a column of type typid may stay of that type in kept storage:
+ * built-in types, enums, base types (an extension's too), domains over and
+ * arrays of those.  Not composite types (a table's row type or CREATE TYPE
+ * AS: an ALTER of it is refused while a column uses it), ranges or
+ * pseudo-types.
+ */
+bool
+migsafe_keptypes_keepable(Oid typid)
+{
+	HeapTuple	tup;
+	Form_pg_type form;
+	bool		result;
+
+	if (MIGSAFE_BUILTIN_OBJECT(typid))
+		return true;
+	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	form = (Form_pg_type) GETSTRUCT(tup);
+	switch (form->typtype)
+	{
+		case TYPTYPE_ENUM:
+			result = true;
+			break;
+		case TYPTYPE_BASE:
+			result = !OidIsValid(form->typelem) || form->typlen != -1 ||
+				migsafe_keptypes_keepable(form->typelem);
+			break;
+		case TYPTYPE_DOMAIN:
+			result = migsafe_keptypes_keepable(form->typbasetype);
+			break;
+		default:
+			result = false;
+			break;
+	}
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* Whether list holds the object classid/objid (any sub-object) */
+static bool
+holds(List *list, Oid classid, Oid objid)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		ObjectAddress *a = lfirst(lc);
+
+		if (a->classId == classid && a->objectId == objid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What a column of type typid with collation collid depends on: the type
+ * and collation when they are the user's, and everything they depend on in
+ * pg_depend, transitively, built-in objects aside (they cannot be
+ * dropped).  NIL when the column is all built-in.  Stops after
+ * MAX_CLOSURE objects, setting *overflow.
+ */
+static List *
+closure(Oid typid, Oid collid, bool *overflow)
+{
+	List	   *objs = NIL;
+	Relation	depRel;
+	int			i;
+
+	*overflow = false;
+	if (!MIGSAFE_BUILTIN_OBJECT(typid))
+	{
+		ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+		ObjectAddressSet(*a, TypeRelationId, typid);
+		objs = lappend(objs, a);
+	}
+	if (OidIsValid(collid) && !MIGSAFE_BUILTIN_OBJECT(collid))
+	{
+		ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+		ObjectAddressSet(*a, CollationRelationId, collid);
+		objs = lappend(objs, a);
+	}
+	if (objs == NIL)
+		return NIL;
+
+	depRel = table_open(DependRelationId, AccessShareLock);
+	for (i = 0; i < list_length(objs) && !*overflow; i++)
+	{
+		ObjectAddress *obj = list_nth(objs, i);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->classId));
+		ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+		scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL,
+								  2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+			ObjectAddress *a;
+
+			if (MIGSAFE_BUILTIN_OBJECT(dep->refobjid) ||
+				holds(objs, dep->refclassid, dep->refobjid))
+				continue;
+			if (list_length(objs) >= MAX_CLOSURE)
+			{
+				*overflow = true;
+				break;
+			}
+			a = palloc(sizeof(ObjectAddress));
+			ObjectAddressSet(*a, dep->refclassid, dep->refobjid);
+			objs = lappend(objs, a);
+		}
+		systable_endscan(scan);
+	}
+	table_close(depRel, AccessShareLock);
+	return objs;
+}
+
+/*
+ * migsafe_keptypes_spared
+ *
+ * Whether the storage of table relid may be kept with its column types by
+ * a statement that drops the objects in dropped (ObjectAddress; NIL for a
+ * TRUNCATE): every column's type is keepable and nothing its types and
+ * collations depend on is dropped with it.  Sets *typed when a column is
+ * of a user's type or collation.
+ */
+bool
+migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		result = true;
+	int			i;
+
+	*typed = false;
+	for (i = 0; i < desc->natts && result; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		List	   *deps;
+		ListCell   *lc;
+		bool		overflow;
+
+		if (att->attisdropped ||
+			(MIGSAFE_BUILTIN_OBJECT(att->atttypid) &&
+			 (!OidIsValid(att->attcollation) ||
+			  MIGSAFE_BUILTIN_OBJECT(att->attcollation))))
+			continue;
+		*typed = true;
+		if (!migsafe_keptypes_keepable(att->atttypid))
+		{
+			result = false;
+			break;
+		}
+		deps = closure(att->atttypid, att->attcollation, &overflow);
+		if (overflow && dropped != NIL)
+			result = false;
+		foreach(lc, deps)
+		{
+			ObjectAddress *a = lfirst(lc);
+
+			if (holds(dropped, a->classId, a->objectId))
+				result = false;
+		}
+		list_free_deep(deps);
+	}
+	relation_close(rel, NoLock);
+	return result;
+}
+
+/* ----------------------------------------------------------------
+ * Converting kept columns before their type goes
+ * ----------------------------------------------------------------
+ */
+
+/* What a statement may take away from a kept column's type */
+typedef struct MigsafeTypeThreat
+{
+	List	   *objects;		/* ObjectAddress it drops or checks */
+	List	   *roles;			/* DROP OWNED: OIDs of the roles */
+} MigsafeTypeThreat;
+
+/*
+ * The objects a DROP names, resolved and locked as RemoveObjects() does,
+ * for the kinds of objects a kept column's type can depend on; NIL for
+ * other DROPs.  Objects that do not exist are left to the statement.
+ */
+static List *
+drop_objects(DropStmt *stmt)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	switch (stmt->removeType)
+	{
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+		case OBJECT_COLLATION:
+		case OBJECT_SCHEMA:
+		case OBJECT_EXTENSION:
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+			break;
+		default:
+			return NIL;
+	}
+	foreach(lc, stmt->objects)
+	{
+		Relation	rel = NULL;
+		ObjectAddress addr = get_object_address(stmt->removeType, lfirst(lc),
+												&rel, AccessExclusiveLock,
+												true);
+
+		if (rel != NULL)
+			table_close(rel, NoLock);
+		if (OidIsValid(addr.objectId))
+		{
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			*a = addr;
+			result = lappend(result, a);
+		}
+	}
+	return result;
+}
+
+/*
+ * What parsetree threatens: the objects it drops, or the domain whose data
+ * it checks.  False when it threatens no kept column's type.
+ */
+static bool
+threat_of(Node *parsetree, MigsafeTypeThreat *threat)
+{
+	threat->objects = NIL;
+	threat->roles = NIL;
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			threat->objects = drop_objects((DropStmt *) parsetree);
+			break;
+		case T_DropOwnedStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((DropOwnedStmt *) parsetree)->roles)
+				{
+					Oid			roleid = get_rolespec_oid(lfirst(lc), true);
+
+					if (OidIsValid(roleid))
+						threat->roles = lappend_oid(threat->roles, roleid);
+				}
+				break;
+			}
+		case T_AlterDomainStmt:
+			{
+				AlterDomainStmt *stmt = (AlterDomainStmt *) parsetree;
+				TypeName   *name = makeTypeNameFromNameList(stmt->typeName);
+				Oid			typid = LookupTypeNameOid(NULL, name, true);
+
+				/* the changes that check the data of every column */
+				if (!OidIsValid(typid) ||
+					!(stmt->subtype == 'O' || stmt->subtype == 'V' ||
+					  (stmt->subtype == 'C' && stmt->def != NULL &&
+					   IsA(stmt->def, Constraint) &&
+					   !((Constraint *) stmt->def)->skip_validation)))
+					break;
+				{
+					ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+					ObjectAddressSet(*a, TypeRelationId, typid);
+					threat->objects = list_make1(a);
+				}
+				break;
+			}
+		default:
+			break;
+	}
+	return threat->objects != NIL || threat->roles != NIL;
+}
+
+/* Whether a role of roles owns objectId of classId (pg_shdepend) */
+static bool
+owned_by(Oid classId, Oid objectId, List *roles)
+{
+	Relation	shdep;
+	ScanKeyData key[3];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		result = false;
+
+	if (roles == NIL)
+		return false;
+	shdep = table_open(SharedDependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_shdepend_dbid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(MyDatabaseId));
+	ScanKeyInit(&key[1], Anum_pg_shdepend_classid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(classId));
+	ScanKeyInit(&key[2], Anum_pg_shdepend_objid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objectId));
+	scan = systable_beginscan(shdep, SharedDependDependerIndexId, true, NULL,
+							  3, key);
+	while (!result && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_shdepend sh = (Form_pg_shdepend) GETSTRUCT(tup);
+
+		if (sh->deptype == SHARED_DEPENDENCY_OWNER &&
+			list_member_oid(roles, sh->refobjid))
+			result = true;
+	}
+	systable_endscan(scan);
+	table_close(shdep, AccessShareLock);
+	return result;
+}
+
+/* Whether a column of type typid and collation collid meets threat */
+static bool
+threatened(Oid typid, Oid collid, MigsafeTypeThreat *threat)
+{
+	bool		overflow;
+	List	   *deps = closure(typid, collid, &overflow);
+	bool		result = overflow;
+	ListCell   *lc;
+
+	foreach(lc, deps)
+	{
+		ObjectAddress *a = lfirst(lc);
+
+		if (result)
+			break;
+		result = holds(threat->objects, a->classId, a->objectId) ||
+			owned_by(a->classId, a->objectId, threat->roles);
+	}
+	list_free_deep(deps);
+	return result;
+}
+
+/*
+ * The ALTER COLUMN clause that frees column att of the user's type and
+ * collation: a domain over a built-in type becomes that type (the values
+ * stay as they are), anything else text; collatable results get the
+ * default collation.
+ */
+static char *
+release_clause(Form_pg_attribute att)
+{
+	const char *col = quote_identifier(NameStr(att->attname));
+	int32		typmod = att->atttypmod;
+	Oid			base = getBaseTypeAndTypmod(att->atttypid, &typmod);
+	Oid			target = MIGSAFE_BUILTIN_OBJECT(base) ? base : TEXTOID;
+	char	   *type;
+
+	if (target != base)
+		typmod = -1;
+	type = format_type_with_typemod(target, typmod);
+	return psprintf("ALTER COLUMN %s TYPE %s%s USING %s::%s",
+					col, type,
+					type_is_collatable(target) ? " COLLATE pg_catalog.\"default\"" : "",
+					col, type);
+}
+
+/*
+ * Convert the columns of kept table relid that meet threat; false when
+ * none does.
+ */
+static bool
+release_table(Oid relid, MigsafeTypeThreat *threat)
+{
+	Relation	rel = try_relation_open(relid, AccessExclusiveLock);
+	StringInfoData sql;
+	TupleDesc	desc;
+	char	   *name;
+	int			i;
+
+	if (rel == NULL)
+		return false;
+	initStringInfo(&sql);
+	desc = RelationGetDescr(rel);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped ||
+			!threatened(att->atttypid, att->attcollation, threat))
+			continue;
+		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
+						 release_clause(att));
+	}
+	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+	/* ALTER TABLE refuses a relation this session has open */
+	relation_close(rel, NoLock);
+	if (sql.len > 0)
+		migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, sql.data));
+	return sql.len > 0;
+}
+
+/* Whether relid is the table of a snapshot's storage */
+static bool
+is_kept_table(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	char	   *nspname;
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	form = (Form_pg_class) GETSTRUCT(tup);
+	result = form->relowner == BOOTSTRAP_SUPERUSERID &&
+		strcmp(NameStr(form->relname), MIGSAFE_SNAPSHOT_TABLE) == 0;
+	nspname = result ? get_namespace_name(form->relnamespace) : NULL;
+	ReleaseSysCache(tup);
+	return nspname != NULL &&
+		strncmp(nspname, MIGSAFE_SNAPSHOT_SCHEMA_PREFIX,
+				strlen(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX)) == 0;
+}
+
+/*
+ * migsafe_keptypes_release_targets
+ *
+ * Called by the gate after a statement's targets are collected: a target
+ * that is a kept column of a user's type (the statement's dry run reached
+ * it through a path migsafe_keptypes_release() does not look at, such as
+ * a DROP TABLE ... CASCADE that takes a domain through a function of its
+ * default) is converted, in an internal section, so that the statement no
+ * longer reaches it.  Returns whether any was: then the caller collects
+ * the statement's targets again.
+ */
+bool
+migsafe_keptypes_release_targets(List *targets)
+{
+	List	   *volatile todo = NIL;
+	ListCell   *lc;
+	MigsafeInternal state;
+
+	foreach(lc, targets)
+	{
+		MigsafeTarget *t = lfirst(lc);
+
+		if (t->classid == RelationRelationId && t->subid > 0 &&
+			is_kept_table(t->objid))
+			todo = lappend(todo, t);
+	}
+	if (todo == NIL)
+		return false;
+
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		foreach(lc, todo)
+		{
+			MigsafeTarget *t = lfirst(lc);
+			Relation	rel = relation_open(t->objid, AccessExclusiveLock);
+			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
+												  t->subid - 1);
+			char	   *sql = NULL;
+			char	   *name;
+
+			if (!att->attisdropped &&
+				(!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
+				 (OidIsValid(att->attcollation) &&
+				  !MIGSAFE_BUILTIN_OBJECT(att->attcollation))))
+				sql = release_clause(att);
+			name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											  RelationGetRelationName(rel));
+			relation_close(rel, NoLock);
+			if (sql != NULL)
+				migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, sql));
+		}
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+	return true;
+}
+
+/*
+ * migsafe_keptypes_release
+ *
+ * Called by the gate before parsetree runs, where migsafe is installed:
+ * when it drops or checks a type (or what a type depends on) that a kept
+ * snapshot's column is of, convert that column first (see the file
+ * header).  Does nothing, without reading the registry, for any other
+ * statement.  Raises the errors of resolving the statement's objects, as
+ * the statement itself would.
+ */
+void
+migsafe_keptypes_release(Node *parsetree)
+{
+	MigsafeTypeThreat threat;
+	List	   *rows;
+	ListCell   *lc;
+	MigsafeInternal state;
+
+	if (!IsA(parsetree, DropStmt) && !IsA(parsetree, DropOwnedStmt) &&
+		!IsA(parsetree, AlterDomainStmt))
+		return;
+	if (!threat_of(parsetree, &threat))
+		return;
+
+	/*
+	 * The snapshots that kept a table's storage with a user's types, read as
+	 * migsafe (the registry shows a role only the rows it may read).
+	 */
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		SPI_connect();
+		rows = migsafe_internal_rows("SELECT pg_catalog.to_regclass(storage)::pg_catalog.oid"
+									 "  FROM migsafe.snapshots"
+									 " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+									 "   AND method OPERATOR(pg_catalog.=) 'moved'"
+									 "   AND definition OPERATOR(pg_catalog.?) 'kept_types'"
+									 " ORDER BY id",
+									 0, NULL, NULL, 1);
+		foreach(lc, rows)
+		{
+			char	  **r = lfirst(lc);
+			Oid			relid;
+
+			if (r[0] == NULL)
+				continue;
+			relid = DatumGetObjectId(DirectFunctionCall1(oidin,
+														 CStringGetDatum(r[0])));
+			if (release_table(relid, &threat))
+				ereport(DEBUG1,
+						(errmsg_internal("migsafe: kept columns of %s converted before their type is dropped or checked",
+										 get_rel_name(relid))));
+		}
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+}
