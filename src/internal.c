@@ -31,16 +31,17 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
-#include "catalog/pg_sequence.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/nodeModifyTable.h"
@@ -597,12 +598,20 @@ migsafe_internal_take_ids(Oid seqid, int64 n)
 	first = DatumGetInt64(pg_sequence_last_value(fcinfo));
 	if (fcinfo->isnull)
 	{
-		/* never called: its start value comes first */
-		tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqid));
+		/*
+		 * Never called, or set with is_called false (setval(..., false),
+		 * ALTER SEQUENCE RESTART): its last_value comes first, as nextval()
+		 * gives it.  The sequence's only tuple is updated in place.
+		 */
+		Relation	seqrel = table_open(seqid, AccessShareLock);
+		TableScanDesc scan = table_beginscan(seqrel, SnapshotAny, 0, NULL);
+
+		tup = heap_getnext(scan, ForwardScanDirection);
 		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for sequence %u", seqid);
-		first = ((Form_pg_sequence) GETSTRUCT(tup))->seqstart;
-		ReleaseSysCache(tup);
+			elog(ERROR, "sequence %u has no tuple", seqid);
+		first = ((Form_pg_sequence_data) GETSTRUCT(tup))->last_value;
+		table_endscan(scan);
+		table_close(seqrel, AccessShareLock);
 	}
 	else
 		first++;
