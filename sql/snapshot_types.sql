@@ -199,8 +199,33 @@ ALTER TABLE fees ADD COLUMN fee int;
 SELECT migsafe.restore('ty.fees') AS restored;
 SELECT * FROM fees ORDER BY id;
 
+-- 8. a role's own cast to text never runs in the conversion (it would run
+-- as migsafe's superuser): the type's output function writes the text
+CREATE ROLE regress_ty_caster;
+GRANT CREATE, USAGE ON SCHEMA ty TO regress_ty_caster;
+SET ROLE regress_ty_caster;
+CREATE TYPE ty.hue AS ENUM ('red', 'green');
+CREATE FUNCTION ty.hue_text(h ty.hue) RETURNS text LANGUAGE plpgsql AS
+$$ BEGIN RAISE WARNING 'cast runs as %', current_user; RETURN 'cast:' || format('%s', h); END $$;
+CREATE CAST (ty.hue AS text) WITH FUNCTION ty.hue_text(ty.hue);
+CREATE TABLE ty.swatch (id int, h ty.hue);
+INSERT INTO ty.swatch VALUES (1, 'red'), (2, NULL);
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.swatch';
+SET LOCAL client_min_messages = warning;
+TRUNCATE ty.swatch;
+COMMIT;
+DROP TABLE ty.swatch;
+DROP TYPE ty.hue CASCADE;
+RESET ROLE;
+SELECT * FROM kept_types('ty.swatch');
+SELECT storage AS kept_swatch FROM migsafe.snapshots WHERE id = snap('ty.swatch') \gset
+SELECT id, h, h IS NULL AS is_null FROM :kept_swatch ORDER BY id;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'ty.*, ty_gone.*';
 SET LOCAL client_min_messages = warning;
 DROP SCHEMA ty, ty_gone CASCADE;
 COMMIT;
+DROP OWNED BY regress_ty_caster;
+DROP ROLE regress_ty_caster;

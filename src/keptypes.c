@@ -88,8 +88,9 @@
  * Whether a column of type typid may stay of that type in kept storage:
  * built-in types, enums, base types (an extension's too), domains over and
  * arrays of those.  Not composite types (a table's row type or CREATE TYPE
- * AS: an ALTER of it is refused while a column uses it), ranges or
- * pseudo-types.
+ * AS: an ALTER of it is refused while a column uses it), ranges (ANALYZE
+ * of the kept table, which migsafe's superuser owns, would run a
+ * subtype_diff function a role wrote) or pseudo-types.
  */
 bool
 migsafe_keptypes_keepable(Oid typid)
@@ -442,14 +443,25 @@ release_clause(Form_pg_attribute att)
 	Oid			base = getBaseTypeAndTypmod(att->atttypid, &typmod);
 	Oid			target = MIGSAFE_BUILTIN_OBJECT(base) ? base : TEXTOID;
 	char	   *type;
+	const char *collate;
 
 	if (target != base)
 		typmod = -1;
 	type = format_type_with_typemod(target, typmod);
+	collate = type_is_collatable(target) ? " COLLATE pg_catalog.\"default\"" : "";
+
+	/*
+	 * Text as the type's output function writes it, never through a cast
+	 * (a cast to text its owner wrote would run as migsafe's superuser);
+	 * a domain is relabeled as its base type, which runs nothing.
+	 */
+	if (target == TEXTOID && base != TEXTOID)
+		return psprintf("ALTER COLUMN %s TYPE %s%s USING"
+						" CASE WHEN pg_catalog.num_nulls(%s) OPERATOR(pg_catalog.=) 0"
+						" THEN pg_catalog.format('%%s', %s) END",
+						col, type, collate, col, col);
 	return psprintf("ALTER COLUMN %s TYPE %s%s USING %s::%s",
-					col, type,
-					type_is_collatable(target) ? " COLLATE pg_catalog.\"default\"" : "",
-					col, type);
+					col, type, collate, col, type);
 }
 
 /*
