@@ -17,6 +17,9 @@
 #   truncate          TRUNCATE t
 #   truncate_cascade  TRUNCATE t CASCADE, t has a primary key and an empty
 #                     table refers to it
+#   truncate_typed    TRUNCATE t, t with two more columns, of an enum and
+#                     of a domain (kept with their types: see
+#                     src/keptypes.c)
 #   partitioned       DROP TABLE t, t partitioned by range into 4 partitions
 #   drop_column       approved ALTER TABLE t DROP COLUMN v (key and column
 #                     copied) against CREATE TABLE c AS SELECT id, v FROM t
@@ -101,6 +104,9 @@ M=bench_migsafe
 as_pg createdb -h "$dir" -p "$port" -U postgres $V
 as_pg createdb -h "$dir" -p "$port" -U postgres $M
 sql $M 'CREATE EXTENSION migsafe'
+for db in $V $M; do
+	sql $db "CREATE TYPE bench_state AS ENUM ('new', 'paid', 'sent')" -c 'CREATE DOMAIN bench_cents AS bigint CHECK (VALUE >= 0)'
+done
 
 # the guard must be on in M and off in V
 for db in $V $M; do
@@ -114,7 +120,7 @@ fi
 sql $M "SET migsafe.snapshot = off" -c "SET migsafe.approve = 'public.probe'" -c 'DROP TABLE probe'
 
 # in the report's order
-paths=(drop drop_cascade drop_schema truncate restore truncate_cascade partitioned drop_column)
+paths=(drop drop_cascade drop_schema truncate restore truncate_cascade truncate_typed partitioned drop_column)
 
 # make DB PATH: the object PATH works on, from the source table
 make_obj() {
@@ -129,6 +135,10 @@ make_obj() {
 		;;
 	drop_schema)
 		sql "$db" "CREATE SCHEMA s_$p" -c "CREATE TABLE s_$p.t AS SELECT * FROM src" -c "VACUUM s_$p.t"
+		;;
+	truncate_typed)
+		sql "$db" "CREATE TABLE t_$p AS SELECT *, (ARRAY['new', 'paid', 'sent'])[id % 3 + 1]::bench_state AS st,
+		             (id % 1000)::bench_cents AS c FROM src" -c "VACUUM t_$p"
 		;;
 	truncate_cascade)
 		sql "$db" "CREATE TABLE t_$p AS SELECT * FROM src" -c "ALTER TABLE t_$p ADD PRIMARY KEY (id)" \
@@ -158,7 +168,7 @@ statement() {
 	drop | partitioned) echo "DROP TABLE t_$1;" ;;
 	drop_cascade) echo "DROP TABLE t_$1 CASCADE;" ;;
 	drop_schema) echo "DROP SCHEMA s_$1 CASCADE;" ;;
-	truncate) echo "TRUNCATE t_$1;" ;;
+	truncate | truncate_typed) echo "TRUNCATE t_$1;" ;;
 	truncate_cascade) echo "TRUNCATE t_$1 CASCADE;" ;;
 	drop_column) echo "ALTER TABLE t_$1 DROP COLUMN v;" ;;
 	esac
@@ -264,7 +274,7 @@ for mb in $sizes; do
 	printf '%s\theap\t%s\n' "$mb" "$heap" >>"$methods"
 	# one group of paths at a time, so that the disk holds the source and
 	# one object per database (restore refills what truncate emptied)
-	for group in drop drop_cascade drop_schema "truncate restore" truncate_cascade partitioned drop_column; do
+	for group in drop drop_cascade drop_schema "truncate restore" truncate_cascade truncate_typed partitioned drop_column; do
 		read -r -a ps <<<"$group"
 		for db in $V $M; do
 			make_obj $db "${ps[0]}"
@@ -323,6 +333,7 @@ describe() {
 	drop_schema) echo 'DROP SCHEMA ... CASCADE' ;;
 	truncate) echo 'TRUNCATE' ;;
 	truncate_cascade) echo 'TRUNCATE ... CASCADE (a referring table)' ;;
+	truncate_typed) echo 'TRUNCATE, an enum and a domain column' ;;
 	partitioned) echo 'DROP TABLE, partitioned (4 partitions)' ;;
 	drop_column) echo 'DROP COLUMN vs CREATE TABLE AS of key and column' ;;
 	restore) echo 'restore() of the TRUNCATE vs INSERT ... SELECT' ;;
