@@ -24,13 +24,15 @@
 
 /*
  * PostgreSQL 16 replaced pg_class_ownercheck(), pg_database_ownercheck(),
- * pg_database_aclcheck() and pg_namespace_aclcheck() with
+ * pg_namespace_ownercheck(), pg_type_ownercheck(), pg_database_aclcheck()
+ * and pg_namespace_aclcheck() with
  * object_ownercheck() and object_aclcheck(), which take the catalog's OID.
  */
 #if PG_VERSION_NUM >= 160000
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "utils/acl.h"
 #define migsafe_rel_ownercheck(relid, roleid) \
 	object_ownercheck(RelationRelationId, (relid), (roleid))
@@ -40,6 +42,10 @@
 	object_aclcheck(DatabaseRelationId, (dbid), (roleid), (mode))
 #define migsafe_namespace_aclcheck(nspid, roleid, mode) \
 	object_aclcheck(NamespaceRelationId, (nspid), (roleid), (mode))
+#define migsafe_namespace_ownercheck(nspid, roleid) \
+	object_ownercheck(NamespaceRelationId, (nspid), (roleid))
+#define migsafe_type_ownercheck(typid, roleid) \
+	object_ownercheck(TypeRelationId, (typid), (roleid))
 #else
 #define migsafe_rel_ownercheck(relid, roleid) \
 	pg_class_ownercheck((relid), (roleid))
@@ -49,6 +55,10 @@
 	pg_database_aclcheck((dbid), (roleid), (mode))
 #define migsafe_namespace_aclcheck(nspid, roleid, mode) \
 	pg_namespace_aclcheck((nspid), (roleid), (mode))
+#define migsafe_namespace_ownercheck(nspid, roleid) \
+	pg_namespace_ownercheck((nspid), (roleid))
+#define migsafe_type_ownercheck(typid, roleid) \
+	pg_type_ownercheck((typid), (roleid))
 #endif
 
 /*

@@ -19,5 +19,7 @@ extern bool migsafe_keptypes_keepable(Oid typid);
 extern bool migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed);
 extern void migsafe_keptypes_release(Node *parsetree);
 extern bool migsafe_keptypes_release_targets(List *targets);
+extern bool migsafe_keptypes_exist(void);
+extern bool migsafe_keptypes_kept_column(Oid relid, int subid);
 
 #endif							/* MIGSAFE_KEPTYPES_H */

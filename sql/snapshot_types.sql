@@ -229,6 +229,26 @@ SELECT * FROM kept_types('ty.swatch');
 SELECT storage AS kept_swatch FROM migsafe.snapshots WHERE id = snap('ty.swatch') \gset
 SELECT id, h, h IS NULL AS is_null FROM :kept_swatch ORDER BY id;
 
+-- 9. with migsafe.mode = off too: a domain whose default takes a
+-- sequence's values goes with DROP SEQUENCE ... CASCADE, and the kept
+-- column becomes its base type first
+CREATE SEQUENCE ticket_seq;
+CREATE DOMAIN ticket AS bigint DEFAULT nextval('ty.ticket_seq');
+CREATE TABLE tickets (id int, t ticket);
+INSERT INTO tickets VALUES (1, 10), (2, 20);
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.tickets';
+SET LOCAL client_min_messages = warning;
+DROP TABLE tickets;
+COMMIT;
+BEGIN;
+SET LOCAL migsafe.mode = off;
+DROP SEQUENCE ticket_seq CASCADE;
+COMMIT;
+SELECT * FROM kept_types('ty.tickets');
+SELECT storage AS kept_tickets FROM migsafe.snapshots WHERE id = snap('ty.tickets') \gset
+SELECT * FROM :kept_tickets ORDER BY id;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'ty.*, ty_gone.*';
 SET LOCAL client_min_messages = warning;

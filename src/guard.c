@@ -1045,7 +1045,21 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	/* kept snapshots let go of a type the statement drops or checks */
 	migsafe_keptypes_release(cmd->parsetree);
 
-	/* with migsafe.mode = off the command is only audited */
+	/*
+	 * With migsafe.mode = off the command is only audited; but kept
+	 * snapshots are migsafe's own: a DROP that reaches a kept column by a
+	 * path migsafe_keptypes_release() does not follow is found by its dry
+	 * run in every mode.
+	 */
+	if (kind == MIGSAFE_STMT_DROP && migsafe_mode == MIGSAFE_MODE_OFF &&
+		migsafe_keptypes_exist())
+	{
+		migsafe_collect_targets(cmd, kind, pstmt, queryString, context,
+								params, queryEnv);
+		(void) migsafe_keptypes_release_targets(cmd->targets);
+		cmd->targets = NIL;
+		cmd->dropped = NIL;
+	}
 	if (!cmd->destructive || kind == MIGSAFE_STMT_DROPDB ||
 		migsafe_mode == MIGSAFE_MODE_OFF)
 		kind = MIGSAFE_STMT_OTHER;
@@ -1179,7 +1193,12 @@ migsafe_guard_begin(PlannedStmt *pstmt, const char *queryString,
 	if ((kind == MIGSAFE_STMT_OTHER || kind == MIGSAFE_STMT_RENAME ||
 		 kind == MIGSAFE_STMT_CREATEDB) &&
 		(context == PROCESS_UTILITY_SUBCOMMAND || creating_extension))
+	{
+		/* an update script's DROP TYPE: kept snapshots let go of it */
+		if (creating_extension)
+			migsafe_keptypes_release(parsetree);
 		return NULL;
+	}
 
 	cmd = migsafe_command_push(pstmt, queryString, context);
 	cmd->destructive = kind == MIGSAFE_STMT_DROP ||
@@ -1896,6 +1915,23 @@ void
 migsafe_guard_drop_relation(Oid relid, int subId)
 {
 	char		relkind = get_rel_relkind(relid);
+
+	/*
+	 * A kept snapshot's column of a user's type: the gate converts it before
+	 * any statement that drops its type runs (keptypes.c).  One reached all
+	 * the same (by a path the dry run did not take) is refused rather than
+	 * lost, in every mode.
+	 */
+	if (subId > 0 && !migsafe_collect_in_dry_run() &&
+		migsafe_keptypes_kept_column(relid, subId))
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop column \"%s\" of migsafe's snapshot storage \"%s.%s\"",
+						get_attname(relid, (AttrNumber) subId, false),
+						get_namespace_name(get_rel_namespace(relid)),
+						get_rel_name(relid)),
+				 errdetail("The statement drops the column's type, or what the type depends on, by a path migsafe did not see before it started."),
+				 errhint("Restore or purge that snapshot first.")));
 
 	if ((subId > 0 ? relkind == RELKIND_RELATION :
 		 (migsafe_classify_relkind(relkind) ||

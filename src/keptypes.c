@@ -51,8 +51,10 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "catalog/catalog.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
@@ -74,6 +76,7 @@
 #include "utils/syscache.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "internal.h"
 #include "keptypes.h"
 #include "migsafe.h"
@@ -90,7 +93,7 @@
  * arrays of those.  Not composite types (a table's row type or CREATE TYPE
  * AS: an ALTER of it is refused while a column uses it), ranges (ANALYZE
  * of the kept table, which migsafe's superuser owns, would run a
- * subtype_diff function a role wrote) or pseudo-types.
+ * subtype_diff function a role wrote), temporary types or pseudo-types.
  */
 bool
 migsafe_keptypes_keepable(Oid typid)
@@ -105,6 +108,12 @@ migsafe_keptypes_keepable(Oid typid)
 	if (!HeapTupleIsValid(tup))
 		return false;
 	form = (Form_pg_type) GETSTRUCT(tup);
+	/* a temporary type goes at session end, by a deletion no hook sees */
+	if (isAnyTempNamespace(form->typnamespace))
+	{
+		ReleaseSysCache(tup);
+		return false;
+	}
 	switch (form->typtype)
 	{
 		case TYPTYPE_ENUM:
@@ -144,9 +153,9 @@ holds(List *list, Oid classid, Oid objid)
 /*
  * What a column of type typid with collation collid depends on: the type
  * and collation when they are the user's, and everything they depend on in
- * pg_depend, transitively, built-in objects aside (they cannot be
- * dropped).  NIL when the column is all built-in.  Stops after
- * MAX_CLOSURE objects, setting *overflow.
+ * pg_depend, transitively, pinned objects aside (they cannot be dropped;
+ * schema public can, and is followed).  NIL when the column is all
+ * built-in.  Stops after MAX_CLOSURE objects, setting *overflow.
  */
 static List *
 closure(Oid typid, Oid collid, bool *overflow)
@@ -192,7 +201,7 @@ closure(Oid typid, Oid collid, bool *overflow)
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
 			ObjectAddress *a;
 
-			if (MIGSAFE_BUILTIN_OBJECT(dep->refobjid) ||
+			if (IsPinnedObject(dep->refclassid, dep->refobjid) ||
 				holds(objs, dep->refclassid, dep->refobjid))
 				continue;
 			if (list_length(objs) >= MAX_CLOSURE)
@@ -272,43 +281,110 @@ typedef struct MigsafeTypeThreat
 {
 	List	   *objects;		/* ObjectAddress it drops or checks */
 	List	   *roles;			/* DROP OWNED: OIDs of the roles */
+	List	   *answered;		/* of MigsafeTypeAnswer */
 } MigsafeTypeThreat;
 
+/* Whether columns of one type and collation meet a statement's threat */
+typedef struct MigsafeTypeAnswer
+{
+	Oid			typid;
+	Oid			collid;
+	bool		threatened;
+} MigsafeTypeAnswer;
+
 /*
- * The objects a DROP names, resolved and locked as RemoveObjects() does,
- * for the kinds of objects a kept column's type can depend on; NIL for
- * other DROPs.  Objects that do not exist are left to the statement.
+ * Whether the current user may drop the object at addr, as RemoveObjects()
+ * decides it: its owner, or its schema's owner.  A role that may not gets
+ * the statement's own error; nothing of migsafe's is done for it first.
+ */
+static bool
+may_drop(ObjectAddress addr)
+{
+	Oid			nsp = get_object_namespace(&addr);
+	AttrNumber	ownercol = get_object_attnum_owner(addr.classId);
+	Oid			owner = InvalidOid;
+	Relation	catalog;
+	HeapTuple	tup;
+
+	if (OidIsValid(nsp) && migsafe_namespace_ownercheck(nsp, GetUserId()))
+		return true;
+	if (ownercol == InvalidAttrNumber)
+		return superuser();
+	catalog = table_open(addr.classId, AccessShareLock);
+	tup = get_catalog_object_by_oid(catalog,
+									get_object_attnum_oid(addr.classId),
+									addr.objectId);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, ownercol, RelationGetDescr(catalog),
+									 &isnull);
+
+		if (!isnull)
+			owner = DatumGetObjectId(d);
+	}
+	table_close(catalog, AccessShareLock);
+	return OidIsValid(owner) && has_privs_of_role(GetUserId(), owner);
+}
+
+/*
+ * The objects a DROP names that the current user may drop.  Objects other
+ * than relations are resolved and locked as RemoveObjects() does it, before
+ * its permission check; relations without a lock (the statement checks
+ * its permissions first, then locks), and only with CASCADE: without it,
+ * dropping one takes no type a kept column could be of.  Objects that do
+ * not exist, or that the user may not drop, are left to the statement and
+ * its errors.
  */
 static List *
 drop_objects(DropStmt *stmt)
 {
 	List	   *result = NIL;
+	bool		is_relation = false;
 	ListCell   *lc;
 
 	switch (stmt->removeType)
 	{
-		case OBJECT_TYPE:
-		case OBJECT_DOMAIN:
-		case OBJECT_COLLATION:
-		case OBJECT_SCHEMA:
-		case OBJECT_EXTENSION:
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_FOREIGN_TABLE:
+			if (stmt->behavior != DROP_CASCADE)
+				return NIL;
+			is_relation = true;
 			break;
-		default:
+		case OBJECT_INDEX:
+		case OBJECT_TRIGGER:
+		case OBJECT_POLICY:
+		case OBJECT_RULE:
+		case OBJECT_TABCONSTRAINT:
+		case OBJECT_DOMCONSTRAINT:
+			/* a kept column's type depends on none of these */
 			return NIL;
+		default:
+			break;
 	}
 	foreach(lc, stmt->objects)
 	{
-		Relation	rel = NULL;
-		ObjectAddress addr = get_object_address(stmt->removeType, lfirst(lc),
-												&rel, AccessExclusiveLock,
-												true);
+		ObjectAddress addr;
 
-		if (rel != NULL)
-			table_close(rel, NoLock);
-		if (OidIsValid(addr.objectId))
+		if (is_relation)
+		{
+			Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(castNode(List, lfirst(lc))),
+												 NoLock, true);
+
+			ObjectAddressSet(addr, RelationRelationId, relid);
+		}
+		else
+		{
+			Relation	rel = NULL;
+
+			addr = get_object_address(stmt->removeType, lfirst(lc), &rel,
+									  AccessExclusiveLock, true);
+			Assert(rel == NULL);
+		}
+		if (OidIsValid(addr.objectId) && may_drop(addr))
 		{
 			ObjectAddress *a = palloc(sizeof(ObjectAddress));
 
@@ -328,6 +404,7 @@ threat_of(Node *parsetree, MigsafeTypeThreat *threat)
 {
 	threat->objects = NIL;
 	threat->roles = NIL;
+	threat->answered = NIL;
 	switch (nodeTag(parsetree))
 	{
 		case T_DropStmt:
@@ -341,7 +418,9 @@ threat_of(Node *parsetree, MigsafeTypeThreat *threat)
 				{
 					Oid			roleid = get_rolespec_oid(lfirst(lc), true);
 
-					if (OidIsValid(roleid))
+					/* DROP OWNED refuses roles whose rights the user lacks */
+					if (OidIsValid(roleid) &&
+						has_privs_of_role(GetUserId(), roleid))
 						threat->roles = lappend_oid(threat->roles, roleid);
 				}
 				break;
@@ -352,8 +431,12 @@ threat_of(Node *parsetree, MigsafeTypeThreat *threat)
 				TypeName   *name = makeTypeNameFromNameList(stmt->typeName);
 				Oid			typid = LookupTypeNameOid(NULL, name, true);
 
-				/* the changes that check the data of every column */
+				/*
+				 * The changes that check the data of every column, by the
+				 * domain's owner (others get the statement's error).
+				 */
 				if (!OidIsValid(typid) ||
+					!migsafe_type_ownercheck(typid, GetUserId()) ||
 					!(stmt->subtype == 'O' || stmt->subtype == 'V' ||
 					  (stmt->subtype == 'C' && stmt->def != NULL &&
 					   IsA(stmt->def, Constraint) &&
@@ -407,15 +490,32 @@ owned_by(Oid classId, Oid objectId, List *roles)
 	return result;
 }
 
-/* Whether a column of type typid and collation collid meets threat */
+/*
+ * Whether a column of type typid and collation collid meets threat.  The
+ * answers are kept in threat->answered: kept columns of many snapshots
+ * often share their types.
+ */
 static bool
 threatened(Oid typid, Oid collid, MigsafeTypeThreat *threat)
 {
 	bool		overflow;
-	List	   *deps = closure(typid, collid, &overflow);
-	bool		result = overflow;
+	List	   *deps;
+	bool		result;
 	ListCell   *lc;
+	MigsafeTypeAnswer *answer;
 
+	if ((MIGSAFE_BUILTIN_OBJECT(typid) &&
+		 (!OidIsValid(collid) || MIGSAFE_BUILTIN_OBJECT(collid))))
+		return false;
+	foreach(lc, threat->answered)
+	{
+		answer = lfirst(lc);
+		if (answer->typid == typid && answer->collid == collid)
+			return answer->threatened;
+	}
+
+	deps = closure(typid, collid, &overflow);
+	result = overflow;
 	foreach(lc, deps)
 	{
 		ObjectAddress *a = lfirst(lc);
@@ -426,6 +526,42 @@ threatened(Oid typid, Oid collid, MigsafeTypeThreat *threat)
 			owned_by(a->classId, a->objectId, threat->roles);
 	}
 	list_free_deep(deps);
+	answer = palloc(sizeof(MigsafeTypeAnswer));
+	answer->typid = typid;
+	answer->collid = collid;
+	answer->threatened = result;
+	threat->answered = lappend(threat->answered, answer);
+	return result;
+}
+
+/*
+ * Whether a column of kept table relid meets threat, read from the
+ * catalog without a lock: only a table that has one is locked.
+ */
+static bool
+table_threatened(Oid relid, MigsafeTypeThreat *threat)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			natts;
+	int			i;
+	bool		result = false;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	natts = ((Form_pg_class) GETSTRUCT(tup))->relnatts;
+	ReleaseSysCache(tup);
+	for (i = 1; i <= natts && !result; i++)
+	{
+		Form_pg_attribute att;
+
+		tup = SearchSysCacheAttNum(relid, (AttrNumber) i);
+		if (!HeapTupleIsValid(tup))
+			continue;
+		att = (Form_pg_attribute) GETSTRUCT(tup);
+		result = !att->attisdropped &&
+			threatened(att->atttypid, att->attcollation, threat);
+		ReleaseSysCache(tup);
+	}
 	return result;
 }
 
@@ -471,12 +607,16 @@ release_clause(Form_pg_attribute att)
 static bool
 release_table(Oid relid, MigsafeTypeThreat *threat)
 {
-	Relation	rel = try_relation_open(relid, AccessExclusiveLock);
+	Relation	rel;
 	StringInfoData sql;
 	TupleDesc	desc;
 	char	   *name;
 	int			i;
 
+	if (!table_threatened(relid, threat))
+		return false;
+	/* looked at again under the lock: another session may have converted */
+	rel = try_relation_open(relid, AccessExclusiveLock);
 	if (rel == NULL)
 		return false;
 	initStringInfo(&sql);
@@ -587,20 +727,114 @@ migsafe_keptypes_release_targets(List *targets)
 }
 
 /*
+ * The tables of the snapshots that kept a table's storage with a user's
+ * types (OIDs, in the caller's memory context), read as migsafe: the
+ * registry shows a role only the rows it may read.  Call in an internal
+ * section.
+ */
+static List *
+kept_typed_tables(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *rows;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	SPI_connect();
+	rows = migsafe_internal_rows("SELECT pg_catalog.to_regclass(storage)::pg_catalog.oid"
+								 "  FROM migsafe.snapshots"
+								 " WHERE status OPERATOR(pg_catalog.=) 'kept'"
+								 "   AND method OPERATOR(pg_catalog.=) 'moved'"
+								 "   AND definition OPERATOR(pg_catalog.?) 'kept_types'"
+								 " ORDER BY id",
+								 0, NULL, NULL, 1);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		MemoryContext old;
+
+		if (r[0] == NULL)
+			continue;
+		/* SPI_finish() frees what was allocated since SPI_connect() */
+		old = MemoryContextSwitchTo(caller);
+		result = lappend_oid(result,
+							 DatumGetObjectId(DirectFunctionCall1(oidin,
+																  CStringGetDatum(r[0]))));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return result;
+}
+
+/*
+ * migsafe_keptypes_exist
+ *
+ * Whether any kept snapshot has columns of a user's type: the gate then
+ * collects a DROP's targets even with migsafe.mode = off, so that
+ * migsafe_keptypes_release_targets() sees the kept columns it reaches.
+ */
+bool
+migsafe_keptypes_exist(void)
+{
+	List	   *volatile tables = NIL;
+	MigsafeInternal state;
+
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		tables = kept_typed_tables();
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+	return tables != NIL;
+}
+
+/*
+ * migsafe_keptypes_kept_column
+ *
+ * Whether column subid of relid is a kept column of a user's type or
+ * collation (the gate refuses to let a statement drop one).
+ */
+bool
+migsafe_keptypes_kept_column(Oid relid, int subid)
+{
+	HeapTuple	tup;
+	Form_pg_attribute att;
+	bool		result;
+
+	if (subid <= 0 || !is_kept_table(relid))
+		return false;
+	tup = SearchSysCacheAttNum(relid, (AttrNumber) subid);
+	if (!HeapTupleIsValid(tup))
+		return false;
+	att = (Form_pg_attribute) GETSTRUCT(tup);
+	result = !att->attisdropped &&
+		(!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
+		 (OidIsValid(att->attcollation) &&
+		  !MIGSAFE_BUILTIN_OBJECT(att->attcollation)));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
  * migsafe_keptypes_release
  *
  * Called by the gate before parsetree runs, where migsafe is installed:
  * when it drops or checks a type (or what a type depends on) that a kept
  * snapshot's column is of, convert that column first (see the file
  * header).  Does nothing, without reading the registry, for any other
- * statement.  Raises the errors of resolving the statement's objects, as
- * the statement itself would.
+ * statement, or for a role that may not run it (it gets the statement's
+ * own error).  Only tables with such a column are locked.
  */
 void
 migsafe_keptypes_release(Node *parsetree)
 {
 	MigsafeTypeThreat threat;
-	List	   *rows;
 	ListCell   *lc;
 	MigsafeInternal state;
 
@@ -610,30 +844,16 @@ migsafe_keptypes_release(Node *parsetree)
 	if (!threat_of(parsetree, &threat))
 		return;
 
-	/*
-	 * The snapshots that kept a table's storage with a user's types, read as
-	 * migsafe (the registry shows a role only the rows it may read).
-	 */
 	migsafe_internal_begin(&state);
 	PG_TRY();
 	{
-		SPI_connect();
-		rows = migsafe_internal_rows("SELECT pg_catalog.to_regclass(storage)::pg_catalog.oid"
-									 "  FROM migsafe.snapshots"
-									 " WHERE status OPERATOR(pg_catalog.=) 'kept'"
-									 "   AND method OPERATOR(pg_catalog.=) 'moved'"
-									 "   AND definition OPERATOR(pg_catalog.?) 'kept_types'"
-									 " ORDER BY id",
-									 0, NULL, NULL, 1);
-		foreach(lc, rows)
-		{
-			char	  **r = lfirst(lc);
-			Oid			relid;
+		List	   *tables = kept_typed_tables();
 
-			if (r[0] == NULL)
-				continue;
-			relid = DatumGetObjectId(DirectFunctionCall1(oidin,
-														 CStringGetDatum(r[0])));
+		SPI_connect();
+		foreach(lc, tables)
+		{
+			Oid			relid = lfirst_oid(lc);
+
 			if (release_table(relid, &threat))
 				ereport(DEBUG1,
 						(errmsg_internal("migsafe: kept columns of %s converted before their type is dropped or checked",
