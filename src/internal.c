@@ -197,6 +197,17 @@ static LogTable log_table =
 static MemoryContext log_table_cxt = NULL;
 static bool log_table_callback = false;
 
+/*
+ * The oids of migsafe.audit_log and of its identity sequence, looked up by
+ * name once per backend rather than for every audit row; InvalidOid when
+ * unknown.  Forgotten on a relcache invalidation of either (dropped,
+ * renamed, DROP EXTENSION) or any change to a schema (migsafe renamed or
+ * dropped), which are the only ways the names could come to mean other
+ * relations (see audit_sequence()).
+ */
+static Oid	audit_log_oid = InvalidOid;
+static Oid	audit_seq_oid = InvalidOid;
+
 /* The columns of MigsafeLogColumn: names and types */
 static const struct
 {
@@ -543,23 +554,64 @@ migsafe_internal_writing_log(void)
 	return writing_log;
 }
 
+static void forget_log_table(Datum arg, Oid relid);
+static void forget_log_table_guard(Datum arg, int cacheid, uint32 hashvalue);
+static void forget_log_oids(Datum arg, int cacheid, uint32 hashvalue);
+
+/* Once per backend: the callbacks that make what is kept of the log stale */
+static void
+register_log_callbacks(void)
+{
+	if (log_table_callback)
+		return;
+	CacheRegisterRelcacheCallback(forget_log_table, (Datum) 0);
+	CacheRegisterSyscacheCallback(PROCOID, forget_log_table_guard, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, forget_log_oids, (Datum) 0);
+	log_table_callback = true;
+}
+
 /*
  * The identity sequence of migsafe.audit_log, after locking the log as the
  * INSERT will: the log before its sequence, the order DROP EXTENSION
  * migsafe takes them in (see lock_audit_log_first() in collect.c), which
- * nextval() in the INSERT kept by itself.
+ * nextval() in the INSERT kept by itself.  Both oids are kept across
+ * transactions (see audit_log_oid).
  */
 static Oid
 audit_sequence(Oid *logidp)
 {
-	Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, false);
-	Oid			logid = get_relname_relid("audit_log", nsp);
-	Oid			seqid = get_relname_relid("audit_log_id_seq", nsp);
+	Oid			logid;
+	Oid			seqid;
 
-	if (!OidIsValid(logid) || !OidIsValid(seqid))
-		elog(ERROR, "table \"%s.audit_log\" or its sequence does not exist",
-			 MIGSAFE_SCHEMA);
-	LockRelationOid(logid, RowExclusiveLock);
+	register_log_callbacks();
+	for (;;)
+	{
+		if (!OidIsValid(audit_log_oid) || !OidIsValid(audit_seq_oid))
+		{
+			Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, false);
+
+			audit_log_oid = get_relname_relid("audit_log", nsp);
+			audit_seq_oid = get_relname_relid("audit_log_id_seq", nsp);
+			if (!OidIsValid(audit_log_oid) || !OidIsValid(audit_seq_oid))
+			{
+				audit_log_oid = audit_seq_oid = InvalidOid;
+				elog(ERROR, "table \"%s.audit_log\" or its sequence does not exist",
+					 MIGSAFE_SCHEMA);
+			}
+		}
+		logid = audit_log_oid;
+		seqid = audit_seq_oid;
+		LockRelationOid(logid, RowExclusiveLock);
+
+		/*
+		 * The lock took in the invalidations sent before it was granted: if
+		 * they touched the log, its sequence or a schema, the oids are
+		 * looked up again, as RangeVarGetRelidExtended() would.
+		 */
+		if (audit_log_oid == logid && audit_seq_oid == seqid)
+			break;
+		UnlockRelationOid(logid, RowExclusiveLock);
+	}
 	if (logidp != NULL)
 		*logidp = logid;
 	return seqid;
@@ -689,6 +741,15 @@ forget_log_table(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == log_table.relid)
 		log_table.valid = false;
+	if (!OidIsValid(relid) || relid == audit_log_oid || relid == audit_seq_oid)
+		audit_log_oid = audit_seq_oid = InvalidOid;
+}
+
+/* Syscache callback: a schema changed, maybe migsafe's (see audit_log_oid) */
+static void
+forget_log_oids(Datum arg, int cacheid, uint32 hashvalue)
+{
+	audit_log_oid = audit_seq_oid = InvalidOid;
 }
 
 /*
@@ -788,13 +849,7 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 
 	if (log_table.valid && log_table.relid == RelationGetRelid(rel))
 		return &log_table;
-	if (!log_table_callback)
-	{
-		CacheRegisterRelcacheCallback(forget_log_table, (Datum) 0);
-		CacheRegisterSyscacheCallback(PROCOID, forget_log_table_guard,
-									  (Datum) 0);
-		log_table_callback = true;
-	}
+	register_log_callbacks();
 	if (log_table_cxt != NULL)
 		MemoryContextSetParent(log_table_cxt, TopTransactionContext);
 	log_table_cxt = AllocSetContextCreate(CacheMemoryContext,
