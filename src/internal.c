@@ -30,10 +30,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/table.h"
 #include "access/heapam.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_language.h"
@@ -167,23 +169,29 @@ static SPIPlanPtr repeat_plan = NULL;
  * from the table's definition: where each column migsafe writes is, and
  * the executable form of the other columns' defaults, of the CHECK
  * constraints and of the partial indexes' predicates, which the executor
- * would otherwise plan again for every statement.  Kept per backend in log_table_cxt until a relcache
- * invalidation of the table (ALTER TABLE, an index made or dropped, DROP
- * EXTENSION) marks it stale; the next write then builds it again.
+ * would otherwise plan again for every statement, and its indexes with
+ * their IndexInfo, which ExecOpenIndices() would build again for every
+ * statement.  Kept per backend in log_table_cxt until a relcache
+ * invalidation of the table or of one of its indexes (ALTER TABLE, an
+ * index made, changed or dropped, DROP EXTENSION) marks it stale; the next
+ * write then builds it again.
  */
 typedef struct LogTable
 {
 	Oid			relid;			/* InvalidOid: nothing kept */
-	bool		valid;
+	bool		valid;			/* no invalidation since it was built */
+	bool		complete;		/* built to the end */
 	AttrNumber	id_attnum;
 	AttrNumber	attnums[MIGSAFE_LOG_NCOLS];
 	int			natts;
 	ExprState **defaults;		/* [natts]: defaults of the other columns */
 	int			ncheck;
 	ExprState **checks;			/* [ncheck], in the relcache's order */
-	int			npred;
-	Oid		   *pred_index;		/* [npred]: partial indexes */
-	ExprState **preds;			/* [npred]: their predicates */
+	int			nindex;			/* its indexes, as ExecOpenIndices() lists
+								 * them */
+	Oid		   *index_oids;		/* [nindex] */
+	IndexInfo **index_info;		/* [nindex]: as BuildIndexInfo() makes them */
+	ExprState **preds;			/* [nindex]: partial indexes' predicates */
 	bool		guard_only;		/* no BEFORE INSERT row trigger but the
 								 * append-only guard */
 	int			nguard;			/* the guard functions' PROCOID hashes */
@@ -739,8 +747,13 @@ migsafe_internal_insert_log(const char *rows, bool link)
 static void
 forget_log_table(Datum arg, Oid relid)
 {
+	int			i;
+
 	if (!OidIsValid(relid) || relid == log_table.relid)
 		log_table.valid = false;
+	for (i = 0; log_table.valid && i < log_table.nindex; i++)
+		if (relid == log_table.index_oids[i])
+			log_table.valid = false;
 	if (!OidIsValid(relid) || relid == audit_log_oid || relid == audit_seq_oid)
 		audit_log_oid = audit_seq_oid = InvalidOid;
 }
@@ -833,21 +846,24 @@ only_guard_before_insert(Relation rel)
 /*
  * log_table_for
  *
- * The LogTable of rel (migsafe.audit_log, open and locked, its indexes
- * too, in rri), built again when stale.  The old one's memory goes to the
+ * The LogTable of rel (migsafe.audit_log, open and locked), built again
+ * when stale.  Building it locks the log's indexes as the INSERT will.  The old one's memory goes to the
  * transaction's context rather than away at once: a write still running
  * further up the stack (a trigger of the log writing rows itself) may use
  * it until the transaction ends.
  */
 static LogTable *
-log_table_for(Relation rel, ResultRelInfo *rri)
+log_table_for(Relation rel)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	MemoryContext old;
+	List	   *indexes;
+	ListCell   *lc;
 	int			i;
 	int			c;
 
-	if (log_table.valid && log_table.relid == RelationGetRelid(rel))
+	if (log_table.valid && log_table.complete &&
+		log_table.relid == RelationGetRelid(rel))
 		return &log_table;
 	register_log_callbacks();
 	if (log_table_cxt != NULL)
@@ -857,8 +873,16 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 										  ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(log_table_cxt);
 
+	/*
+	 * Valid from here on, so that an invalidation taken in while it is built
+	 * (locking an index does) makes the next write build it again; used only
+	 * once complete, so that an error below leaves it to be built again.
+	 */
 	log_table.relid = RelationGetRelid(rel);
 	log_table.valid = true;
+	log_table.complete = false;
+	log_table.nindex = 0;
+	log_table.nguard = 0;
 	log_table.natts = desc->natts;
 	log_table.id_attnum = InvalidAttrNumber;
 	for (c = 0; c < MIGSAFE_LOG_NCOLS; c++)
@@ -918,24 +942,30 @@ log_table_for(Relation rel, ResultRelInfo *rri)
 							 NULL);
 	}
 
-	/* partial indexes' predicates, as ExecInsertIndexTuples() prepares them */
-	log_table.npred = 0;
-	log_table.pred_index = palloc(sizeof(Oid) * Max(rri->ri_NumIndices, 1));
-	log_table.preds = palloc(sizeof(ExprState *) * Max(rri->ri_NumIndices, 1));
-	for (i = 0; i < rri->ri_NumIndices; i++)
+	/*
+	 * The indexes in ExecOpenIndices()'s order, their IndexInfo, and partial
+	 * indexes' predicates as ExecInsertIndexTuples() prepares them
+	 */
+	indexes = rel->rd_rel->relhasindex ? RelationGetIndexList(rel) : NIL;
+	log_table.index_oids = palloc(sizeof(Oid) * Max(list_length(indexes), 1));
+	log_table.index_info = palloc(sizeof(IndexInfo *) * Max(list_length(indexes), 1));
+	log_table.preds = palloc0(sizeof(ExprState *) * Max(list_length(indexes), 1));
+	foreach(lc, indexes)
 	{
-		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
+		Relation	index = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(index);
 
-		if (ii->ii_Predicate == NIL)
-			continue;
-		log_table.pred_index[log_table.npred] =
-			RelationGetRelid(rri->ri_IndexRelationDescs[i]);
-		log_table.preds[log_table.npred] =
-			ExecInitQual((List *) expression_planner((Expr *) copyObject(ii->ii_Predicate)),
-						 NULL);
-		log_table.npred++;
+		log_table.index_oids[log_table.nindex] = RelationGetRelid(index);
+		log_table.index_info[log_table.nindex] = ii;
+		if (ii->ii_Predicate != NIL)
+			log_table.preds[log_table.nindex] =
+				ExecInitQual((List *) expression_planner((Expr *) copyObject(ii->ii_Predicate)),
+							 NULL);
+		log_table.nindex++;
+		index_close(index, NoLock);
 	}
 	log_table.guard_only = only_guard_before_insert(rel);
+	log_table.complete = true;
 	MemoryContextSwitchTo(old);
 	return &log_table;
 }
@@ -954,15 +984,55 @@ typedef struct InsertState
 	TransitionCaptureState *transition;
 } InsertState;
 
-/* Open relid for an INSERT (see insert_slot(); end with insert_close()) */
+/*
+ * Open the indexes of the audit log (lt) for an INSERT, as ExecOpenIndices()
+ * does, from the IndexInfo kept in lt: each one copied, without the state
+ * an execution leaves in it, into the executor state's memory
+ */
 static void
-insert_open(InsertState *st, Oid relid)
+open_log_indices(ResultRelInfo *rri, LogTable *lt)
+{
+	int			i;
+
+	rri->ri_NumIndices = lt->nindex;
+	if (lt->nindex == 0)
+		return;
+	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * lt->nindex);
+	rri->ri_IndexRelationInfo = palloc(sizeof(IndexInfo *) * lt->nindex);
+	for (i = 0; i < lt->nindex; i++)
+	{
+		IndexInfo  *ii = makeNode(IndexInfo);
+
+		rri->ri_IndexRelationDescs[i] = index_open(lt->index_oids[i],
+												   RowExclusiveLock);
+		memcpy(ii, lt->index_info[i], sizeof(IndexInfo));
+		ii->ii_ExpressionsState = NIL;
+		ii->ii_PredicateState = lt->preds[i];
+		ii->ii_AmCache = NULL;
+		ii->ii_Context = CurrentMemoryContext;
+		rri->ri_IndexRelationInfo[i] = ii;
+	}
+}
+
+/*
+ * Open relid for an INSERT (see insert_slot(); end with insert_close());
+ * with log, relid is the audit log, whose LogTable is returned in *ltp.
+ */
+static void
+insert_open(InsertState *st, Oid relid, LogTable **ltp)
 {
 	st->rel = table_open(relid, RowExclusiveLock);
 	st->estate = CreateExecutorState();
 	st->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(st->rri, st->rel, 0, NULL, 0);
-	ExecOpenIndices(st->rri, false);
+	if (ltp != NULL)
+	{
+		/* after the log's lock: no invalidation of it until done */
+		*ltp = log_table_for(st->rel);
+		open_log_indices(st->rri, *ltp);
+	}
+	else
+		ExecOpenIndices(st->rri, false);
 	st->estate->es_opened_result_relations = list_make1(st->rri);
 	st->estate->es_output_cid = GetCurrentCommandId(true);
 	st->slot = table_slot_create(st->rel, &st->estate->es_tupleTable);
@@ -1047,23 +1117,12 @@ insert_rows(Oid logid, MigsafeLogRow *rows, int n, int64 first_id,
 	LogTable   *lt;
 	int			i;
 
-	insert_open(&st, logid);
+	insert_open(&st, logid, &lt);
 	rri = st.rri;
 	slot = st.slot;
 	econtext = GetPerTupleExprContext(st.estate);
-	lt = log_table_for(st.rel, rri);	/* after the locks: no invalidation
-										 * until done */
 	if (lt->ncheck > 0)
 		rri->ri_ConstraintExprs = lt->checks;
-	for (i = 0; i < rri->ri_NumIndices; i++)
-	{
-		IndexInfo  *ii = rri->ri_IndexRelationInfo[i];
-		int			p;
-
-		for (p = 0; ii->ii_Predicate != NIL && p < lt->npred; p++)
-			if (lt->pred_index[p] == RelationGetRelid(rri->ri_IndexRelationDescs[i]))
-				ii->ii_PredicateState = lt->preds[p];
-	}
 
 	insert_start(&st);
 	for (i = 0; i < n; i++)
@@ -1121,7 +1180,7 @@ migsafe_internal_insert_row(Oid relid, int ncols, const char *const *names,
 	int			a;
 	int			c;
 
-	insert_open(&st, relid);
+	insert_open(&st, relid, NULL);
 	rel = st.rel;
 	desc = RelationGetDescr(rel);
 	slot = st.slot;
