@@ -72,7 +72,7 @@ REGRESS = upgrade approve audit guard_drop_table guard_truncate guard_alter guar
 	snapshot_drop snapshot_truncate snapshot_column snapshot_access \
 	snapshot_lifecycle guard_radius guard_temp guard_dml guard_maintain guard_own \
 	check rehearse restore_into bad_input snapshot_swap snapshot_owner_code \
-	guard_foreign snapshot_depends restore_identity snapshot_types drop_extension
+	guard_foreign snapshot_depends restore_identity snapshot_types audit_ids drop_extension
 REGRESS_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check
 ISOLATION = $(basename $(notdir $(wildcard $(srcdir)/specs/*.spec)))
 ISOLATION_OPTS = --temp-config=$(srcdir)/migsafe.conf --temp-instance=./tmp_check_iso
