@@ -1,5 +1,5 @@
--- Audit rows written without SQL: ids taken from the log's sequence as
--- nextval() would take them, the session's lastval() left alone, rows of
+-- Audit rows written without SQL: ids taken from the log's sequence in
+-- nextval()'s order, the session's lastval() left alone, rows of
 -- rolled-back subtransactions gone, and every index of the log filled,
 -- also when the log or one of its indexes changes mid-transaction (what
 -- the backend keeps of them is built again).
@@ -40,8 +40,8 @@ SELECT id - :before_id AS rel_id, object_identity FROM migsafe.audit_log
  WHERE id > :before_id ORDER BY id;
 SELECT lastval();
 
--- the sequence's tuple holds the last id taken (values logged ahead are
--- only in WAL), and a superuser's setval() is followed as by nextval()
+-- the sequence's tuple holds the last id taken, and a superuser's setval()
+-- is followed as by nextval() (is_called false too: its value comes next)
 SELECT last_value = (SELECT max(id) FROM migsafe.audit_log) AS seq_at_max,
 	   is_called
   FROM migsafe.audit_log_id_seq;

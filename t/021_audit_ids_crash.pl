@@ -4,15 +4,15 @@
 #	  Ids of audit rows are never used twice, after a crash or on a
 #	  standby promoted.
 #
-# migsafe takes the log's ids the way nextval() takes a sequence's values:
-# a WAL record covers values ahead of the last one taken, and the takes
-# that follow use them up without one (src/internal.c,
+# migsafe takes the log's ids without nextval() (which would change the
+# session's lastval()): it reads the sequence and advances it with
+# setval(), WAL-logged before the transaction commits (src/internal.c,
 # migsafe_internal_take_ids).  After a crash, replay puts the sequence
-# after the values logged, so ids may skip but no id is given again; the
-# same on a standby promoted.  Checked: audit rows written before an
-# immediate shutdown (some right after a checkpoint, whose first take logs
-# again), and rows written after the restart and after a promotion, all
-# with ids above every id written before, the primary key intact.
+# after every id taken, so no id is given again; the same on a standby
+# promoted.  Checked: audit rows written before an immediate shutdown
+# (some right after a checkpoint), and rows written after the restart and
+# after a promotion, all with ids above every id written before, the
+# primary key intact.
 #
 # Why TAP: an immediate shutdown and a standby; pg_regress cannot.
 
@@ -44,7 +44,7 @@ sub max_id
 		'SELECT coalesce(max(id), 0) FROM migsafe.audit_log');
 }
 
-# a) immediate shutdown after takes that wrote no WAL record of their own
+# a) immediate shutdown after a few takes
 ddl($node, 'a', 5);
 my $before = max_id($node);
 $node->stop('immediate');
@@ -55,7 +55,7 @@ cmp_ok(
 		"SELECT min(id) FROM migsafe.audit_log WHERE object_identity LIKE 'public.b\\_%'"),
 	'>', $before, 'crash: ids after the restart are above every id before');
 
-# b) the first take after a checkpoint logs again
+# b) takes right after a checkpoint
 $node->safe_psql('postgres', 'CHECKPOINT');
 ddl($node, 'c', 2);
 $before = max_id($node);
