@@ -822,6 +822,66 @@ migsafe_keptypes_kept_column(Oid relid, int subid)
 }
 
 /*
+ * Whether a DROP ... RESTRICT of objects fails whatever migsafe does:
+ * something other than a kept column depends on them, or on what goes
+ * with them (auto, internal and extension dependents: a type's array),
+ * by a normal dependency.  Then nothing is converted for it: the
+ * statement raises its own error at once.
+ */
+static bool
+restrict_fails(List *objects)
+{
+	List	   *going = list_copy(objects);
+	List	   *normal = NIL;
+	Relation	depRel = table_open(DependRelationId, AccessShareLock);
+	ListCell   *lc;
+	int			i;
+
+	/* what goes with them, and what depends on any of it normally */
+	for (i = 0; i < list_length(going) && i < MAX_CLOSURE; i++)
+	{
+		ObjectAddress *obj = list_nth(going, i);
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->classId));
+		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+		scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL,
+								  2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSubSet(*a, dep->classid, dep->objid, dep->objsubid);
+			if (dep->deptype == DEPENDENCY_NORMAL)
+				normal = lappend(normal, a);
+			else if (!holds(going, dep->classid, dep->objid))
+				going = lappend(going, a);
+		}
+		systable_endscan(scan);
+	}
+	table_close(depRel, AccessShareLock);
+	if (list_length(going) >= MAX_CLOSURE)
+		return false;
+
+	/* a normal dependent that does not go with them, but a kept column */
+	foreach(lc, normal)
+	{
+		ObjectAddress *a = lfirst(lc);
+
+		if (!holds(going, a->classId, a->objectId) &&
+			!(a->classId == RelationRelationId && a->objectSubId > 0 &&
+			  is_kept_table(a->objectId)))
+			return true;
+	}
+	return false;
+}
+
+/*
  * migsafe_keptypes_release
  *
  * Called by the gate before parsetree runs, where migsafe is installed:
@@ -842,6 +902,11 @@ migsafe_keptypes_release(Node *parsetree)
 		!IsA(parsetree, AlterDomainStmt))
 		return;
 	if (!threat_of(parsetree, &threat))
+		return;
+	/* no rewrite of kept tables for a statement bound to fail */
+	if (IsA(parsetree, DropStmt) &&
+		((DropStmt *) parsetree)->behavior == DROP_RESTRICT &&
+		restrict_fails(threat.objects))
 		return;
 
 	migsafe_internal_begin(&state);
