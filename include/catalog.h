@@ -48,6 +48,8 @@ extern bool migsafe_catalog_is_migsafe_touched(Oid classid, Oid objid,
 extern Oid	migsafe_catalog_namespace(void);
 extern Oid	migsafe_catalog_extension(void);
 extern char *migsafe_catalog_version(void);
+extern bool migsafe_catalog_address_member(List *list, Oid classid,
+										   Oid objid);
 extern bool migsafe_catalog_installed(void);
 extern void migsafe_catalog_forget_installed(void);
 extern bool migsafe_catalog_in_own_script(void);

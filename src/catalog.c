@@ -1367,9 +1367,14 @@ migsafe_catalog_may_read(Oid relid, AttrNumber attnum)
 	return check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 }
 
-/* Whether addr is in a List of ObjectAddress * */
-static bool
-address_member(List *list, Oid classid, Oid objid)
+/*
+ * migsafe_catalog_address_member
+ *
+ * Whether a List of ObjectAddress * holds the object classid/objid (any
+ * of its sub-objects).
+ */
+bool
+migsafe_catalog_address_member(List *list, Oid classid, Oid objid)
 {
 	ListCell   *lc;
 
@@ -1402,7 +1407,7 @@ dropped_before_move(Oid relid, Oid classid, Oid objid, List *code)
 		}
 		return fk;
 	}
-	return address_member(code, classid, objid);
+	return migsafe_catalog_address_member(code, classid, objid);
 }
 
 /*
@@ -1454,7 +1459,7 @@ migsafe_catalog_self_contained(Oid relid)
 
 			if ((dep->deptype != DEPENDENCY_AUTO &&
 				 dep->deptype != DEPENDENCY_INTERNAL) ||
-				address_member(parts, dep->classid, dep->objid) ||
+				migsafe_catalog_address_member(parts, dep->classid, dep->objid) ||
 				dropped_before_move(relid, dep->classid, dep->objid, code))
 				continue;
 			a = palloc(sizeof(ObjectAddress));
@@ -1491,7 +1496,7 @@ migsafe_catalog_self_contained(Oid relid)
 
 			if (MIGSAFE_BUILTIN_OBJECT(dep->refobjid) ||
 				(dep->refclassid == NamespaceRelationId && dep->refobjid == nsp) ||
-				address_member(parts, dep->refclassid, dep->refobjid))
+				migsafe_catalog_address_member(parts, dep->refclassid, dep->refobjid))
 				continue;
 			result = false;
 			break;

@@ -964,16 +964,7 @@ named_by_drop(MigsafeCommand *cmd, const ObjectAddress *addr)
 static bool
 dropped_too(MigsafeCommand *cmd, Oid classid, Oid objid)
 {
-	ListCell   *lc;
-
-	foreach(lc, cmd->dropped)
-	{
-		ObjectAddress *addr = lfirst(lc);
-
-		if (addr->classId == classid && addr->objectId == objid)
-			return true;
-	}
-	return false;
+	return migsafe_catalog_address_member(cmd->dropped, classid, objid);
 }
 
 /*

@@ -134,22 +134,6 @@ migsafe_keptypes_keepable(Oid typid)
 	return result;
 }
 
-/* Whether list holds the object classid/objid (any sub-object) */
-static bool
-holds(List *list, Oid classid, Oid objid)
-{
-	ListCell   *lc;
-
-	foreach(lc, list)
-	{
-		ObjectAddress *a = lfirst(lc);
-
-		if (a->classId == classid && a->objectId == objid)
-			return true;
-	}
-	return false;
-}
-
 /*
  * What a column of type typid with collation collid depends on: the type
  * and collation when they are the user's, and everything they depend on in
@@ -202,7 +186,7 @@ closure(Oid typid, Oid collid, bool *overflow)
 			ObjectAddress *a;
 
 			if (IsPinnedObject(dep->refclassid, dep->refobjid) ||
-				holds(objs, dep->refclassid, dep->refobjid))
+				migsafe_catalog_address_member(objs, dep->refclassid, dep->refobjid))
 				continue;
 			if (list_length(objs) >= MAX_CLOSURE)
 			{
@@ -262,7 +246,7 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed)
 		{
 			ObjectAddress *a = lfirst(lc);
 
-			if (holds(dropped, a->classId, a->objectId))
+			if (migsafe_catalog_address_member(dropped, a->classId, a->objectId))
 				result = false;
 		}
 		list_free_deep(deps);
@@ -522,7 +506,7 @@ threatened(Oid typid, Oid collid, MigsafeTypeThreat *threat)
 
 		if (result)
 			break;
-		result = holds(threat->objects, a->classId, a->objectId) ||
+		result = migsafe_catalog_address_member(threat->objects, a->classId, a->objectId) ||
 			owned_by(a->classId, a->objectId, threat->roles);
 	}
 	list_free_deep(deps);
@@ -859,7 +843,7 @@ restrict_fails(List *objects)
 			ObjectAddressSubSet(*a, dep->classid, dep->objid, dep->objsubid);
 			if (dep->deptype == DEPENDENCY_NORMAL)
 				normal = lappend(normal, a);
-			else if (!holds(going, dep->classid, dep->objid))
+			else if (!migsafe_catalog_address_member(going, dep->classid, dep->objid))
 				going = lappend(going, a);
 		}
 		systable_endscan(scan);
@@ -873,7 +857,7 @@ restrict_fails(List *objects)
 	{
 		ObjectAddress *a = lfirst(lc);
 
-		if (!holds(going, a->classId, a->objectId) &&
+		if (!migsafe_catalog_address_member(going, a->classId, a->objectId) &&
 			!(a->classId == RelationRelationId && a->objectSubId > 0 &&
 			  is_kept_table(a->objectId)))
 			return true;
