@@ -151,6 +151,7 @@ typedef struct MigsafeTarget
 								 * took: the statement must drop it */
 	bool		kept_types;		/* storage kept with columns of a user's type
 								 * or collation (keptypes.c) */
+	List	   *relabel;		/* attnums of those to relabel once kept */
 } MigsafeTarget;
 
 /*

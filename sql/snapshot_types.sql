@@ -143,12 +143,18 @@ DROP OWNED BY regress_ty_owner;
 SELECT * FROM kept_types('ty.paint');
 DROP ROLE regress_ty_owner;
 
--- 5. a statement that drops a table with its type keeps a copy (as text):
--- storage kept with the type would go with it
+-- 5. a statement that drops a table with its enum keeps a copy (as text):
+-- storage kept with the type would go with it; with its domain over a
+-- built-in type, the storage is kept and its column becomes that type
+-- (no rewrite) before the statement drops the domain
 CREATE SCHEMA ty_gone;
 CREATE TYPE ty_gone.tint AS ENUM ('red', 'blue');
 CREATE TABLE ty_gone.pens (id int, t ty_gone.tint);
 INSERT INTO ty_gone.pens VALUES (1, 'red'), (2, 'blue');
+CREATE DOMAIN ty_gone.qty AS int CHECK (VALUE >= 0);
+CREATE TABLE ty_gone.stock (id int, q ty_gone.qty);
+INSERT INTO ty_gone.stock VALUES (1, 7);
+SELECT pg_relation_filenode('ty_gone.stock') AS stock_node \gset
 CREATE TABLE ty_gone.plain (id int, t mood);
 INSERT INTO ty_gone.plain VALUES (1, 'glad');
 BEGIN;
@@ -160,6 +166,9 @@ SELECT object_identity, method, row_count FROM migsafe.snapshots
  WHERE object_identity LIKE 'ty_gone.%' ORDER BY id;
 SELECT * FROM kept_types('ty_gone.pens');
 SELECT * FROM kept_types('ty_gone.plain');
+SELECT * FROM kept_types('ty_gone.stock');
+SELECT pg_relation_filenode(storage::regclass) = :stock_node AS not_rewritten
+  FROM migsafe.snapshots WHERE id = snap('ty_gone.stock');
 CREATE SCHEMA ty_gone;
 CREATE TYPE ty_gone.tint AS ENUM ('red', 'blue');
 SELECT migsafe.restore('ty_gone.pens') AS restored;

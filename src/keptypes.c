@@ -203,17 +203,23 @@ closure(Oid typid, Oid collid, bool *overflow)
 	return objs;
 }
 
+static char *release_clause(Form_pg_attribute att);
+static bool relabeled(Form_pg_attribute att);
+
 /*
  * migsafe_keptypes_spared
  *
  * Whether the storage of table relid may be kept with its column types by
  * a statement that drops the objects in dropped (ObjectAddress; NIL for a
- * TRUNCATE): every column's type is keepable and nothing its types and
- * collations depend on is dropped with it.  Sets *typed when a column is
- * of a user's type or collation.
+ * TRUNCATE): every column's type is keepable, and nothing its types and
+ * collations depend on is dropped with it, but for columns that lose their
+ * domain or collation without a rewrite (*relabel: their attnums, for
+ * migsafe_keptypes_relabel() once the storage is kept).  Sets *typed when a
+ * column is of a user's type or collation.
  */
 bool
-migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed)
+migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
+						List **relabel)
 {
 	Relation	rel = relation_open(relid, NoLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -221,12 +227,14 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed)
 	int			i;
 
 	*typed = false;
+	*relabel = NIL;
 	for (i = 0; i < desc->natts && result; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		List	   *deps;
 		ListCell   *lc;
 		bool		overflow;
+		bool		hit = false;
 
 		if (att->attisdropped ||
 			(MIGSAFE_BUILTIN_OBJECT(att->atttypid) &&
@@ -240,16 +248,25 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed)
 			break;
 		}
 		deps = closure(att->atttypid, att->attcollation, &overflow);
-		if (overflow && dropped != NIL)
-			result = false;
+		hit = overflow && dropped != NIL;
 		foreach(lc, deps)
 		{
 			ObjectAddress *a = lfirst(lc);
 
 			if (migsafe_catalog_address_member(dropped, a->classId, a->objectId))
-				result = false;
+				hit = true;
 		}
 		list_free_deep(deps);
+
+		/*
+		 * The statement drops what the column's type depends on: keep the
+		 * storage only if the kept column can become its base type (or lose
+		 * its collation) without a rewrite, right after it is kept.
+		 */
+		if (hit && relabeled(att))
+			*relabel = lappend_int(*relabel, att->attnum);
+		else if (hit)
+			result = false;
 	}
 	relation_close(rel, NoLock);
 	return result;
@@ -582,6 +599,57 @@ release_clause(Form_pg_attribute att)
 						col, type, collate, col, col);
 	return psprintf("ALTER COLUMN %s TYPE %s%s USING %s::%s",
 					col, type, collate, col, type);
+}
+
+/*
+ * Whether release_clause() changes att without a rewrite: a domain over a
+ * built-in type without a type modifier becomes that type (a relabeling),
+ * a built-in type loses its collation.
+ */
+static bool
+relabeled(Form_pg_attribute att)
+{
+	int32		typmod = att->atttypmod;
+	Oid			base = getBaseTypeAndTypmod(att->atttypid, &typmod);
+
+	if (!MIGSAFE_BUILTIN_OBJECT(base))
+		return false;
+	return base == att->atttypid || typmod == -1;
+}
+
+/*
+ * migsafe_keptypes_relabel
+ *
+ * Called by snapshot.c, in its internal section, right after it kept a
+ * table's storage as the table kept (relid): the columns at attnums (see
+ * migsafe_keptypes_spared()) become their base type or lose their
+ * collation, so that the statement dropping the domain or collation does
+ * not reach them.  Nothing is rewritten.
+ */
+void
+migsafe_keptypes_relabel(Oid relid, List *attnums)
+{
+	Relation	rel;
+	StringInfoData sql;
+	char	   *name;
+	ListCell   *lc;
+
+	if (attnums == NIL)
+		return;
+	rel = relation_open(relid, AccessExclusiveLock);
+	initStringInfo(&sql);
+	foreach(lc, attnums)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
+											  lfirst_int(lc) - 1);
+
+		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
+						 release_clause(att));
+	}
+	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
+	relation_close(rel, NoLock);
+	migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, sql.data));
 }
 
 /*

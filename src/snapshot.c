@@ -293,7 +293,8 @@ swappable(MigsafeCommand *cmd, MigsafeTarget *t)
 	return (t->op == MIGSAFE_OP_TRUNCATE || t->op == MIGSAFE_OP_DROP) &&
 		t->subid == 0 && t->relkind == RELKIND_RELATION &&
 		migsafe_swap_possible(t->objid) &&
-		migsafe_keptypes_spared(t->objid, cmd->dropped, &t->kept_types);
+		migsafe_keptypes_spared(t->objid, cmd->dropped, &t->kept_types,
+								&t->relabel);
 }
 
 /*
@@ -737,6 +738,8 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s", kept,
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
+	/* a domain or collation the statement drops too: let go of it now */
+	migsafe_keptypes_relabel(keptid, t->relabel);
 	t->storage_kept = (t->op == MIGSAFE_OP_DROP);
 	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
 					  !t->rows_exact, total_size(keptid));
