@@ -12,8 +12,9 @@
  * or a DROP ... CASCADE would take the snapshot's column with it.  So:
  *
  *	- migsafe_keptypes_keepable() says whether a column's type may be kept
- *	  (composite and range types may not: an ALTER of the table or type
- *	  they come from would be refused while the snapshot uses it), and
+ *	  (composite types may not: an ALTER of the table or type they come
+ *	  from would be refused while the snapshot uses it; nor ranges, see
+ *	  there), and
  *	  migsafe_keptypes_spared() whether the statement that keeps the storage
  *	  leaves those types alone (a DROP SCHEMA that takes the table's enum
  *	  with it gets a copy, whose values are text);

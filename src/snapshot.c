@@ -19,8 +19,10 @@
  *	  sees), and the table gets new, empty storage, which TRUNCATE then
  *	  replaces in turn, or the statement drops (swap.c): nothing is
  *	  copied, and the cost does not depend on its size either;
- *	- a table with a column of a composite or range type, or of a type
- *	  the same statement drops, or whose rows a BEFORE TRUNCATE trigger
+ *	- a table with a column of a composite or range type, or of an
+ *	  enum or base type the same statement drops (a domain over a
+ *	  built-in type is relabeled instead, see keptypes.c), or whose
+ *	  rows a BEFORE TRUNCATE trigger
  *	  must see, is copied there (defined by CREATE TABLE AS ... WITH
  *	  NO DATA, filled by a scan with the latest snapshot, without the
  *	  planner, which would run the owner's index expressions as
