@@ -20,7 +20,8 @@
  *	  with it gets a copy, whose values are text);
  *	- migsafe_keptypes_release(), called by the gate before every statement
  *	  that can drop such a type (DROP TYPE, DOMAIN, COLLATION, FUNCTION,
- *	  SCHEMA, EXTENSION, DROP OWNED) or check data against it (ALTER DOMAIN
+ *	  SCHEMA, EXTENSION, DROP OWNED, an ALTER TABLE ... CASCADE) or check
+ *	  data against it (ALTER DOMAIN
  *	  ... ADD CONSTRAINT, SET NOT NULL, VALIDATE CONSTRAINT), converts the
  *	  kept columns that depend on what the statement names: a domain over
  *	  a built-in type to that type (no rewrite), anything else to text, with
@@ -398,6 +399,40 @@ drop_objects(DropStmt *stmt)
 }
 
 /*
+ * The table an ALTER TABLE (or ALTER TYPE of a composite type) drops a
+ * column or constraint of with CASCADE, which can reach a kept column's
+ * type (a SQL function of a domain's default that reads the column or
+ * groups by the key); NIL for any other ALTER, or a role that does not own
+ * the table (it gets the statement's own error).  The whole table counts:
+ * converting a kept column that did not need it is harmless.
+ */
+static List *
+alter_cascades(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+	Oid			relid;
+	ObjectAddress *a;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if ((cmd->subtype == AT_DropColumn ||
+			 cmd->subtype == AT_DropConstraint) &&
+			cmd->behavior == DROP_CASCADE)
+			break;
+	}
+	if (lc == NULL)
+		return NIL;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) || !migsafe_rel_ownercheck(relid, GetUserId()))
+		return NIL;
+	a = palloc(sizeof(ObjectAddress));
+	ObjectAddressSet(*a, RelationRelationId, relid);
+	return list_make1(a);
+}
+
+/*
  * What parsetree threatens: the objects it drops, or the domain whose data
  * it checks.  False when it threatens no kept column's type.
  */
@@ -411,6 +446,9 @@ threat_of(Node *parsetree, MigsafeTypeThreat *threat)
 	{
 		case T_DropStmt:
 			threat->objects = drop_objects((DropStmt *) parsetree);
+			break;
+		case T_AlterTableStmt:
+			threat->objects = alter_cascades((AlterTableStmt *) parsetree);
 			break;
 		case T_DropOwnedStmt:
 			{
@@ -952,7 +990,7 @@ migsafe_keptypes_release(Node *parsetree)
 	MigsafeInternal state;
 
 	if (!IsA(parsetree, DropStmt) && !IsA(parsetree, DropOwnedStmt) &&
-		!IsA(parsetree, AlterDomainStmt))
+		!IsA(parsetree, AlterDomainStmt) && !IsA(parsetree, AlterTableStmt))
 		return;
 	if (!threat_of(parsetree, &threat))
 		return;
