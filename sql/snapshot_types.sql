@@ -279,6 +279,48 @@ ALTER TABLE levels DROP CONSTRAINT levels_pkey CASCADE;
 COMMIT;
 SELECT * FROM kept_types('ty.charges');
 
+-- 11. partitions keep their storage as tables of their own (no inherited
+-- columns): DROP SCHEMA relabels a kept partition's domain column, and a
+-- later DROP TYPE converts a kept partition's enum column
+CREATE SCHEMA ty_parts;
+CREATE DOMAIN ty_parts.amount AS int;
+CREATE TABLE ty_parts.sales (id int, a ty_parts.amount) PARTITION BY RANGE (id);
+CREATE TABLE ty_parts.sales_1 PARTITION OF ty_parts.sales FOR VALUES FROM (0) TO (100);
+INSERT INTO ty_parts.sales VALUES (1, 10), (2, 20);
+BEGIN;
+SET LOCAL migsafe.approve = 'ty_parts.*';
+SET LOCAL client_min_messages = warning;
+DROP SCHEMA ty_parts CASCADE;
+COMMIT;
+SELECT * FROM kept_types('ty_parts.sales_1');
+CREATE TYPE season AS ENUM ('spring', 'fall');
+CREATE TABLE crops (id int, s season) PARTITION BY LIST (s);
+CREATE TABLE crops_spring PARTITION OF crops FOR VALUES IN ('spring');
+INSERT INTO crops VALUES (1, 'spring');
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.crops, ty.crops_spring';
+SET LOCAL client_min_messages = warning;
+TRUNCATE crops;
+COMMIT;
+DROP TABLE crops;
+DROP TYPE season;
+SELECT * FROM kept_types('ty.crops_spring');
+
+-- 12. a copy never keeps a user's collation, even a domain's: the domain
+-- and the collation can go after the column's snapshot
+CREATE COLLATION plain_c (provider = icu, locale = 'und');
+CREATE DOMAIN code AS varchar(10) COLLATE plain_c;
+CREATE TABLE codes (id int PRIMARY KEY, c code);
+INSERT INTO codes VALUES (1, 'abc');
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.codes.c';
+SET LOCAL client_min_messages = warning;
+ALTER TABLE codes DROP COLUMN c;
+COMMIT;
+SELECT * FROM kept_types('ty.codes.c');
+DROP DOMAIN code;
+DROP COLLATION plain_c;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'ty.*, ty_gone.*';
 SET LOCAL client_min_messages = warning;

@@ -775,9 +775,11 @@ append_copy_column(StringInfo buf, Form_pg_attribute att)
 			appendStringInfoString(buf, name);
 	}
 	else
+		/* format() keeps a domain's collation: the copy's is the default */
 		appendStringInfo(buf,
 						 "CASE WHEN pg_catalog.num_nulls(%s) OPERATOR(pg_catalog.=) 0"
-						 " THEN pg_catalog.format('%%s', %s) END AS %s",
+						 " THEN pg_catalog.format('%%s', %s) END"
+						 " COLLATE pg_catalog.\"default\" AS %s",
 						 name, name, name);
 }
 

@@ -38,6 +38,7 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -55,6 +56,7 @@
 #include "commands/trigger.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -257,6 +259,42 @@ rename_toast(Oid relid, Oid newrelid, Oid oldtoast, Oid newtoast)
 }
 
 /*
+ * The columns of newrelid are its own: make_new_heap() copied the table's
+ * descriptor, with the inheritance counts of a partition or inheritance
+ * child, but the new table has no parent (an ALTER of one of its columns
+ * would be refused as "inherited").
+ */
+static void
+own_columns(Oid newrelid)
+{
+	Relation	attRel = table_open(AttributeRelationId, RowExclusiveLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_attribute_attrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(newrelid));
+	scan = systable_beginscan(attRel, AttributeRelidNumIndexId, true, NULL,
+							  1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+		HeapTuple	copy;
+
+		if (att->attnum <= 0 || (att->attislocal && att->attinhcount == 0))
+			continue;
+		copy = heap_copytuple(tup);
+		att = (Form_pg_attribute) GETSTRUCT(copy);
+		att->attislocal = true;
+		att->attinhcount = 0;
+		CatalogTupleUpdate(attRel, &copy->t_self, copy);
+		heap_freetuple(copy);
+	}
+	systable_endscan(scan);
+	table_close(attRel, RowExclusiveLock);
+}
+
+/*
  * Exchange the storage of relid and newrelid in pg_class: relfilenode,
  * the TOAST link, size statistics and the freeze horizons of the tuples.
  * Returns the TOAST tables of relid and newrelid as they were.
@@ -348,6 +386,7 @@ migsafe_swap_keep_storage(Oid relid)
 	newrelid = make_new_heap(relid, tablespace, accessmethod, persistence,
 							 AccessExclusiveLock);
 	copy_missing_values(relid, newrelid);
+	own_columns(newrelid);
 	swap_class_rows(relid, newrelid, &oldtoast, &newtoast);
 	if (OidIsValid(oldtoast))
 		rename_toast(relid, newrelid, oldtoast, newtoast);
