@@ -641,6 +641,22 @@ release_clause(Form_pg_attribute att)
 }
 
 /*
+ * Close rel (a kept table, locked) and run ALTER TABLE on it with the
+ * given clauses, if any: ALTER TABLE refuses a relation this session
+ * still has open.
+ */
+static void
+alter_kept(Relation rel, const char *clauses)
+{
+	char	   *name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												  RelationGetRelationName(rel));
+
+	relation_close(rel, NoLock);
+	if (clauses != NULL && clauses[0] != '\0')
+		migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, clauses));
+}
+
+/*
  * Whether release_clause() changes att without a rewrite: a domain over a
  * built-in type without a type modifier becomes that type (a relabeling),
  * a built-in type loses its collation.
@@ -670,7 +686,6 @@ migsafe_keptypes_relabel(Oid relid, List *attnums)
 {
 	Relation	rel;
 	StringInfoData sql;
-	char	   *name;
 	ListCell   *lc;
 
 	if (attnums == NIL)
@@ -685,10 +700,7 @@ migsafe_keptypes_relabel(Oid relid, List *attnums)
 		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
 						 release_clause(att));
 	}
-	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									  RelationGetRelationName(rel));
-	relation_close(rel, NoLock);
-	migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, sql.data));
+	alter_kept(rel, sql.data);
 }
 
 /*
@@ -701,7 +713,6 @@ release_table(Oid relid, MigsafeTypeThreat *threat)
 	Relation	rel;
 	StringInfoData sql;
 	TupleDesc	desc;
-	char	   *name;
 	int			i;
 
 	if (!table_threatened(relid, threat))
@@ -722,12 +733,7 @@ release_table(Oid relid, MigsafeTypeThreat *threat)
 		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
 						 release_clause(att));
 	}
-	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									  RelationGetRelationName(rel));
-	/* ALTER TABLE refuses a relation this session has open */
-	relation_close(rel, NoLock);
-	if (sql.len > 0)
-		migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, sql.data));
+	alter_kept(rel, sql.data);
 	return sql.len > 0;
 }
 
@@ -792,18 +798,13 @@ migsafe_keptypes_release_targets(List *targets)
 			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
 												  t->subid - 1);
 			char	   *sql = NULL;
-			char	   *name;
 
 			if (!att->attisdropped &&
 				(!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
 				 (OidIsValid(att->attcollation) &&
 				  !MIGSAFE_BUILTIN_OBJECT(att->attcollation))))
 				sql = release_clause(att);
-			name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-											  RelationGetRelationName(rel));
-			relation_close(rel, NoLock);
-			if (sql != NULL)
-				migsafe_internal_run(psprintf("ALTER TABLE %s %s", name, sql));
+			alter_kept(rel, sql);
 		}
 		SPI_finish();
 	}
