@@ -287,12 +287,17 @@ CREATE DOMAIN ty_parts.amount AS int;
 CREATE TABLE ty_parts.sales (id int, a ty_parts.amount) PARTITION BY RANGE (id);
 CREATE TABLE ty_parts.sales_1 PARTITION OF ty_parts.sales FOR VALUES FROM (0) TO (100);
 INSERT INTO ty_parts.sales VALUES (1, 10), (2, 20);
+-- a column added with a default since: the kept rows read it from
+-- attmissingval, which the kept partition's columns take along
+ALTER TABLE ty_parts.sales ADD COLUMN flag int DEFAULT 7;
 BEGIN;
 SET LOCAL migsafe.approve = 'ty_parts.*';
 SET LOCAL client_min_messages = warning;
 DROP SCHEMA ty_parts CASCADE;
 COMMIT;
 SELECT * FROM kept_types('ty_parts.sales_1');
+SELECT storage AS kept_sales FROM migsafe.snapshots WHERE id = snap('ty_parts.sales_1') \gset
+SELECT * FROM :kept_sales ORDER BY id;
 CREATE TYPE season AS ENUM ('spring', 'fall');
 CREATE TABLE crops (id int, s season) PARTITION BY LIST (s);
 CREATE TABLE crops_spring PARTITION OF crops FOR VALUES IN ('spring');

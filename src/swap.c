@@ -385,8 +385,10 @@ migsafe_swap_keep_storage(Oid relid)
 	table_close(rel, NoLock);
 	newrelid = make_new_heap(relid, tablespace, accessmethod, persistence,
 							 AccessExclusiveLock);
-	copy_missing_values(relid, newrelid);
+	/* each updates the new table's pg_attribute rows: one after the other */
 	own_columns(newrelid);
+	CommandCounterIncrement();
+	copy_missing_values(relid, newrelid);
 	swap_class_rows(relid, newrelid, &oldtoast, &newtoast);
 	if (OidIsValid(oldtoast))
 		rename_toast(relid, newrelid, oldtoast, newtoast);
