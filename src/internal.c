@@ -52,6 +52,7 @@
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/lmgr.h"
+#include "storage/sinval.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
@@ -596,16 +597,23 @@ audit_sequence(Oid *logidp)
 	{
 		if (!OidIsValid(audit_log_oid) || !OidIsValid(audit_seq_oid))
 		{
+			uint64		inval_count = SharedInvalidMessageCounter;
 			Oid			nsp = get_namespace_oid(MIGSAFE_SCHEMA, false);
 
-			audit_log_oid = get_relname_relid("audit_log", nsp);
-			audit_seq_oid = get_relname_relid("audit_log_id_seq", nsp);
-			if (!OidIsValid(audit_log_oid) || !OidIsValid(audit_seq_oid))
-			{
-				audit_log_oid = audit_seq_oid = InvalidOid;
+			/*
+			 * Looked up into locals: a catalog read may take in invalidations
+			 * (a cache reset among them), whose callback forgets the oids.
+			 * Kept only when none came in meanwhile, else looked up again.
+			 */
+			logid = get_relname_relid("audit_log", nsp);
+			seqid = get_relname_relid("audit_log_id_seq", nsp);
+			if (!OidIsValid(logid) || !OidIsValid(seqid))
 				elog(ERROR, "table \"%s.audit_log\" or its sequence does not exist",
 					 MIGSAFE_SCHEMA);
-			}
+			if (inval_count != SharedInvalidMessageCounter)
+				continue;
+			audit_log_oid = logid;
+			audit_seq_oid = seqid;
 		}
 		logid = audit_log_oid;
 		seqid = audit_seq_oid;
