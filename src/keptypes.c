@@ -87,6 +87,56 @@
 /* More objects than this under one column: treat it as depending on all */
 #define MAX_CLOSURE		1000
 
+/* Whether a column of type typid and collation collid has a user's either */
+static bool
+user_typed(Oid typid, Oid collid)
+{
+	return !MIGSAFE_BUILTIN_OBJECT(typid) ||
+		(OidIsValid(collid) && !MIGSAFE_BUILTIN_OBJECT(collid));
+}
+
+/*
+ * A scan of pg_depend (open as depRel) for what obj depends on, or with
+ * dependents for what depends on it; key is the caller's, for two keys.
+ */
+static SysScanDesc
+depend_scan(Relation depRel, bool dependents, const ObjectAddress *obj,
+			ScanKeyData *key)
+{
+	ScanKeyInit(&key[0],
+				dependents ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->classId));
+	ScanKeyInit(&key[1],
+				dependents ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(obj->objectId));
+	return systable_beginscan(depRel,
+							  dependents ? DependReferenceIndexId : DependDependerIndexId,
+							  true, NULL, 2, key);
+}
+
+/*
+ * Run fn(arg) in an internal section (see internal.c): as migsafe's
+ * superuser, past the hooks, the section ended on error.
+ */
+static void
+in_section(void (*fn) (void *arg), void *arg)
+{
+	MigsafeInternal state;
+
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+}
+
 /*
  * migsafe_keptypes_keepable
  *
@@ -171,17 +221,10 @@ closure(Oid typid, Oid collid, bool *overflow)
 	depRel = table_open(DependRelationId, AccessShareLock);
 	for (i = 0; i < list_length(objs) && !*overflow; i++)
 	{
-		ObjectAddress *obj = list_nth(objs, i);
 		ScanKeyData key[2];
-		SysScanDesc scan;
+		SysScanDesc scan = depend_scan(depRel, false, list_nth(objs, i), key);
 		HeapTuple	tup;
 
-		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->classId));
-		ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-		scan = systable_beginscan(depRel, DependDependerIndexId, true, NULL,
-								  2, key);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -239,9 +282,7 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 		bool		hit = false;
 
 		if (att->attisdropped ||
-			(MIGSAFE_BUILTIN_OBJECT(att->atttypid) &&
-			 (!OidIsValid(att->attcollation) ||
-			  MIGSAFE_BUILTIN_OBJECT(att->attcollation))))
+			!user_typed(att->atttypid, att->attcollation))
 			continue;
 		*typed = true;
 		if (!migsafe_keptypes_keepable(att->atttypid))
@@ -544,8 +585,7 @@ threatened(Oid typid, Oid collid, MigsafeTypeThreat *threat)
 	ListCell   *lc;
 	MigsafeTypeAnswer *answer;
 
-	if ((MIGSAFE_BUILTIN_OBJECT(typid) &&
-		 (!OidIsValid(collid) || MIGSAFE_BUILTIN_OBJECT(collid))))
+	if (!user_typed(typid, collid))
 		return false;
 	foreach(lc, threat->answered)
 	{
@@ -758,6 +798,24 @@ is_kept_table(Oid relid)
 				strlen(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX)) == 0;
 }
 
+/* Convert the kept columns that are targets (MigsafeTarget) in todo */
+static void
+release_columns(void *todo)
+{
+	ListCell   *lc;
+
+	SPI_connect();
+	foreach(lc, (List *) todo)
+	{
+		MigsafeTarget *t = lfirst(lc);
+		Relation	rel = relation_open(t->objid, AccessExclusiveLock);
+
+		alter_kept(rel, release_clause(TupleDescAttr(RelationGetDescr(rel),
+													 t->subid - 1)));
+	}
+	SPI_finish();
+}
+
 /*
  * migsafe_keptypes_release_targets
  *
@@ -772,49 +830,20 @@ is_kept_table(Oid relid)
 bool
 migsafe_keptypes_release_targets(List *targets)
 {
-	List	   *volatile todo = NIL;
+	List	   *todo = NIL;
 	ListCell   *lc;
-	MigsafeInternal state;
 
 	foreach(lc, targets)
 	{
 		MigsafeTarget *t = lfirst(lc);
 
-		if (t->classid == RelationRelationId && t->subid > 0 &&
-			is_kept_table(t->objid))
+		if (t->classid == RelationRelationId &&
+			migsafe_keptypes_kept_column(t->objid, t->subid))
 			todo = lappend(todo, t);
 	}
 	if (todo == NIL)
 		return false;
-
-	migsafe_internal_begin(&state);
-	PG_TRY();
-	{
-		SPI_connect();
-		foreach(lc, todo)
-		{
-			MigsafeTarget *t = lfirst(lc);
-			Relation	rel = relation_open(t->objid, AccessExclusiveLock);
-			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
-												  t->subid - 1);
-			char	   *sql = NULL;
-
-			if (!att->attisdropped &&
-				(!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
-				 (OidIsValid(att->attcollation) &&
-				  !MIGSAFE_BUILTIN_OBJECT(att->attcollation))))
-				sql = release_clause(att);
-			alter_kept(rel, sql);
-		}
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		migsafe_internal_abort(&state);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	migsafe_internal_end(&state);
+	in_section(release_columns, todo);
 	return true;
 }
 
@@ -858,6 +887,13 @@ kept_typed_tables(void)
 	return result;
 }
 
+/* kept_typed_tables() into *(List **) result */
+static void
+read_kept_typed_tables(void *result)
+{
+	*(List **) result = kept_typed_tables();
+}
+
 /*
  * migsafe_keptypes_exist
  *
@@ -868,21 +904,9 @@ kept_typed_tables(void)
 bool
 migsafe_keptypes_exist(void)
 {
-	List	   *volatile tables = NIL;
-	MigsafeInternal state;
+	List	   *tables = NIL;
 
-	migsafe_internal_begin(&state);
-	PG_TRY();
-	{
-		tables = kept_typed_tables();
-	}
-	PG_CATCH();
-	{
-		migsafe_internal_abort(&state);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	migsafe_internal_end(&state);
+	in_section(read_kept_typed_tables, &tables);
 	return tables != NIL;
 }
 
@@ -906,9 +930,7 @@ migsafe_keptypes_kept_column(Oid relid, int subid)
 		return false;
 	att = (Form_pg_attribute) GETSTRUCT(tup);
 	result = !att->attisdropped &&
-		(!MIGSAFE_BUILTIN_OBJECT(att->atttypid) ||
-		 (OidIsValid(att->attcollation) &&
-		  !MIGSAFE_BUILTIN_OBJECT(att->attcollation)));
+		user_typed(att->atttypid, att->attcollation);
 	ReleaseSysCache(tup);
 	return result;
 }
@@ -932,17 +954,10 @@ restrict_fails(List *objects)
 	/* what goes with them, and what depends on any of it normally */
 	for (i = 0; i < list_length(going) && i < MAX_CLOSURE; i++)
 	{
-		ObjectAddress *obj = list_nth(going, i);
 		ScanKeyData key[2];
-		SysScanDesc scan;
+		SysScanDesc scan = depend_scan(depRel, true, list_nth(going, i), key);
 		HeapTuple	tup;
 
-		ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->classId));
-		ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
-					F_OIDEQ, ObjectIdGetDatum(obj->objectId));
-		scan = systable_beginscan(depRel, DependReferenceIndexId, true, NULL,
-								  2, key);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
 			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
@@ -973,6 +988,26 @@ restrict_fails(List *objects)
 	return false;
 }
 
+/* Convert the columns of every kept table that meet a MigsafeTypeThreat */
+static void
+release_tables(void *threat)
+{
+	List	   *tables = kept_typed_tables();
+	ListCell   *lc;
+
+	SPI_connect();
+	foreach(lc, tables)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (release_table(relid, (MigsafeTypeThreat *) threat))
+			ereport(DEBUG1,
+					(errmsg_internal("migsafe: kept columns of %s converted before their type is dropped or checked",
+									 get_rel_name(relid))));
+	}
+	SPI_finish();
+}
+
 /*
  * migsafe_keptypes_release
  *
@@ -987,8 +1022,6 @@ void
 migsafe_keptypes_release(Node *parsetree)
 {
 	MigsafeTypeThreat threat;
-	ListCell   *lc;
-	MigsafeInternal state;
 
 	if (!IsA(parsetree, DropStmt) && !IsA(parsetree, DropOwnedStmt) &&
 		!IsA(parsetree, AlterDomainStmt) && !IsA(parsetree, AlterTableStmt))
@@ -1001,28 +1034,5 @@ migsafe_keptypes_release(Node *parsetree)
 		restrict_fails(threat.objects))
 		return;
 
-	migsafe_internal_begin(&state);
-	PG_TRY();
-	{
-		List	   *tables = kept_typed_tables();
-
-		SPI_connect();
-		foreach(lc, tables)
-		{
-			Oid			relid = lfirst_oid(lc);
-
-			if (release_table(relid, &threat))
-				ereport(DEBUG1,
-						(errmsg_internal("migsafe: kept columns of %s converted before their type is dropped or checked",
-										 get_rel_name(relid))));
-		}
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		migsafe_internal_abort(&state);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	migsafe_internal_end(&state);
+	in_section(release_tables, &threat);
 }
