@@ -57,3 +57,42 @@ ALTER TABLE items ALTER COLUMN cost SET STATISTICS 200;
 SELECT mode FROM pg_locks
  WHERE relation = 'items'::regclass AND pid = pg_backend_pid() ORDER BY mode;
 ROLLBACK;
+
+-- A schema change runs with migsafe.ddl_lock_timeout as its lock_timeout
+-- when the session has none; the session's setting is back afterwards,
+-- whether the change succeeded, was blocked, or failed inside a block
+-- that caught the error, and a function's own SET clause is undone too.
+CREATE FUNCTION shown_lock_timeout() RETURNS text LANGUAGE sql
+  AS $$SELECT current_setting('lock_timeout')$$;
+CREATE TABLE lt_items (id int, v int DEFAULT 1);
+INSERT INTO lt_items (id) VALUES (1);
+-- a volatile default is computed for the existing row by the ALTER itself
+ALTER TABLE lt_items ADD COLUMN seen text DEFAULT shown_lock_timeout();
+SELECT seen FROM lt_items;
+SHOW lock_timeout;
+DROP TABLE lt_items;
+SHOW lock_timeout;
+DO $$
+BEGIN
+  ALTER TABLE lt_items ADD COLUMN boom int CHECK (boom > 0) DEFAULT 0;
+EXCEPTION WHEN check_violation THEN
+  RAISE NOTICE 'caught: %, lock_timeout %', sqlerrm, current_setting('lock_timeout');
+END $$;
+SHOW lock_timeout;
+CREATE FUNCTION short_wait() RETURNS int LANGUAGE sql
+  SET lock_timeout = '250ms' AS $$SELECT 1$$;
+ALTER TABLE lt_items ADD COLUMN w int DEFAULT short_wait();
+SHOW lock_timeout;
+SET lock_timeout = '3s';
+ALTER TABLE lt_items ADD COLUMN seen2 text DEFAULT shown_lock_timeout();
+SELECT seen, seen2 FROM lt_items;
+RESET lock_timeout;
+SHOW lock_timeout;
+SET migsafe.ddl_lock_timeout = 0;
+ALTER TABLE lt_items ADD COLUMN seen3 text DEFAULT shown_lock_timeout();
+SELECT seen3 FROM lt_items;
+RESET migsafe.ddl_lock_timeout;
+SET migsafe.approve = 'public.lt_items';
+DROP TABLE lt_items;
+RESET migsafe.approve;
+DROP FUNCTION shown_lock_timeout(), short_wait();
