@@ -505,6 +505,9 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (!migsafe_classify_is_schema_change(pstmt->utilityStmt) ||
 		migsafe_internal_active())
 	{
+		if (IsA(pstmt->utilityStmt, CopyStmt) &&
+			((CopyStmt *) pstmt->utilityStmt)->is_from)
+			migsafe_audit_xact_wrote = true;
 		chain_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							 params, queryEnv, dest, qc);
 		return;
@@ -539,7 +542,8 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 /*
  * migsafe_ExecutorStart
  *
- * Every query passes here.  Fast path: unless migsafe.guard_dml is on and
+ * Every query passes here.  It notes that the transaction wrote (see
+ * audit.h).  Fast path: unless migsafe.guard_dml is on and
  * the query is a DELETE or UPDATE or has one in WITH (not an EXPLAIN
  * without ANALYZE, not migsafe's own), it chains at once, without catalog
  * access.
@@ -547,6 +551,10 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 static void
 migsafe_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
+	/* a write may record a migration step (see audit.h) */
+	if (queryDesc->operation != CMD_SELECT ||
+		queryDesc->plannedstmt->hasModifyingCTE)
+		migsafe_audit_xact_wrote = true;
 	if (migsafe_guard_dml &&
 		(queryDesc->operation == CMD_DELETE ||
 		 queryDesc->operation == CMD_UPDATE ||

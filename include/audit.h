@@ -34,6 +34,13 @@ typedef struct MigsafeAuditRow
 	int64		snapshot_id;	/* 0: none */
 } MigsafeAuditRow;
 
+/*
+ * Set by the hooks when the transaction runs an INSERT, UPDATE, DELETE,
+ * MERGE or COPY FROM: only then can it have written a migration tool's
+ * bookkeeping (see migsafe_audit_pre_commit()).
+ */
+extern PGDLLIMPORT bool migsafe_audit_xact_wrote;
+
 extern List *migsafe_audit_rows(MigsafeCommand *cmd, List *targets,
 								const char *decision);
 extern char *migsafe_audit_json(MigsafeAuditRow *row, bool for_queue);

@@ -115,8 +115,36 @@ BEGIN;
 CREATE TABLE rails_thing (id int);
 INSERT INTO schema_migrations VALUES ('20261123000000');
 COMMIT;
--- a change in a transaction that records no migration gets none
+-- the step may be recorded by COPY, a function, a writable WITH, or
+-- removed by a DELETE (a rollback of the step)
+BEGIN;
+CREATE TABLE rails_copied (id int);
+COPY schema_migrations FROM STDIN;
+20261123000001
+\.
+COMMIT;
+CREATE FUNCTION record_step(v text) RETURNS void LANGUAGE plpgsql
+  AS $$BEGIN INSERT INTO schema_migrations VALUES (v); END$$;
+BEGIN;
+CREATE TABLE rails_by_function (id int);
+SELECT record_step('20261123000002');
+COMMIT;
+BEGIN;
+CREATE TABLE rails_by_cte (id int);
+WITH s AS (INSERT INTO schema_migrations VALUES ('20261123000003') RETURNING 1)
+SELECT count(*) FROM s;
+COMMIT;
+BEGIN;
+DROP TABLE rails_by_cte;
+DELETE FROM schema_migrations WHERE version = '20261123000003';
+COMMIT;
+DROP FUNCTION record_step(text);
+-- a change in a transaction that records no migration gets none, even
+-- when it reads the bookkeeping
+BEGIN;
+SELECT count(*) FROM schema_migrations;
 CREATE TABLE unrelated (id int);
+COMMIT;
 SELECT command_tag, object_identity, tool, migration
   FROM log WHERE id > :mark ORDER BY id;
 

@@ -92,7 +92,6 @@ SET migsafe.ddl_lock_timeout = 0;
 ALTER TABLE lt_items ADD COLUMN seen3 text DEFAULT shown_lock_timeout();
 SELECT seen3 FROM lt_items;
 RESET migsafe.ddl_lock_timeout;
-SET migsafe.approve = 'public.lt_items';
+DELETE FROM lt_items;
 DROP TABLE lt_items;
-RESET migsafe.approve;
 DROP FUNCTION shown_lock_timeout(), short_wait();

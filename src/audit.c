@@ -78,6 +78,8 @@
 /* This transaction wrote audit rows: tie them to a migration at commit */
 static bool audit_rows_this_xact = false;
 
+bool		migsafe_audit_xact_wrote = false;
+
 /* Rows of a statement that dropped the audit log, as JSON (TopTransactionContext) */
 static List *dropped_rows = NIL;
 
@@ -1024,7 +1026,12 @@ migsafe_audit_pre_commit(void)
 				 errhidestmt(true), errhidecontext(true)));
 	dropped_rows = NIL;
 
-	if (!audit_rows_this_xact)
+	/*
+	 * The migration tools record their steps with INSERT, UPDATE or DELETE
+	 * (or COPY): a transaction that ran none of those has no step to tie
+	 * its rows to, and needs no look at the tools' tables.
+	 */
+	if (!audit_rows_this_xact || !migsafe_audit_xact_wrote)
 		return;
 	audit_rows_this_xact = false;
 	if (!ActiveSnapshotSet())
@@ -1042,5 +1049,6 @@ void
 migsafe_audit_at_eoxact(void)
 {
 	audit_rows_this_xact = false;
+	migsafe_audit_xact_wrote = false;
 	dropped_rows = NIL;
 }
