@@ -174,6 +174,18 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 #endif
 
 /*
+ * An index's end of inserts, as ExecCloseIndices() gives it before closing
+ * (PG 17 added the access method's aminsertcleanup: BRIN's lets go of its
+ * buffers).
+ */
+#if PG_VERSION_NUM >= 170000
+#define migsafe_index_insert_cleanup(index, ii) \
+	index_insert_cleanup((index), (ii))
+#else
+#define migsafe_index_insert_cleanup(index, ii) ((void) 0)
+#endif
+
+/*
  * Counting the rows of a small heap: PostgreSQL 15 and 16 export
  * heapgetpage(), which leaves the number of a page's tuples visible to the
  * scan's snapshot in rs_ntuples, as the scan would return them one by one

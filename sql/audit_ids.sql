@@ -106,3 +106,15 @@ DROP TABLE ids_a, ids_b, ids_c, ids_d, ids_f, ids_g, ids_h, ids_i, ids_j,
 DROP SEQUENCE ids_user_seq;
 COMMIT;
 RESET client_min_messages;
+
+-- every row is in each index whose predicate it satisfies: a partial
+-- index of the log is opened only for a row that goes in it
+SELECT count(*) > 0 AS with_snapshot FROM migsafe.audit_log
+ WHERE snapshot_id IS NOT NULL;
+SELECT count(*) > 0 AS blocked FROM migsafe.audit_log
+ WHERE decision = 'blocked';
+CREATE EXTENSION amcheck;
+SELECT c.relname, (SELECT true FROM bt_index_check(c.oid, true)) AS checked
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = 'migsafe.audit_log'::regclass ORDER BY c.relname;
+DROP EXTENSION amcheck;

@@ -981,7 +981,7 @@ log_table_for(Relation rel)
 /*
  * An INSERT into one of migsafe's own tables, run without SQL: the table,
  * its executor state (indexes open), a slot and the transition state of
- * its triggers.
+ * its triggers; for the audit log, its LogTable.
  */
 typedef struct InsertState
 {
@@ -990,12 +990,17 @@ typedef struct InsertState
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
 	TransitionCaptureState *transition;
+	LogTable   *log;
 } InsertState;
 
 /*
- * Open the indexes of the audit log (lt) for an INSERT, as ExecOpenIndices()
- * does, from the IndexInfo kept in lt: each one copied, without the state
- * an execution leaves in it, into the executor state's memory
+ * Set up the indexes of the audit log (lt) for an INSERT, as
+ * ExecOpenIndices() does, from the IndexInfo kept in lt: each one copied,
+ * without the state an execution leaves in it, into the executor state's
+ * memory.  A partial index is opened only once a row satisfies its
+ * predicate (open_partial_log_indices()): most rows go in neither of the
+ * log's (blocked attempts, rows with a snapshot), and ExecInsertIndexTuples()
+ * and ExecCloseIndices() pass over an index that is not open.
  */
 static void
 open_log_indices(ResultRelInfo *rri, LogTable *lt)
@@ -1005,20 +1010,44 @@ open_log_indices(ResultRelInfo *rri, LogTable *lt)
 	rri->ri_NumIndices = lt->nindex;
 	if (lt->nindex == 0)
 		return;
-	rri->ri_IndexRelationDescs = palloc(sizeof(Relation) * lt->nindex);
+	rri->ri_IndexRelationDescs = palloc0(sizeof(Relation) * lt->nindex);
 	rri->ri_IndexRelationInfo = palloc(sizeof(IndexInfo *) * lt->nindex);
 	for (i = 0; i < lt->nindex; i++)
 	{
 		IndexInfo  *ii = makeNode(IndexInfo);
 
-		rri->ri_IndexRelationDescs[i] = index_open(lt->index_oids[i],
-												   RowExclusiveLock);
+		if (lt->preds[i] == NULL)
+			rri->ri_IndexRelationDescs[i] = index_open(lt->index_oids[i],
+													   RowExclusiveLock);
 		memcpy(ii, lt->index_info[i], sizeof(IndexInfo));
 		ii->ii_ExpressionsState = NIL;
 		ii->ii_PredicateState = lt->preds[i];
 		ii->ii_AmCache = NULL;
 		ii->ii_Context = CurrentMemoryContext;
 		rri->ri_IndexRelationInfo[i] = ii;
+	}
+}
+
+/* Open the audit log's partial indexes whose predicate the row in st satisfies */
+static void
+open_partial_log_indices(InsertState *st)
+{
+	ResultRelInfo *rri = st->rri;
+	ExprContext *econtext = NULL;
+	int			i;
+
+	for (i = 0; i < st->log->nindex; i++)
+	{
+		if (st->log->preds[i] == NULL || rri->ri_IndexRelationDescs[i] != NULL)
+			continue;
+		if (econtext == NULL)
+		{
+			econtext = GetPerTupleExprContext(st->estate);
+			econtext->ecxt_scantuple = st->slot;
+		}
+		if (ExecQual(st->log->preds[i], econtext))
+			rri->ri_IndexRelationDescs[i] = index_open(st->log->index_oids[i],
+													   RowExclusiveLock);
 	}
 }
 
@@ -1032,11 +1061,12 @@ insert_open(InsertState *st, Oid relid, LogTable **ltp)
 	st->rel = table_open(relid, RowExclusiveLock);
 	st->estate = CreateExecutorState();
 	st->rri = makeNode(ResultRelInfo);
+	st->log = NULL;
 	InitResultRelInfo(st->rri, st->rel, 0, NULL, 0);
 	if (ltp != NULL)
 	{
 		/* after the log's lock: no invalidation of it until done */
-		*ltp = log_table_for(st->rel);
+		*ltp = st->log = log_table_for(st->rel);
 		open_log_indices(st->rri, *ltp);
 	}
 	else
@@ -1081,6 +1111,8 @@ insert_slot(InsertState *st, bool skip_before)
 	if (rel->rd_att->constr)
 		ExecConstraints(rri, st->slot, estate);
 	table_tuple_insert(rel, st->slot, estate->es_output_cid, 0, NULL);
+	if (st->log != NULL)
+		open_partial_log_indices(st);
 	if (rri->ri_NumIndices > 0)
 		recheck = migsafe_insert_index_tuples(rri, st->slot, estate);
 	ExecARInsertTriggers(estate, rri, st->slot, recheck, st->transition);
@@ -1090,14 +1122,29 @@ insert_slot(InsertState *st, bool skip_before)
 
 /*
  * The statement's end: its AFTER statement triggers, the queued AFTER
- * triggers fired, everything closed (the table's lock kept), and the rows
- * made visible to the next command
+ * triggers fired, everything closed (the table's lock kept, and the audit
+ * log's indexes' too, so that its next row in the transaction finds them
+ * taken: whoever waits for them waits for the table's anyway), and the
+ * rows made visible to the next command
  */
 static void
 insert_close(InsertState *st)
 {
 	ExecASInsertTriggers(st->estate, st->rri, st->transition);
 	AfterTriggerEndQuery(st->estate);
+	if (st->log != NULL)
+	{
+		int			i;
+
+		for (i = 0; i < st->rri->ri_NumIndices; i++)
+			if (st->rri->ri_IndexRelationDescs[i] != NULL)
+			{
+				migsafe_index_insert_cleanup(st->rri->ri_IndexRelationDescs[i],
+											 st->rri->ri_IndexRelationInfo[i]);
+				index_close(st->rri->ri_IndexRelationDescs[i], NoLock);
+				st->rri->ri_IndexRelationDescs[i] = NULL;
+			}
+	}
 	ExecCloseResultRelations(st->estate);
 	ExecResetTupleTable(st->estate->es_tupleTable, false);
 	FreeExecutorState(st->estate);
