@@ -18,7 +18,7 @@
 extern bool migsafe_keptypes_keepable(Oid typid);
 extern bool migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 									List **relabel);
-extern void migsafe_keptypes_relabel(Oid relid, List *attnums);
+extern void migsafe_keptypes_settle(Oid relid, List *attnums);
 extern void migsafe_keptypes_release(Node *parsetree);
 extern bool migsafe_keptypes_release_targets(List *targets);
 extern bool migsafe_keptypes_exist(void);

@@ -254,7 +254,8 @@ SELECT relrowsecurity FROM pg_class WHERE oid = 'vault2.cp'::regclass;
 
 -- a column of a role's own range type: its subtype_diff would run in
 -- ANALYZE as the owner of a moved table, migsafe's superuser; the table
--- is copied instead (values as text), and maintenance runs none of it
+-- keeps its storage instead, without statistics of that column, and
+-- maintenance runs none of it
 SET ROLE regress_snap_owner2;
 CREATE FUNCTION vault2.diff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS
 $$ BEGIN RAISE WARNING 'subtype_diff runs as %', current_user; RETURN a - b; END $$;

@@ -326,6 +326,55 @@ SELECT * FROM kept_types('ty.codes.c');
 DROP DOMAIN code;
 DROP COLLATION plain_c;
 
+-- 13. a user's range (its multirange, arrays of it) keeps its storage too,
+-- its columns without statistics: ANALYZE of the kept table, as its owner
+-- migsafe's superuser, would run the range's subtype_diff, which any role
+-- may write
+CREATE FUNCTION fdiff(a float8, b float8) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS
+$$ BEGIN RAISE WARNING 'subtype_diff runs as %', current_user; RETURN a - b; END $$;
+CREATE TYPE frange AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = fdiff);
+CREATE DOMAIN short_span AS frange CHECK (upper(VALUE) - lower(VALUE) < 10);
+CREATE TABLE spans (id int, r frange, rs frange[], m fmultirange, d short_span,
+					t tstzrange);
+-- the table's own GiST index runs subtype_diff, as the table's owner
+CREATE INDEX spans_r ON spans USING gist (r);
+SET client_min_messages = error;
+INSERT INTO spans
+	SELECT g, frange(g, g + 1), ARRAY[frange(g, g + 2)], fmultirange(frange(g, g + 3)),
+		   frange(g, g + 4), tstzrange('2026-01-01', '2026-02-01')
+	  FROM generate_series(1, 50) g;
+RESET client_min_messages;
+SELECT fp('spans') AS spans_before \gset
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.spans';
+SET LOCAL client_min_messages = warning;
+TRUNCATE spans;
+COMMIT;
+SELECT method, storage AS spans_store FROM migsafe.snapshots
+ WHERE id = snap('ty.spans') \gset
+SELECT :'method' AS method;
+SELECT * FROM kept_types('ty.spans');
+SELECT attname, attstattarget FROM pg_attribute
+ WHERE attrelid = :'spans_store'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT count(*) AS kept_indexes FROM pg_index WHERE indrelid = :'spans_store'::regclass;
+ANALYZE :spans_store;
+VACUUM :spans_store;
+SET client_min_messages = error;
+SELECT migsafe.restore(snap('ty.spans')) AS restored;
+RESET client_min_messages;
+SELECT fp('spans') = :'spans_before' AS same_rows;
+-- the range goes: the kept columns become its text
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.spans';
+SET LOCAL client_min_messages = warning;
+TRUNCATE spans;
+COMMIT;
+SELECT storage AS spans_store FROM migsafe.snapshots WHERE id = snap('ty.spans') \gset
+DROP TABLE spans;
+DROP TYPE frange CASCADE;
+SELECT * FROM kept_types('ty.spans');
+SELECT id, r, rs, m, d FROM :spans_store WHERE id = 7;
+
 BEGIN;
 SET LOCAL migsafe.approve = 'ty.*, ty_gone.*';
 SET LOCAL client_min_messages = warning;

@@ -6,15 +6,15 @@
  *
  * A table's storage kept as its snapshot (swap.c) keeps its column types:
  * nothing is copied, whatever the table's size.  With a column of an enum,
- * a domain, a base type of an extension or of the user, an array of those,
- * or a collation of the user's, the snapshot then depends on that type
+ * a domain, a range, a base type of an extension or of the user, an array
+ * of those, or a collation of the user's, the snapshot then depends on that type
  * (pg_depend), and without care it would keep the type from being dropped,
  * or a DROP ... CASCADE would take the snapshot's column with it.  So:
  *
  *	- migsafe_keptypes_keepable() says whether a column's type may be kept
  *	  (composite types may not: an ALTER of the table or type they come
- *	  from would be refused while the snapshot uses it; nor ranges, see
- *	  there), and
+ *	  from would be refused while the snapshot uses it; a user's range is,
+ *	  without statistics: see migsafe_keptypes_settle()), and
  *	  migsafe_keptypes_spared() whether the statement that keeps the storage
  *	  leaves those types alone (a DROP SCHEMA that takes the table's enum
  *	  with it gets a copy, whose values are text);
@@ -141,11 +141,10 @@ in_section(void (*fn) (void *arg), void *arg)
  * migsafe_keptypes_keepable
  *
  * Whether a column of type typid may stay of that type in kept storage:
- * built-in types, enums, base types (an extension's too), domains over and
- * arrays of those.  Not composite types (a table's row type or CREATE TYPE
- * AS: an ALTER of it is refused while a column uses it), ranges (ANALYZE
- * of the kept table, which migsafe's superuser owns, would run a
- * subtype_diff function a role wrote), temporary types or pseudo-types.
+ * built-in types, enums, base types (an extension's too), ranges and
+ * multiranges of those, domains over and arrays of all these.  Not
+ * composite types (a table's row type or CREATE TYPE AS: an ALTER of it is
+ * refused while a column uses it), temporary types or pseudo-types.
  */
 bool
 migsafe_keptypes_keepable(Oid typid)
@@ -177,6 +176,13 @@ migsafe_keptypes_keepable(Oid typid)
 			break;
 		case TYPTYPE_DOMAIN:
 			result = migsafe_keptypes_keepable(form->typbasetype);
+			break;
+		case TYPTYPE_RANGE:
+			/* kept without statistics: see migsafe_keptypes_settle() */
+			result = migsafe_keptypes_keepable(get_range_subtype(typid));
+			break;
+		case TYPTYPE_MULTIRANGE:
+			result = migsafe_keptypes_keepable(get_multirange_range(typid));
 			break;
 		default:
 			result = false;
@@ -259,7 +265,7 @@ static bool relabeled(Form_pg_attribute att);
  * TRUNCATE): every column's type is keepable, and nothing its types and
  * collations depend on is dropped with it, but for columns that lose their
  * domain or collation without a rewrite (*relabel: their attnums, for
- * migsafe_keptypes_relabel() once the storage is kept).  Sets *typed when a
+ * migsafe_keptypes_settle() once the storage is kept).  Sets *typed when a
  * column is of a user's type or collation.
  */
 bool
@@ -712,33 +718,64 @@ relabeled(Form_pg_attribute att)
 	return base == att->atttypid || typmod == -1;
 }
 
+/* Whether values of type typid are, or hold, a user's range or multirange */
+static bool
+holds_user_range(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elem = get_element_type(base);
+
+	if (OidIsValid(elem))
+		return holds_user_range(elem);
+	return !MIGSAFE_BUILTIN_OBJECT(base) &&
+		(type_is_range(base) || type_is_multirange(base));
+}
+
 /*
- * migsafe_keptypes_relabel
+ * migsafe_keptypes_settle
  *
  * Called by snapshot.c, in its internal section, right after it kept a
- * table's storage as the table kept (relid): the columns at attnums (see
- * migsafe_keptypes_spared()) become their base type or lose their
- * collation, so that the statement dropping the domain or collation does
- * not reach them.  Nothing is rewritten.
+ * table's storage as the table kept (relid), owned by migsafe's superuser:
+ *
+ *	- the columns at attnums (see migsafe_keptypes_spared()) become their
+ *	  base type or lose their collation, so that the statement dropping the
+ *	  domain or collation does not reach them;
+ *	- a column of a user's range type (or multirange, a domain over or an
+ *	  array of one) gets no statistics: ANALYZE of the kept table, which
+ *	  autovacuum or a DBA runs as its owner, would otherwise run the
+ *	  range's subtype_diff function, which any role may write, as
+ *	  migsafe's superuser.  The kept table has no index a build would run
+ *	  it in either.
+ *
+ * Nothing is rewritten.
  */
 void
-migsafe_keptypes_relabel(Oid relid, List *attnums)
+migsafe_keptypes_settle(Oid relid, List *attnums)
 {
 	Relation	rel;
+	TupleDesc	desc;
 	StringInfoData sql;
 	ListCell   *lc;
+	int			i;
 
-	if (attnums == NIL)
-		return;
 	rel = relation_open(relid, AccessExclusiveLock);
+	desc = RelationGetDescr(rel);
 	initStringInfo(&sql);
 	foreach(lc, attnums)
 	{
-		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
-											  lfirst_int(lc) - 1);
+		Form_pg_attribute att = TupleDescAttr(desc, lfirst_int(lc) - 1);
 
 		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
 						 release_clause(att));
+	}
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && holds_user_range(att->atttypid))
+			appendStringInfo(&sql, "%sALTER COLUMN %s SET STATISTICS 0",
+							 sql.len > 0 ? ", " : "",
+							 quote_identifier(NameStr(att->attname)));
 	}
 	alter_kept(rel, sql.data);
 }

@@ -740,8 +740,11 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	migsafe_internal_run(psprintf("ALTER TABLE %s OWNER TO %s", kept,
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
-	/* a domain or collation the statement drops too: let go of it now */
-	migsafe_keptypes_relabel(keptid, t->relabel);
+	/*
+	 * a domain or collation the statement drops too: let go of it now; and
+	 * no statistics of a user's range (see keptypes.c)
+	 */
+	migsafe_keptypes_settle(keptid, t->relabel);
 	t->storage_kept = (t->op == MIGSAFE_OP_DROP);
 	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
 					  !t->rows_exact, total_size(keptid));
