@@ -180,7 +180,7 @@ typedef struct MigsafeCommand
 	uint64		collected_at;	/* SharedInvalidMessageCounter before dropped
 								 * was read from pg_depend (plaindrop.c), or 0 */
 	List	   *lock_facts;		/* who was in the way of its locks (locks.c) */
-	bool		lock_timeout_set;	/* lock_timeout set for it (locks.c) */
+	int			lock_nestlevel; /* GUC level of its lock_timeout, or 0 */
 	int			lock_timeout;	/* migsafe.ddl_lock_timeout it got (ms), or 0 */
 	bool		lock_refused;	/* refused by migsafe.lock_risk */
 } MigsafeCommand;

@@ -92,6 +92,42 @@ SET migsafe.ddl_lock_timeout = 0;
 ALTER TABLE lt_items ADD COLUMN seen3 text DEFAULT shown_lock_timeout();
 SELECT seen3 FROM lt_items;
 RESET migsafe.ddl_lock_timeout;
+-- a failing function that sets lock_timeout itself, alone and in a block
+-- that catches the error
+CREATE FUNCTION failing_wait() RETURNS int LANGUAGE plpgsql
+  SET lock_timeout = '2s' AS $$BEGIN RAISE EXCEPTION 'boom'; END$$;
+ALTER TABLE lt_items ADD COLUMN f int DEFAULT failing_wait();
+SHOW lock_timeout;
+DO $$
+BEGIN
+  ALTER TABLE lt_items ADD COLUMN f int DEFAULT failing_wait();
+EXCEPTION WHEN others THEN NULL;
+END $$;
+SHOW lock_timeout;
+-- what an event trigger sets before the change: SET LOCAL lasts to the
+-- transaction's end, SET stays, and a rollback undoes it
+CREATE FUNCTION et_set_timeout() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('test.et', true) = 'local' THEN
+    PERFORM set_config('lock_timeout', '1s', true);
+  ELSIF current_setting('test.et', true) = 'session' THEN
+    PERFORM set_config('lock_timeout', '7s', false);
+  END IF;
+END $$;
+CREATE EVENT TRIGGER et_timeout ON ddl_command_start EXECUTE FUNCTION et_set_timeout();
+SET test.et = 'local';
+ALTER TABLE lt_items ADD COLUMN et1 int;
+SHOW lock_timeout;
+SET test.et = 'session';
+BEGIN;
+ALTER TABLE lt_items ADD COLUMN et2 int;
+ROLLBACK;
+SHOW lock_timeout;
+ALTER TABLE lt_items ADD COLUMN et3 int;
+SHOW lock_timeout;
+RESET test.et;
+DROP EVENT TRIGGER et_timeout;
+RESET lock_timeout;
 DELETE FROM lt_items;
 DROP TABLE lt_items;
-DROP FUNCTION shown_lock_timeout(), short_wait();
+DROP FUNCTION shown_lock_timeout(), short_wait(), failing_wait(), et_set_timeout();

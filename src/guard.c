@@ -1485,10 +1485,7 @@ migsafe_guard_fail(MigsafeCommand *cmd)
 	MigsafeLockTimeout *timeout = NULL;
 
 	if (cmd != NULL)
-	{
 		timeout = migsafe_locks_explain(cmd, MemoryContextGetParent(cmd->cxt));
-		migsafe_locks_end(cmd);
-	}
 	migsafe_command_pop(cmd);
 	if (timeout != NULL)
 		migsafe_locks_raise(timeout);

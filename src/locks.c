@@ -478,16 +478,6 @@ refuse_or_warn(MigsafeCommand *cmd)
  * Called by migsafe_guard_begin() for each guarded schema change, before
  * it takes any lock: set its lock_timeout, look at who is in the way, and
  * warn or refuse per migsafe.lock_risk.
- *
- * The timeout is given by setting lock_timeout's variable for the
- * statement's duration, not through set_config_option(): a GUC nest level
- * makes every later transaction end walk all of the server's settings,
- * which cost more than the rest of the hook for an ordinary CREATE TABLE.
- * lock_timeout has no check or assign hook, and what the statement itself
- * sets meanwhile (a function's SET clause) saves and restores the
- * variable's value, as it would the GUC's.  migsafe_locks_end() puts the
- * session's value back, on success and on error alike (the gate calls it
- * from migsafe_guard_fail() too).
  */
 void
 migsafe_locks_begin(MigsafeCommand *cmd)
@@ -497,15 +487,17 @@ migsafe_locks_begin(MigsafeCommand *cmd)
 
 	/*
 	 * A session's own lock_timeout wins; the CONCURRENTLY forms wait for
-	 * older transactions by design and make no query wait.  A statement run
-	 * by one that got the timeout sees it as its session's.
+	 * older transactions by design and make no query wait.
 	 */
 	if (migsafe_ddl_lock_timeout > 0 && LockTimeout == 0 &&
 		!migsafe_classify_concurrent(cmd->parsetree))
 	{
+		cmd->lock_nestlevel = NewGUCNestLevel();
+		(void) set_config_option("lock_timeout",
+								 psprintf("%d", migsafe_ddl_lock_timeout),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 		cmd->lock_timeout = migsafe_ddl_lock_timeout;
-		cmd->lock_timeout_set = true;
-		LockTimeout = migsafe_ddl_lock_timeout;
 	}
 	if (migsafe_lock_risk == MIGSAFE_LOCK_RISK_OFF && LockTimeout == 0)
 		return;
@@ -516,15 +508,15 @@ migsafe_locks_begin(MigsafeCommand *cmd)
 /*
  * migsafe_locks_end
  *
- * After the statement, whether it succeeded or failed: the session's
- * lock_timeout (none, since one was given) is back.
+ * After the statement succeeded: the session's lock_timeout is back.  On
+ * an error the (sub)transaction's abort restores it.
  */
 void
 migsafe_locks_end(MigsafeCommand *cmd)
 {
-	if (cmd->lock_timeout_set)
-		LockTimeout = 0;
-	cmd->lock_timeout_set = false;
+	if (cmd->lock_nestlevel > 0)
+		AtEOXact_GUC(true, cmd->lock_nestlevel);
+	cmd->lock_nestlevel = 0;
 }
 
 /*
