@@ -505,6 +505,7 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (!migsafe_classify_is_schema_change(pstmt->utilityStmt) ||
 		migsafe_internal_active())
 	{
+		/* a write that may record a migration step (see audit.h) */
 		if (IsA(pstmt->utilityStmt, CopyStmt) &&
 			((CopyStmt *) pstmt->utilityStmt)->is_from)
 			migsafe_audit_xact_wrote = true;
@@ -512,6 +513,10 @@ migsafe_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							 params, queryEnv, dest, qc);
 		return;
 	}
+
+	/* CREATE TABLE AS and SELECT INTO write their rows as a SELECT */
+	if (IsA(pstmt->utilityStmt, CreateTableAsStmt))
+		migsafe_audit_xact_wrote = true;
 
 	/* Decide before anything runs; this raises the blocking error */
 	cmd = migsafe_guard_begin(pstmt, queryString, context, params, queryEnv,

@@ -36,8 +36,8 @@ typedef struct MigsafeAuditRow
 
 /*
  * Set by the hooks when the transaction runs an INSERT, UPDATE, DELETE,
- * MERGE or COPY FROM: only then can it have written a migration tool's
- * bookkeeping (see migsafe_audit_pre_commit()).
+ * MERGE, COPY FROM, CREATE TABLE AS or SELECT INTO: only then can it have
+ * written a migration tool's bookkeeping (see migsafe_audit_pre_commit()).
  */
 extern PGDLLIMPORT bool migsafe_audit_xact_wrote;
 

@@ -139,6 +139,25 @@ DROP TABLE rails_by_cte;
 DELETE FROM schema_migrations WHERE version = '20261123000003';
 COMMIT;
 DROP FUNCTION record_step(text);
+-- a bookkeeping table made with its first step, by CREATE TABLE AS or
+-- SELECT INTO
+CREATE SCHEMA tool_ctas;
+SET search_path = tool_ctas, public;
+BEGIN;
+CREATE TABLE tool_ctas.m2 (a int);
+CREATE TABLE schema_migrations AS SELECT '20260102'::varchar AS version;
+COMMIT;
+BEGIN;
+CREATE TABLE tool_ctas.m3 (a int);
+SELECT 'app'::varchar AS app, '0001_first'::varchar AS name INTO django_migrations;
+COMMIT;
+RESET search_path;
+BEGIN;
+SET LOCAL migsafe.approve = 'tool_ctas.*';
+SET LOCAL migsafe.snapshot = off;
+SET LOCAL client_min_messages = warning;
+DROP SCHEMA tool_ctas CASCADE;
+COMMIT;
 -- a change in a transaction that records no migration gets none, even
 -- when it reads the bookkeeping
 BEGIN;

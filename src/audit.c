@@ -1028,8 +1028,8 @@ migsafe_audit_pre_commit(void)
 
 	/*
 	 * The migration tools record their steps with INSERT, UPDATE or DELETE
-	 * (or COPY): a transaction that ran none of those has no step to tie
-	 * its rows to, and needs no look at the tools' tables.
+	 * (or COPY, CREATE TABLE AS): a transaction that ran none of those has
+	 * no step to tie its rows to, and needs no look at the tools' tables.
 	 */
 	if (!audit_rows_this_xact || !migsafe_audit_xact_wrote)
 		return;
