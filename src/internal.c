@@ -981,7 +981,7 @@ log_table_for(Relation rel)
 /*
  * An INSERT into one of migsafe's own tables, run without SQL: the table,
  * its executor state (indexes open), a slot and the transition state of
- * its triggers; for the audit log, its LogTable.
+ * its triggers.
  */
 typedef struct InsertState
 {
@@ -990,7 +990,9 @@ typedef struct InsertState
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
 	TransitionCaptureState *transition;
-	LogTable   *log;
+	/* the audit log's indexes and partial index predicates, or NULL */
+	Oid		   *log_index_oids;
+	ExprState **log_preds;
 } InsertState;
 
 /*
@@ -1028,7 +1030,13 @@ open_log_indices(ResultRelInfo *rri, LogTable *lt)
 	}
 }
 
-/* Open the audit log's partial indexes whose predicate the row in st satisfies */
+/*
+ * Open the audit log's partial indexes whose predicate the row in st
+ * satisfies.  The index list is the one taken at insert_open(): a write
+ * of the log nested in this one (a trigger a DBA added) may build the
+ * LogTable again meanwhile, the old arrays staying valid until the
+ * transaction ends.
+ */
 static void
 open_partial_log_indices(InsertState *st)
 {
@@ -1036,17 +1044,17 @@ open_partial_log_indices(InsertState *st)
 	ExprContext *econtext = NULL;
 	int			i;
 
-	for (i = 0; i < st->log->nindex; i++)
+	for (i = 0; i < rri->ri_NumIndices; i++)
 	{
-		if (st->log->preds[i] == NULL || rri->ri_IndexRelationDescs[i] != NULL)
+		if (st->log_preds[i] == NULL || rri->ri_IndexRelationDescs[i] != NULL)
 			continue;
 		if (econtext == NULL)
 		{
 			econtext = GetPerTupleExprContext(st->estate);
 			econtext->ecxt_scantuple = st->slot;
 		}
-		if (ExecQual(st->log->preds[i], econtext))
-			rri->ri_IndexRelationDescs[i] = index_open(st->log->index_oids[i],
+		if (ExecQual(st->log_preds[i], econtext))
+			rri->ri_IndexRelationDescs[i] = index_open(st->log_index_oids[i],
 													   RowExclusiveLock);
 	}
 }
@@ -1061,13 +1069,16 @@ insert_open(InsertState *st, Oid relid, LogTable **ltp)
 	st->rel = table_open(relid, RowExclusiveLock);
 	st->estate = CreateExecutorState();
 	st->rri = makeNode(ResultRelInfo);
-	st->log = NULL;
+	st->log_index_oids = NULL;
+	st->log_preds = NULL;
 	InitResultRelInfo(st->rri, st->rel, 0, NULL, 0);
 	if (ltp != NULL)
 	{
 		/* after the log's lock: no invalidation of it until done */
-		*ltp = st->log = log_table_for(st->rel);
+		*ltp = log_table_for(st->rel);
 		open_log_indices(st->rri, *ltp);
+		st->log_index_oids = (*ltp)->index_oids;
+		st->log_preds = (*ltp)->preds;
 	}
 	else
 		ExecOpenIndices(st->rri, false);
@@ -1111,7 +1122,7 @@ insert_slot(InsertState *st, bool skip_before)
 	if (rel->rd_att->constr)
 		ExecConstraints(rri, st->slot, estate);
 	table_tuple_insert(rel, st->slot, estate->es_output_cid, 0, NULL);
-	if (st->log != NULL)
+	if (st->log_preds != NULL)
 		open_partial_log_indices(st);
 	if (rri->ri_NumIndices > 0)
 		recheck = migsafe_insert_index_tuples(rri, st->slot, estate);
@@ -1132,7 +1143,7 @@ insert_close(InsertState *st)
 {
 	ExecASInsertTriggers(st->estate, st->rri, st->transition);
 	AfterTriggerEndQuery(st->estate);
-	if (st->log != NULL)
+	if (st->log_preds != NULL)
 	{
 		int			i;
 
