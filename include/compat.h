@@ -196,6 +196,8 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 #if PG_VERSION_NUM < 170000
 #include "access/heapam.h"
 #include "catalog/pg_am.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
 
 static inline bool
 migsafe_heap_count(Relation rel, TableScanDesc scan, double *rows)
@@ -213,8 +215,53 @@ migsafe_heap_count(Relation rel, TableScanDesc scan, double *rows)
 	}
 	return true;
 }
+
+/*
+ * The same for a column (attnum): the rows, and the rows where it is not
+ * null, read from each visible tuple's header on the pinned page, as
+ * heap_getattr() would tell (a column added since with a default has it
+ * for older tuples too).  With stop, it stops at the first non-null value.
+ */
+static inline bool
+migsafe_heap_count_values(Relation rel, TableScanDesc scan, AttrNumber attnum,
+						  bool stop, double *rows, double *values)
+{
+	HeapScanDesc hscan = (HeapScanDesc) scan;
+	TupleDesc	desc = RelationGetDescr(rel);
+	BlockNumber blkno;
+
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		(scan->rs_flags & SO_ALLOW_PAGEMODE) == 0)
+		return false;
+	for (blkno = 0; blkno < hscan->rs_nblocks; blkno++)
+	{
+		Page		page;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		heapgetpage(scan, blkno);
+		page = BufferGetPage(hscan->rs_cbuf);
+		for (i = 0; i < hscan->rs_ntuples; i++)
+		{
+			ItemId		lpp = PageGetItemId(page, hscan->rs_vistuples[i]);
+			HeapTupleData tuple;
+
+			tuple.t_data = (HeapTupleHeader) PageGetItem(page, lpp);
+			tuple.t_len = ItemIdGetLength(lpp);
+			(*rows)++;
+			if (!heap_attisnull(&tuple, attnum, desc))
+			{
+				(*values)++;
+				if (stop)
+					return true;
+			}
+		}
+	}
+	return true;
+}
 #else
 #define migsafe_heap_count(rel, scan, rows)	false
+#define migsafe_heap_count_values(rel, scan, attnum, stop, rows, values) false
 #endif
 
 #endif							/* MIGSAFE_COMPAT_H */

@@ -33,6 +33,22 @@ ALTER TABLE cols DROP COLUMN unused;
 ALTER TABLE cols DROP COLUMN used;
 ALTER TABLE cols ALTER COLUMN used TYPE varchar(5);
 
+-- a column's values as its rows have them: a default added since holds
+-- for the rows stored before (none of them has the column), a deleted
+-- row's value is gone; over more than one page
+CREATE TABLE colvals (id int, pad text);
+INSERT INTO colvals SELECT g, repeat('p', 100) FROM generate_series(1, 300) g;
+ALTER TABLE colvals ADD COLUMN d int DEFAULT 5, ADD COLUMN n int, ADD COLUMN x text;
+UPDATE colvals SET x = 'v' WHERE id = 300;
+DELETE FROM colvals WHERE id = 300;
+ALTER TABLE colvals DROP COLUMN d;
+ALTER TABLE colvals DROP COLUMN n;
+ALTER TABLE colvals DROP COLUMN x;
+INSERT INTO colvals (id, pad) VALUES (301, NULL);
+ALTER TABLE colvals DROP COLUMN pad;
+DELETE FROM colvals;
+DROP TABLE colvals;
+
 -- 5. a column added (without default) in this transaction
 BEGIN;
 ALTER TABLE cols ADD COLUMN tmp int;

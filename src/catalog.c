@@ -161,8 +161,14 @@ migsafe_catalog_measure(MigsafeTarget *t, bool full)
 	exact = full && nblocks <= MIGSAFE_EXACT_COUNT_BLOCKS;
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snap, 0, NULL);
-	/* a table's rows counted exactly: a page at a time where possible */
-	if (!exact || t->subid > 0 || !migsafe_heap_count(rel, scan, &t->rows))
+	/*
+	 * A table's rows counted exactly, a column's values: a page at a time
+	 * where possible
+	 */
+	if (t->subid > 0 ?
+		!migsafe_heap_count_values(rel, scan, t->subid, !exact, &t->rows,
+								   &t->values) :
+		(!exact || !migsafe_heap_count(rel, scan, &t->rows)))
 	{
 		slot = table_slot_create(rel, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
