@@ -354,7 +354,7 @@ SELECT method, storage AS spans_store FROM migsafe.snapshots
  WHERE id = snap('ty.spans') \gset
 SELECT :'method' AS method;
 SELECT * FROM kept_types('ty.spans');
-SELECT attname, attstattarget FROM pg_attribute
+SELECT attname, coalesce(attstattarget, -1) = 0 AS no_statistics FROM pg_attribute
  WHERE attrelid = :'spans_store'::regclass AND attnum > 0 ORDER BY attnum;
 SELECT count(*) AS kept_indexes FROM pg_index WHERE indrelid = :'spans_store'::regclass;
 ANALYZE :spans_store;
