@@ -76,7 +76,6 @@ int			migsafe_snapshot_max_copy_size = 1024 * 1024;	/* kB: 1 GB */
 int			migsafe_snapshot_max_total_size = 0;	/* MB: no cap */
 int			migsafe_snapshot_retention = 7 * 24 * 3600; /* seconds */
 bool		migsafe_trace = false;
-bool		migsafe_hooks_chained = false;
 
 static const struct config_enum_entry lock_risk_options[] = {
 	{"warn", MIGSAFE_LOCK_RISK_WARN, false},
@@ -464,8 +463,6 @@ _PG_init(void)
 	/* and the safety net */
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = migsafe_object_access;
-	migsafe_hooks_chained = prev_ProcessUtility != NULL ||
-		prev_object_access_hook != NULL;
 }
 
 /* Run the rest of the ProcessUtility chain: the previous hook or core */

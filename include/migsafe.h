@@ -67,13 +67,6 @@ extern int	migsafe_snapshot_max_total_size;
 extern int	migsafe_snapshot_retention;
 extern bool migsafe_trace;
 
-/*
- * Whether another extension's ProcessUtility or object-access hook runs
- * after migsafe's (it was loaded before migsafe): its code may run between
- * the gate's decisions and the deletions they are about.
- */
-extern bool migsafe_hooks_chained;
-
 /* Values of migsafe.lock_risk */
 typedef enum MigsafeLockRisk
 {

@@ -64,7 +64,6 @@
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/evtcache.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -630,38 +629,6 @@ guard_dropdb(DropdbStmt *stmt, const char *tag)
 }
 
 /*
- * nothing_ran_since_decision
- *
- * Whether nothing can have given data to target t of cmd, decided empty,
- * between its decision and its deletion, so that it need not be measured
- * again there: cmd is a DROP, or an ALTER TABLE whose only subcommand
- * drops a column, the database has no ddl_command_start event trigger
- * (the one place a role's code runs in between), and no other
- * extension's ProcessUtility or object-access hook runs after migsafe's.
- * A TRUNCATE fires its BEFORE TRUNCATE triggers in between, and an ALTER
- * TABLE's other subcommands may evaluate expressions before its drops.
- */
-static bool
-nothing_ran_since_decision(MigsafeCommand *cmd, MigsafeTarget *t)
-{
-	Node	   *stmt = cmd->parsetree;
-
-	if (t->op != MIGSAFE_OP_DROP || stmt == NULL || migsafe_hooks_chained)
-		return false;
-	if (IsA(stmt, AlterTableStmt))
-	{
-		List	   *cmds = ((AlterTableStmt *) stmt)->cmds;
-
-		if (list_length(cmds) != 1 ||
-			((AlterTableCmd *) linitial(cmds))->subtype != AT_DropColumn)
-			return false;
-	}
-	else if (!IsA(stmt, DropStmt))
-		return false;
-	return EventCacheLookup(EVT_DDLCommandStart) == NIL;
-}
-
-/*
  * check_object
  *
  * An object is being dropped, truncated or (protected) changed.  In a dry
@@ -690,12 +657,9 @@ check_object(MigsafeOp op, Oid classid, Oid objid, int32 subid,
 		 * A table or column found empty may have been given data since: by a
 		 * ddl_command_start event trigger, which runs after the decision and
 		 * before the deletion.  Measured again, under the statement's lock,
-		 * right before it goes, and decided anew if it holds data; unless
-		 * nothing can have run in between (a second scan of a large table of
-		 * NULLs, under its lock, for nothing).
+		 * right before it goes, and decided anew if it holds data.
 		 */
-		if (locked && t->decision == MIGSAFE_DECISION_EMPTY &&
-			!nothing_ran_since_decision(cmd, t))
+		if (locked && t->decision == MIGSAFE_DECISION_EMPTY)
 		{
 			decide_refused(t, true);
 			if (t->decision != MIGSAFE_DECISION_EMPTY)
