@@ -16,6 +16,7 @@
 #include "nodes/pg_list.h"
 
 extern bool migsafe_keptypes_keepable(Oid typid);
+extern bool migsafe_keptypes_holds_user_range(Oid typid);
 extern bool migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 									List **relabel);
 extern void migsafe_keptypes_settle(Oid relid, List *attnums);

@@ -718,15 +718,21 @@ relabeled(Form_pg_attribute att)
 	return base == att->atttypid || typmod == -1;
 }
 
-/* Whether values of type typid are, or hold, a user's range or multirange */
-static bool
-holds_user_range(Oid typid)
+/*
+ * migsafe_keptypes_holds_user_range
+ *
+ * Whether values of type typid are, or hold, a user's range or multirange
+ * (a domain over or an array of one): its subtype_diff, which any role may
+ * write, runs in ANALYZE and in GiST index builds, as the table's owner.
+ */
+bool
+migsafe_keptypes_holds_user_range(Oid typid)
 {
 	Oid			base = getBaseType(typid);
 	Oid			elem = get_element_type(base);
 
 	if (OidIsValid(elem))
-		return holds_user_range(elem);
+		return migsafe_keptypes_holds_user_range(elem);
 	return !MIGSAFE_BUILTIN_OBJECT(base) &&
 		(type_is_range(base) || type_is_multirange(base));
 }
@@ -772,7 +778,8 @@ migsafe_keptypes_settle(Oid relid, List *attnums)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
-		if (!att->attisdropped && holds_user_range(att->atttypid))
+		if (!att->attisdropped &&
+			migsafe_keptypes_holds_user_range(att->atttypid))
 			appendStringInfo(&sql, "%sALTER COLUMN %s SET STATISTICS 0",
 							 sql.len > 0 ? ", " : "",
 							 quote_identifier(NameStr(att->attname)));

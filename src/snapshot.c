@@ -225,11 +225,11 @@ has_constraint_expressions(Oid relid)
 }
 
 /*
- * Whether a column of relid is of a user's range type (or a domain over
- * one): its subtype_diff function, which any role may write, runs in
- * ANALYZE and in GiST index builds, as the table's owner, that is as
- * migsafe's superuser once the table is moved.  Such a table is copied:
- * the copy keeps the values as text.
+ * Whether a column of relid holds a user's range (see
+ * migsafe_keptypes_holds_user_range()): moved, the table would be
+ * migsafe's superuser's, and its ANALYZE and index builds would run the
+ * range's subtype_diff as that superuser.  Such a table keeps its storage
+ * instead, those columns without statistics (see keptypes.c).
  */
 static bool
 has_user_ranges(Oid relid)
@@ -242,14 +242,9 @@ has_user_ranges(Oid relid)
 	for (i = 0; i < desc->natts && !found; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		Oid			base;
 
-		if (att->attisdropped)
-			continue;
-		base = getBaseType(att->atttypid);
-		if (!MIGSAFE_BUILTIN_OBJECT(base) &&
-			(type_is_range(base) || type_is_multirange(base)))
-			found = true;
+		found = !att->attisdropped &&
+			migsafe_keptypes_holds_user_range(att->atttypid);
 	}
 	relation_close(rel, NoLock);
 	return found;
