@@ -186,12 +186,16 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 #endif
 
 /*
- * Counting the rows of a small heap: PostgreSQL 15 and 16 export
- * heapgetpage(), which leaves the number of a page's tuples visible to the
- * scan's snapshot in rs_ntuples, as the scan would return them one by one
- * (on an all-visible page without testing each).  17 reads pages through
- * a read stream instead; there, and for another table access method, the
- * caller counts row by row (false).
+ * Counting the rows of a small heap, and a column's values: PostgreSQL 15
+ * and 16 export heapgetpage(), which leaves the tuples of a page visible to
+ * the scan's snapshot in rs_vistuples (rs_ntuples of them), as the scan
+ * would return them one by one (on an all-visible page without testing
+ * each).  For a column (attnum > 0), each visible tuple's header is read
+ * on the pinned page, as heap_getattr() would tell (a column added since
+ * with a default has it for older tuples too); with stop, the count stops
+ * at the first non-null value.  17 reads pages through a read stream
+ * instead; there, and for another table access method, the caller counts
+ * row by row (false).
  */
 #if PG_VERSION_NUM < 170000
 #include "access/heapam.h"
@@ -200,31 +204,8 @@ migsafe_identity_sequence(Oid relid, AttrNumber attnum, bool missing_ok)
 #include "storage/bufmgr.h"
 
 static inline bool
-migsafe_heap_count(Relation rel, TableScanDesc scan, double *rows)
-{
-	HeapScanDesc hscan = (HeapScanDesc) scan;
-	BlockNumber blkno;
-
-	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
-		(scan->rs_flags & SO_ALLOW_PAGEMODE) == 0)
-		return false;
-	for (blkno = 0; blkno < hscan->rs_nblocks; blkno++)
-	{
-		heapgetpage(scan, blkno);
-		*rows += hscan->rs_ntuples;
-	}
-	return true;
-}
-
-/*
- * The same for a column (attnum): the rows, and the rows where it is not
- * null, read from each visible tuple's header on the pinned page, as
- * heap_getattr() would tell (a column added since with a default has it
- * for older tuples too).  With stop, it stops at the first non-null value.
- */
-static inline bool
-migsafe_heap_count_values(Relation rel, TableScanDesc scan, AttrNumber attnum,
-						  bool stop, double *rows, double *values)
+migsafe_heap_count(Relation rel, TableScanDesc scan, AttrNumber attnum,
+				   bool stop, double *rows, double *values)
 {
 	HeapScanDesc hscan = (HeapScanDesc) scan;
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -240,6 +221,11 @@ migsafe_heap_count_values(Relation rel, TableScanDesc scan, AttrNumber attnum,
 
 		CHECK_FOR_INTERRUPTS();
 		heapgetpage(scan, blkno);
+		if (attnum <= 0)
+		{
+			*rows += hscan->rs_ntuples;
+			continue;
+		}
 		page = BufferGetPage(hscan->rs_cbuf);
 		for (i = 0; i < hscan->rs_ntuples; i++)
 		{
@@ -260,8 +246,7 @@ migsafe_heap_count_values(Relation rel, TableScanDesc scan, AttrNumber attnum,
 	return true;
 }
 #else
-#define migsafe_heap_count(rel, scan, rows)	false
-#define migsafe_heap_count_values(rel, scan, attnum, stop, rows, values) false
+#define migsafe_heap_count(rel, scan, attnum, stop, rows, values)	false
 #endif
 
 #endif							/* MIGSAFE_COMPAT_H */

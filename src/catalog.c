@@ -165,10 +165,9 @@ migsafe_catalog_measure(MigsafeTarget *t, bool full)
 	 * A table's rows counted exactly, a column's values: a page at a time
 	 * where possible
 	 */
-	if (t->subid > 0 ?
-		!migsafe_heap_count_values(rel, scan, t->subid, !exact, &t->rows,
-								   &t->values) :
-		(!exact || !migsafe_heap_count(rel, scan, &t->rows)))
+	if ((t->subid == 0 && !exact) ||
+		!migsafe_heap_count(rel, scan, t->subid, !exact, &t->rows,
+							&t->values))
 	{
 		slot = table_slot_create(rel, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
