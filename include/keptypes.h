@@ -18,8 +18,8 @@
 extern bool migsafe_keptypes_keepable(Oid typid);
 extern bool migsafe_keptypes_holds_user_range(Oid typid);
 extern bool migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
-									List **relabel);
-extern void migsafe_keptypes_settle(Oid relid, List *attnums);
+									List **relabel, List **to_oid);
+extern char *migsafe_keptypes_settle(Oid relid, List *relabel, List *to_oid);
 extern void migsafe_keptypes_release(Node *parsetree);
 extern bool migsafe_keptypes_release_targets(List *targets);
 extern bool migsafe_keptypes_exist(void);

@@ -152,6 +152,8 @@ typedef struct MigsafeTarget
 	bool		kept_types;		/* storage kept with columns of a user's type
 								 * or collation (keptypes.c) */
 	List	   *relabel;		/* attnums of those to relabel once kept */
+	List	   *to_oid;			/* and of those of an enum it drops */
+	char	   *kept_enums;		/* those enums' labels (JSON), once kept */
 } MigsafeTarget;
 
 /*

@@ -29,7 +29,8 @@ INSERT INTO oc.tab VALUES (1, 'one'), (2, 'two');
 RESET ROLE;
 
 -- a superuser truncates and drops the owner's tables: snapshots are kept
--- (TRUNCATE keeps the storage, DROP OWNED copies the partition: an enum)
+-- (TRUNCATE keeps the storage, DROP OWNED the partition's, whose column
+-- of the enum it drops too keeps the labels' OIDs)
 SELECT coalesce(max(id), 0) AS mark FROM migsafe.snapshots \gset
 SET client_min_messages = warning;	-- notices name snapshot ids
 SET migsafe.approve = '*';
@@ -39,9 +40,10 @@ RESET migsafe.approve;
 RESET client_min_messages;
 SELECT object_identity, method, row_count
   FROM migsafe.snapshots WHERE id > :mark ORDER BY id;
-SELECT storage AS part_copy FROM migsafe.snapshots
+SELECT storage AS part_copy, definition -> 'kept_enums' -> 'm' AS labels
+  FROM migsafe.snapshots
  WHERE id > :mark AND object_identity = 'oc.part' \gset
-SELECT * FROM :part_copy ORDER BY a;
+SELECT a, b, :'labels'::jsonb ->> m::text AS m FROM :part_copy ORDER BY a;
 SELECT storage AS tab_copy FROM migsafe.snapshots
  WHERE id > :mark AND object_identity = 'oc.tab' \gset
 SELECT * FROM :tab_copy ORDER BY a;

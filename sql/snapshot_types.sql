@@ -143,14 +143,26 @@ DROP OWNED BY regress_ty_owner;
 SELECT * FROM kept_types('ty.paint');
 DROP ROLE regress_ty_owner;
 
--- 5. a statement that drops a table with its enum keeps a copy (as text):
--- storage kept with the type would go with it; with its domain over a
--- built-in type, the storage is kept and its column becomes that type
--- (no rewrite) before the statement drops the domain
+-- 5. a statement that drops a table with its enum keeps the storage too:
+-- before the statement drops the enum, the kept column becomes an oid
+-- column (an enum's value is its label's OID: no rewrite), and the labels
+-- go in the snapshot's definition; a domain over an enum the statement
+-- leaves becomes that enum, over a built-in type that type (no rewrite)
 CREATE SCHEMA ty_gone;
 CREATE TYPE ty_gone.tint AS ENUM ('red', 'blue');
-CREATE TABLE ty_gone.pens (id int, t ty_gone.tint);
-INSERT INTO ty_gone.pens VALUES (1, 'red'), (2, 'blue');
+CREATE DOMAIN ty_gone.dtint AS ty_gone.tint;
+CREATE DOMAIN ty_gone.dmood AS mood;
+CREATE TABLE ty_gone.pens (id int, t ty_gone.tint, dt ty_gone.dtint,
+	dm ty_gone.dmood);
+INSERT INTO ty_gone.pens VALUES (1, 'red', 'blue', 'sad'), (2, 'blue', NULL, 'glad');
+-- a column added with a default since: older rows read it from attmissingval
+ALTER TABLE ty_gone.pens ADD COLUMN late ty_gone.tint DEFAULT 'blue';
+INSERT INTO ty_gone.pens VALUES (3, NULL, 'red', NULL, NULL);
+SELECT fp('ty_gone.pens') AS pens_before \gset
+SELECT pg_relation_filenode('ty_gone.pens') AS pens_node \gset
+-- an array of an enum names its type in every value: that table is copied
+CREATE TABLE ty_gone.pen_sets (id int, ts ty_gone.tint[]);
+INSERT INTO ty_gone.pen_sets VALUES (1, '{red,blue}');
 CREATE DOMAIN ty_gone.qty AS int CHECK (VALUE >= 0);
 CREATE TABLE ty_gone.stock (id int, q ty_gone.qty);
 INSERT INTO ty_gone.stock VALUES (1, 7);
@@ -169,10 +181,42 @@ SELECT * FROM kept_types('ty_gone.plain');
 SELECT * FROM kept_types('ty_gone.stock');
 SELECT pg_relation_filenode(storage::regclass) = :stock_node AS not_rewritten
   FROM migsafe.snapshots WHERE id = snap('ty_gone.stock');
+SELECT pg_relation_filenode(storage::regclass) = :pens_node AS not_rewritten
+  FROM migsafe.snapshots WHERE id = snap('ty_gone.pens');
+-- the kept OIDs are the labels' in the definition, the attmissingval too
+SELECT storage AS pens_kept FROM migsafe.snapshots
+ WHERE id = snap('ty_gone.pens') \gset
+SELECT k.id, d.definition -> 'kept_enums' -> 't' ->> k.t::text AS t,
+	   d.definition -> 'kept_enums' -> 'dt' ->> k.dt::text AS dt,
+	   d.definition -> 'kept_enums' -> 'late' ->> k.late::text AS late
+  FROM :pens_kept k, migsafe.snapshots d
+ WHERE d.id = snap('ty_gone.pens') ORDER BY k.id;
+-- and depend on no type any more
+SELECT count(*) AS type_deps FROM pg_depend
+ WHERE classid = 'pg_class'::regclass AND objid = :'pens_kept'::regclass
+   AND refclassid = 'pg_type'::regclass AND refobjid <> 'ty.mood'::regtype;
+-- restore writes the labels back, as the enum made again
 CREATE SCHEMA ty_gone;
 CREATE TYPE ty_gone.tint AS ENUM ('red', 'blue');
+CREATE DOMAIN ty_gone.dtint AS ty_gone.tint;
+CREATE DOMAIN ty_gone.dmood AS mood;
 SELECT migsafe.restore('ty_gone.pens') AS restored;
 SELECT * FROM ty_gone.pens ORDER BY id;
+SELECT fp('ty_gone.pens') = :'pens_before' AS same_rows;
+SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'ty_gone.pens'::regclass AND attnum > 0 ORDER BY attnum;
+-- or as text, with a warning, when it is not made again
+BEGIN;
+SET LOCAL migsafe.approve = 'ty_gone.*';
+SET LOCAL client_min_messages = warning;
+DROP SCHEMA ty_gone CASCADE;
+COMMIT;
+SELECT method FROM migsafe.snapshots WHERE id = snap('ty_gone.pens');
+CREATE SCHEMA ty_gone;
+SELECT migsafe.restore('ty_gone.pens') AS restored;
+SELECT * FROM ty_gone.pens ORDER BY id;
+SELECT migsafe.restore('ty_gone.pen_sets') AS restored;
+SELECT * FROM ty_gone.pen_sets;
 
 -- 6. composite and range types are still copied (an ALTER of the type
 -- would be refused while a kept column used it)

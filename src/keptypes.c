@@ -16,8 +16,10 @@
  *	  from would be refused while the snapshot uses it; a user's range is,
  *	  without statistics: see migsafe_keptypes_settle()), and
  *	  migsafe_keptypes_spared() whether the statement that keeps the storage
- *	  leaves those types alone (a DROP SCHEMA that takes the table's enum
- *	  with it gets a copy, whose values are text);
+ *	  leaves those types alone, or the kept columns can let go of those it
+ *	  drops without a rewrite (migsafe_keptypes_settle(): a DROP SCHEMA
+ *	  that takes the table's enum with it keeps the labels' OIDs; one that
+ *	  takes a range type gets a copy, whose values are text);
  *	- migsafe_keptypes_release(), called by the gate before every statement
  *	  that can drop such a type (DROP TYPE, DOMAIN, COLLATION, FUNCTION,
  *	  SCHEMA, EXTENSION, DROP OWNED, an ALTER TABLE ... CASCADE) or check
@@ -54,14 +56,17 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "catalog/catalog.h"
+#include "catalog/heap.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/objectaddress.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_shdepend.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -71,8 +76,12 @@
 #include "nodes/parsenodes.h"
 #include "parser/parse_type.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/catcache.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -258,19 +267,57 @@ static char *release_clause(Form_pg_attribute att);
 static bool relabeled(Form_pg_attribute att);
 
 /*
+ * Whether column att is of an enum or a domain over one, the enum then
+ * into *base.
+ */
+static bool
+enum_based(Form_pg_attribute att, Oid *base)
+{
+	Oid			b = getBaseType(att->atttypid);
+
+	if (!type_is_enum(b))
+		return false;
+	*base = b;
+	return true;
+}
+
+/* Whether dropped (ObjectAddress) holds typid or anything it depends on */
+static bool
+drops_any(Oid typid, List *dropped)
+{
+	bool		overflow;
+	List	   *deps = closure(typid, InvalidOid, &overflow);
+	bool		result = overflow;
+	ListCell   *lc;
+
+	foreach(lc, deps)
+	{
+		ObjectAddress *a = lfirst(lc);
+
+		if (migsafe_catalog_address_member(dropped, a->classId, a->objectId))
+			result = true;
+	}
+	list_free_deep(deps);
+	return result;
+}
+
+/*
  * migsafe_keptypes_spared
  *
  * Whether the storage of table relid may be kept with its column types by
  * a statement that drops the objects in dropped (ObjectAddress; NIL for a
  * TRUNCATE): every column's type is keepable, and nothing its types and
- * collations depend on is dropped with it, but for columns that lose their
- * domain or collation without a rewrite (*relabel: their attnums, for
- * migsafe_keptypes_settle() once the storage is kept).  Sets *typed when a
- * column is of a user's type or collation.
+ * collations depend on is dropped with it, but for columns that can let
+ * go of what is dropped without a rewrite, once the storage is kept (see
+ * migsafe_keptypes_settle(); their attnums): *relabel those that become
+ * their base type (a built-in one, or an enum the statement leaves) or
+ * lose their collation, *to_oid those of an enum, or a domain over one,
+ * whose enum the statement drops.  Sets *typed when a column is of a
+ * user's type or collation.
  */
 bool
 migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
-						List **relabel)
+						List **relabel, List **to_oid)
 {
 	Relation	rel = relation_open(relid, NoLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -279,6 +326,7 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 
 	*typed = false;
 	*relabel = NIL;
+	*to_oid = NIL;
 	for (i = 0; i < desc->natts && result; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -286,6 +334,7 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 		ListCell   *lc;
 		bool		overflow;
 		bool		hit = false;
+		Oid			base = InvalidOid;
 
 		if (att->attisdropped ||
 			!user_typed(att->atttypid, att->attcollation))
@@ -310,10 +359,16 @@ migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 		/*
 		 * The statement drops what the column's type depends on: keep the
 		 * storage only if the kept column can become its base type (or lose
-		 * its collation) without a rewrite, right after it is kept.
+		 * its collation) without a rewrite, right after it is kept, or, an
+		 * enum's being dropped too, the OIDs of its labels.
 		 */
-		if (hit && relabeled(att))
-			*relabel = lappend_int(*relabel, att->attnum);
+		if (hit && (relabeled(att) || enum_based(att, &base)))
+		{
+			if (OidIsValid(base) && drops_any(base, dropped))
+				*to_oid = lappend_int(*to_oid, att->attnum);
+			else
+				*relabel = lappend_int(*relabel, att->attnum);
+		}
 		else if (hit)
 			result = false;
 	}
@@ -687,6 +742,126 @@ release_clause(Form_pg_attribute att)
 }
 
 /*
+ * The ALTER COLUMN clause that makes column att, of a domain, its base
+ * type, or that takes its collation away (see migsafe_keptypes_spared()):
+ * a relabeling, nothing is rewritten or run.
+ */
+static char *
+relabel_clause(Form_pg_attribute att)
+{
+	const char *col = quote_identifier(NameStr(att->attname));
+	Oid			base = getBaseType(att->atttypid);
+	char	   *type;
+
+	if (MIGSAFE_BUILTIN_OBJECT(base))
+		return release_clause(att);
+	type = format_type_be_qualified(base);
+	return psprintf("ALTER COLUMN %s TYPE %s USING %s::%s", col, type, col,
+					type);
+}
+
+/*
+ * Make column attnum of kept table relid, of an enum or a domain over one
+ * (enumid) that the statement drops, a column of type oid, without a
+ * rewrite: an enum's value is the OID of its label in pg_enum, stored as
+ * an oid is (four bytes, by value, int-aligned), and so is the value a
+ * column added with a default reads for older rows (attmissingval, which
+ * is made an oid[]).  The column then depends on no type of the user's.
+ * Appends to labels the enum's labels, as a JSON object from OID to label,
+ * from which restore writes the labels back (see restore.c).
+ */
+static void
+relabel_to_oid(Oid relid, AttrNumber attnum, Oid enumid, StringInfo labels)
+{
+	Relation	attrel = table_open(AttributeRelationId, RowExclusiveLock);
+	Relation	depRel;
+	HeapTuple	tup = SearchSysCacheCopyAttNum(relid, attnum);
+	HeapTuple	newtup;
+	Form_pg_attribute att;
+	Datum		values[Natts_pg_attribute];
+	bool		nulls[Natts_pg_attribute];
+	bool		replace[Natts_pg_attribute];
+	Oid			oldtype;
+	ScanKeyData key[2];
+	ObjectAddress rel;
+	SysScanDesc scan;
+	CatCList   *list;
+	int			i;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for attribute %d of relation %u",
+			 attnum, relid);
+	att = (Form_pg_attribute) GETSTRUCT(tup);
+	oldtype = att->atttypid;
+	Assert(att->attlen == sizeof(Oid) && att->attbyval &&
+		   att->attalign == TYPALIGN_INT);
+	memset(values, 0, sizeof(values));
+	memset(nulls, false, sizeof(nulls));
+	memset(replace, false, sizeof(replace));
+	values[Anum_pg_attribute_atttypid - 1] = ObjectIdGetDatum(OIDOID);
+	replace[Anum_pg_attribute_atttypid - 1] = true;
+	values[Anum_pg_attribute_atttypmod - 1] = Int32GetDatum(-1);
+	replace[Anum_pg_attribute_atttypmod - 1] = true;
+	values[Anum_pg_attribute_attcollation - 1] = ObjectIdGetDatum(InvalidOid);
+	replace[Anum_pg_attribute_attcollation - 1] = true;
+	if (att->atthasmissing)
+	{
+		bool		isnull;
+		Datum		missing = heap_getattr(tup, Anum_pg_attribute_attmissingval,
+										   RelationGetDescr(attrel), &isnull);
+
+		if (!isnull)
+		{
+			int			one = 1;
+			Datum		value = array_get_element(missing, 1, &one, -1,
+												  att->attlen, att->attbyval,
+												  att->attalign, &isnull);
+
+			values[Anum_pg_attribute_attmissingval - 1] =
+				PointerGetDatum(construct_array(&value, 1, OIDOID, sizeof(Oid),
+												true, TYPALIGN_INT));
+			replace[Anum_pg_attribute_attmissingval - 1] = true;
+		}
+	}
+	newtup = heap_modify_tuple(tup, RelationGetDescr(attrel), values, nulls,
+							   replace);
+	CatalogTupleUpdate(attrel, &newtup->t_self, newtup);
+	table_close(attrel, RowExclusiveLock);
+
+	/* its dependency on the type goes: the column does not use it any more */
+	ObjectAddressSet(rel, RelationRelationId, relid);
+	depRel = table_open(DependRelationId, RowExclusiveLock);
+	scan = depend_scan(depRel, false, &rel, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->objsubid == attnum && dep->refclassid == TypeRelationId &&
+			dep->refobjid == oldtype)
+			CatalogTupleDelete(depRel, &tup->t_self);
+	}
+	systable_endscan(scan);
+	table_close(depRel, RowExclusiveLock);
+	RemoveStatistics(relid, attnum);
+	CacheInvalidateRelcacheByRelid(relid);
+
+	appendStringInfoString(labels, labels->len > 0 ? ", " : "{");
+	escape_json(labels, get_attname(relid, attnum, false));
+	appendStringInfoString(labels, ": {");
+	list = SearchSysCacheList1(ENUMTYPOIDNAME, ObjectIdGetDatum(enumid));
+	for (i = 0; i < list->n_members; i++)
+	{
+		Form_pg_enum en = (Form_pg_enum) GETSTRUCT(&list->members[i]->tuple);
+
+		appendStringInfo(labels, "%s\"%u\": ", i > 0 ? ", " : "", en->oid);
+		escape_json(labels, NameStr(en->enumlabel));
+	}
+	ReleaseSysCacheList(list);
+	appendStringInfoChar(labels, '}');
+	CommandCounterIncrement();
+}
+
+/*
  * Close rel (a kept table, locked) and run ALTER TABLE on it with the
  * given clauses, if any: ALTER TABLE refuses a relation this session
  * still has open.
@@ -743,9 +918,12 @@ migsafe_keptypes_holds_user_range(Oid typid)
  * Called by snapshot.c, in its internal section, right after it kept a
  * table's storage as the table kept (relid), owned by migsafe's superuser:
  *
- *	- the columns at attnums (see migsafe_keptypes_spared()) become their
- *	  base type or lose their collation, so that the statement dropping the
- *	  domain or collation does not reach them;
+ *	- the columns at attnums relabel (see migsafe_keptypes_spared()) become
+ *	  their base type or lose their collation, and those at to_oid become
+ *	  oid columns, so that the statement dropping the domain, collation or
+ *	  enum does not reach them; returns the labels of those enums, as
+ *	  a JSON object from column name to an object from OID to label, for
+ *	  the snapshot's definition (kept_enums), or NULL;
  *	- a column of a user's range type (or multirange, a domain over or an
  *	  array of one) gets no statistics: ANALYZE of the kept table, which
  *	  autovacuum or a DBA runs as its owner, would otherwise run the
@@ -755,24 +933,38 @@ migsafe_keptypes_holds_user_range(Oid typid)
  *
  * Nothing is rewritten.
  */
-void
-migsafe_keptypes_settle(Oid relid, List *attnums)
+char *
+migsafe_keptypes_settle(Oid relid, List *relabel, List *to_oid)
 {
 	Relation	rel;
 	TupleDesc	desc;
 	StringInfoData sql;
+	StringInfoData labels;
 	ListCell   *lc;
 	int			i;
 
 	rel = relation_open(relid, AccessExclusiveLock);
 	desc = RelationGetDescr(rel);
+	initStringInfo(&labels);
+	foreach(lc, to_oid)
+		relabel_to_oid(relid, lfirst_int(lc),
+					   getBaseType(TupleDescAttr(desc, lfirst_int(lc) - 1)->atttypid),
+					   &labels);
+	if (to_oid != NIL)
+	{
+		appendStringInfoChar(&labels, '}');
+		/* the relabeled descriptor */
+		relation_close(rel, NoLock);
+		rel = relation_open(relid, AccessExclusiveLock);
+		desc = RelationGetDescr(rel);
+	}
 	initStringInfo(&sql);
-	foreach(lc, attnums)
+	foreach(lc, relabel)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, lfirst_int(lc) - 1);
 
 		appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
-						 release_clause(att));
+						 relabel_clause(att));
 	}
 	for (i = 0; i < desc->natts; i++)
 	{
@@ -785,6 +977,7 @@ migsafe_keptypes_settle(Oid relid, List *attnums)
 							 quote_identifier(NameStr(att->attname)));
 	}
 	alter_kept(rel, sql.data);
+	return to_oid != NIL ? labels.data : NULL;
 }
 
 /*

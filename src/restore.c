@@ -512,10 +512,43 @@ kept_storage(MigsafeSnapshotRow *s)
 		strcmp(((char **) linitial(rows))[0], "true") == 0;
 }
 
+/*
+ * The columns of kept storage whose enum the statement dropped are kept as
+ * the OIDs of its labels (see migsafe_keptypes_settle()): make them the
+ * labels, text, as a copy has them, before anything reads the storage.
+ */
+static void
+labels_back(MigsafeSnapshotRow *s)
+{
+	List	   *rows;
+	ListCell   *lc;
+	StringInfoData sql;
+
+	if (strcmp(s->method, "moved") != 0)
+		return;
+	rows = migsafe_rebuild_definition_rows(s, "SELECT e.key, e.value::pg_catalog.text"
+										   "  FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'kept_enums') e",
+										   2);
+	if (rows == NIL)
+		return;
+	initStringInfo(&sql);
+	foreach(lc, rows)
+	{
+		char	  **r = lfirst(lc);
+		const char *col = quote_identifier(r[0]);
+
+		appendStringInfo(&sql, "%s ALTER COLUMN %s TYPE pg_catalog.text COLLATE pg_catalog.\"default\""
+						 " USING %s::pg_catalog.jsonb OPERATOR(pg_catalog.->>) %s::pg_catalog.text",
+						 sql.len > 0 ? "," : "", col, quote_literal_cstr(r[1]), col);
+	}
+	migsafe_internal_run(psprintf("ALTER TABLE %s%s", s->storage, sql.data));
+}
+
 /* Restore s by its kind */
 static int64
 restore_by_kind(MigsafeSnapshotRow *s)
 {
+	labels_back(s);
 	/* a down migration re-created the column, table or sequence */
 	if (s->refill)
 		return migsafe_refill(s);

@@ -291,7 +291,7 @@ swappable(MigsafeCommand *cmd, MigsafeTarget *t)
 		t->subid == 0 && t->relkind == RELKIND_RELATION &&
 		migsafe_swap_possible(t->objid) &&
 		migsafe_keptypes_spared(t->objid, cmd->dropped, &t->kept_types,
-								&t->relabel);
+								&t->relabel, &t->to_oid);
 }
 
 /*
@@ -491,12 +491,13 @@ relation_definition(Oid relid)
  * What the registry adds to a relation's definition: who could read it
  * (only they see the row, see the 1.1 script; role OIDs as JSON strings,
  * as to_jsonb(oid[]) wrote them before), its OID, its parents in
- * order (null for none), and whether a dropped table's storage is kept
- * (restore creates the table again from it).
+ * order (null for none), whether a dropped table's storage is kept
+ * (restore creates the table again from it), and the labels of the enums
+ * whose columns it keeps as OIDs (see migsafe_keptypes_settle()).
  */
 static Jsonb *
 registry_additions(Oid relid, List *readers, bool storage_kept,
-				   bool kept_types)
+				   bool kept_types, const char *kept_enums)
 {
 	StringInfoData buf;
 	Relation	inh = table_open(InheritsRelationId, AccessShareLock);
@@ -526,6 +527,8 @@ registry_additions(Oid relid, List *readers, bool storage_kept,
 		appendStringInfoString(&buf, ", \"kept_storage\": true");
 	if (kept_types)
 		appendStringInfoString(&buf, ", \"kept_types\": true");
+	if (kept_enums != NULL)
+		appendStringInfo(&buf, ", \"kept_enums\": %s", kept_enums);
 	appendStringInfoChar(&buf, '}');
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 											  CStringGetDatum(buf.data)));
@@ -606,7 +609,7 @@ register_snapshot(MigsafeCommand *cmd, MigsafeTarget *t, int64 id,
 	values[14] = BoolGetDatum(estimated);
 	values[15] = Int64GetDatum(Max(bytes, 0));
 	more = registry_additions(t->objid, migsafe_catalog_reader_oids(t->objid),
-							  t->storage_kept, t->kept_types);
+							  t->storage_kept, t->kept_types, t->kept_enums);
 	values[16] = DirectFunctionCall2(jsonb_concat,
 									 JsonbPGetDatum(relation_definition(t->objid)),
 									 JsonbPGetDatum(more));
@@ -736,10 +739,11 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 								  quote_identifier(GetUserNameFromId(BOOTSTRAP_SUPERUSERID,
 																	 false))));
 	/*
-	 * a domain or collation the statement drops too: let go of it now; and
+	 * a domain, collation or enum the statement drops too: let go of it
+	 * now (an enum's labels go in the definition, kept_enums); and
 	 * no statistics of a user's range (see keptypes.c)
 	 */
-	migsafe_keptypes_settle(keptid, t->relabel);
+	t->kept_enums = migsafe_keptypes_settle(keptid, t->relabel, t->to_oid);
 	t->storage_kept = (t->op == MIGSAFE_OP_DROP);
 	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
 					  !t->rows_exact, total_size(keptid));
