@@ -21,7 +21,7 @@ extern bool migsafe_keptypes_spared(Oid relid, List *dropped, bool *typed,
 									List **relabel, List **to_oid);
 extern char *migsafe_keptypes_settle(Oid relid, List *relabel, List *to_oid);
 extern void migsafe_keptypes_release(Node *parsetree);
-extern bool migsafe_keptypes_release_targets(List *targets);
+extern bool migsafe_keptypes_release_targets(List *targets, Node *parsetree);
 extern bool migsafe_keptypes_exist(void);
 extern bool migsafe_keptypes_kept_column(Oid relid, int subid);
 

@@ -1,8 +1,9 @@
 --
 -- A dropped table that depends on a user's objects (a trigger's function,
 -- a domain or composite type of a column, a function a default calls) is
--- not moved: its storage is kept under a new table (copied, for a
--- composite type), which keeps none of those objects from being dropped.
+-- not moved: its storage is kept under a new table, which keeps none of
+-- those objects from being dropped (a kept column of a composite type
+-- becomes text before the type goes).
 -- A table depending on nothing of the user's is moved.
 --
 SET client_min_messages = warning;
@@ -51,8 +52,8 @@ DROP DOMAIN sd_dom;
 DROP TYPE sd_pair;
 DROP ROLE regress_sd_role;
 
--- the snapshots keep the values (as text for a composite type; the
--- domain's column became its base type when the domain was dropped)
+-- the snapshots keep the values (the composite type's column became
+-- text, the domain's its base type, when they were dropped)
 SELECT storage AS copy FROM migsafe.snapshots
  WHERE id > :mark AND object_identity = 'public.sd_composite' \gset
 SELECT * FROM :copy;

@@ -218,19 +218,88 @@ SELECT * FROM ty_gone.pens ORDER BY id;
 SELECT migsafe.restore('ty_gone.pen_sets') AS restored;
 SELECT * FROM ty_gone.pen_sets;
 
--- 6. composite and range types are still copied (an ALTER of the type
--- would be refused while a kept column used it)
+-- 6. composite types keep their storage too, nested, a table's or a
+-- view's row type, a typed table's: before a statement changes or drops
+-- the relation whose row type a kept column holds (ALTER TABLE, ALTER
+-- TYPE, DROP), or a dry run finds it changes (a generated column goes
+-- with its function), the kept column becomes text; nothing else locks
+-- the kept table
 CREATE TYPE pair AS (x int, y int);
-CREATE TABLE pairs (id int, p pair);
-INSERT INTO pairs VALUES (1, ROW(1, 2));
+CREATE TYPE nested AS (p pair, n int);
+CREATE TABLE addr (street text, city text);
+CREATE TYPE base_t AS (a int, b int);
+CREATE TABLE typed OF base_t;
+CREATE TABLE parent (a int, b int) PARTITION BY RANGE (a);
+CREATE TABLE child PARTITION OF parent FOR VALUES FROM (0) TO (10);
+CREATE VIEW v AS SELECT 1 AS a, 'x'::text AS b;
+CREATE FUNCTION dbl(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT $1 * 2';
+CREATE TABLE gen (a int, d int GENERATED ALWAYS AS (dbl(a)) STORED);
+CREATE TABLE pairs (id int, p pair, ns nested, home addr, t typed,
+	c child, vv v, g gen, ps pair[]);
+INSERT INTO pairs VALUES
+	(1, ROW(1, 2), ROW(ROW(3, 4), 5), ROW('Main St', 'Springfield'),
+	 ROW(6, 7), ROW(8, 9), ROW(1, 'x'), ROW(3, 6), ARRAY[ROW(1, 2)::pair]),
+	(2, NULL, ROW(NULL, 1), ROW(NULL, 'X'), NULL, NULL, NULL, NULL, '{}');
+SELECT fp('pairs') AS pairs_before \gset
+SELECT pg_relation_filenode('pairs') AS pairs_node \gset
 BEGIN;
 SET LOCAL migsafe.approve = 'ty.pairs';
 SET LOCAL client_min_messages = warning;
 TRUNCATE pairs;
 COMMIT;
 SELECT method FROM migsafe.snapshots WHERE id = snap('ty.pairs');
+SELECT pg_relation_filenode(storage::regclass) = :pairs_node AS not_rewritten
+  FROM migsafe.snapshots WHERE id = snap('ty.pairs');
 SELECT * FROM kept_types('ty.pairs');
+-- restore while nothing changed: the same rows, of the same types
+SELECT migsafe.restore('ty.pairs') AS restored;
+SELECT fp('pairs') = :'pairs_before' AS same_rows;
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.pairs';
+SET LOCAL client_min_messages = warning;
+TRUNCATE pairs;
+COMMIT;
+-- the table's own columns go (empty: no approval needed), then every
+-- change of those row types meets only the kept columns
+ALTER TABLE pairs DROP COLUMN p, DROP COLUMN ns, DROP COLUMN home,
+	DROP COLUMN t, DROP COLUMN c, DROP COLUMN vv, DROP COLUMN g,
+	DROP COLUMN ps;
+SELECT storage AS pairs_kept FROM migsafe.snapshots
+ WHERE id = snap('ty.pairs') \gset
+-- a role that may not change them converts nothing
+CREATE ROLE regress_ty_hostile;
+GRANT USAGE ON SCHEMA ty TO regress_ty_hostile;
+SET ROLE regress_ty_hostile;
+ALTER TABLE addr DROP COLUMN city;
+DROP TABLE addr;
 ALTER TYPE pair DROP ATTRIBUTE y;
+RESET ROLE;
+REVOKE USAGE ON SCHEMA ty FROM regress_ty_hostile;
+DROP ROLE regress_ty_hostile;
+SELECT * FROM kept_types('ty.pairs');
+ALTER TYPE pair DROP ATTRIBUTE y;				-- p, ns and ps
+ALTER TABLE addr ALTER COLUMN city TYPE varchar(40);	-- home
+ALTER TYPE base_t ALTER ATTRIBUTE a TYPE bigint CASCADE;	-- t
+ALTER TABLE parent ALTER COLUMN b TYPE bigint;	-- c, through the partition
+DROP VIEW v;									-- vv
+DROP FUNCTION dbl(int) CASCADE;					-- g, its column d goes
+SELECT * FROM kept_types('ty.pairs');
+SELECT * FROM :pairs_kept ORDER BY id;
+DROP TABLE pairs, addr, typed, parent, gen;
+DROP TYPE nested, pair, base_t;
+
+-- a statement that drops the table with its composite type copies it
+CREATE SCHEMA ty_pt;
+CREATE TYPE ty_pt.pt AS (x int, y int);
+CREATE TABLE ty_pt.pts (id int, p ty_pt.pt);
+INSERT INTO ty_pt.pts VALUES (1, ROW(1, 2));
+BEGIN;
+SET LOCAL migsafe.approve = 'ty_pt.*';
+SET LOCAL client_min_messages = warning;
+DROP SCHEMA ty_pt CASCADE;
+COMMIT;
+SELECT method FROM migsafe.snapshots WHERE id = snap('ty_pt.pts');
+SELECT * FROM kept_types('ty_pt.pts');
 
 -- 7. a cascade that reaches a kept column by another path (a domain whose
 -- default calls a SQL function reading the dropped table): the kept

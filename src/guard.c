@@ -1056,7 +1056,8 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	{
 		migsafe_collect_targets(cmd, kind, pstmt, queryString, context,
 								params, queryEnv);
-		(void) migsafe_keptypes_release_targets(cmd->targets);
+		(void) migsafe_keptypes_release_targets(cmd->targets,
+												 cmd->parsetree);
 		cmd->targets = NIL;
 		cmd->dropped = NIL;
 	}
@@ -1066,7 +1067,7 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	migsafe_collect_targets(cmd, kind, pstmt, queryString, context, params,
 							queryEnv);
 	/* a kept column its dry run reached by another path: let go, again */
-	if (migsafe_keptypes_release_targets(cmd->targets))
+	if (migsafe_keptypes_release_targets(cmd->targets, cmd->parsetree))
 	{
 		cmd->targets = NIL;
 		cmd->dropped = NIL;

@@ -12,9 +12,9 @@
  * or a DROP ... CASCADE would take the snapshot's column with it.  So:
  *
  *	- migsafe_keptypes_keepable() says whether a column's type may be kept
- *	  (composite types may not: an ALTER of the table or type they come
- *	  from would be refused while the snapshot uses it; a user's range is,
- *	  without statistics: see migsafe_keptypes_settle()), and
+ *	  (a user's range is, without statistics: see migsafe_keptypes_settle();
+ *	  a composite type is, converted before its relation changes: see
+ *	  release_rowtypes()), and
  *	  migsafe_keptypes_spared() whether the statement that keeps the storage
  *	  leaves those types alone, or the kept columns can let go of those it
  *	  drops without a rewrite (migsafe_keptypes_settle(): a DROP SCHEMA
@@ -66,6 +66,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_shdepend.h"
 #include "catalog/pg_type.h"
@@ -146,14 +147,16 @@ in_section(void (*fn) (void *arg), void *arg)
 	migsafe_internal_end(&state);
 }
 
+static bool composite_keepable(Oid relid);
+
 /*
  * migsafe_keptypes_keepable
  *
  * Whether a column of type typid may stay of that type in kept storage:
  * built-in types, enums, base types (an extension's too), ranges and
- * multiranges of those, domains over and arrays of all these.  Not
- * composite types (a table's row type or CREATE TYPE AS: an ALTER of it is
- * refused while a column uses it), temporary types or pseudo-types.
+ * multiranges of those, composite types of those (a table's row type or
+ * CREATE TYPE AS), domains over and arrays of all these.  Not temporary
+ * types or pseudo-types.
  */
 bool
 migsafe_keptypes_keepable(Oid typid)
@@ -193,11 +196,47 @@ migsafe_keptypes_keepable(Oid typid)
 		case TYPTYPE_MULTIRANGE:
 			result = migsafe_keptypes_keepable(get_multirange_range(typid));
 			break;
+		case TYPTYPE_COMPOSITE:
+			/* converted before its relation changes: see release_rowtypes() */
+			result = composite_keepable(form->typrelid);
+			break;
 		default:
 			result = false;
 			break;
 	}
 	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * Whether a column of the row type of relation relid may be kept: a
+ * composite type's, a table's, a view's or a foreign table's, whose
+ * attributes are all of types it may keep.
+ */
+static bool
+composite_keepable(Oid relid)
+{
+	Relation	rel = try_relation_open(relid, AccessShareLock);
+	TupleDesc	desc;
+	bool		result;
+	int			i;
+
+	if (rel == NULL)
+		return false;
+	desc = RelationGetDescr(rel);
+	result = rel->rd_rel->relkind == RELKIND_COMPOSITE_TYPE ||
+		rel->rd_rel->relkind == RELKIND_RELATION ||
+		rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ||
+		rel->rd_rel->relkind == RELKIND_VIEW ||
+		rel->rd_rel->relkind == RELKIND_MATVIEW ||
+		rel->rd_rel->relkind == RELKIND_FOREIGN_TABLE;
+	for (i = 0; i < desc->natts && result; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		result = att->attisdropped || migsafe_keptypes_keepable(att->atttypid);
+	}
+	relation_close(rel, AccessShareLock);
 	return result;
 }
 
@@ -236,9 +275,11 @@ closure(Oid typid, Oid collid, bool *overflow)
 	depRel = table_open(DependRelationId, AccessShareLock);
 	for (i = 0; i < list_length(objs) && !*overflow; i++)
 	{
+		ObjectAddress *obj = list_nth(objs, i);
 		ScanKeyData key[2];
-		SysScanDesc scan = depend_scan(depRel, false, list_nth(objs, i), key);
+		SysScanDesc scan = depend_scan(depRel, false, obj, key);
 		HeapTuple	tup;
+		Oid			typrelid = InvalidOid;
 
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
@@ -258,6 +299,22 @@ closure(Oid typid, Oid collid, bool *overflow)
 			objs = lappend(objs, a);
 		}
 		systable_endscan(scan);
+
+		/*
+		 * A composite type's values hold its attributes: what their types
+		 * depend on, through its relation (which depends on the type of a
+		 * CREATE TYPE AS, not the other way round).
+		 */
+		if (obj->classId == TypeRelationId)
+			typrelid = get_typ_typrelid(obj->objectId);
+		if (OidIsValid(typrelid) &&
+			!migsafe_catalog_address_member(objs, RelationRelationId, typrelid))
+		{
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSet(*a, RelationRelationId, typrelid);
+			objs = lappend(objs, a);
+		}
 	}
 	table_close(depRel, AccessShareLock);
 	return objs;
@@ -265,6 +322,10 @@ closure(Oid typid, Oid collid, bool *overflow)
 
 static char *release_clause(Form_pg_attribute att);
 static bool relabeled(Form_pg_attribute att);
+static void rowtype_users(Relation depRel, Oid typid, List **seen,
+						  List **found);
+static void release_found(void *found);
+static List *rowtype_relations(Node *parsetree, List **restrict_objects);
 
 /*
  * Whether column att is of an enum or a domain over one, the enum then
@@ -1061,26 +1122,69 @@ release_columns(void *todo)
  * it through a path migsafe_keptypes_release() does not look at, such as
  * a DROP TABLE ... CASCADE that takes a domain through a function of its
  * default) is converted, in an internal section, so that the statement no
- * longer reaches it.  Returns whether any was: then the caller collects
- * the statement's targets again.
+ * longer reaches it; so is a kept column that holds the row type of a
+ * relation the statement drops, or drops or changes a column of.  Returns
+ * whether any was: then the caller collects the statement's targets
+ * again.
  */
 bool
-migsafe_keptypes_release_targets(List *targets)
+migsafe_keptypes_release_targets(List *targets, Node *parsetree)
 {
 	List	   *todo = NIL;
+	List	   *rels = NIL;
+	List	   *done = NIL;
+	List	   *seen = NIL;
+	List	   *found = NIL;
 	ListCell   *lc;
 
+	/* the relations whose kept row types release_rowtypes() saw to */
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		List	   *restrict_objects;
+
+		done = rowtype_relations(parsetree, &restrict_objects);
+	}
 	foreach(lc, targets)
 	{
 		MigsafeTarget *t = lfirst(lc);
 
-		if (t->classid == RelationRelationId &&
-			migsafe_keptypes_kept_column(t->objid, t->subid))
+		if (t->classid != RelationRelationId)
+			continue;
+		if (migsafe_keptypes_kept_column(t->objid, t->subid))
 			todo = lappend(todo, t);
+
+		/*
+		 * a column dropped or changed by another path (a generated column
+		 * goes with the function its expression calls): its table's row
+		 * type changes under kept columns that hold it.  (A relation the
+		 * statement drops takes its row type, and the kept columns of it
+		 * are among the targets.)
+		 */
+		else if (t->subid > 0 &&
+				 (t->op == MIGSAFE_OP_DROP || t->op == MIGSAFE_OP_RETYPE ||
+				  t->op == MIGSAFE_OP_BLANK) &&
+				 !list_member_oid(done, t->objid))
+			rels = list_append_unique_oid(rels, t->objid);
 	}
-	if (todo == NIL)
+	if (rels != NIL)
+	{
+		Relation	depRel = table_open(DependRelationId, AccessShareLock);
+
+		foreach(lc, rels)
+		{
+			Oid			reltype = get_rel_type_id(lfirst_oid(lc));
+
+			if (OidIsValid(reltype))
+				rowtype_users(depRel, reltype, &seen, &found);
+		}
+		table_close(depRel, AccessShareLock);
+	}
+	if (todo == NIL && found == NIL)
 		return false;
-	in_section(release_columns, todo);
+	if (todo != NIL)
+		in_section(release_columns, todo);
+	if (found != NIL)
+		in_section(release_found, found);
 	return true;
 }
 
@@ -1245,6 +1349,283 @@ release_tables(void *threat)
 	SPI_finish();
 }
 
+/* ----------------------------------------------------------------
+ * Kept columns of a row type
+ *
+ * A kept column of a composite type (a table's row type, or CREATE TYPE
+ * AS) keeps its values as they were written: an ALTER TABLE of the table
+ * whose row type it is (or ALTER TYPE) would be refused (ALTER COLUMN
+ * TYPE, a rewrite), or would blank an attribute in every kept value (DROP
+ * COLUMN, DROP ATTRIBUTE), and a DROP of that table would fail or take
+ * the column.  Before such a statement runs, the kept columns whose
+ * values hold that row type, however deep, become text.
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Add to *found (ObjectAddress, a column's) the kept columns whose values
+ * hold type typid: of that type, of an array, domain or range over it, of
+ * a composite or row type with an attribute of it, or of the row type of
+ * a table typed by it (ALTER TYPE ... CASCADE reaches it), found in
+ * pg_depend as find_composite_type_dependencies() finds them.  *seen
+ * holds the types looked at.
+ */
+static void
+rowtype_users(Relation depRel, Oid typid, List **seen, List **found)
+{
+	ObjectAddress type;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *next = NIL;
+	ListCell   *lc;
+
+	check_stack_depth();
+	if (list_member_oid(*seen, typid))
+		return;
+	*seen = lappend_oid(*seen, typid);
+	ObjectAddressSet(type, TypeRelationId, typid);
+	scan = depend_scan(depRel, true, &type, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (dep->classid == TypeRelationId)
+			next = lappend_oid(next, dep->objid);
+		else if (dep->classid == RelationRelationId && dep->objsubid > 0 &&
+				 is_kept_table(dep->objid))
+		{
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSubSet(*a, RelationRelationId, dep->objid,
+								dep->objsubid);
+			*found = lappend(*found, a);
+		}
+		else if (dep->classid == RelationRelationId)
+		{
+			Oid			reltype = get_rel_type_id(dep->objid);
+
+			if (OidIsValid(reltype))
+				next = lappend_oid(next, reltype);
+		}
+	}
+	systable_endscan(scan);
+	foreach(lc, next)
+		rowtype_users(depRel, lfirst_oid(lc), seen, found);
+}
+
+/*
+ * Whether ADD COLUMN def may write a value in every row (a default, an
+ * identity or generated column, a domain that may have constraints, a
+ * type not known yet, such as serial), which PostgreSQL refuses while a
+ * column uses the table's row type.
+ */
+static bool
+add_writes_rows(ColumnDef *def)
+{
+	ListCell   *lc;
+	Oid			typid;
+
+	if (def->raw_default != NULL || def->cooked_default != NULL ||
+		def->identity != '\0' || def->generated != '\0')
+		return true;
+	foreach(lc, def->constraints)
+	{
+		Constraint *c = lfirst_node(Constraint, lc);
+
+		if (c->contype == CONSTR_DEFAULT || c->contype == CONSTR_IDENTITY ||
+			c->contype == CONSTR_GENERATED)
+			return true;
+	}
+	if (def->typeName == NULL)
+		return true;
+	typid = LookupTypeNameOid(NULL, def->typeName, true);
+	return !OidIsValid(typid) || get_typtype(typid) == TYPTYPE_DOMAIN;
+}
+
+/*
+ * Whether an ALTER TABLE (TYPE ...) may change what values of the row type
+ * hold, or be refused while a column uses it: it drops or retypes a column
+ * or an attribute, rewrites the table (SET ACCESS METHOD, SET LOGGED or
+ * UNLOGGED, a new column's value in every row), or adds a column to a
+ * relation without storage, a composite type's attribute.  Any other
+ * (constraints, defaults, storage, owner, triggers, partitions...) leaves
+ * stored values of the row type as they are.
+ */
+static bool
+alter_changes_rowtype(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		switch (cmd->subtype)
+		{
+			case AT_AddColumn:
+				if (stmt->objtype != OBJECT_TABLE &&
+					stmt->objtype != OBJECT_FOREIGN_TABLE)
+					return true;
+				if (add_writes_rows(castNode(ColumnDef, cmd->def)))
+					return true;
+				break;
+			case AT_DropColumn:
+			case AT_AlterColumnType:
+			case AT_SetAccessMethod:
+			case AT_SetLogged:
+			case AT_SetUnLogged:
+#if PG_VERSION_NUM >= 170000
+			case AT_SetExpression:
+#endif
+				return true;
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+/*
+ * The relations whose row types parsetree may change or drop: what an
+ * ALTER TABLE (VIEW, TYPE ...) names, by its owner, and what a DROP TABLE
+ * (VIEW, MATERIALIZED VIEW, FOREIGN TABLE) names, by who may drop it
+ * (others get the statement's own error), with their inheritance children
+ * and partitions, which the statement reaches too.  *restrict_objects gets
+ * a DROP ... RESTRICT's relations.
+ */
+static List *
+rowtype_relations(Node *parsetree, List **restrict_objects)
+{
+	List	   *names = NIL;
+	List	   *result = NIL;
+	bool		alter = IsA(parsetree, AlterTableStmt);
+	ListCell   *lc;
+
+	*restrict_objects = NIL;
+	if (alter && !alter_changes_rowtype((AlterTableStmt *) parsetree))
+		return NIL;
+	if (alter)
+		names = list_make1(((AlterTableStmt *) parsetree)->relation);
+	else
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+
+		if (stmt->removeType != OBJECT_TABLE &&
+			stmt->removeType != OBJECT_VIEW &&
+			stmt->removeType != OBJECT_MATVIEW &&
+			stmt->removeType != OBJECT_FOREIGN_TABLE)
+			return NIL;
+		foreach(lc, stmt->objects)
+			names = lappend(names,
+							makeRangeVarFromNameList(castNode(List, lfirst(lc))));
+	}
+	foreach(lc, names)
+	{
+		RangeVar   *rv = lfirst(lc);
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+		ObjectAddress addr;
+
+		if (!OidIsValid(relid))
+			continue;
+		ObjectAddressSet(addr, RelationRelationId, relid);
+		if (alter ? !migsafe_rel_ownercheck(relid, GetUserId()) : !may_drop(addr))
+			continue;
+		if (!alter && ((DropStmt *) parsetree)->behavior == DROP_RESTRICT)
+		{
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			*a = addr;
+			*restrict_objects = lappend(*restrict_objects, a);
+		}
+		if ((rv->inh || !alter) && has_subclass(relid))
+			result = list_concat_unique_oid(result,
+											find_all_inheritors(relid, NoLock, NULL));
+		else
+			result = list_append_unique_oid(result, relid);
+	}
+	return result;
+}
+
+/* Convert the kept columns in found (ObjectAddress) that are still typed */
+static void
+release_found(void *found)
+{
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	SPI_connect();
+	foreach(lc, (List *) found)
+	{
+		ObjectAddress *a = lfirst(lc);
+		Relation	rel;
+		StringInfoData sql;
+		ListCell   *lc2;
+
+		if (list_member_oid(done, a->objectId))
+			continue;
+		done = lappend_oid(done, a->objectId);
+		rel = try_relation_open(a->objectId, AccessExclusiveLock);
+		if (rel == NULL)
+			continue;
+		initStringInfo(&sql);
+		foreach(lc2, (List *) found)
+		{
+			ObjectAddress *b = lfirst(lc2);
+			Form_pg_attribute att;
+
+			if (b->objectId != a->objectId ||
+				b->objectSubId > RelationGetDescr(rel)->natts)
+				continue;
+			att = TupleDescAttr(RelationGetDescr(rel), b->objectSubId - 1);
+			/* looked at again under the lock: converted meanwhile */
+			if (att->attisdropped ||
+				!user_typed(att->atttypid, att->attcollation))
+				continue;
+			appendStringInfo(&sql, "%s%s", sql.len > 0 ? ", " : "",
+							 release_clause(att));
+		}
+		alter_kept(rel, sql.data);
+		ereport(DEBUG1,
+				(errmsg_internal("migsafe: kept columns of %s converted before their row type changes",
+								 get_rel_name(a->objectId))));
+	}
+	SPI_finish();
+}
+
+/*
+ * Before an ALTER or DROP of a relation whose row type kept columns hold
+ * (see above): convert those columns.  Only their tables are locked; for
+ * any other relation this costs a look at pg_depend.
+ */
+static void
+release_rowtypes(Node *parsetree)
+{
+	List	   *restrict_objects;
+	List	   *rels = rowtype_relations(parsetree, &restrict_objects);
+	List	   *seen = NIL;
+	List	   *found = NIL;
+	Relation	depRel;
+	ListCell   *lc;
+
+	if (rels == NIL)
+		return;
+	depRel = table_open(DependRelationId, AccessShareLock);
+	foreach(lc, rels)
+	{
+		Oid			reltype = get_rel_type_id(lfirst_oid(lc));
+
+		if (OidIsValid(reltype))
+			rowtype_users(depRel, reltype, &seen, &found);
+	}
+	table_close(depRel, AccessShareLock);
+	/* no rewrite of kept tables for a DROP bound to fail */
+	if (found == NIL ||
+		(restrict_objects != NIL && restrict_fails(restrict_objects)))
+		return;
+	in_section(release_found, found);
+}
+
 /*
  * migsafe_keptypes_release
  *
@@ -1263,6 +1644,8 @@ migsafe_keptypes_release(Node *parsetree)
 	if (!IsA(parsetree, DropStmt) && !IsA(parsetree, DropOwnedStmt) &&
 		!IsA(parsetree, AlterDomainStmt) && !IsA(parsetree, AlterTableStmt))
 		return;
+	if (IsA(parsetree, DropStmt) || IsA(parsetree, AlterTableStmt))
+		release_rowtypes(parsetree);
 	if (!threat_of(parsetree, &threat))
 		return;
 	/* no rewrite of kept tables for a statement bound to fail */

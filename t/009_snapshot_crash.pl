@@ -16,23 +16,25 @@
 #
 # The backend is killed (kill -9, then the postmaster's crash restart):
 #
-# a) during copying snapshots: DROP TABLE ... CASCADE of a table a view
-#    depends on (copied, not moved) while it waits for its lock, as soon as
-#    the copy has begun, halfway through the copy, and after the statement
-#    but before COMMIT; in autocommit near the end of the statement (either
-#    state may result), the table having a column of a composite type (any
-#    other table keeps its storage instead); an approved
+# a) during copying snapshots: TRUNCATE of a table with a BEFORE TRUNCATE
+#    trigger (copied: the trigger must see the rows; any other table keeps
+#    its storage instead) while it waits for its lock, as soon as the copy
+#    has begun, halfway through the copy, and after the statement but
+#    before COMMIT; in autocommit near the end of the statement (either
+#    state may result); an approved
 #    TRUNCATE and an approved DROP ... CASCADE, which keep the table's
 #    storage instead of copying it: TRUNCATE while it waits for its lock,
 #    both after the statement but before COMMIT; a DROP TYPE that converts
-#    the columns of a kept storage of an enum and a domain, before COMMIT;
+#    the columns of a kept storage of an enum and a domain, and an ALTER
+#    TYPE that converts a kept column of a composite type, before COMMIT;
 # b) during a plain DROP TABLE, which moves the table: while it waits for
 #    its lock, and after the move but before COMMIT (the move also dropped
 #    the table's foreign key, which must be back);
 # c) right after COMMIT of an approved DROP (moved), TRUNCATE and DROP
 #    SCHEMA ... CASCADE (their tables' storage kept), the server stops with
 #    an immediate shutdown: after the restart the snapshots are complete,
-#    the TRUNCATE's and DROP SCHEMA's holding the tables' old storage; with wal_level minimal (new storage is not
+#    the TRUNCATE's and DROP SCHEMA's holding the tables' old storage (an
+#    enum dropped along kept as its labels' OIDs); with wal_level minimal (new storage is not
 #    WAL-logged, only synced at commit) and replica (it is WAL-logged);
 # d) during migsafe.restore() of the TRUNCATE's snapshot: the snapshot is
 #    still kept and the table still empty, and a second restore works.
@@ -280,15 +282,24 @@ INSERT INTO big
 SELECT g, md5(g::text), g * 1.5, timestamptz '2026-01-01' + g * interval '1 s'
   FROM generate_series(1, $BIG_ROWS) g;
 CREATE VIEW big_v AS SELECT id FROM big;
--- the same rows with a column of a composite type: its snapshot is a copy
-CREATE TYPE label AS (s text);
-CREATE TABLE bigc (id int PRIMARY KEY, v label, n numeric, at timestamptz);
-INSERT INTO bigc SELECT id, ROW(v)::label, n, at FROM big;
-CREATE VIEW bigc_v AS SELECT id FROM bigc;
+-- the same rows with a BEFORE TRUNCATE trigger: its snapshot is a copy
+-- (the trigger must see the rows)
+CREATE TABLE bigc (id int PRIMARY KEY, v text, n numeric, at timestamptz);
+INSERT INTO bigc SELECT * FROM big;
+CREATE FUNCTION bigc_noop() RETURNS trigger LANGUAGE plpgsql AS
+\$\$ BEGIN RETURN NULL; END \$\$;
+CREATE TRIGGER bigc_before_truncate BEFORE TRUNCATE ON bigc
+	FOR EACH STATEMENT EXECUTE FUNCTION bigc_noop();
 -- dropped with its schema: its storage is kept
 CREATE SCHEMA gone;
 CREATE TABLE gone.t (id int PRIMARY KEY, v text);
 INSERT INTO gone.t SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
+-- its enum goes with it: the kept column becomes the labels' OIDs
+CREATE TYPE gone.gmood AS ENUM ('ok', 'sad', 'glad');
+CREATE TABLE gone.e (id int PRIMARY KEY, m gone.gmood);
+INSERT INTO gone.e
+SELECT g, (ARRAY['ok', 'sad', 'glad'])[g % 3 + 1]::gone.gmood
+  FROM generate_series(1, 20000) g;
 CREATE TABLE parent (id int PRIMARY KEY);
 INSERT INTO parent SELECT generate_series(1, 100);
 CREATE TABLE mv (id int PRIMARY KEY, v text, p int REFERENCES parent);
@@ -299,6 +310,7 @@ VACUUM ANALYZE;
 my $big = query(fingerprint('big'));
 my $bigc = query(fingerprint('bigc'));
 my $gone = query(fingerprint('gone.t'));
+my $gone_e = query(fingerprint('gone.e'));
 my $mv = query(fingerprint('mv'));
 is((split / /, $big)[0], $BIG_ROWS, "big holds $BIG_ROWS rows");
 
@@ -308,42 +320,42 @@ my ($res, $s, $w, $err, $t0, $t1);
 # a) kill -9 during a copying snapshot
 #
 
-# The rehearsal: how long the copy of DROP TABLE bigc CASCADE takes, from
+# The rehearsal: how long the copy of TRUNCATE bigc takes, from
 # the moment it has begun to the end of the statement (rolled back)
 $w = $node->background_psql('postgres');
 $s = start_session();
 send_sql($s,
-	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\n\\echo done\nROLLBACK;\n"
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nTRUNCATE bigc;\n\\echo done\nROLLBACK;\n"
 );
 $t0 = poll_until($w, copying_sql($s->{pid}), 60);
-ok(defined $t0, 'rehearsal: the copy of DROP TABLE bigc CASCADE is seen to begin');
+ok(defined $t0, 'rehearsal: the copy of TRUNCATE bigc is seen to begin');
 wait_output($s, qr/^done$/m);
 $t1 = time();
 $s->{in} .= "\\q\n";
 $s->{h}->finish;
 my $copy_secs = $t1 - ($t0 // $t1);
-note(sprintf('rehearsal: the copy and the rest of the DROP took %.2f s',
+note(sprintf('rehearsal: the copy and the rest of the TRUNCATE took %.2f s',
 		$copy_secs));
 like($s->{err}, qr/migsafe kept snapshot \d+ of table "public.bigc"/,
-	'rehearsal: the DROP kept a snapshot');
+	'rehearsal: the TRUNCATE kept a snapshot');
 is(query(fingerprint('bigc')), $bigc, 'rehearsal: rolled back, bigc is intact');
 
-# while the DROP waits for its lock: a second session reads bigc
+# while the TRUNCATE waits for its lock: a second session reads bigc
 my $blocker = $node->background_psql('postgres');
 $blocker->query_safe('BEGIN; LOCK TABLE bigc IN ACCESS SHARE MODE');
 $s = start_session();
 send_sql($s,
-	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\nCOMMIT;\n"
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nTRUNCATE bigc;\nCOMMIT;\n"
 );
 ok( defined poll_until(
 		$w, qq{SELECT EXISTS (SELECT FROM pg_stat_activity
 		 WHERE pid = $s->{pid} AND wait_event_type = 'Lock')}, 60),
-	'DROP CASCADE waiting for its lock');
+	'TRUNCATE waiting for its lock');
 $err = kill_and_recover($s, $w, $blocker);
 like($err, qr/server closed the connection unexpectedly|connection to server was lost/,
 	'killed while waiting for the lock: psql lost its connection');
-is(outcome('bigc', 'drop', $bigc), 'intact',
-	'killed while the DROP waits for its lock: bigc is intact');
+is(outcome('bigc', 'truncate', $bigc), 'intact',
+	'killed while the TRUNCATE waits for its lock: bigc is intact');
 
 # as soon as the copy has begun, and halfway through it
 foreach my $case ([ 'as soon as the copy has begun', 0 ],
@@ -354,46 +366,43 @@ foreach my $case ([ 'as soon as the copy has begun', 0 ],
 	$w = $node->background_psql('postgres');
 	$s = start_session();
 	send_sql($s,
-		"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\nCOMMIT;\n"
+		"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nTRUNCATE bigc;\nCOMMIT;\n"
 	);
 	$t0 = poll_until($w, copying_sql($s->{pid}), 60);
 	ok(defined $t0, "$when: the copy has begun");
 	usleep(1_000_000 * $frac * $copy_secs) if $frac > 0;
-	my $still = $w->query_safe(active_sql($s->{pid}, 'DROP TABLE bigc CASCADE'));
-	note("$when: the DROP still running when killed: $still");
+	my $still = $w->query_safe(active_sql($s->{pid}, 'TRUNCATE bigc'));
+	note("$when: the TRUNCATE still running when killed: $still");
 	kill_and_recover($s, $w);
-	is(outcome('bigc', 'drop', $bigc), 'intact',
-		"killed $when (DROP CASCADE, before COMMIT): bigc is intact");
+	is(outcome('bigc', 'truncate', $bigc), 'intact',
+		"killed $when (TRUNCATE, before COMMIT): bigc is intact");
 }
 
 # after the statement, before COMMIT
 $w = $node->background_psql('postgres');
 $s = start_session();
 send_sql($s,
-	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\nSELECT pg_sleep(600);\nCOMMIT;\n"
+	"BEGIN;\nSET LOCAL migsafe.approve = 'public.bigc';\nTRUNCATE bigc;\nSELECT pg_sleep(600);\nCOMMIT;\n"
 );
 ok(defined poll_until($w, active_sql($s->{pid}, 'SELECT pg_sleep'), 60),
-	'DROP CASCADE done, COMMIT not yet');
+	'TRUNCATE done, COMMIT not yet');
 kill_and_recover($s, $w);
-is(outcome('bigc', 'drop', $bigc), 'intact',
-	'killed after DROP CASCADE, before COMMIT: bigc is intact');
-is(query("SELECT to_regclass('public.bigc_v') IS NOT NULL"),
-	't', 'killed before COMMIT: the view is still there');
+is(outcome('bigc', 'truncate', $bigc), 'intact',
+	'killed after TRUNCATE, before COMMIT: bigc is intact');
 
 # in autocommit, near the end of the statement: either state
 $w = $node->background_psql('postgres');
 $s = start_session();
 send_sql($s,
-	"SET migsafe.approve = 'public.bigc';\nDROP TABLE bigc CASCADE;\n");
+	"SET migsafe.approve = 'public.bigc';\nTRUNCATE bigc;\n");
 $t0 = poll_until($w, copying_sql($s->{pid}), 60);
 ok(defined $t0, 'autocommit: the copy has begun');
 usleep(1_000_000 * 0.95 * $copy_secs);
 kill_and_recover($s, $w);
-$res = outcome('bigc', 'drop', $bigc);
+$res = outcome('bigc', 'truncate', $bigc);
 like($res, qr/^(intact|complete)$/,
-	'killed near the end of an autocommit DROP CASCADE: intact or complete');
-note("autocommit DROP CASCADE killed near its end: $res");
-query('CREATE VIEW bigc_v AS SELECT id FROM bigc') if $res eq 'complete';
+	'killed near the end of an autocommit TRUNCATE: intact or complete');
+note("autocommit TRUNCATE killed near its end: $res");
 
 # an approved TRUNCATE, which keeps big's storage as its snapshot (nothing
 # is copied): while it waits for its lock, and once big's storage belongs
@@ -493,6 +502,48 @@ is(query("SELECT migsafe.restore($yid)"), '20000',
 	'restore of the converted snapshot');
 is(query(fingerprint('typed')), $typed, 'restored typed is identical');
 
+# a table with a column of a composite type keeps its storage with that
+# type; an ALTER TYPE then converts the kept column to text first: killed
+# after the conversion, before COMMIT, the kept column still has its type
+query(q{
+CREATE TYPE tpair AS (x int, y text);
+CREATE TABLE comp (id int PRIMARY KEY, p tpair);
+INSERT INTO comp SELECT g, ROW(g, md5(g::text))::tpair FROM generate_series(1, 20000) g;
+});
+my $comp = query(fingerprint('comp'));
+my $comp_filenode = query("SELECT pg_relation_filenode('comp')");
+query("BEGIN; SET LOCAL migsafe.approve = 'public.comp'; TRUNCATE comp; COMMIT;");
+my ($cid, $cstorage) = split /\|/, query(
+	"SELECT id, storage FROM migsafe.snapshots
+	  WHERE object_identity = 'public.comp' AND status = 'kept'");
+my $kept_comp = "SELECT format_type(atttypid, atttypmod)
+  FROM pg_attribute WHERE attrelid = '$cstorage'::regclass AND attname = 'p'";
+is( query("SELECT pg_relation_filenode('$cstorage') = $comp_filenode") . ' '
+	  . query($kept_comp),
+	't tpair',
+	'TRUNCATE of a table of a composite type: its own storage kept, with its type');
+$w = $node->background_psql('postgres');
+$s = start_session();
+send_sql($s,
+	"BEGIN;\nALTER TABLE comp DROP COLUMN p;\nALTER TYPE tpair DROP ATTRIBUTE y;\nSELECT pg_sleep(600);\nCOMMIT;\n"
+);
+ok(defined poll_until($w, active_sql($s->{pid}, 'SELECT pg_sleep'), 60),
+	'ALTER TYPE done (kept column converted), COMMIT not yet');
+kill_and_recover($s, $w);
+is(query($kept_comp), 'tpair',
+	'killed after ALTER TYPE converted the kept column, before COMMIT: it keeps its type');
+is(query(fingerprint($cstorage)), $comp,
+	'killed before COMMIT: the kept storage holds every row');
+query("ALTER TABLE comp DROP COLUMN p; ALTER TYPE tpair DROP ATTRIBUTE y;");
+is(query($kept_comp), 'text',
+	'after ALTER TYPE ... DROP ATTRIBUTE: the kept column is text');
+is(query(fingerprint($cstorage)), $comp,
+	'the converted kept storage holds the same values, the attribute too');
+query("ALTER TYPE tpair ADD ATTRIBUTE y text; ALTER TABLE comp ADD COLUMN p tpair;");
+is(query("SELECT migsafe.restore($cid)"), '20000',
+	'restore of the converted snapshot');
+is(query(fingerprint('comp')), $comp, 'restored comp is identical');
+
 #
 # b) kill -9 during a plain DROP TABLE, which moves the table
 #
@@ -539,6 +590,7 @@ foreach my $wal_level ('minimal', 'replica')
 
 	my $big_filenode = query("SELECT pg_relation_filenode('big')");
 	my $gone_filenode = query("SELECT pg_relation_filenode('gone.t')");
+	my $gone_e_filenode = query("SELECT pg_relation_filenode('gone.e')");
 	query(q{
 BEGIN;
 SET LOCAL migsafe.approve = 'public.big, public.mv, gone.*';
@@ -588,6 +640,17 @@ COMMIT;
 		$gone, "$wal_level: the kept storage holds exactly gone.t's rows");
 	is(query("SELECT to_regnamespace('gone') IS NULL"),
 		't', "$wal_level: schema gone is gone");
+	my ($eid, $estorage) = split /\|/, query(
+		"SELECT id, storage FROM migsafe.snapshots
+		  WHERE object_identity = 'gone.e' AND status = 'kept'
+		    AND method = 'moved' AND definition ? 'kept_enums'");
+	is( query(
+			"SELECT pg_relation_filenode('$estorage') = $gone_e_filenode
+			    AND format_type(atttypid, atttypmod) = 'oid'
+			   FROM pg_attribute WHERE attrelid = '$estorage'::regclass AND attname = 'm'"),
+		't',
+		"$wal_level, after COMMIT and a crash: gone.e's storage kept, its enum column as the labels' OIDs"
+	);
 
 	if ($wal_level eq 'minimal')
 	{
@@ -644,8 +707,13 @@ COMMIT;
 		'20000', "$wal_level: restore of gone.t from its kept storage");
 	is(query(fingerprint('gone.t')), $gone,
 		"$wal_level: restored gone.t is identical (md5 over the rows)");
-	is(query("SELECT status FROM migsafe.snapshots WHERE id IN ($tid, $mid, $gid) ORDER BY id"),
-		"restored\nrestored\nrestored", "$wal_level: the snapshots are marked restored");
+	query("CREATE TYPE gone.gmood AS ENUM ('ok', 'sad', 'glad')");
+	is(query("SELECT migsafe.restore($eid)"),
+		'20000', "$wal_level: restore of gone.e, the labels written back");
+	is(query(fingerprint('gone.e')), $gone_e,
+		"$wal_level: restored gone.e is identical (md5 over the rows)");
+	is(query("SELECT status FROM migsafe.snapshots WHERE id IN ($tid, $mid, $gid, $eid) ORDER BY id"),
+		"restored\nrestored\nrestored\nrestored", "$wal_level: the snapshots are marked restored");
 	is(query($stray_schemas), '0', "$wal_level: no snapshot schema left");
 }
 
