@@ -20,6 +20,10 @@
 #   truncate_typed    TRUNCATE t, t with two more columns, of an enum and
 #                     of a domain (kept with their types: see
 #                     src/keptypes.c)
+#   truncate_composite  TRUNCATE t, t with one more column, of a composite
+#                     type (kept with its type)
+#   drop_schema_enum  DROP SCHEMA s CASCADE, t in s with one more column,
+#                     of an enum of s (kept as the labels' OIDs)
 #   partitioned       DROP TABLE t, t partitioned by range into 4 partitions
 #   drop_column       approved ALTER TABLE t DROP COLUMN v (key and column
 #                     copied) against CREATE TABLE c AS SELECT id, v FROM t
@@ -40,6 +44,8 @@
 #   SIZES="1 100 1024"  table sizes in MB (heap)
 #   ROUNDS=5            rounds; a cell is the median
 #   QUICK=1             SIZES="1 10" ROUNDS=1
+#   PATHS="drop ..."    only these paths (and their groups: truncate
+#                       brings restore); default every path
 #   SAVE=1              write bench/results-sizes.md, bench/results-sizes.tsv
 #                       and bench/snapshot-sizes.png
 #   PGBIN=...           bin directory of the PostgreSQL to use
@@ -105,7 +111,8 @@ as_pg createdb -h "$dir" -p "$port" -U postgres $V
 as_pg createdb -h "$dir" -p "$port" -U postgres $M
 sql $M 'CREATE EXTENSION migsafe'
 for db in $V $M; do
-	sql $db "CREATE TYPE bench_state AS ENUM ('new', 'paid', 'sent')" -c 'CREATE DOMAIN bench_cents AS bigint CHECK (VALUE >= 0)'
+	sql $db "CREATE TYPE bench_state AS ENUM ('new', 'paid', 'sent')" -c 'CREATE DOMAIN bench_cents AS bigint CHECK (VALUE >= 0)' \
+		-c 'CREATE TYPE bench_pair AS (a int, b text)'
 done
 
 # the guard must be on in M and off in V
@@ -120,7 +127,21 @@ fi
 sql $M "SET migsafe.snapshot = off" -c "SET migsafe.approve = 'public.probe'" -c 'DROP TABLE probe'
 
 # in the report's order
-paths=(drop drop_cascade drop_schema truncate restore truncate_cascade truncate_typed partitioned drop_column)
+paths=(drop drop_cascade drop_schema drop_schema_enum truncate restore truncate_cascade truncate_typed
+	truncate_composite partitioned drop_column)
+groups=(drop drop_cascade drop_schema drop_schema_enum "truncate restore" truncate_cascade truncate_typed
+	truncate_composite partitioned drop_column)
+if [[ -n ${PATHS:-} ]]; then
+	chosen=()
+	for group in "${groups[@]}"; do
+		for p in $PATHS; do
+			[[ " $group " == *" $p "* ]] && chosen+=("$group") && break
+		done
+	done
+	groups=("${chosen[@]}")
+	read -r -a paths <<<"${groups[*]}"
+	((${#paths[@]} > 0)) || { say "PATHS names no path"; exit 1; }
+fi
 
 # make DB PATH: the object PATH works on, from the source table
 make_obj() {
@@ -135,6 +156,14 @@ make_obj() {
 		;;
 	drop_schema)
 		sql "$db" "CREATE SCHEMA s_$p" -c "CREATE TABLE s_$p.t AS SELECT * FROM src" -c "VACUUM s_$p.t"
+		;;
+	drop_schema_enum)
+		sql "$db" "CREATE SCHEMA s_$p" -c "CREATE TYPE s_$p.st AS ENUM ('new', 'paid', 'sent')" \
+			-c "CREATE TABLE s_$p.t AS SELECT *, (ARRAY['new', 'paid', 'sent'])[id % 3 + 1]::s_$p.st AS st FROM src" \
+			-c "VACUUM s_$p.t"
+		;;
+	truncate_composite)
+		sql "$db" "CREATE TABLE t_$p AS SELECT *, ROW(id, v)::bench_pair AS pr FROM src" -c "VACUUM t_$p"
 		;;
 	truncate_typed)
 		sql "$db" "CREATE TABLE t_$p AS SELECT *, (ARRAY['new', 'paid', 'sent'])[id % 3 + 1]::bench_state AS st,
@@ -167,8 +196,8 @@ statement() {
 	case $1 in
 	drop | partitioned) echo "DROP TABLE t_$1;" ;;
 	drop_cascade) echo "DROP TABLE t_$1 CASCADE;" ;;
-	drop_schema) echo "DROP SCHEMA s_$1 CASCADE;" ;;
-	truncate | truncate_typed) echo "TRUNCATE t_$1;" ;;
+	drop_schema | drop_schema_enum) echo "DROP SCHEMA s_$1 CASCADE;" ;;
+	truncate | truncate_typed | truncate_composite) echo "TRUNCATE t_$1;" ;;
 	truncate_cascade) echo "TRUNCATE t_$1 CASCADE;" ;;
 	drop_column) echo "ALTER TABLE t_$1 DROP COLUMN v;" ;;
 	esac
@@ -258,7 +287,7 @@ COMMIT;")
 		make_obj $M "$p"
 		;;
 	esac
-	n=$(sql $M "SELECT count(*) FROM $([[ $p == drop_schema ]] && echo s_$p.t || echo t_$p)")
+	n=$(sql $M "SELECT count(*) FROM $([[ $p == drop_schema* ]] && echo s_$p.t || echo t_$p)")
 	[[ $n == "$rows" ]] || { say "$p: $n rows after the reset, not $rows"; exit 1; }
 }
 
@@ -274,7 +303,7 @@ for mb in $sizes; do
 	printf '%s\theap\t%s\n' "$mb" "$heap" >>"$methods"
 	# one group of paths at a time, so that the disk holds the source and
 	# one object per database (restore refills what truncate emptied)
-	for group in drop drop_cascade drop_schema "truncate restore" truncate_cascade truncate_typed partitioned drop_column; do
+	for group in "${groups[@]}"; do
 		read -r -a ps <<<"$group"
 		for db in $V $M; do
 			make_obj $db "${ps[0]}"
@@ -331,9 +360,11 @@ describe() {
 	drop) echo 'DROP TABLE' ;;
 	drop_cascade) echo 'DROP TABLE ... CASCADE (a view)' ;;
 	drop_schema) echo 'DROP SCHEMA ... CASCADE' ;;
+	drop_schema_enum) echo 'DROP SCHEMA ... CASCADE, with its enum' ;;
 	truncate) echo 'TRUNCATE' ;;
 	truncate_cascade) echo 'TRUNCATE ... CASCADE (a referring table)' ;;
 	truncate_typed) echo 'TRUNCATE, an enum and a domain column' ;;
+	truncate_composite) echo 'TRUNCATE, a composite column' ;;
 	partitioned) echo 'DROP TABLE, partitioned (4 partitions)' ;;
 	drop_column) echo 'DROP COLUMN vs CREATE TABLE AS of key and column' ;;
 	restore) echo 'restore() of the TRUNCATE vs INSERT ... SELECT' ;;
@@ -372,7 +403,7 @@ plot() {
 	{
 		echo "set terminal pngcairo size 1400,1000 font ',10'"
 		echo "set output '$out'"
-		echo "set multiplot layout 3,3 title 'migsafe (approved, snapshot on) vs vanilla PostgreSQL: time against table size'"
+		echo "set multiplot layout 4,3 title 'migsafe (approved, snapshot on) vs vanilla PostgreSQL: time against table size'"
 		echo "set logscale xy; set grid; set key top left; set xlabel 'heap MB'; set ylabel 'ms'"
 		for p in "${paths[@]}"; do
 			awk -F'\t' -v p="$p" '$2 == p { print $1, $3, $4 }' "$dir/summary.tsv" |

@@ -288,6 +288,84 @@ SELECT * FROM :pairs_kept ORDER BY id;
 DROP TABLE pairs, addr, typed, parent, gen;
 DROP TYPE nested, pair, base_t;
 
+-- an attribute added is no change of the kept values: they read it as
+-- NULL, and come back so
+CREATE TYPE grow AS (x int, y text);
+CREATE TABLE grows (id int, g grow);
+INSERT INTO grows VALUES (1, ROW(1, 'one'));
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.grows';
+SET LOCAL client_min_messages = warning;
+DROP TABLE grows;
+COMMIT;
+ALTER TYPE grow ADD ATTRIBUTE z int;
+SELECT * FROM kept_types('ty.grows');
+SELECT migsafe.restore('ty.grows') AS restored;
+SELECT * FROM grows;
+
+-- a view's row type goes with what the view reads: an ALTER ... CASCADE
+-- that drops the view converts the kept column first
+CREATE TABLE keyed (a int PRIMARY KEY, b text);
+CREATE VIEW by_key AS SELECT a, b FROM keyed GROUP BY a;
+CREATE TYPE two AS (x int, y text);
+CREATE TABLE twos (k two);
+CREATE VIEW first_of AS SELECT (k).x AS xx FROM twos;
+CREATE TABLE views_held (id int, r by_key, f first_of);
+INSERT INTO views_held VALUES (1, ROW(3, 's'), ROW(1));
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.views_held';
+SET LOCAL client_min_messages = warning;
+DROP TABLE views_held;
+COMMIT;
+ALTER TABLE keyed DROP CONSTRAINT keyed_pkey CASCADE;
+ALTER TYPE two DROP ATTRIBUTE x CASCADE;
+SELECT * FROM kept_types('ty.views_held');
+SELECT storage AS views_kept FROM migsafe.snapshots
+ WHERE id = snap('ty.views_held') \gset
+SELECT * FROM :views_kept;
+DROP TABLE keyed, twos;
+DROP TYPE two;
+
+-- a reader of the snapshot may not make a column, domain or type of the
+-- kept table's row type (only a superuser may): it would keep those
+-- conversions from happening
+CREATE ROLE regress_ty_reader;
+CREATE SCHEMA ty_reader AUTHORIZATION regress_ty_reader;
+CREATE TYPE held AS (x int);
+CREATE TABLE helds (id int, h held);
+INSERT INTO helds VALUES (1, ROW(1));
+GRANT SELECT ON helds TO regress_ty_reader;
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.helds';
+SET LOCAL client_min_messages = warning;
+TRUNCATE helds;
+COMMIT;
+SELECT storage AS helds_kept FROM migsafe.snapshots
+ WHERE id = snap('ty.helds') \gset
+SELECT set_config('ty.kept', :'helds_kept', false) IS NOT NULL AS set;
+SET ROLE regress_ty_reader;
+SELECT * FROM :helds_kept;
+DO $$
+DECLARE
+	stmt text;
+BEGIN
+	FOREACH stmt IN ARRAY ARRAY[
+		'CREATE TABLE ty_reader.c (x %s)', 'CREATE TABLE ty_reader.a (x %s[])',
+		'CREATE DOMAIN ty_reader.d AS %s', 'CREATE TYPE ty_reader.t AS (x %s)']
+	LOOP
+		BEGIN
+			EXECUTE format(stmt, current_setting('ty.kept'));
+			RAISE NOTICE '%: done', split_part(stmt, ' ', 2);
+		EXCEPTION WHEN insufficient_privilege THEN
+			RAISE NOTICE '%: %', split_part(stmt, ' ', 2), SQLSTATE;
+		END;
+	END LOOP;
+END $$;
+RESET ROLE;
+DROP SCHEMA ty_reader;
+REVOKE SELECT ON helds FROM regress_ty_reader;
+DROP ROLE regress_ty_reader;
+
 -- a statement that drops the table with its composite type copies it
 CREATE SCHEMA ty_pt;
 CREATE TYPE ty_pt.pt AS (x int, y int);

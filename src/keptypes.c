@@ -67,6 +67,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_rewrite.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_shdepend.h"
 #include "catalog/pg_type.h"
@@ -81,6 +82,7 @@
 #include "utils/builtins.h"
 #include "utils/catcache.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
@@ -315,6 +317,31 @@ closure(Oid typid, Oid collid, bool *overflow)
 			ObjectAddressSet(*a, RelationRelationId, typrelid);
 			objs = lappend(objs, a);
 		}
+
+		/*
+		 * A view's row type goes with the view, which goes with what its
+		 * query reads (ALTER TABLE ... DROP CONSTRAINT ... CASCADE of the key
+		 * it groups by): that is what its rule depends on.
+		 */
+		if (obj->classId == RelationRelationId &&
+			(get_rel_relkind(obj->objectId) == RELKIND_VIEW ||
+			 get_rel_relkind(obj->objectId) == RELKIND_MATVIEW))
+		{
+			scan = depend_scan(depRel, true, obj, key);
+			while (HeapTupleIsValid(tup = systable_getnext(scan)))
+			{
+				Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+				ObjectAddress *a;
+
+				if (dep->classid != RewriteRelationId ||
+					migsafe_catalog_address_member(objs, dep->classid, dep->objid))
+					continue;
+				a = palloc(sizeof(ObjectAddress));
+				ObjectAddressSet(*a, RewriteRelationId, dep->objid);
+				objs = lappend(objs, a);
+			}
+			systable_endscan(scan);
+		}
 	}
 	table_close(depRel, AccessShareLock);
 	return objs;
@@ -322,8 +349,7 @@ closure(Oid typid, Oid collid, bool *overflow)
 
 static char *release_clause(Form_pg_attribute att);
 static bool relabeled(Form_pg_attribute att);
-static void rowtype_users(Relation depRel, Oid typid, List **seen,
-						  List **found);
+static List *rowtype_users(List *rels);
 static void release_found(void *found);
 static List *rowtype_relations(Node *parsetree, List **restrict_objects);
 
@@ -1133,8 +1159,7 @@ migsafe_keptypes_release_targets(List *targets, Node *parsetree)
 	List	   *todo = NIL;
 	List	   *rels = NIL;
 	List	   *done = NIL;
-	List	   *seen = NIL;
-	List	   *found = NIL;
+	List	   *found;
 	ListCell   *lc;
 
 	/* the relations whose kept row types release_rowtypes() saw to */
@@ -1166,19 +1191,7 @@ migsafe_keptypes_release_targets(List *targets, Node *parsetree)
 				 !list_member_oid(done, t->objid))
 			rels = list_append_unique_oid(rels, t->objid);
 	}
-	if (rels != NIL)
-	{
-		Relation	depRel = table_open(DependRelationId, AccessShareLock);
-
-		foreach(lc, rels)
-		{
-			Oid			reltype = get_rel_type_id(lfirst_oid(lc));
-
-			if (OidIsValid(reltype))
-				rowtype_users(depRel, reltype, &seen, &found);
-		}
-		table_close(depRel, AccessShareLock);
-	}
+	found = rowtype_users(rels);
 	if (todo == NIL && found == NIL)
 		return false;
 	if (todo != NIL)
@@ -1363,55 +1376,109 @@ release_tables(void *threat)
  */
 
 /*
- * Add to *found (ObjectAddress, a column's) the kept columns whose values
- * hold type typid: of that type, of an array, domain or range over it, of
- * a composite or row type with an attribute of it, or of the row type of
- * a table typed by it (ALTER TYPE ... CASCADE reaches it), found in
- * pg_depend as find_composite_type_dependencies() finds them.  *seen
- * holds the types looked at.
+ * The kept columns (ObjectAddress, a column's) whose values hold the row
+ * type of a relation in rels (OIDs): of that type, of an array, domain or
+ * range over it, of a composite or row type with an attribute of it, or
+ * of the row type of a table typed by it (ALTER TYPE ... CASCADE reaches
+ * it), found in pg_depend as find_composite_type_dependencies() finds
+ * them, breadth first, each type looked at once.
  */
-static void
-rowtype_users(Relation depRel, Oid typid, List **seen, List **found)
+static List *
+rowtype_users(List *rels)
 {
-	ObjectAddress type;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	List	   *next = NIL;
+	List	   *queue = NIL;
+	List	   *found = NIL;
+	HTAB	   *seen = NULL;
+	Relation	depRel;
 	ListCell   *lc;
+	int			i;
 
-	check_stack_depth();
-	if (list_member_oid(*seen, typid))
-		return;
-	*seen = lappend_oid(*seen, typid);
-	ObjectAddressSet(type, TypeRelationId, typid);
-	scan = depend_scan(depRel, true, &type, key);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, rels)
 	{
-		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		Oid			reltype = get_rel_type_id(lfirst_oid(lc));
 
-		if (dep->classid == TypeRelationId)
-			next = lappend_oid(next, dep->objid);
-		else if (dep->classid == RelationRelationId && dep->objsubid > 0 &&
-				 is_kept_table(dep->objid))
-		{
-			ObjectAddress *a = palloc(sizeof(ObjectAddress));
-
-			ObjectAddressSubSet(*a, RelationRelationId, dep->objid,
-								dep->objsubid);
-			*found = lappend(*found, a);
-		}
-		else if (dep->classid == RelationRelationId)
-		{
-			Oid			reltype = get_rel_type_id(dep->objid);
-
-			if (OidIsValid(reltype))
-				next = lappend_oid(next, reltype);
-		}
+		if (OidIsValid(reltype))
+			queue = lappend_oid(queue, reltype);
 	}
-	systable_endscan(scan);
-	foreach(lc, next)
-		rowtype_users(depRel, lfirst_oid(lc), seen, found);
+	if (queue == NIL)
+		return NIL;
+	depRel = table_open(DependRelationId, AccessShareLock);
+	for (i = 0; i < list_length(queue); i++)
+	{
+		Oid			typid = list_nth_oid(queue, i);
+		ObjectAddress type;
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		/* a list while it is short (the row type and its array), then a hash */
+		if (seen == NULL && i >= 16)
+		{
+			HASHCTL		ctl;
+			int			j;
+
+			ctl.keysize = sizeof(Oid);
+			ctl.entrysize = sizeof(Oid);
+			ctl.hcxt = CurrentMemoryContext;
+			seen = hash_create("migsafe row types looked at", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+			for (j = 0; j < i; j++)
+			{
+				Oid			done = list_nth_oid(queue, j);
+
+				(void) hash_search(seen, &done, HASH_ENTER, NULL);
+			}
+		}
+		if (seen != NULL)
+		{
+			bool		present;
+
+			(void) hash_search(seen, &typid, HASH_ENTER, &present);
+			if (present)
+				continue;
+		}
+		else
+		{
+			int			j;
+
+			for (j = 0; j < i && list_nth_oid(queue, j) != typid; j++)
+				;
+			if (j < i)
+				continue;
+		}
+
+		ObjectAddressSet(type, TypeRelationId, typid);
+		scan = depend_scan(depRel, true, &type, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+
+			if (dep->classid == TypeRelationId)
+				queue = lappend_oid(queue, dep->objid);
+			else if (dep->classid == RelationRelationId && dep->objsubid > 0 &&
+					 is_kept_table(dep->objid))
+			{
+				ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+				ObjectAddressSubSet(*a, RelationRelationId, dep->objid,
+									dep->objsubid);
+				found = lappend(found, a);
+			}
+			else if (dep->classid == RelationRelationId)
+			{
+				Oid			reltype = get_rel_type_id(dep->objid);
+
+				if (OidIsValid(reltype))
+					queue = lappend_oid(queue, reltype);
+			}
+		}
+		systable_endscan(scan);
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_close(depRel, AccessShareLock);
+	if (seen != NULL)
+		hash_destroy(seen);
+	return found;
 }
 
 /*
@@ -1446,11 +1513,11 @@ add_writes_rows(ColumnDef *def)
 /*
  * Whether an ALTER TABLE (TYPE ...) may change what values of the row type
  * hold, or be refused while a column uses it: it drops or retypes a column
- * or an attribute, rewrites the table (SET ACCESS METHOD, SET LOGGED or
- * UNLOGGED, a new column's value in every row), or adds a column to a
- * relation without storage, a composite type's attribute.  Any other
- * (constraints, defaults, storage, owner, triggers, partitions...) leaves
- * stored values of the row type as they are.
+ * or an attribute, or rewrites the table (SET ACCESS METHOD, SET LOGGED or
+ * UNLOGGED, a new column's value in every row).  Any other (an attribute
+ * added, constraints, defaults, storage, owner, triggers, partitions...)
+ * leaves stored values of the row type as they are, and what it adds reads
+ * as NULL in them.
  */
 static bool
 alter_changes_rowtype(AlterTableStmt *stmt)
@@ -1464,6 +1531,12 @@ alter_changes_rowtype(AlterTableStmt *stmt)
 		switch (cmd->subtype)
 		{
 			case AT_AddColumn:
+				/*
+				 * ALTER TYPE ... ADD ATTRIBUTE: stored values read the new
+				 * attribute as NULL (a typed table's new column too)
+				 */
+				if (stmt->objtype == OBJECT_TYPE)
+					break;
 				if (stmt->objtype != OBJECT_TABLE &&
 					stmt->objtype != OBJECT_FOREIGN_TABLE)
 					return true;
@@ -1603,22 +1676,11 @@ release_rowtypes(Node *parsetree)
 {
 	List	   *restrict_objects;
 	List	   *rels = rowtype_relations(parsetree, &restrict_objects);
-	List	   *seen = NIL;
-	List	   *found = NIL;
-	Relation	depRel;
-	ListCell   *lc;
+	List	   *found;
 
 	if (rels == NIL)
 		return;
-	depRel = table_open(DependRelationId, AccessShareLock);
-	foreach(lc, rels)
-	{
-		Oid			reltype = get_rel_type_id(lfirst_oid(lc));
-
-		if (OidIsValid(reltype))
-			rowtype_users(depRel, reltype, &seen, &found);
-	}
-	table_close(depRel, AccessShareLock);
+	found = rowtype_users(rels);
 	/* no rewrite of kept tables for a DROP bound to fail */
 	if (found == NIL ||
 		(restrict_objects != NIL && restrict_fails(restrict_objects)))

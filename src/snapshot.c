@@ -748,6 +748,13 @@ take_swap(MigsafeCommand *cmd, MigsafeTarget *t)
 	register_snapshot(cmd, t, id, "moved", kept, NIL, t->rows,
 					  !t->rows_exact, total_size(keptid));
 	migsafe_storage_lock_down(nsp, readers);
+
+	/*
+	 * Nobody makes a column, domain or type of the kept table's row type:
+	 * it would keep keptypes.c from converting the kept columns before their
+	 * types change (ALTER TABLE refuses a table whose row type a column uses)
+	 */
+	migsafe_internal_run(psprintf("REVOKE USAGE ON TYPE %s FROM PUBLIC", kept));
 	set_note(cmd, t, psprintf("Snapshot " INT64_FORMAT ": the table's storage, moved to schema %s.",
 							  id, nsp));
 }
