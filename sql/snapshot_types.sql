@@ -302,6 +302,33 @@ ALTER TYPE grow ADD ATTRIBUTE z int;
 SELECT * FROM kept_types('ty.grows');
 SELECT migsafe.restore('ty.grows') AS restored;
 SELECT * FROM grows;
+-- so is a column added to a table without a value for every row (no
+-- default, a NULL one, a domain without constraints or default); with a
+-- default, which PostgreSQL refuses to compute while a column uses the
+-- row type, the kept column becomes text first
+CREATE DOMAIN plain_int AS int;
+CREATE TABLE base_row (a int, b text);
+CREATE TABLE rows_held (id int, r base_row);
+INSERT INTO rows_held VALUES (1, ROW(1, 'one'));
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.rows_held';
+SET LOCAL client_min_messages = warning;
+TRUNCATE rows_held;
+COMMIT;
+ALTER TABLE rows_held DROP COLUMN r;
+ALTER TABLE base_row ADD COLUMN c int, ADD COLUMN e plain_int, ADD COLUMN g text DEFAULT NULL;
+SELECT * FROM kept_types('ty.rows_held');
+ALTER TABLE rows_held ADD COLUMN r base_row;
+SELECT migsafe.restore('ty.rows_held') AS restored;
+SELECT id, r FROM rows_held;
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.rows_held';
+SET LOCAL client_min_messages = warning;
+TRUNCATE rows_held;
+COMMIT;
+ALTER TABLE rows_held DROP COLUMN r;
+ALTER TABLE base_row ADD COLUMN d text DEFAULT 'dee';
+SELECT * FROM kept_types('ty.rows_held');
 
 -- a view's row type goes with what the view reads: an ALTER ... CASCADE
 -- that drops the view converts the kept column first

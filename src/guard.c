@@ -1049,10 +1049,13 @@ decide_command(MigsafeCommand *cmd, MigsafeStmtKind kind, PlannedStmt *pstmt,
 	 * With migsafe.mode = off the command is only audited; but kept
 	 * snapshots are migsafe's own: a DROP that reaches a kept column by a
 	 * path migsafe_keptypes_release() does not follow is found by its dry
-	 * run in every mode.
+	 * run in every mode, and so is an ALTER TYPE that blanks a kept
+	 * column's attribute (a kept column that another transaction committed
+	 * while this one waited for its lock: migsafe_keptypes_release() looked
+	 * before).
 	 */
-	if (kind == MIGSAFE_STMT_DROP && migsafe_mode == MIGSAFE_MODE_OFF &&
-		migsafe_keptypes_exist())
+	if ((kind == MIGSAFE_STMT_DROP || kind == MIGSAFE_STMT_ALTER) &&
+		migsafe_mode == MIGSAFE_MODE_OFF && migsafe_keptypes_exist())
 	{
 		migsafe_collect_targets(cmd, kind, pstmt, queryString, context,
 								params, queryEnv);

@@ -88,6 +88,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "compat.h"
@@ -1482,32 +1483,49 @@ rowtype_users(List *rels)
 }
 
 /*
- * Whether ADD COLUMN def may write a value in every row (a default, an
- * identity or generated column, a domain that may have constraints, a
+ * Whether ADD COLUMN def computes a value for every row (a default, an
+ * identity or generated column, a domain with constraints or a default, a
  * type not known yet, such as serial), which PostgreSQL refuses while a
- * column uses the table's row type.
+ * column uses the table's row type.  Stored values of the row type read a
+ * column added otherwise as NULL.  PostgreSQL stores no default that is
+ * a NULL constant, but for a domain (its NULL is a CoerceToDomain).
  */
 static bool
 add_writes_rows(ColumnDef *def)
 {
 	ListCell   *lc;
 	Oid			typid;
+	Node	   *expr = def->raw_default;
+	bool		null_default = false;
 
-	if (def->raw_default != NULL || def->cooked_default != NULL ||
-		def->identity != '\0' || def->generated != '\0')
+	if (def->cooked_default != NULL || def->identity != '\0' ||
+		def->generated != '\0')
 		return true;
 	foreach(lc, def->constraints)
 	{
 		Constraint *c = lfirst_node(Constraint, lc);
 
-		if (c->contype == CONSTR_DEFAULT || c->contype == CONSTR_IDENTITY ||
-			c->contype == CONSTR_GENERATED)
+		if (c->contype == CONSTR_IDENTITY || c->contype == CONSTR_GENERATED)
 			return true;
+		if (c->contype == CONSTR_DEFAULT && c->raw_expr != NULL)
+			expr = c->raw_expr;
+	}
+	if (expr != NULL)
+	{
+		Node	   *arg = IsA(expr, TypeCast) ? ((TypeCast *) expr)->arg : expr;
+
+		if (!IsA(arg, A_Const) || !((A_Const *) arg)->isnull)
+			return true;
+		null_default = true;
 	}
 	if (def->typeName == NULL)
 		return true;
 	typid = LookupTypeNameOid(NULL, def->typeName, true);
-	return !OidIsValid(typid) || get_typtype(typid) == TYPTYPE_DOMAIN;
+	if (!OidIsValid(typid))
+		return true;
+	return get_typtype(typid) == TYPTYPE_DOMAIN &&
+		(null_default || DomainHasConstraints(typid) ||
+		 get_typdefault(typid) != NULL);
 }
 
 /*

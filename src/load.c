@@ -99,6 +99,22 @@
 	" FROM migsafe.snapshots s, (SELECT ($2::migsafe.snapshots).*) r" \
 	" WHERE s.id OPERATOR(pg_catalog.=) $1"
 
+/*
+ * The statement that keeps the row type of a loaded snapshot's kept
+ * storage (a TRUNCATE's, or a DROP's with kept_storage) from PUBLIC, as
+ * snapshot.c did when it kept it: pg_dump does not dump a row type's
+ * privileges.  No row when the snapshot moved a table, or its storage is
+ * not there.
+ */
+#define SEAL_SQL \
+	"SELECT pg_catalog.format('REVOKE USAGE ON TYPE %s FROM PUBLIC'," \
+	"                         pg_catalog.to_regtype(r.storage))" \
+	" FROM (SELECT ($1::migsafe.snapshots).*) r" \
+	" WHERE r.method OPERATOR(pg_catalog.=) 'moved'" \
+	"   AND (r.operation OPERATOR(pg_catalog.<>) 'drop'" \
+	"        OR r.definition OPERATOR(pg_catalog.->>) 'kept_storage' OPERATOR(pg_catalog.=) 'true')" \
+	"   AND pg_catalog.to_regtype(r.storage) IS NOT NULL"
+
 /* Advance a sequence past a loaded id (never back) */
 #define ADVANCE_SQL \
 	"SELECT pg_catalog.setval(q.q, $1) FROM pg_catalog.pg_get_serial_sequence(" \
@@ -193,6 +209,41 @@ advance_sequence(const char *table, int64 id)
 			 SPI_result_code_string(ret));
 }
 
+/*
+ * Revoke USAGE on the row type of the loaded snapshot's kept storage from
+ * PUBLIC (see SEAL_SQL), in an internal section (SPI connected).
+ */
+static void
+seal_kept_rowtype(TriggerData *trigdata)
+{
+	Relation	rel = trigdata->tg_relation;
+	Oid			argtypes[1] = {rel->rd_rel->reltype};
+	Datum		values[1];
+	char	   *revoke;
+	MigsafeInternal state;
+
+	values[0] = heap_copy_tuple_as_datum(trigdata->tg_trigtuple,
+										 RelationGetDescr(rel));
+	if (SPI_execute_with_args(SEAL_SQL, 1, argtypes, values, NULL, true,
+							  1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the loaded snapshot's storage");
+	if (SPI_processed == 0)
+		return;
+	revoke = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	migsafe_internal_begin(&state);
+	PG_TRY();
+	{
+		migsafe_internal_run(revoke);
+	}
+	PG_CATCH();
+	{
+		migsafe_internal_abort(&state);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	migsafe_internal_end(&state);
+}
+
 /* The id column (the first) of the loaded row */
 static int64
 loaded_id(TriggerData *trigdata)
@@ -283,7 +334,10 @@ migsafe_load_snapshot_row(TriggerData *trigdata, bool *first)
 							   (long long) id),
 					 errhint("Restore the dump into a database whose migsafe has no snapshots of its own.")));
 		if (same != 1)
+		{
 			advance_sequence("migsafe.snapshots", id);
+			seal_kept_rowtype(trigdata);
+		}
 	}
 	PG_FINALLY();
 	{

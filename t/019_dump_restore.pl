@@ -376,8 +376,23 @@ $node->safe_psql('postgres', 'CREATE DATABASE dst2_plain');
 	is($err, '', 'second source: pg_dump | psql restores without an error');
 }
 
+# nobody but a superuser may use the row type of kept storage (a column
+# of it would keep migsafe from converting the kept columns); pg_dump does
+# not dump a row type's privileges, so loading the registry revokes them
+my $sealed_sql = q{
+SELECT string_agg(s.object_identity || ' ' ||
+                  has_type_privilege('public', s.storage::regtype, 'USAGE'),
+                  ',' ORDER BY s.object_identity)
+  FROM migsafe.snapshots s};
+is($node->safe_psql('src2', $sealed_sql),
+	'public.a false,public.b true,public.c false',
+	'src2: PUBLIC may not use the row type of kept storage (a moved table keeps its own)');
+
 foreach my $db ('dst2_custom', 'dst2_plain')
 {
+	is($node->safe_psql($db, $sealed_sql),
+		'public.a false,public.b true,public.c false',
+		"$db: PUBLIC may not use the row type of kept storage, as in the source");
 	is($node->safe_psql($db, $audit2_sql),
 		$src2_audit, "$db: every audit row of the source, once, same id");
 	is($node->safe_psql($db, $registry_sql),
