@@ -393,6 +393,28 @@ DROP SCHEMA ty_reader;
 REVOKE SELECT ON helds FROM regress_ty_reader;
 DROP ROLE regress_ty_reader;
 
+-- generated and identity columns are kept as plain ones (their expression
+-- and sequence go with the table): their type can be converted like any
+CREATE TYPE gen_pair AS (a int, b int);
+CREATE TABLE gens (id int GENERATED ALWAYS AS IDENTITY, a int,
+	m mood GENERATED ALWAYS AS ('sad'::mood) STORED,
+	p gen_pair GENERATED ALWAYS AS ((a, a * 3)) STORED);
+INSERT INTO gens (a) VALUES (1), (2);
+CREATE VIEW gens_v AS SELECT id FROM gens;
+BEGIN;
+SET LOCAL migsafe.approve = 'ty.gens';
+SET LOCAL client_min_messages = warning;
+DROP TABLE gens CASCADE;
+COMMIT;
+SELECT a.attname, a.attgenerated, a.attidentity
+  FROM migsafe.snapshots s JOIN pg_attribute a ON a.attrelid = s.storage::regclass
+ WHERE s.id = snap('ty.gens') AND a.attnum > 0 ORDER BY a.attnum;
+DROP TYPE gen_pair;
+SELECT * FROM kept_types('ty.gens');
+CREATE TYPE gen_pair AS (a int, b int);
+SELECT migsafe.restore('ty.gens') AS restored;
+SELECT * FROM gens ORDER BY id;
+
 -- a statement that drops the table with its composite type copies it
 CREATE SCHEMA ty_pt;
 CREATE TYPE ty_pt.pt AS (x int, y int);

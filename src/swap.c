@@ -259,10 +259,13 @@ rename_toast(Oid relid, Oid newrelid, Oid oldtoast, Oid newtoast)
 }
 
 /*
- * The columns of newrelid are its own: make_new_heap() copied the table's
- * descriptor, with the inheritance counts of a partition or inheritance
- * child, but the new table has no parent (an ALTER of one of its columns
- * would be refused as "inherited").
+ * The columns of newrelid are its own, plain columns: make_new_heap()
+ * copied the table's descriptor, with the inheritance counts of a
+ * partition or inheritance child, but the new table has no parent (an
+ * ALTER of one of its columns would be refused as "inherited"), and with
+ * generated and identity columns, but not their expressions and sequences
+ * (an ALTER of their type would be refused, pg_dump would leave generated
+ * values out of the kept table's data).  The kept values are data.
  */
 static void
 own_columns(Oid newrelid)
@@ -281,12 +284,16 @@ own_columns(Oid newrelid)
 		Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
 		HeapTuple	copy;
 
-		if (att->attnum <= 0 || (att->attislocal && att->attinhcount == 0))
+		if (att->attnum <= 0 ||
+			(att->attislocal && att->attinhcount == 0 &&
+			 att->attgenerated == '\0' && att->attidentity == '\0'))
 			continue;
 		copy = heap_copytuple(tup);
 		att = (Form_pg_attribute) GETSTRUCT(copy);
 		att->attislocal = true;
 		att->attinhcount = 0;
+		att->attgenerated = '\0';
+		att->attidentity = '\0';
 		CatalogTupleUpdate(attRel, &copy->t_self, copy);
 		heap_freetuple(copy);
 	}
