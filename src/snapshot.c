@@ -711,7 +711,8 @@ take_move(MigsafeCommand *cmd, MigsafeTarget *t)
  * (and whatever it takes with it: the cascade runs on an empty table).
  * Nothing is copied: the cost does not depend on the table's size.  The
  * kept table has the table's columns (dropped ones too, which restore
- * ignores), no indexes, constraints, triggers or defaults; it is given to
+ * ignores; generated and identity ones as plain columns), no indexes,
+ * constraints, triggers or defaults; it is given to
  * the bootstrap superuser, and only the table's readers may read it.  A
  * dropped table's snapshot says so in its definition (kept_storage):
  * restore creates the table again from it, as for a copy.
