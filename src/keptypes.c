@@ -1123,24 +1123,6 @@ is_kept_table(Oid relid)
 				strlen(MIGSAFE_SNAPSHOT_SCHEMA_PREFIX)) == 0;
 }
 
-/* Convert the kept columns that are targets (MigsafeTarget) in todo */
-static void
-release_columns(void *todo)
-{
-	ListCell   *lc;
-
-	SPI_connect();
-	foreach(lc, (List *) todo)
-	{
-		MigsafeTarget *t = lfirst(lc);
-		Relation	rel = relation_open(t->objid, AccessExclusiveLock);
-
-		alter_kept(rel, release_clause(TupleDescAttr(RelationGetDescr(rel),
-													 t->subid - 1)));
-	}
-	SPI_finish();
-}
-
 /*
  * migsafe_keptypes_release_targets
  *
@@ -1157,7 +1139,7 @@ release_columns(void *todo)
 bool
 migsafe_keptypes_release_targets(List *targets, Node *parsetree)
 {
-	List	   *todo = NIL;
+	List	   *kept = NIL;
 	List	   *rels = NIL;
 	List	   *done = NIL;
 	List	   *found;
@@ -1177,7 +1159,12 @@ migsafe_keptypes_release_targets(List *targets, Node *parsetree)
 		if (t->classid != RelationRelationId)
 			continue;
 		if (migsafe_keptypes_kept_column(t->objid, t->subid))
-			todo = lappend(todo, t);
+		{
+			ObjectAddress *a = palloc(sizeof(ObjectAddress));
+
+			ObjectAddressSubSet(*a, RelationRelationId, t->objid, t->subid);
+			kept = lappend(kept, a);
+		}
 
 		/*
 		 * a column dropped or changed by another path (a generated column
@@ -1192,13 +1179,10 @@ migsafe_keptypes_release_targets(List *targets, Node *parsetree)
 				 !list_member_oid(done, t->objid))
 			rels = list_append_unique_oid(rels, t->objid);
 	}
-	found = rowtype_users(rels);
-	if (todo == NIL && found == NIL)
+	found = list_concat(kept, rowtype_users(rels));
+	if (found == NIL)
 		return false;
-	if (todo != NIL)
-		in_section(release_columns, todo);
-	if (found != NIL)
-		in_section(release_found, found);
+	in_section(release_found, found);
 	return true;
 }
 
@@ -1638,7 +1622,10 @@ rowtype_relations(Node *parsetree, List **restrict_objects)
 	return result;
 }
 
-/* Convert the kept columns in found (ObjectAddress) that are still typed */
+/*
+ * Convert the kept columns in found (ObjectAddress, a column's) that are
+ * still of a user's type, one ALTER TABLE per kept table
+ */
 static void
 release_found(void *found)
 {
